@@ -1,0 +1,341 @@
+/**
+ * The public face of Monque: checks input, wires the store and the engine, and emits events.
+ * It holds no query and no loop of its own (see `store/job-store.ts` and `engine/`).
+ */
+import type { Db } from 'mongodb';
+import { ChangeStreamWakeups } from './engine/change-stream-wakeups.js';
+import { Heartbeat } from './engine/heartbeat.js';
+import { toError } from './engine/outcome.js';
+import { OutcomeWriter } from './engine/outcome-writer.js';
+import { Poller } from './engine/poller.js';
+import { JobRunner } from './engine/runner.js';
+import { StaleRecovery } from './engine/stale-recovery.js';
+import { WorkerRegistry } from './engine/worker-registry.js';
+import { ConnectionError } from './errors/connection-error.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { ShutdownTimeoutError } from './errors/shutdown-timeout-error.js';
+import { MonqueEventEmitter } from './events.js';
+import { type ResolvedMonqueOptions, resolveOptions } from './options.js';
+import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
+import { type JobDocument, JobStore, type NewJob, toPublicJob } from './store/job-store.js';
+import type {
+  EnqueueManyItem,
+  EnqueueOptions,
+  Job,
+  JobHandler,
+  MonqueOptions,
+  MonquePublicAPI,
+  ScheduleOptions,
+  WorkerOptions,
+} from './types.js';
+import {
+  checkData,
+  checkEnqueueOptions,
+  checkName,
+  checkScheduleOptions,
+  checkWorkerOptions,
+  describeValue,
+} from './validation.js';
+
+/** Detects a MongoDB `Db` by shape (two copies of the driver are common, so no `instanceof`). */
+function isDb(value: unknown): value is Db {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as Db).collection === 'function' &&
+    typeof (value as Db).databaseName === 'string'
+  );
+}
+
+/** Most jobs one `enqueueMany` call takes. */
+export const MAX_ENQUEUE_MANY = 10_000;
+
+/**
+ * A MongoDB-backed job scheduler.
+ *
+ * ```ts
+ * const monque = new Monque(db, { pollInterval: 500 });
+ * monque.worker('send-email', async (job) => sendEmail(job.data));
+ * await monque.start();
+ * await monque.enqueue('send-email', { to: 'ada@example.com' });
+ * ```
+ *
+ * The constructor does no I/O; indexes are created once by the first operation that needs them.
+ */
+export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
+  /** The options in force, with defaults applied. */
+  readonly options: ResolvedMonqueOptions;
+  private readonly store: JobStore;
+  private readonly registry = new WorkerRegistry();
+  private readonly writer: OutcomeWriter;
+  private readonly runner: JobRunner;
+  private readonly poller: Poller;
+  private readonly heartbeat: Heartbeat;
+  private readonly recovery: StaleRecovery;
+  private readonly wakeups: ChangeStreamWakeups;
+  private databaseAnswers = false;
+  private starting: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  /**
+   * @param db - the MongoDB database holding the jobs collection
+   * @param options - see {@link MonqueOptions}; every option has a default
+   * @throws InvalidArgumentError when `db` is not a `Db` or an option is invalid
+   */
+  constructor(db: Db, options?: MonqueOptions) {
+    super();
+    if (!isDb(db)) throw new InvalidArgumentError('db', `expected a MongoDB Db, got ${describeValue(db)}`);
+    this.options = resolveOptions(options);
+    const { clock, pollInterval, instanceId, maxRetries, baseRetryInterval, lockTimeout } = this.options;
+    const policy = { maxRetries, baseRetryInterval };
+    this.store = new JobStore(db, this.options.collectionName);
+    this.writer = new OutcomeWriter(this.store, clock);
+    this.runner = new JobRunner({
+      registry: this.registry,
+      writer: this.writer,
+      clock,
+      events: this,
+      policy,
+      onSlotFreed: () => this.poller.slotFreed(),
+    });
+    this.poller = new Poller({
+      clock,
+      pollInterval,
+      freeSlots: () => this.registry.freeSlots(),
+      claim: (requests, now) => this.store.claim(requests, instanceId, now),
+      run: (job) => this.runner.run(job),
+      onPollResult: (error) => this.recordDatabaseResult(error),
+      ping: () => this.store.ping(),
+    });
+    this.heartbeat = new Heartbeat({
+      interval: this.options.heartbeatInterval,
+      activeIds: () => this.runner.activeIds(),
+      renew: (ids) => this.store.renewLocks(instanceId, ids, clock.now()),
+      onResult: (error) => this.recordDatabaseResult(error),
+    });
+    this.recovery = new StaleRecovery({
+      clock,
+      lockTimeout,
+      interval: this.options.staleCheckInterval,
+      policy,
+      events: this,
+      findStale: (now) => this.store.findStale(now, lockTimeout),
+      apply: (outcomes, now) => this.store.applyOutcomes(outcomes, now),
+      onRecovered: () => this.poller.wake(),
+    });
+    this.wakeups = new ChangeStreamWakeups({
+      open: () => this.store.watchPending(),
+      onPending: (name, at) => this.hint(name, at),
+      onFallback: (reason) => this.emit('wakeup:fallback', { reason }),
+      reopenDelay: Math.max(pollInterval, 1000),
+    });
+  }
+
+  private recordDatabaseResult(error: unknown): void {
+    this.databaseAnswers = error === null;
+    if (error !== null) this.emit('job:error', { error: toError(error) });
+  }
+
+  /** A job of `name` is pending from `at` (local enqueue or another instance): wake the poller in time. */
+  private hint(name: string | undefined, at: Date | undefined): void {
+    if (this.poller.state !== 'running') return;
+    if (name !== undefined && !this.registry.hasFreeSlot(name)) return;
+    if (at === undefined || at.getTime() <= this.options.clock.now().getTime()) this.poller.wake();
+    else this.poller.wakeAt(at);
+  }
+
+  private async ready(): Promise<void> {
+    try {
+      await this.store.ensureIndexes();
+    } catch (error) {
+      throw new ConnectionError(
+        `could not create the indexes of '${this.options.collectionName}': ${toError(error).message}`,
+        error,
+      );
+    }
+  }
+
+  /**
+   * Adds a job, due at `options.runAt` (default now). With `options.uniqueKey`, returns the
+   * `pending`/`processing` job of the same name and key instead, unchanged, if there is one.
+   *
+   * @throws InvalidArgumentError for a bad name, data or option (nothing is written)
+   */
+  async enqueue<T>(name: string, data: T, options?: EnqueueOptions): Promise<Job<T>> {
+    checkName(name);
+    checkData(data);
+    const { runAt, uniqueKey } = checkEnqueueOptions(options);
+    await this.ready();
+    const now = this.options.clock.now();
+    const job: NewJob<T> = { name, data, nextRunAt: runAt ?? now };
+    const doc =
+      uniqueKey === undefined
+        ? await this.store.insert(job, now)
+        : await this.store.insertUnique({ ...job, uniqueKey }, now);
+    this.hint(name, doc.nextRunAt);
+    return toPublicJob(doc);
+  }
+
+  /** Adds a job due now; the same as `enqueue(name, data)`. */
+  now<T>(name: string, data: T): Promise<Job<T>> {
+    return this.enqueue(name, data);
+  }
+
+  /**
+   * Adds many jobs in a couple of round trips (unique keys respected: a key already held returns
+   * the existing job). Returns the jobs in the order given.
+   *
+   * @throws InvalidArgumentError naming the index of the first bad item (nothing is written)
+   */
+  async enqueueMany<T>(jobs: readonly EnqueueManyItem<T>[]): Promise<Job<T>[]> {
+    if (!Array.isArray(jobs)) throw new InvalidArgumentError('jobs', `expected an array, got ${describeValue(jobs)}`);
+    if (jobs.length > MAX_ENQUEUE_MANY) {
+      throw new InvalidArgumentError('jobs', `at most ${MAX_ENQUEUE_MANY} jobs per call, got ${jobs.length}`);
+    }
+    const now = this.options.clock.now();
+    const newJobs = jobs.map((item, index): NewJob<T> => {
+      const at = `jobs[${index}]`;
+      if (typeof item !== 'object' || item === null) {
+        throw new InvalidArgumentError(at, `expected { name, data, options? }, got ${describeValue(item)}`);
+      }
+      checkName(item.name, `${at}.name`);
+      checkData(item.data, `${at}.data`);
+      const { runAt, uniqueKey } = checkEnqueueOptions(item.options, `${at}.options`);
+      const job: NewJob<T> = { name: item.name, data: item.data, nextRunAt: runAt ?? now };
+      if (uniqueKey !== undefined) job.uniqueKey = uniqueKey;
+      return job;
+    });
+    if (newJobs.length === 0) return [];
+    await this.ready();
+    const docs = await this.store.insertMany(newJobs, now);
+    for (const doc of docs) this.hint(doc.name, doc.nextRunAt);
+    return docs.map((doc) => toPublicJob(doc));
+  }
+
+  /**
+   * Creates or updates the recurring job `name` (+ `options.uniqueKey`): a 5-field cron expression
+   * read in `options.timezone` (default UTC). Calling it again — on every boot, from every instance —
+   * updates the one job (data, cron) instead of adding another.
+   *
+   * @throws InvalidCronError for a bad expression, InvalidArgumentError for other bad input (nothing is written)
+   */
+  async schedule<T>(cron: string, name: string, data: T, options?: ScheduleOptions): Promise<Job<T>> {
+    const expression = validateCronExpression(cron);
+    checkName(name);
+    checkData(data);
+    const { uniqueKey, timezone } = checkScheduleOptions(options);
+    if (timezone !== undefined && !isValidTimezone(timezone)) {
+      throw new InvalidArgumentError(
+        'options.timezone',
+        `'${timezone}' is not an IANA time zone (e.g. 'Europe/Berlin')`,
+      );
+    }
+    const now = this.options.clock.now();
+    const nextRunAt = nextCronTime(expression, now, timezone);
+    await this.ready();
+    const spec = { name, data, cron: expression, nextRunAt, ...(uniqueKey === undefined ? {} : { uniqueKey }) };
+    const doc = await this.store.upsertSchedule(timezone === undefined ? spec : { ...spec, timezone }, now);
+    this.hint(name, doc.nextRunAt);
+    return toPublicJob(doc);
+  }
+
+  /**
+   * Registers the handler of jobs named `name`. It receives the `Job`; a returned promise is
+   * awaited; a throw or rejection is a failure (retried with backoff).
+   *
+   * @throws InvalidArgumentError for a bad name, handler or option; DuplicateWorkerError when `name` has a worker
+   */
+  worker<T>(name: string, handler: JobHandler<T>, options?: WorkerOptions): void {
+    checkName(name);
+    if (typeof handler !== 'function') {
+      throw new InvalidArgumentError('handler', `expected a function, got ${describeValue(handler)}`);
+    }
+    const { concurrency } = checkWorkerOptions(options);
+    this.registry.register(name, handler as JobHandler, concurrency ?? this.options.defaultConcurrency);
+    this.poller.wake();
+  }
+
+  /**
+   * Creates the indexes, recovers stale jobs (when enabled) and starts polling. Resolves once the
+   * scheduler is running. Calling it while running is harmless.
+   *
+   * @throws ConnectionError when the database cannot be reached
+   */
+  start(): Promise<void> {
+    this.starting ??= this.doStart().catch((error: unknown) => {
+      this.starting = undefined;
+      throw error;
+    });
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    if (this.stopping) await this.stopping;
+    await this.ready();
+    if (this.options.recoverStaleJobs) {
+      try {
+        await this.recovery.recoverOnce();
+      } catch (error) {
+        throw new ConnectionError(`stale job recovery failed: ${toError(error).message}`, error);
+      }
+      this.recovery.start();
+    }
+    this.stopping = undefined;
+    this.databaseAnswers = true;
+    this.heartbeat.start();
+    if (this.options.changeStreamWakeups) this.wakeups.start();
+    this.poller.start();
+  }
+
+  /**
+   * Stops claiming at once, waits for running jobs up to `shutdownTimeout`, then resolves. On
+   * timeout it emits `job:error` with a {@link ShutdownTimeoutError} listing the jobs still running.
+   * Harmless when called twice, concurrently, or before `start()`.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    await this.starting?.catch(() => {});
+    this.starting = undefined;
+    await Promise.all([this.poller.stop(), this.wakeups.stop(), this.recovery.stop()]);
+    const settled = this.runner.settled().then(() => true);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.options.shutdownTimeout);
+    });
+    const finished = await Promise.race([settled, timedOut]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.emit('job:error', {
+        error: new ShutdownTimeoutError(this.options.shutdownTimeout, this.runner.runningJobs()),
+      });
+    }
+    await this.writer.drain().catch((error: unknown) => this.emit('job:error', { error: toError(error) }));
+    await this.heartbeat.stop();
+    this.databaseAnswers = false;
+  }
+
+  /** `true` only while running and the database answers (a failed poll or lost connection makes it `false`). */
+  isHealthy(): boolean {
+    return this.poller.state === 'running' && this.databaseAnswers;
+  }
+
+  /** Whether the scheduler is running (started and not stopping). */
+  get isRunning(): boolean {
+    return this.poller.state === 'running';
+  }
+
+  /** The id recorded as `owner` on jobs this instance claims. */
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
+
+  /** Reads a job by id (for dashboards and tests); `null` when there is none. */
+  async getJob<T = unknown>(id: Job['_id']): Promise<Job<T> | null> {
+    const doc = (await this.store.findById(id)) as JobDocument<T> | null;
+    return doc ? toPublicJob(doc) : null;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Starts the embedded backend (`server.ts`) as a separate process and returns
+ * its URI. The process exits when this one does (its stdin is our pipe).
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stopChild } from './jongodb.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../../..');
+
+/** A running embedded backend. */
+export interface EmbeddedBackend {
+  readonly uri: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts jongodb behind the serialising relay; resolves with the relay's URI. */
+export async function startEmbeddedBackend(timeoutMs = 20_000): Promise<EmbeddedBackend> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'server.ts')], {
+    cwd: repoRoot,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  const uri = await new Promise<string>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`embedded backend not ready within ${timeoutMs} ms: ${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      const match = /MONQUE_BACKEND_URI=(\S+)/.exec(output);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`embedded backend exited with code ${code}: ${output.trim()}`));
+    });
+  });
+  child.stdout.removeAllListeners('data');
+  child.stdout.resume();
+  child.stderr.resume();
+  // The backend must not keep this process alive on its own.
+  child.unref();
+  for (const stream of [child.stdin, child.stdout, child.stderr])
+    (stream as unknown as { unref?: () => void }).unref?.();
+  return {
+    uri,
+    pid: child.pid ?? -1,
+    stop: async () => {
+      child.stdin.end();
+      await stopChild(child);
+    },
+  };
+}

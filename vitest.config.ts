@@ -1,0 +1,21 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const coreSource = fileURLToPath(new URL('./packages/core/src/index.ts', import.meta.url));
+
+/**
+ * One Vitest run for the whole repository (one pass/fail count, one coverage
+ * report). Each project starts the test backend once in its global setup.
+ */
+export default defineConfig({
+  test: {
+    projects: ['tools/test-backend', 'packages/core', 'packages/tsed'],
+    coverage: {
+      provider: 'v8',
+      include: ['packages/core/src/**/*.ts', 'packages/tsed/src/**/*.ts'],
+      reporter: ['text-summary', 'text', 'json-summary', 'html'],
+      thresholds: { lines: 90, functions: 90, branches: 85, statements: 90 },
+    },
+  },
+  resolve: { alias: { '@monque/core': coreSource } },
+});

@@ -9,7 +9,7 @@ const coreSource = fileURLToPath(new URL('./packages/core/src/index.ts', import.
  */
 export default defineConfig({
   test: {
-    projects: ['tools/test-backend', 'packages/core', 'packages/tsed'],
+    projects: ['tools/test-backend', 'packages/core', 'packages/tsed', 'packages/docs'],
     coverage: {
       provider: 'v8',
       include: ['packages/core/src/**/*.ts', 'packages/tsed/src/**/*.ts'],

@@ -22,6 +22,8 @@ const config = {
     excludePrivate: true,
     excludeInternal: true,
     readme: 'none',
+    disableGit: true,
+    disableSources: true,
   },
   name: 'API reference',
   out: 'api/reference',

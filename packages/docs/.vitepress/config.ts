@@ -1,0 +1,84 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type DefaultTheme, defineConfig } from 'vitepress';
+
+/** The sidebar TypeDoc writes next to the generated reference (absent until `npm run build:api`). */
+function apiReferenceSidebar(): DefaultTheme.SidebarItem[] {
+  const file = fileURLToPath(new URL('../api/reference/typedoc-sidebar.json', import.meta.url));
+  if (!existsSync(file)) return [];
+  return JSON.parse(readFileSync(file, 'utf8')) as DefaultTheme.SidebarItem[];
+}
+
+const guide: DefaultTheme.SidebarItem[] = [
+  {
+    text: 'Getting started',
+    items: [
+      { text: 'Installation', link: '/getting-started/installation' },
+      { text: 'Quickstart', link: '/getting-started/quickstart' },
+      { text: 'Configuration', link: '/getting-started/configuration' },
+    ],
+  },
+  {
+    text: 'Guides',
+    items: [
+      { text: 'Job scheduling', link: '/guides/job-scheduling' },
+      { text: 'Error handling and retries', link: '/guides/error-handling' },
+      { text: 'Graceful shutdown', link: '/guides/graceful-shutdown' },
+      { text: 'Ts.ED integration', link: '/guides/tsed-integration' },
+      { text: 'Job states', link: '/guides/job-states' },
+      { text: 'How claiming works', link: '/guides/how-it-works' },
+      { text: 'Production checklist', link: '/guides/production-checklist' },
+    ],
+  },
+  {
+    text: 'Examples',
+    items: [
+      { text: 'Basic usage', link: '/examples/basic-usage' },
+      { text: 'Unique jobs', link: '/examples/unique-jobs' },
+      { text: 'Recurring jobs', link: '/examples/recurring-jobs' },
+      { text: 'Errors and retries', link: '/examples/error-retry' },
+    ],
+  },
+];
+
+const api: DefaultTheme.SidebarItem[] = [
+  {
+    text: 'API',
+    items: [
+      { text: 'Monque class', link: '/api/monque-class' },
+      { text: 'Job', link: '/api/job-interface' },
+      { text: 'Events', link: '/api/events' },
+      { text: 'Ts.ED decorators', link: '/api/decorators' },
+    ],
+  },
+  { text: 'Generated reference', link: '/api/reference/', items: apiReferenceSidebar(), collapsed: false },
+];
+
+/**
+ * The documentation site. Builds offline: the default theme's fonts are bundled, search is the
+ * local (in-browser) index, and there is no analytics or other third-party script.
+ */
+export default defineConfig({
+  title: 'Monque',
+  description: 'A MongoDB-backed job scheduler for Node.js',
+  lang: 'en-US',
+  cleanUrls: false,
+  lastUpdated: false,
+  srcExclude: ['README.md', 'snippets/**', 'tests/**'],
+  themeConfig: {
+    nav: [
+      { text: 'Guide', link: '/getting-started/quickstart' },
+      { text: 'API', link: '/api/monque-class' },
+      { text: 'Examples', link: '/examples/basic-usage' },
+    ],
+    sidebar: {
+      '/getting-started/': guide,
+      '/guides/': guide,
+      '/examples/': guide,
+      '/api/': api,
+    },
+    search: { provider: 'local' },
+    outline: { level: [2, 3] },
+    socialLinks: [{ icon: 'github', link: 'https://github.com/monque/monque' }],
+  },
+});

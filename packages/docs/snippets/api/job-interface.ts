@@ -1,0 +1,22 @@
+/**
+ * Reading a job's fields.
+ */
+import { type Job, JobStatus } from '@monque/core';
+
+/** One line describing where a job is. */
+// #region describe
+export function describeJob(job: Job<{ orderId: string }>): string {
+  switch (job.status) {
+    case JobStatus.PENDING:
+      return job.failCount > 0
+        ? `order ${job.data.orderId}: retry ${job.failCount} due ${job.nextRunAt.toISOString()} (${job.failReason})`
+        : `order ${job.data.orderId}: due ${job.nextRunAt.toISOString()}`;
+    case JobStatus.PROCESSING:
+      return `order ${job.data.orderId}: running on ${job.owner}, lock renewed ${job.lockedAt?.toISOString()}`;
+    case JobStatus.COMPLETED:
+      return `order ${job.data.orderId}: done at ${job.completedAt?.toISOString()}`;
+    case JobStatus.FAILED:
+      return `order ${job.data.orderId}: gave up after ${job.failCount} failures: ${job.failReason}`;
+  }
+}
+// #endregion describe

@@ -64,12 +64,26 @@ function findUnstorable(value: unknown, path: string, seen: Set<object>): string
   return undefined;
 }
 
+/**
+ * The BSON size of `{ data }`, or `undefined` when this copy of the BSON library cannot measure it
+ * (values created by another major version of the driver, e.g. Mongoose's own copy); the driver
+ * that writes the document enforces the size limit then.
+ */
+function bsonSize(data: unknown): number | undefined {
+  try {
+    return BSON.calculateObjectSize({ data }, { ignoreUndefined: false });
+  } catch (error) {
+    if (error instanceof Error && error.name === 'BSONVersionError') return undefined;
+    throw error;
+  }
+}
+
 /** Job data: anything BSON can store, within the document size limit. */
 export function checkData(data: unknown, argument = 'data'): void {
   const problem = findUnstorable(data, argument, new Set());
   if (problem) throw new InvalidArgumentError(argument, `cannot be stored in MongoDB: ${problem}`);
-  const size = BSON.calculateObjectSize({ data }, { ignoreUndefined: false });
-  if (size > MAX_DATA_BYTES) {
+  const size = bsonSize(data);
+  if (size !== undefined && size > MAX_DATA_BYTES) {
     throw new InvalidArgumentError(argument, `is ${size} bytes as BSON; the limit is ${MAX_DATA_BYTES} bytes`);
   }
 }

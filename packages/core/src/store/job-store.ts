@@ -7,23 +7,23 @@
  *   for one-off jobs, `s:<uniqueKey>` for schedules). The unique index on `{name, activeKey}` is
  *   partial on `activeKey` existing, which every MongoDB version accepts (`$in` in a partial filter
  *   needs 6.0+).
- * - `claimToken`: a fresh id stamped on each claim. Outcome writes are fenced on it, so a run that
+ * - `claimToken`: a fresh random string stamped on each claim. Outcome writes are fenced on it, so a run that
  *   lost its job (stale recovery) can never overwrite the result of whoever holds it now.
  */
-import {
-  type AnyBulkWriteOperation,
-  type Collection,
-  type Db,
-  type Filter,
-  ObjectId,
-  type UpdateFilter,
-} from 'mongodb';
+import { randomUUID } from 'node:crypto';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, ObjectId, OptionalId, UpdateFilter } from 'mongodb';
 import { type Job, JobStatus, type JobStatusType } from '../types.js';
 
-/** A job as stored, with the engine's own fields. */
+/**
+ * A job as stored, with the engine's own fields.
+ *
+ * Monque never constructs BSON values itself (ids come from the driver or the server, claim tokens
+ * are strings): the `Db` it is given may come from another copy of the driver (Mongoose bundles its
+ * own), and BSON values of one major version are rejected by another.
+ */
 export interface JobDocument<T = unknown> extends Job<T> {
   activeKey?: string;
-  claimToken?: ObjectId | null;
+  claimToken?: string | null;
 }
 
 /** What a new job is made of. */
@@ -69,7 +69,7 @@ export interface Transition {
 export interface JobOutcome {
   job: JobDocument;
   transition: Transition;
-  fence: { claimToken: ObjectId } | { lockedAt: Date };
+  fence: { claimToken: string } | { lockedAt: Date };
 }
 
 const UNIQUE_INDEX_NAME = 'monque_unique_active_key';
@@ -125,9 +125,8 @@ export class JobStore {
     return this.indexes;
   }
 
-  private newDocument<T>(job: NewJob<T>, now: Date): JobDocument<T> {
-    const doc: JobDocument<T> = {
-      _id: new ObjectId(),
+  private newDocument<T>(job: NewJob<T>, now: Date): OptionalId<JobDocument<T>> {
+    const doc: OptionalId<JobDocument<T>> = {
       name: job.name,
       data: job.data,
       status: JobStatus.PENDING,
@@ -147,8 +146,8 @@ export class JobStore {
   /** Inserts one job (one `insert`). */
   async insert<T>(job: NewJob<T>, now: Date): Promise<JobDocument<T>> {
     const doc = this.newDocument(job, now);
-    await this.collection.insertOne(doc as JobDocument);
-    return doc;
+    const { insertedId } = await this.collection.insertOne(doc as JobDocument); // `_id` is assigned by the driver
+    return { ...doc, _id: insertedId };
   }
 
   /**
@@ -180,18 +179,21 @@ export class JobStore {
    */
   async insertMany<T>(jobs: readonly NewJob<T>[], now: Date): Promise<JobDocument<T>[]> {
     const results: (JobDocument<T> | undefined)[] = new Array(jobs.length);
-    const plain: JobDocument<T>[] = [];
-    const unique: { index: number; doc: JobDocument<T> }[] = [];
+    const plain: { index: number; doc: OptionalId<JobDocument<T>> }[] = [];
+    const unique: { index: number; doc: OptionalId<JobDocument<T>> }[] = [];
     jobs.forEach((job, index) => {
       const doc = this.newDocument(job, now);
-      if (doc.activeKey === undefined) {
-        plain.push(doc);
-        results[index] = doc;
-      } else {
-        unique.push({ index, doc });
-      }
+      (doc.activeKey === undefined ? plain : unique).push({ index, doc });
     });
-    if (plain.length > 0) await this.collection.insertMany(plain as JobDocument[], { ordered: true });
+    if (plain.length > 0) {
+      const { insertedIds } = await this.collection.insertMany(
+        plain.map(({ doc }) => doc as JobDocument), // `_id`s are assigned by the driver
+        { ordered: true },
+      );
+      plain.forEach(({ index, doc }, position) => {
+        results[index] = { ...doc, _id: insertedIds[position] as ObjectId };
+      });
+    }
     if (unique.length > 0) {
       const operations: AnyBulkWriteOperation<JobDocument>[] = unique.map(({ doc }) => {
         const { name, activeKey, ...onInsert } = doc;
@@ -221,7 +223,6 @@ export class JobStore {
     const filter = { name: spec.name, activeKey: activeKeyOf('s', spec.uniqueKey) };
     const timezone = spec.timezone ?? 'UTC';
     const onInsert: Partial<JobDocument> = {
-      _id: new ObjectId(),
       status: JobStatus.PENDING,
       nextRunAt: spec.nextRunAt,
       lockedAt: null,
@@ -251,7 +252,7 @@ export class JobStore {
     return (await this.collection.findOne(filter)) as JobDocument<T>;
   }
 
-  private claimUpdate(owner: string, token: ObjectId, now: Date): UpdateFilter<JobDocument> {
+  private claimUpdate(owner: string, token: string, now: Date): UpdateFilter<JobDocument> {
     return {
       $set: {
         status: JobStatus.PROCESSING,
@@ -268,7 +269,8 @@ export class JobStore {
    * Claims due jobs for this instance, at most `limit` per name, oldest `nextRunAt` first.
    *
    * One job: a single `findAndModify` guarded by status and due time. More: per name, a `find` of
-   * due ids (index `monque_claim`), then one `updateMany` guarded again by status and due time that
+   * due ids (index `monque_claim`); when it finds one, a `findAndModify` of that id guarded again by
+   * status and due time; when it finds more, one `updateMany` guarded again by status and due time that
    * stamps a fresh claim token, then one `find` by that token. A job another instance took in between
    * is simply not in the read-back: each document is updated atomically, so each job has one owner.
    */
@@ -282,7 +284,7 @@ export class JobStore {
     if (wanted.length === 1 && wanted[0]?.limit === 1) {
       const doc = await this.collection.findOneAndUpdate(
         dueFilter(wanted[0].name),
-        this.claimUpdate(owner, new ObjectId(), now),
+        this.claimUpdate(owner, randomUUID(), now),
         { sort: { nextRunAt: 1 }, returnDocument: 'after' },
       );
       return doc ? [doc] : [];
@@ -298,7 +300,17 @@ export class JobStore {
     );
     const ids = found.flat().map((doc) => doc._id);
     if (ids.length === 0) return [];
-    const token = new ObjectId();
+    if (ids.length === 1) {
+      // One due job (the usual case of an idle scheduler woken by an enqueue): claim and read it in
+      // one round trip instead of an update plus a read-back.
+      const doc = await this.collection.findOneAndUpdate(
+        { _id: ids[0], status: JobStatus.PENDING, nextRunAt: { $lte: now } },
+        this.claimUpdate(owner, randomUUID(), now),
+        { returnDocument: 'after' },
+      );
+      return doc ? [doc] : [];
+    }
+    const token = randomUUID();
     const result = await this.collection.updateMany(
       { _id: { $in: ids }, status: JobStatus.PENDING, nextRunAt: { $lte: now } },
       this.claimUpdate(owner, token, now),
@@ -335,7 +347,7 @@ export class JobStore {
    * unordered `bulkWrite`. Returns the ids of the jobs whose write was fenced out.
    */
   async applyOutcomes(outcomes: readonly JobOutcome[], now: Date): Promise<ObjectId[]> {
-    const plainCompletions = new Map<string, { token: ObjectId; ids: ObjectId[] }>();
+    const plainCompletions = new Map<string, { token: string; ids: ObjectId[] }>();
     const individual: JobOutcome[] = [];
     for (const outcome of outcomes) {
       const simple =
@@ -343,7 +355,7 @@ export class JobStore {
         outcome.transition.status === JobStatus.COMPLETED &&
         outcome.transition.failReason === undefined;
       if (simple && 'claimToken' in outcome.fence) {
-        const key = outcome.fence.claimToken.toHexString();
+        const key = outcome.fence.claimToken;
         const group = plainCompletions.get(key) ?? { token: outcome.fence.claimToken, ids: [] };
         group.ids.push(outcome.job._id);
         plainCompletions.set(key, group);
@@ -382,7 +394,7 @@ export class JobStore {
   }
 
   /** Of `ids`, those whose document no longer carries `token` (recovered, or claimed by another run). */
-  private async notHeldBy(ids: ObjectId[], token: ObjectId): Promise<ObjectId[]> {
+  private async notHeldBy(ids: ObjectId[], token: string): Promise<ObjectId[]> {
     const held = await this.collection
       .find({ _id: { $in: ids }, claimToken: token }, { projection: { _id: 1 } })
       .toArray();
@@ -397,7 +409,7 @@ export class JobStore {
       .filter((outcome) => {
         const doc = byId.get(outcome.job._id.toHexString());
         if (!doc) return true;
-        if ('claimToken' in outcome.fence) return !doc.claimToken?.equals(outcome.fence.claimToken);
+        if ('claimToken' in outcome.fence) return doc.claimToken !== outcome.fence.claimToken;
         return doc.updatedAt.getTime() !== now.getTime();
       })
       .map((outcome) => outcome.job._id);

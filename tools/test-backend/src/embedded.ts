@@ -23,6 +23,10 @@ export async function startEmbeddedBackend(timeoutMs = 20_000): Promise<Embedded
     cwd: repoRoot,
     stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
+    // Its own process group: a Ctrl-C in the terminal signals the whole foreground group, and the
+    // server must outlive it until its user has stopped gracefully (it still exits with its user,
+    // when its stdin closes).
+    detached: true,
   });
   const uri = await new Promise<string>((resolve, reject) => {
     let output = '';

@@ -104,7 +104,6 @@ function suggest(key: string): string {
  * @throws InvalidArgumentError
  */
 export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
-  if (options === undefined) return resolveOptions({});
   if (!isPlainObject(options)) {
     throw new InvalidArgumentError('options', `expected an object, got ${describeValue(options)}`);
   }

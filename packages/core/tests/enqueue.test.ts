@@ -1,7 +1,9 @@
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { waitUntil } from '@monque/test-backend';
-import { ObjectId } from 'mongodb';
+import { MongoClient, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { type Job, JobStatus } from '../src/index.js';
+import { ConnectionError, type Job, JobStatus, Monque, MonqueErrorCode } from '../src/index.js';
 import { createMonque, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
@@ -39,7 +41,11 @@ describe('enqueue', () => {
     expectNewJob(job, 'report', { id: 7 }, job.createdAt, before, after);
     const stored = await jobsOf(db, monque).findOne({ _id: job._id });
     expect(stored).not.toBeNull();
-    const { activeKey: _a, claimToken: _c, ...publicFields } = stored as Job & { activeKey?: string; claimToken?: unknown };
+    const {
+      activeKey: _a,
+      claimToken: _c,
+      ...publicFields
+    } = stored as Job & { activeKey?: string; claimToken?: unknown };
     expect(publicFields).toEqual(job);
   });
 
@@ -107,7 +113,14 @@ describe('enqueue', () => {
   it('accepts primitive and array payloads', async () => {
     const db = await getDb();
     const monque = createMonque(db);
-    for (const data of ['plain string', 0, false, null, [1, 2, 3]]) {
+    for (const data of [
+      'plain string',
+      0,
+      false,
+      null,
+      [1, 2, 3],
+      { inf: Number.POSITIVE_INFINITY, nan: Number.NaN },
+    ]) {
       const job = await monque.enqueue('primitive', data);
       expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.data).toEqual(data);
     }
@@ -181,6 +194,68 @@ describe('enqueue', () => {
     await waitUntil(() => started.length === offsets.length, 'all jobs to start');
     expect(started).toEqual([0, 1, 2, 3, 4]);
     await monque.stop();
+  });
+
+  it('stores regular expressions and binary data', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const job = await monque.enqueue('binary', { pattern: /ab+c/i, bytes: new Uint8Array([1, 2, 255]) });
+    const stored = (await jobsOf(db, monque).findOne({ _id: job._id }))?.data as { pattern: RegExp; bytes: unknown };
+    expect(stored.pattern).toEqual(/ab+c/i);
+    expect(Buffer.from((stored.bytes as { buffer: Uint8Array }).buffer)).toEqual(Buffer.from([1, 2, 255]));
+  });
+
+  it('getJob reads a job back, and null for an unknown id', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const job = await monque.enqueue('lookup', { k: 'v' }, { uniqueKey: 'lookup-1' });
+    expect(await monque.getJob(job._id)).toEqual(job);
+    expect(await monque.getJob(new ObjectId())).toBeNull();
+  });
+
+  it('wakes in time for jobs due before the next poll, whichever is enqueued first', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { pollInterval: 30_000 });
+    const startedAt = new Map<string, number>();
+    monque.worker('timed', (job) => {
+      startedAt.set(job._id.toHexString(), Date.now());
+    });
+    await monque.start();
+    const now = Date.now();
+    const later = await monque.enqueue('timed', {}, { runAt: new Date(now + 600) });
+    const sooner = await monque.enqueue('timed', {}, { runAt: new Date(now + 300) });
+    const beyondPoll = await monque.enqueue('timed', {}, { runAt: new Date(now + 60_000) });
+    await waitUntil(() => startedAt.size >= 2, 'the two near jobs to start', { timeoutMs: 5_000 });
+    expect(startedAt.get(sooner._id.toHexString()) as number).toBeGreaterThanOrEqual(sooner.nextRunAt.getTime());
+    expect(startedAt.get(later._id.toHexString()) as number).toBeGreaterThanOrEqual(later.nextRunAt.getTime());
+    expect(startedAt.has(beyondPoll._id.toHexString())).toBe(false);
+    await monque.stop();
+  });
+
+  it('rejects with ConnectionError when the database cannot be reached', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as AddressInfo;
+        server.close(() => resolve(free));
+      });
+    });
+    const client = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, {
+      serverSelectionTimeoutMS: 200,
+    });
+    try {
+      const monque = new Monque(client.db('unreachable'), { collectionName: 'jobs' });
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        // The failed index creation is not cached: the second call tries again.
+        const error = await monque.enqueue('job', {}).catch((thrown: unknown) => thrown);
+        expect(error).toBeInstanceOf(ConnectionError);
+        expect((error as ConnectionError).code).toBe(MonqueErrorCode.CONNECTION);
+        expect((error as ConnectionError).message).toContain("could not create the indexes of 'jobs'");
+        expect((error as ConnectionError).cause).toBeInstanceOf(Error);
+      }
+    } finally {
+      await client.close();
+    }
   });
 });
 

@@ -125,6 +125,7 @@ describe('worker', () => {
     mine.worker('registered', () => {});
     const orphan = await mine.now('unregistered', { keep: true });
     await mine.start();
+    const orphanWhileRunning = await mine.now('unregistered', { keep: 'too' });
     // Many claim rounds pass while these jobs run one after another.
     for (let i = 0; i < 5; i += 1) {
       const job = await mine.now('registered', { i });
@@ -135,12 +136,14 @@ describe('worker', () => {
     expect(untouched?.lockedAt).toBeNull();
     expect(untouched).not.toHaveProperty('owner');
     expect(untouched?.updatedAt).toEqual(orphan.updatedAt);
+    expect((await jobsOf(db, mine).findOne({ _id: orphanWhileRunning._id }))?.status).toBe(JobStatus.PENDING);
 
     // An instance that has the worker does take it.
     const other = createMonque(db, { collectionName: mine.options.collectionName });
     other.worker('unregistered', () => {});
     await other.start();
     await waitForStatus(db, other, orphan._id, JobStatus.COMPLETED);
+    await waitForStatus(db, other, orphanWhileRunning._id, JobStatus.COMPLETED);
     await Promise.all([mine.stop(), other.stop()]);
   });
 

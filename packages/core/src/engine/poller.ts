@@ -31,6 +31,9 @@ export interface PollerDeps {
 /** Delay that lets freed slots pile up into one claim. */
 const SLOT_COALESCE_MS = 2;
 
+/** Most due times remembered for timed wake-ups; later ones are left to the regular poll. */
+const MAX_TIMED_WAKES = 1000;
+
 /** Claims due jobs in turns until stopped. */
 export class Poller {
   state: PollerState = 'idle';
@@ -38,7 +41,9 @@ export class Poller {
   private wakeSleeper: (() => void) | undefined;
   private wakeRequested = false;
   private lastClaimWasFull = false;
-  private timedWake: { at: number; timer: NodeJS.Timeout } | undefined;
+  private timedWake: NodeJS.Timeout | undefined;
+  /** Known due times before the next regular poll, ascending; `timedWake` fires at the first one. */
+  private wakeTimes: number[] = [];
   private slotTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: PollerDeps) {}
@@ -78,13 +83,33 @@ export class Poller {
       return;
     }
     if (delay >= this.deps.pollInterval) return;
-    if (this.timedWake && this.timedWake.at <= at.getTime()) return;
-    if (this.timedWake) clearTimeout(this.timedWake.timer);
-    const timer = setTimeout(() => {
-      this.timedWake = undefined;
-      this.wake();
-    }, delay);
-    this.timedWake = { at: at.getTime(), timer };
+    // Remember every due time, not just the soonest: a later one must not be lost when a sooner one fires.
+    const time = at.getTime();
+    const index = this.wakeTimes.findIndex((known) => known >= time);
+    if (this.wakeTimes[index] === time) return;
+    if (index === -1) this.wakeTimes.push(time);
+    else this.wakeTimes.splice(index, 0, time);
+    if (this.wakeTimes.length > MAX_TIMED_WAKES) this.wakeTimes.pop();
+    if (this.wakeTimes[0] === time) this.armTimedWake();
+  }
+
+  /** Arms the timer for the soonest remembered due time (+1 ms: timers may fire a little early). */
+  private armTimedWake(): void {
+    if (this.timedWake) clearTimeout(this.timedWake);
+    this.timedWake = undefined;
+    const at = this.wakeTimes[0];
+    if (at === undefined) return;
+    this.timedWake = setTimeout(
+      () => {
+        this.timedWake = undefined;
+        const now = this.deps.clock.now().getTime();
+        this.wakeTimes.shift();
+        while ((this.wakeTimes[0] ?? Number.POSITIVE_INFINITY) <= now) this.wakeTimes.shift();
+        this.wake();
+        this.armTimedWake();
+      },
+      Math.max(0, at - this.deps.clock.now().getTime()) + 1,
+    );
   }
 
   /** A handler returned: after a full claim, more work is likely waiting, so poll soon. */
@@ -104,9 +129,10 @@ export class Poller {
         await this.idleCheck();
         continue;
       }
+      const turnStartedAt = this.deps.clock.now();
       let claimed: JobDocument[];
       try {
-        claimed = await this.deps.claim(requests, this.deps.clock.now());
+        claimed = await this.deps.claim(requests, turnStartedAt);
         this.deps.onPollResult(null);
       } catch (error) {
         this.deps.onPollResult(error);
@@ -117,8 +143,17 @@ export class Poller {
       const wanted = requests.reduce((sum, request) => sum + request.limit, 0);
       this.lastClaimWasFull = claimed.length >= wanted;
       if (this.lastClaimWasFull || this.wakeRequested) continue;
-      await this.sleep(this.deps.pollInterval);
+      await this.sleep(this.untilNextTurn(turnStartedAt));
     }
+  }
+
+  /**
+   * Idle turns start every `pollInterval` (time spent claiming included), so a job made due by
+   * another instance waits at most about one `pollInterval`, not `pollInterval` + a claim.
+   */
+  private untilNextTurn(turnStartedAt: Date): number {
+    const elapsed = this.deps.clock.now().getTime() - turnStartedAt.getTime();
+    return Math.min(this.deps.pollInterval, Math.max(0, this.deps.pollInterval - elapsed));
   }
 
   /** No free slot (or no worker): wait, and keep the health signal fresh with a ping. */
@@ -150,9 +185,10 @@ export class Poller {
   }
 
   private clearTimers(): void {
-    if (this.timedWake) clearTimeout(this.timedWake.timer);
+    if (this.timedWake) clearTimeout(this.timedWake);
     if (this.slotTimer) clearTimeout(this.slotTimer);
     this.timedWake = undefined;
+    this.wakeTimes = [];
     this.slotTimer = undefined;
   }
 }

@@ -209,9 +209,18 @@ export class JobStore {
       const keys = unique.map(({ doc }) => ({ name: doc.name, activeKey: doc.activeKey as string }));
       const stored = await this.collection.find({ $or: keys }).toArray();
       const byKey = new Map(stored.map((doc) => [`${doc.name}\0${doc.activeKey}`, doc as JobDocument<T>]));
-      for (const { index, doc } of unique) results[index] = byKey.get(`${doc.name}\0${doc.activeKey}`);
+      for (const { index, doc } of unique) {
+        // A job that held the key may have finished between the upsert and the read-back: enqueue
+        // that one again on its own (rare), so the result keeps one job per item, in order.
+        results[index] =
+          byKey.get(`${doc.name}\0${doc.activeKey}`) ??
+          (await this.insertUnique(
+            { ...jobs[index], uniqueKey: doc.uniqueKey as string } as NewJob<T> & { uniqueKey: string },
+            now,
+          ));
+      }
     }
-    return results.filter((doc): doc is JobDocument<T> => doc !== undefined);
+    return results as JobDocument<T>[];
   }
 
   /**

@@ -262,15 +262,20 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
    * @throws ConnectionError when the database cannot be reached
    */
   start(): Promise<void> {
-    this.starting ??= this.doStart().catch((error: unknown) => {
-      this.starting = undefined;
-      throw error;
-    });
+    if (!this.starting) {
+      // A stop() from now on must stop this start, not return the previous stop's promise.
+      const previousStop = this.stopping;
+      this.stopping = undefined;
+      this.starting = this.doStart(previousStop).catch((error: unknown) => {
+        this.starting = undefined;
+        throw error;
+      });
+    }
     return this.starting;
   }
 
-  private async doStart(): Promise<void> {
-    if (this.stopping) await this.stopping;
+  private async doStart(previousStop: Promise<void> | undefined): Promise<void> {
+    if (previousStop) await previousStop;
     await this.ready();
     if (this.options.recoverStaleJobs) {
       try {
@@ -280,7 +285,6 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
       }
       this.recovery.start();
     }
-    this.stopping = undefined;
     this.databaseAnswers = true;
     this.heartbeat.start();
     if (this.options.changeStreamWakeups) this.wakeups.start();
@@ -298,9 +302,12 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
   }
 
   private async doStop(): Promise<void> {
-    await this.starting?.catch(() => {});
+    const starting = this.starting;
     this.starting = undefined;
-    await Promise.all([this.poller.stop(), this.wakeups.stop(), this.recovery.stop()]);
+    // Stop claiming at once (a start in progress is stopped again once it has finished).
+    const pollerStopped = this.poller.stop();
+    await starting?.catch(() => {});
+    await Promise.all([pollerStopped, this.poller.stop(), this.wakeups.stop(), this.recovery.stop()]);
     const settled = this.runner.settled().then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<boolean>((resolve) => {

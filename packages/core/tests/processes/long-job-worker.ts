@@ -1,0 +1,31 @@
+/**
+ * A scheduler process whose handler never returns: the crash test kills it (SIGKILL) while it
+ * holds a job. Reports `ready` once started and `started` when the handler begins.
+ *
+ * Arguments: database name, collection name, worker name, lockTimeout (ms).
+ */
+import { Monque } from '../../src/index.js';
+import { argument, connectToTestDb } from './connect.js';
+import { exitWithParent, sendToParent } from './protocol.js';
+
+exitWithParent();
+const databaseName = argument(0, 'database name');
+const collectionName = argument(1, 'collection name');
+const workerName = argument(2, 'worker name');
+const lockTimeout = Number(argument(3, 'lockTimeout'));
+
+const { db } = await connectToTestDb(databaseName);
+const monque = new Monque(db, {
+  collectionName,
+  pollInterval: 20,
+  lockTimeout,
+  heartbeatInterval: Math.floor(lockTimeout / 5),
+  changeStreamWakeups: false,
+  instanceId: `long-job-worker:${process.pid}`,
+});
+monque.worker(workerName, async (job) => {
+  await sendToParent({ type: 'started', jobId: job._id.toHexString(), instanceId: monque.instanceId });
+  await new Promise<never>(() => {});
+});
+await monque.start();
+await sendToParent({ type: 'ready', instanceIds: [monque.instanceId] });

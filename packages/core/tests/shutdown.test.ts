@@ -1,0 +1,170 @@
+/**
+ * `stop()`: stops claiming at once, waits for running handlers, gives up after
+ * `shutdownTimeout` with a `ShutdownTimeoutError` listing the running jobs, and is harmless
+ * when repeated, concurrent or early.
+ */
+import { waitUntil } from '@monque/test-backend';
+import { describe, expect, it } from 'vitest';
+import { type Job, JobStatus, MonqueErrorCode, ShutdownTimeoutError } from '../src/index.js';
+import { createMonque, deferred, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
+
+const getDb = useTestDb(import.meta.url);
+
+describe('stop()', () => {
+  it('claims nothing once stop() has begun, even when a slot frees up', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const release = deferred();
+    const started: string[] = [];
+    monque.worker(
+      'export',
+      async (job: Job<{ n: number }>) => {
+        started.push(`export-${job.data.n}`);
+        await release.promise;
+      },
+      { concurrency: 1 },
+    );
+    await monque.start();
+    const first = await monque.enqueue('export', { n: 1 });
+    await nextEvent(monque, 'job:start');
+    const second = await monque.enqueue('export', { n: 2 });
+
+    const stopped = monque.stop();
+    expect(monque.isRunning).toBe(false);
+    const third = await monque.enqueue('export', { n: 3 });
+    release.resolve();
+    await stopped;
+
+    expect(started).toEqual(['export-1']);
+    expect((await jobsOf(db, monque).findOne({ _id: first._id }))?.status).toBe(JobStatus.COMPLETED);
+    expect((await jobsOf(db, monque).findOne({ _id: second._id }))?.status).toBe(JobStatus.PENDING);
+    expect((await jobsOf(db, monque).findOne({ _id: third._id }))?.status).toBe(JobStatus.PENDING);
+  });
+
+  it('waits for running handlers and their results before resolving', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const release = deferred();
+    const order: string[] = [];
+    monque.worker('render', async () => {
+      await release.promise;
+      order.push('handler returned');
+    });
+    monque.on('job:complete', () => order.push('job:complete'));
+    await monque.start();
+    const job = await monque.enqueue('render', {});
+    await nextEvent(monque, 'job:start');
+
+    let stopResolved = false;
+    const stopped = monque.stop().then(() => {
+      stopResolved = true;
+      order.push('stop resolved');
+    });
+    // The handler is still blocked: stop() cannot have resolved, however long we look.
+    await waitForStatus(db, monque, job._id, JobStatus.PROCESSING);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopResolved).toBe(false);
+    release.resolve();
+    await stopped;
+    expect(order).toEqual(['handler returned', 'job:complete', 'stop resolved']);
+    expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.status).toBe(JobStatus.COMPLETED);
+  });
+
+  it('on shutdownTimeout emits job:error with a ShutdownTimeoutError listing the running jobs, then resolves', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { shutdownTimeout: 200 });
+    const release = deferred();
+    let startedCount = 0;
+    monque.worker(
+      'stuck',
+      async () => {
+        startedCount += 1;
+        await release.promise;
+      },
+      { concurrency: 2 },
+    );
+    monque.worker('quick', () => {});
+    const quick = await monque.enqueue('quick', {});
+    const stuck = await Promise.all([monque.enqueue('stuck', { n: 1 }), monque.enqueue('stuck', { n: 2 })]);
+    await monque.start();
+    await waitForStatus(db, monque, quick._id, JobStatus.COMPLETED);
+    await waitUntil(() => startedCount === 2, 'both stuck handlers to start');
+
+    const errors: Error[] = [];
+    monque.on('job:error', ({ error }) => errors.push(error));
+    const began = Date.now();
+    await monque.stop();
+    const waited = Date.now() - began;
+    expect(waited).toBeGreaterThanOrEqual(190);
+
+    expect(errors).toHaveLength(1);
+    const error = errors[0] as ShutdownTimeoutError;
+    expect(error).toBeInstanceOf(ShutdownTimeoutError);
+    expect(error.code).toBe(MonqueErrorCode.SHUTDOWN_TIMEOUT);
+    const incomplete = error.incompleteJobs.map((job) => job._id.toHexString()).sort();
+    expect(incomplete).toEqual(stuck.map((job) => job._id.toHexString()).sort());
+    expect(error.message).toContain(stuck[0]?._id.toHexString());
+
+    // The handlers finish later; their results still land.
+    release.resolve();
+    for (const job of stuck) await waitForStatus(db, monque, job._id, JobStatus.COMPLETED);
+  });
+
+  it('is harmless when called twice, concurrently, or before start()', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    await monque.stop();
+    await monque.stop();
+    expect(monque.isRunning).toBe(false);
+    expect(monque.isHealthy()).toBe(false);
+
+    monque.worker('noop', () => {});
+    await monque.start();
+    const concurrent = [monque.stop(), monque.stop(), monque.stop()];
+    await Promise.all(concurrent);
+    expect(monque.isRunning).toBe(false);
+    await monque.stop();
+  });
+
+  it('stop() right after start() (not awaited) wins: nothing is left running', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    monque.worker('noop', () => {});
+    const started = monque.start();
+    await monque.stop();
+    await started;
+    expect(monque.isRunning).toBe(false);
+  });
+
+  it('start() after stop() runs jobs again', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const ran: number[] = [];
+    monque.worker('again', (job: Job<{ n: number }>) => {
+      ran.push(job.data.n);
+    });
+    await monque.start();
+    await monque.enqueue('again', { n: 1 });
+    await nextEvent(monque, 'job:complete');
+    await monque.stop();
+
+    await monque.enqueue('again', { n: 2 });
+    await monque.start();
+    expect(monque.isRunning).toBe(true);
+    await nextEvent(monque, 'job:complete');
+    expect(ran).toEqual([1, 2]);
+    await monque.stop();
+  });
+
+  it('stop() called while a restart is starting stops the restarted scheduler', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    monque.worker('noop', () => {});
+    await monque.start();
+    await monque.stop();
+    const restarted = monque.start();
+    await monque.stop();
+    await restarted.catch(() => {});
+    expect(monque.isRunning).toBe(false);
+  });
+});

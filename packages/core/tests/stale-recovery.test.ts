@@ -1,0 +1,200 @@
+/**
+ * Stale recovery: a `processing` job whose lock is older than `lockTimeout` goes back to
+ * `pending` on start() and periodically while running; a recovery counts as an attempt.
+ */
+import { waitUntil } from '@monque/test-backend';
+import { type Db, ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { type Job, JobStatus, type Monque } from '../src/index.js';
+import { createMonque, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
+
+const getDb = useTestDb(import.meta.url);
+
+/**
+ * Inserts a job as a crashed instance leaves it: `processing`, owned by `dead-instance`, its
+ * lock last renewed `lockAgeMs` ago.
+ */
+async function insertOrphanedJob(
+  db: Db,
+  monque: Monque,
+  {
+    name = 'orphan',
+    lockAgeMs,
+    failCount = 0,
+    repeatInterval,
+  }: {
+    name?: string;
+    lockAgeMs: number;
+    failCount?: number;
+    repeatInterval?: string;
+  },
+): Promise<Job> {
+  const now = Date.now();
+  const job: Job & { claimToken: ObjectId } = {
+    _id: new ObjectId(),
+    name,
+    data: { orphaned: true },
+    status: JobStatus.PROCESSING,
+    nextRunAt: new Date(now - lockAgeMs - 1_000),
+    lockedAt: new Date(now - lockAgeMs),
+    startedAt: new Date(now - lockAgeMs),
+    failCount,
+    owner: 'dead-instance',
+    claimToken: new ObjectId(),
+    createdAt: new Date(now - lockAgeMs - 1_000),
+    updatedAt: new Date(now - lockAgeMs),
+    ...(repeatInterval === undefined ? {} : { repeatInterval, timezone: 'UTC' }),
+  };
+  await jobsOf(db, monque).insertOne(job);
+  return job;
+}
+
+describe('stale recovery', () => {
+  it('on start() a job whose lock is older than lockTimeout goes back to pending, counts as an attempt, and runs', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 60_000 });
+    const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 10 * 60_000 });
+    const fresh = await insertOrphanedJob(db, monque, { name: 'still-held', lockAgeMs: 1_000 });
+    const handled: Job[] = [];
+    monque.worker('orphan', (job) => {
+      handled.push(job);
+    });
+    const recovered = nextEvent(monque, 'job:recovered');
+    const completed = nextEvent(monque, 'job:complete');
+    await monque.start();
+
+    const { job: seen, willRetry } = await recovered;
+    expect(seen._id).toEqual(orphan._id);
+    expect(seen.owner).toBe('dead-instance');
+    expect(willRetry).toBe(true);
+    await completed;
+    expect(handled).toHaveLength(1);
+    expect(handled[0]).toMatchObject({ failCount: 1, status: JobStatus.PROCESSING });
+    expect(handled[0]?.failReason).toMatch(/lock expired/);
+    expect(handled[0]?.failReason).toContain('dead-instance');
+    const stored = (await jobsOf(db, monque).findOne({ _id: orphan._id })) as Job;
+    expect(stored.status).toBe(JobStatus.COMPLETED);
+    expect(stored.owner).toBeUndefined();
+
+    // A lock younger than lockTimeout is left alone.
+    const held = (await jobsOf(db, monque).findOne({ _id: fresh._id })) as Job;
+    expect(held).toMatchObject({ status: JobStatus.PROCESSING, owner: 'dead-instance', failCount: 0 });
+    expect(held.lockedAt).toEqual(fresh.lockedAt);
+    await monque.stop();
+  });
+
+  it('the recovered job is pending and due at once, with failCount + 1', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 60_000 });
+    const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 120_000, failCount: 2 });
+    // No worker for 'orphan' here: the job is recovered but not claimed.
+    const before = Date.now();
+    await monque.start();
+    const stored = (await jobsOf(db, monque).findOne({ _id: orphan._id })) as Job;
+    expect(stored).toMatchObject({ status: JobStatus.PENDING, failCount: 3, lockedAt: null });
+    expect(stored.failReason).toMatch(/lock expired/);
+    expect(stored.owner).toBeUndefined();
+    expect(stored.nextRunAt.getTime()).toBeGreaterThanOrEqual(before - 5);
+    expect(stored.nextRunAt.getTime()).toBeLessThanOrEqual(Date.now());
+    await monque.stop();
+  });
+
+  it('recoverStaleJobs: false leaves stale jobs alone', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 1_000, recoverStaleJobs: false, staleCheckInterval: 20 });
+    const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 60_000 });
+    let orphanRuns = 0;
+    monque.worker('orphan', () => {
+      orphanRuns += 1;
+    });
+    monque.worker('marker', () => {});
+    const recoveries: Job[] = [];
+    monque.on('job:recovered', ({ job }) => recoveries.push(job));
+    await monque.start();
+    // Let the scheduler work for a while (several polls, several stale-check intervals).
+    for (let n = 0; n < 3; n += 1) {
+      const marker = await monque.enqueue('marker', { n });
+      await waitForStatus(db, monque, marker._id, JobStatus.COMPLETED);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const stored = (await jobsOf(db, monque).findOne({ _id: orphan._id })) as Job;
+    expect(stored).toMatchObject({ status: JobStatus.PROCESSING, owner: 'dead-instance', failCount: 0 });
+    expect(stored.lockedAt).toEqual(orphan.lockedAt);
+    expect(recoveries).toEqual([]);
+    expect(orphanRuns).toBe(0);
+    await monque.stop();
+  });
+
+  it('a recovery that uses up the last attempt leaves the job failed (willRetry false)', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 60_000, maxRetries: 3 });
+    const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 120_000, failCount: 2 });
+    let runs = 0;
+    monque.worker('orphan', () => {
+      runs += 1;
+    });
+    const recovered = nextEvent(monque, 'job:recovered');
+    await monque.start();
+    const { willRetry } = await recovered;
+    expect(willRetry).toBe(false);
+    const stored = (await jobsOf(db, monque).findOne({ _id: orphan._id })) as Job;
+    expect(stored).toMatchObject({ status: JobStatus.FAILED, failCount: 3 });
+    expect(stored.failReason).toMatch(/lock expired/);
+    expect(runs).toBe(0);
+    await monque.stop();
+  });
+
+  it('a recurring job whose recovery uses up the last attempt keeps its schedule', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 60_000, maxRetries: 1 });
+    const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 120_000, repeatInterval: '0 0 1 1 *' });
+    await monque.start();
+    const stored = (await jobsOf(db, monque).findOne({ _id: orphan._id })) as Job;
+    expect(stored).toMatchObject({ status: JobStatus.PENDING, failCount: 0, repeatInterval: '0 0 1 1 *' });
+    expect(stored.failReason).toMatch(/lock expired/);
+    expect(stored.nextRunAt.getUTCMonth()).toBe(0);
+    expect(stored.nextRunAt.getUTCDate()).toBe(1);
+    expect(stored.nextRunAt.getTime()).toBeGreaterThan(Date.now());
+    await monque.stop();
+  });
+
+  it('recovers periodically while running, not only at start()', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 500, staleCheckInterval: 50 });
+    const ran: Job[] = [];
+    monque.worker('orphan', (job) => {
+      ran.push(job);
+    });
+    await monque.start();
+    const startedAt = Date.now();
+    const recovered = nextEvent(monque, 'job:recovered');
+    const completed = nextEvent(monque, 'job:complete');
+    // Orphaned after start() returned: only the periodic check can find it.
+    const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 5_000 });
+    const { job } = await recovered;
+    expect(job._id).toEqual(orphan._id);
+    await completed;
+    expect(ran).toHaveLength(1);
+    expect(ran[0]?.failCount).toBe(1);
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    await monque.stop();
+  });
+
+  it('a lock that goes stale while the instance runs (owner stopped renewing) is recovered after lockTimeout', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 400, staleCheckInterval: 50 });
+    monque.worker('orphan', () => {});
+    await monque.start();
+    const recoveries: number[] = [];
+    monque.on('job:recovered', () => recoveries.push(Date.now()));
+    // Locked just now: not stale yet.
+    const insertedAt = Date.now();
+    const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 0 });
+    await waitForStatus(db, monque, orphan._id, JobStatus.COMPLETED, 5_000);
+    await waitUntil(() => recoveries.length === 1, 'the recovery event');
+    // Not before lockTimeout; at most a few check intervals after.
+    expect((recoveries[0] as number) - insertedAt).toBeGreaterThanOrEqual(400);
+    expect((recoveries[0] as number) - insertedAt).toBeLessThan(400 + 500);
+    await monque.stop();
+  });
+});

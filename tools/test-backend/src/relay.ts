@@ -10,8 +10,16 @@
  * the request, then forwards the next request.
  *
  * Wire format facts used here: every message starts with its total length
- * (int32 LE at offset 0); the opcode is at offset 12; for OP_MSG (2013) the
- * flag bits are at offset 16 and bit 1 (`moreToCome`) means no reply follows.
+ * (int32 LE at offset 0), then `requestID` (offset 4) and `responseTo`
+ * (offset 8); the opcode is at offset 12; for OP_MSG (2013) the flag bits are
+ * at offset 16 and bit 1 (`moreToCome`) means the client expects no reply.
+ *
+ * Clients in different processes number their requests independently, and
+ * the emulator sometimes replies to `moreToCome` messages anyway (e.g. the
+ * `endSessions` a closing client sends). So the relay gives every forwarded
+ * request its own `requestID`, hands a client only the reply whose
+ * `responseTo` is the request in flight (restoring the client's id), and
+ * drops any other reply.
  */
 import net from 'node:net';
 
@@ -31,6 +39,12 @@ export interface SerialRelay {
 interface PendingRequest {
   readonly client: net.Socket;
   readonly message: Buffer;
+}
+
+interface InFlightRequest {
+  readonly client: net.Socket;
+  readonly clientRequestId: number;
+  readonly relayRequestId: number;
 }
 
 /** Splits a byte stream into whole wire-protocol messages. */
@@ -68,8 +82,9 @@ export async function startSerialRelay(upstreamHost: string, upstreamPort: numbe
 
   const queue: PendingRequest[] = [];
   const clients = new Set<net.Socket>();
-  let inFlight: PendingRequest | null = null;
+  let inFlight: InFlightRequest | null = null;
   let forwarded = 0;
+  let nextRequestId = 1;
   let closed = false;
   const upstreamReader = new MessageReader();
 
@@ -78,16 +93,25 @@ export async function startSerialRelay(upstreamHost: string, upstreamPort: numbe
       const next = queue.shift() as PendingRequest;
       if (next.client.destroyed && expectsReply(next.message)) continue;
       forwarded += 1;
-      upstream.write(next.message);
-      if (expectsReply(next.message)) inFlight = next;
+      const clientRequestId = next.message.readInt32LE(4);
+      const relayRequestId = nextRequestId;
+      nextRequestId = nextRequestId >= 0x7fffffff ? 1 : nextRequestId + 1;
+      const message = Buffer.from(next.message);
+      message.writeInt32LE(relayRequestId, 4);
+      upstream.write(message);
+      if (expectsReply(message)) inFlight = { client: next.client, clientRequestId, relayRequestId };
     }
   };
 
   upstream.on('data', (chunk: Buffer) => {
     for (const reply of upstreamReader.push(chunk)) {
       const request = inFlight;
+      // A reply to nothing in flight (e.g. to a `moreToCome` message) is dropped.
+      if (!request || reply.length < 16 || reply.readInt32LE(8) !== request.relayRequestId) continue;
       inFlight = null;
-      if (request && !request.client.destroyed) request.client.write(reply);
+      const restored = Buffer.from(reply);
+      restored.writeInt32LE(request.clientRequestId, 8);
+      if (!request.client.destroyed) request.client.write(restored);
     }
     pump();
   });

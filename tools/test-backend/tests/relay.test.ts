@@ -1,4 +1,5 @@
-import { type Collection, MongoClient, ObjectId } from 'mongodb';
+import net from 'node:net';
+import { BSON, type Collection, MongoClient, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTestDb, freshCollectionName, getTestDb, getTestUri } from '../src/index.js';
 
@@ -52,5 +53,29 @@ describe('the test backend', () => {
     expect(doubleClaims).toBe(0);
     expect(claims).toHaveLength(300);
     expect(await jobs.countDocuments({ status: 'pending' })).toBe(0);
+  });
+
+  it('forwards a message that expects no reply (moreToCome) without waiting, and keeps later replies in step', async () => {
+    const db = await getTestDb(import.meta.url);
+    const name = freshCollectionName(db, 'replies');
+    await db.collection(name).insertMany(Array.from({ length: 5 }, (_, n) => ({ n })));
+    const { port } = new URL(getTestUri());
+    const socket = net.connect({ host: '127.0.0.1', port: Number(port) });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    const body = BSON.serialize({ endSessions: [], $db: 'admin' });
+    const header = Buffer.alloc(21);
+    header.writeInt32LE(21 + body.length, 0);
+    header.writeInt32LE(7, 4);
+    header.writeInt32LE(0, 8);
+    header.writeInt32LE(2013, 12);
+    header.writeUInt32LE(1 << 1, 16); // moreToCome: no reply expected
+    header.writeUInt8(0, 20); // section kind 0: the command body
+    socket.write(Buffer.concat([header, body]));
+    try {
+      const reader = (clients[0] as MongoClient).db(db.databaseName).collection(name);
+      for (let n = 0; n < 5; n += 1) expect((await reader.findOne({ n }))?.n).toBe(n);
+    } finally {
+      socket.destroy();
+    }
   });
 });

@@ -97,6 +97,7 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
       events: this,
       policy,
       onSlotFreed: () => this.poller.slotFreed(),
+      reload: (job) => this.store.findById(job._id),
     });
     this.poller = new Poller({
       clock,

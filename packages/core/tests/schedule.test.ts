@@ -146,10 +146,8 @@ describe('schedule()', () => {
     await monque.stop();
   });
 
-  // KNOWN BUG (reported, not fixed): the run's outcome is computed from the cron of the claimed
-  // document, so a schedule() that changes the cron while an occurrence runs is undone by that
-  // run's write (nextRunAt follows the old cron until the next run). Remove `.fails` once fixed.
-  it.fails('rescheduling while a run is in progress: the next occurrence follows the new cron', async () => {
+  // The run's outcome must follow the cron stored when it ends, not the one it was claimed with.
+  it('rescheduling while a run is in progress: the next occurrence follows the new cron', async () => {
     const db = await getDb();
     const clock = new TestClock('2026-05-04T09:00:10.000Z');
     const monque = createMonque(db, { clock });

@@ -27,6 +27,8 @@ export interface RunnerDeps {
   readonly policy: RetryPolicy;
   /** Called whenever a handler returns and its slot is free again. */
   readonly onSlotFreed: () => void;
+  /** Reads a job as it is now (a recurring job's cron may have been changed while it ran). */
+  readonly reload: (job: JobDocument) => Promise<JobDocument | null>;
 }
 
 /** The job as it is after `transition` (for event payloads). */
@@ -82,8 +84,9 @@ export class JobRunner {
     handlerReturned();
     const fence = { claimToken: doc.claimToken as NonNullable<JobDocument['claimToken']> };
     try {
+      const schedule = await this.currentSchedule(doc, job);
       if (!error) {
-        const transition = decideSuccess(job, finishedAt);
+        const transition = decideSuccess(schedule, finishedAt);
         const outcome: JobOutcome = { job: doc, transition, fence };
         if ((await writer.write(outcome)) === 'lost') {
           events.emit('job:error', { error: new JobLockLostError(doc._id.toHexString(), 'completion'), job });
@@ -95,7 +98,7 @@ export class JobRunner {
         });
         return;
       }
-      const { transition, willRetry } = decideFailure(job, failReasonOf(error), finishedAt, policy);
+      const { transition, willRetry } = decideFailure(schedule, failReasonOf(error), finishedAt, policy);
       if ((await writer.write({ job: doc, transition, fence })) === 'lost') {
         events.emit('job:error', { error: new JobLockLostError(doc._id.toHexString(), 'failure'), job });
         return;
@@ -104,6 +107,20 @@ export class JobRunner {
     } catch (writeError) {
       events.emit('job:error', { error: toError(writeError), job });
     }
+  }
+
+  /**
+   * For a recurring job, the job with the cron and time zone stored now: `schedule()` may have
+   * changed them while the job ran, and the next run must follow the new ones. One-off jobs (and a
+   * failed read) use the job as claimed.
+   */
+  private async currentSchedule(doc: JobDocument, job: Job): Promise<Job> {
+    if (!doc.repeatInterval) return job;
+    const current = await this.deps.reload(doc).catch(() => null);
+    if (!current?.repeatInterval || current.claimToken !== doc.claimToken) return job;
+    const updated: Job = { ...job, repeatInterval: current.repeatInterval };
+    if (current.timezone !== undefined) updated.timezone = current.timezone;
+    return updated;
   }
 
   /** Ids of the jobs this instance holds (handler running or outcome not yet written). */

@@ -1,0 +1,49 @@
+/**
+ * What each library's commands are for, read from the commands themselves (see
+ * `CommandCounter`). Only the shapes the benchmark produces need to be recognised; anything else
+ * is `other`.
+ */
+import type { CommandStartedEvent, Document } from 'mongodb';
+import { type CommandClassifier, type CommandPurpose, setOf } from '../command-counter.js';
+
+const SETUP = new Set(['createIndexes', 'listIndexes', 'hello', 'isMaster', 'buildInfo']);
+
+/** Monque: claim = find of due ids / updateMany to `processing` / read-back by claim token. */
+export const monquePurpose: CommandClassifier = (event: CommandStartedEvent): CommandPurpose => {
+  const { commandName, command } = event;
+  if (SETUP.has(commandName)) return 'setup';
+  if (commandName === 'insert') return 'enqueue';
+  if (commandName === 'ping') return 'poll';
+  const set = setOf(event);
+  if (commandName === 'find') {
+    const filter = (command.filter as Document | undefined) ?? {};
+    if (filter.status === 'pending' || filter.claimToken !== undefined) return 'claim';
+    if (filter.status === 'processing') return 'setup'; // stale recovery on start
+    return 'other';
+  }
+  if (commandName === 'findAndModify') return set.status === 'processing' ? 'claim' : 'enqueue';
+  if (commandName === 'update') {
+    if (set.status === 'processing') return 'claim';
+    if (set.status !== undefined) return 'completion';
+    if (set.lockedAt !== undefined) return 'heartbeat';
+  }
+  return 'other';
+};
+
+/** Agenda: claim = findAndModify locking one job; run start and completion = `saveJobState` updates. */
+export const agendaPurpose: CommandClassifier = (event: CommandStartedEvent): CommandPurpose => {
+  const { commandName, command } = event;
+  if (SETUP.has(commandName)) return 'setup';
+  if (commandName === 'insert') return 'enqueue';
+  const set = setOf(event);
+  if (commandName === 'findAndModify') {
+    const query = (command.query as Document | undefined) ?? {};
+    return query.$or !== undefined ? 'claim' : 'enqueue';
+  }
+  if (commandName === 'update') {
+    if (set.lastFinishedAt instanceof Date) return 'completion';
+    if (set.lastRunAt instanceof Date) return 'run-start';
+    if (set.lockedAt instanceof Date) return 'heartbeat';
+  }
+  return 'other';
+};

@@ -303,26 +303,34 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
   }
 
   private async doStop(): Promise<void> {
+    // Everything below is bounded by one deadline, so stop() resolves about `shutdownTimeout`
+    // after it was called even when the database is gone (writes still pending then go on in the
+    // background; a job whose result is lost is recovered as stale later).
+    const deadline = Date.now() + this.options.shutdownTimeout;
+    const withinDeadline = (work: Promise<unknown>): Promise<boolean> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+      });
+      return Promise.race([work.then(() => true), timedOut]).finally(() => clearTimeout(timer));
+    };
     const starting = this.starting;
     this.starting = undefined;
     // Stop claiming at once (a start in progress is stopped again once it has finished).
     const pollerStopped = this.poller.stop();
-    await starting?.catch(() => {});
-    await Promise.all([pollerStopped, this.poller.stop(), this.wakeups.stop(), this.recovery.stop()]);
-    const settled = this.runner.settled().then(() => true);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), this.options.shutdownTimeout);
-    });
-    const finished = await Promise.race([settled, timedOut]);
-    clearTimeout(timer);
-    if (!finished) {
+    await withinDeadline(starting?.catch(() => {}) ?? Promise.resolve());
+    await withinDeadline(Promise.all([pollerStopped, this.poller.stop(), this.wakeups.stop(), this.recovery.stop()]));
+    if (!(await withinDeadline(this.runner.settled()))) {
       this.emit('job:error', {
-        error: new ShutdownTimeoutError(this.options.shutdownTimeout, this.runner.runningJobs()),
+        error: new ShutdownTimeoutError(this.options.shutdownTimeout, this.runner.unfinishedJobs()),
       });
     }
-    await this.writer.drain().catch((error: unknown) => this.emit('job:error', { error: toError(error) }));
-    await this.heartbeat.stop();
+    await withinDeadline(
+      Promise.all([
+        this.writer.drain().catch((error: unknown) => this.emit('job:error', { error: toError(error) })),
+        this.heartbeat.stop(),
+      ]),
+    );
     this.databaseAnswers = false;
   }
 

@@ -3,10 +3,12 @@
  * `shutdownTimeout` with a `ShutdownTimeoutError` listing the running jobs, and is harmless
  * when repeated, concurrent or early.
  */
-import { waitUntil } from '@monque/test-backend';
+import { freshCollectionName, getTestUri, waitUntil } from '@monque/test-backend';
+import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { type Job, JobStatus, MonqueErrorCode, ShutdownTimeoutError } from '../src/index.js';
 import { createMonque, deferred, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
+import { startPausableProxy } from './helpers/pausable-proxy.js';
 
 const getDb = useTestDb(import.meta.url);
 
@@ -166,5 +168,39 @@ describe('stop()', () => {
     await monque.stop();
     await restarted.catch(() => {});
     expect(monque.isRunning).toBe(false);
+  });
+
+  it('resolves about shutdownTimeout after it was called even when the database is gone, listing the unstored job', async () => {
+    const db = await getDb();
+    const link = await startPausableProxy(getTestUri());
+    // A driver that would wait 20 s to find a server: stop() must not wait for it.
+    const client = await new MongoClient(link.uri, { serverSelectionTimeoutMS: 20_000 }).connect();
+    try {
+      const monque = createMonque(client.db(db.databaseName), {
+        collectionName: freshCollectionName(db),
+        shutdownTimeout: 500,
+      });
+      const release = deferred();
+      monque.worker('upload', () => release.promise);
+      await monque.start();
+      const job = await monque.enqueue('upload', {});
+      await nextEvent(monque, 'job:start');
+      const timeout = nextEvent(monque, 'job:error', ({ error }) => error instanceof ShutdownTimeoutError);
+
+      link.pause();
+      release.resolve();
+      const began = Date.now();
+      await monque.stop();
+      const elapsed = Date.now() - began;
+
+      expect(elapsed).toBeLessThan(3_000);
+      const { error } = await timeout;
+      expect((error as ShutdownTimeoutError).incompleteJobs.map((j) => j._id.toHexString())).toEqual([
+        job._id.toHexString(),
+      ]);
+    } finally {
+      await link.close();
+      await client.close(true).catch(() => {});
+    }
   });
 });

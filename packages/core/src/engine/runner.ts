@@ -133,9 +133,13 @@ export class JobRunner {
     return this.active.size;
   }
 
-  /** Jobs whose handler is still running. */
-  runningJobs(): Job[] {
-    return [...this.active.values()].filter((entry) => entry.handlerRunning).map((entry) => entry.job);
+  /** Jobs not finished yet: handler still running, or its result not yet stored (running first). */
+  unfinishedJobs(): Job[] {
+    const entries = [...this.active.values()];
+    return [
+      ...entries.filter((entry) => entry.handlerRunning),
+      ...entries.filter((entry) => !entry.handlerRunning),
+    ].map((entry) => entry.job);
   }
 
   /** Resolves when every active job is finished and written. */

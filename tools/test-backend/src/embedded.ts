@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForOutput } from './child-output.js';
 import { stopChild } from './jongodb.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -28,28 +29,7 @@ export async function startEmbeddedBackend(timeoutMs = 20_000): Promise<Embedded
     // when its stdin closes).
     detached: true,
   });
-  const uri = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`embedded backend not ready within ${timeoutMs} ms: ${output}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /MONQUE_BACKEND_URI=(\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`embedded backend exited with code ${code}: ${output.trim()}`));
-    });
-  });
-  child.stdout.removeAllListeners('data');
+  const uri = await waitForOutput(child, /MONQUE_BACKEND_URI=(\S+)/, 'the embedded backend', timeoutMs);
   child.stdout.resume();
   child.stderr.resume();
   // The backend must not keep this process alive on its own.

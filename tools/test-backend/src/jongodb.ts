@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { waitForOutput } from './child-output.js';
 
 const PACKAGE = '@jongodb/memory-server-bin-linux-x64-gnu';
 
@@ -36,31 +37,9 @@ export function findJongodbBinary(): { path: string } | { reason: string } {
 /** Starts jongodb on a free port and resolves once it printed its URI. */
 export async function startJongodb(binary: string, timeoutMs = 15_000): Promise<JongodbProcess> {
   const child = spawn(binary, ['--host=127.0.0.1', '--port=0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const uri = await new Promise<string>((resolve, reject) => {
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`jongodb printed no JONGODB_URI within ${timeoutMs} ms; output: ${output}`));
-    }, timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      const match = /JONGODB_URI=(\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`jongodb exited with code ${code} before it was ready; output: ${output}`));
-    });
-  });
+  const uri = await waitForOutput(child, /JONGODB_URI=(\S+)/, 'jongodb', timeoutMs);
+  child.stdout?.resume();
+  child.stderr?.resume();
   const { hostname, port } = new URL(uri);
   return {
     host: hostname,

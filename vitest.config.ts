@@ -14,7 +14,7 @@ export default defineConfig({
       provider: 'v8',
       include: ['packages/core/src/**/*.ts', 'packages/tsed/src/**/*.ts'],
       reporter: ['text-summary', 'text', 'json-summary', 'html'],
-      thresholds: { lines: 90, functions: 90, branches: 85, statements: 90 },
+      thresholds: { lines: 95, functions: 92, branches: 88, statements: 93 },
     },
   },
   resolve: { alias: { '@monque/core': coreSource } },

@@ -199,4 +199,3 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
   };
 }
 
-export type { MonqueOptions };

@@ -96,7 +96,7 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
       clock,
       events: this,
       policy,
-      onSlotFreed: () => this.poller.slotFreed(),
+      onSlotFreed: (name) => this.poller.slotFreed(name),
       reload: (job) => this.store.findById(job._id),
     });
     this.poller = new Poller({

@@ -198,4 +198,3 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
     clock: clock ?? systemClock,
   };
 }
-

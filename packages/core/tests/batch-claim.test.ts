@@ -3,7 +3,7 @@
  * never more than a worker's concurrency; due jobs start in `nextRunAt` order; two instances
  * racing batch claims hand each job to exactly one handler.
  */
-import { freshCollectionName } from '@monque/test-backend';
+import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../src/index.js';
 import { openCommandLog } from './helpers/command-log.js';
@@ -157,5 +157,26 @@ describe('batch claim', () => {
       startedBy.every((count) => count > 0),
       `jobs started per instance: ${startedBy.join(', ')}`,
     ).toBe(true);
+  });
+
+  it('keeps a backlogged worker busy while another worker of the instance has nothing to do', async () => {
+    const db = await getDb();
+    // A long poll interval: only "a freed slot of a backlogged worker claims again" can finish in time.
+    const monque = createMonque(db, { pollInterval: 10_000 });
+    const done: Job[] = [];
+    monque.worker(
+      'busy',
+      (job) => {
+        done.push(job);
+      },
+      { concurrency: 2 },
+    );
+    monque.worker('idle', () => {}, { concurrency: 2 });
+    await monque.enqueueMany(Array.from({ length: 10 }, (_, n) => ({ name: 'busy', data: { n } })));
+    const began = Date.now();
+    await monque.start();
+    await waitUntil(() => done.length === 10, '10 jobs of the busy worker', { timeoutMs: 8_000 });
+    expect(Date.now() - began).toBeLessThan(8_000);
+    await monque.stop();
   });
 });

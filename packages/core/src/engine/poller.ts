@@ -7,7 +7,8 @@
  * Each turn asks the registry how many jobs each worker can take, claims at most that many, and
  * hands them to the runner. Then it waits: not at all when the claim filled every free slot (more
  * work is likely), otherwise `pollInterval` — unless woken earlier by a local enqueue, a change
- * stream hint, a timer for a known due time, or (after a full claim) a freed slot.
+ * stream hint, a timer for a known due time, or a freed slot of a worker whose last claim got
+ * every job it asked for (its backlog is likely not empty).
  */
 import type { ClaimRequest, JobDocument } from '../store/job-store.js';
 import type { Clock } from '../types.js';
@@ -40,7 +41,8 @@ export class Poller {
   private loopDone: Promise<void> = Promise.resolve();
   private wakeSleeper: (() => void) | undefined;
   private wakeRequested = false;
-  private lastClaimWasFull = false;
+  /** Job names whose last claim filled every slot asked for: more of their jobs are likely due. */
+  private readonly backlogged = new Set<string>();
   private timedWake: NodeJS.Timeout | undefined;
   /** Known due times before the next regular poll, ascending; `timedWake` fires at the first one. */
   private wakeTimes: number[] = [];
@@ -112,9 +114,9 @@ export class Poller {
     );
   }
 
-  /** A handler returned: after a full claim, more work is likely waiting, so poll soon. */
-  slotFreed(): void {
-    if (!this.lastClaimWasFull || this.state !== 'running' || this.slotTimer) return;
+  /** A handler of `name` returned: if that name's last claim was full, more work is likely waiting, so poll soon. */
+  slotFreed(name: string): void {
+    if (!this.backlogged.has(name) || this.state !== 'running' || this.slotTimer) return;
     this.slotTimer = setTimeout(() => {
       this.slotTimer = undefined;
       this.wake();
@@ -140,11 +142,27 @@ export class Poller {
         continue;
       }
       for (const job of claimed) this.deps.run(job);
-      const wanted = requests.reduce((sum, request) => sum + request.limit, 0);
-      this.lastClaimWasFull = claimed.length >= wanted;
-      if (this.lastClaimWasFull || this.wakeRequested) continue;
+      if (this.noteBacklog(requests, claimed) || this.wakeRequested) continue;
       await this.sleep(this.untilNextTurn(turnStartedAt));
     }
+  }
+
+  /**
+   * Records which names got every slot they asked for (likely more due) and which did not.
+   * @returns `true` when every request was filled: claim again at once
+   */
+  private noteBacklog(requests: readonly ClaimRequest[], claimed: readonly JobDocument[]): boolean {
+    const perName = new Map<string, number>();
+    for (const job of claimed) perName.set(job.name, (perName.get(job.name) ?? 0) + 1);
+    let allFilled = true;
+    for (const { name, limit } of requests) {
+      if ((perName.get(name) ?? 0) >= limit) this.backlogged.add(name);
+      else {
+        this.backlogged.delete(name);
+        allFilled = false;
+      }
+    }
+    return allFilled;
   }
 
   /**
@@ -190,5 +208,6 @@ export class Poller {
     this.timedWake = undefined;
     this.wakeTimes = [];
     this.slotTimer = undefined;
+    this.backlogged.clear();
   }
 }

@@ -25,8 +25,8 @@ export interface RunnerDeps {
   readonly clock: Clock;
   readonly events: MonqueEventEmitter;
   readonly policy: RetryPolicy;
-  /** Called whenever a handler returns and its slot is free again. */
-  readonly onSlotFreed: () => void;
+  /** Called whenever a handler of job name `name` returns and its slot is free again. */
+  readonly onSlotFreed: (name: string) => void;
   /** Reads a job as it is now (a recurring job's cron may have been changed while it ran). */
   readonly reload: (job: JobDocument) => Promise<JobDocument | null>;
 }
@@ -60,7 +60,7 @@ export class JobRunner {
     const done = this.execute(doc, job, worker.handler, () => {
       entry.handlerRunning = false;
       worker.running -= 1;
-      this.deps.onSlotFreed();
+      this.deps.onSlotFreed(doc.name);
     }).finally(() => this.active.delete(key));
     this.active.set(key, Object.assign(entry, { job, done }));
   }

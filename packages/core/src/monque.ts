@@ -4,6 +4,7 @@
  */
 import type { Db } from 'mongodb';
 import { ChangeStreamWakeups } from './engine/change-stream-wakeups.js';
+import { ConnectionWatch, type MonitoredClient } from './engine/connection-watch.js';
 import { Heartbeat } from './engine/heartbeat.js';
 import { toError } from './engine/outcome.js';
 import { OutcomeWriter } from './engine/outcome-writer.js';
@@ -73,6 +74,7 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
   private readonly heartbeat: Heartbeat;
   private readonly recovery: StaleRecovery;
   private readonly wakeups: ChangeStreamWakeups;
+  private readonly connectionWatch: ConnectionWatch;
   private databaseAnswers = false;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -124,6 +126,13 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
       apply: (outcomes, now) => this.store.applyOutcomes(outcomes, now),
       onRecovered: () => this.poller.wake(),
     });
+    const client = (db as { client?: unknown }).client;
+    this.connectionWatch = new ConnectionWatch(
+      typeof (client as MonitoredClient | undefined)?.on === 'function' ? (client as MonitoredClient) : undefined,
+      () => {
+        this.databaseAnswers = false;
+      },
+    );
     this.wakeups = new ChangeStreamWakeups({
       open: () => this.store.watchPending(),
       onPending: (name, at) => this.hint(name, at),
@@ -287,6 +296,7 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
       this.recovery.start();
     }
     this.databaseAnswers = true;
+    this.connectionWatch.start();
     this.heartbeat.start();
     if (this.options.changeStreamWakeups) this.wakeups.start();
     this.poller.start();
@@ -331,6 +341,7 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
         this.heartbeat.stop(),
       ]),
     );
+    this.connectionWatch.stop();
     this.databaseAnswers = false;
   }
 

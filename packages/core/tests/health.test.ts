@@ -2,11 +2,13 @@
  * `isHealthy()`: true only while running and the database answers; a lost connection makes it
  * false, and it becomes true again once the database answers again.
  */
-import { waitUntil } from '@monque/test-backend';
+import { getTestUri, waitUntil } from '@monque/test-backend';
+import { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../src/index.js';
 import { createMonque, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
 import { openOwnClient, useOwnClients } from './helpers/own-client.js';
+import { startPausableProxy } from './helpers/pausable-proxy.js';
 
 const getDb = useTestDb(import.meta.url);
 useOwnClients();
@@ -70,6 +72,27 @@ describe('isHealthy()', () => {
     const job = await monque.enqueue('report', {});
     await waitForStatus(db, monque, job._id, JobStatus.COMPLETED);
     await monque.stop();
+  });
+
+  it('becomes false as soon as the driver sees the server fail, long before a poll would notice', async () => {
+    const db = await getDb();
+    const link = await startPausableProxy(getTestUri());
+    const client = await new MongoClient(link.uri, {
+      serverSelectionTimeoutMS: 30_000,
+      heartbeatFrequencyMS: 500,
+    }).connect();
+    try {
+      // A one-minute poll interval and no work: only the driver's monitoring can tell.
+      const monque = createMonque(client.db(db.databaseName), { pollInterval: 60_000 });
+      await monque.start();
+      expect(monque.isHealthy()).toBe(true);
+      link.pause();
+      await waitUntil(() => !monque.isHealthy(), 'isHealthy() to turn false', { timeoutMs: 5_000 });
+      await monque.stop();
+    } finally {
+      await link.close();
+      await client.close(true).catch(() => {});
+    }
   });
 
   it('becomes false when the connection is lost while an idle instance (no worker) waits', async () => {

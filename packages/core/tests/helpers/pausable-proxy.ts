@@ -79,7 +79,12 @@ export async function startPausableProxy(upstreamUri: string): Promise<PausableP
   });
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('proxy: no TCP address');
-  const uri = `mongodb://127.0.0.1:${address.port}/?directConnection=true`;
+  // Same credentials and options as the upstream URI (a real server may need them), this host.
+  const proxied = new URL(upstreamUri);
+  proxied.host = `127.0.0.1:${address.port}`;
+  proxied.searchParams.delete('replicaSet');
+  proxied.searchParams.set('directConnection', 'true');
+  const uri = proxied.toString();
 
   return {
     uri,

@@ -60,7 +60,12 @@ async function startTestcontainers(): Promise<TestBackend> {
       `Testcontainers could not start ${image} (${error instanceof Error ? error.message : String(error)})`,
     );
   }
-  const uri = `${container.getConnectionString()}/?directConnection=true`;
+  // The container is a single-node replica set whose member name only resolves inside Docker:
+  // connect directly to the mapped port.
+  const url = new URL(container.getConnectionString());
+  url.pathname = '/';
+  url.searchParams.set('directConnection', 'true');
+  const uri = url.toString();
   return {
     kind: 'testcontainers',
     uri,

@@ -5,7 +5,9 @@
 import { cleanupTestDb, freshCollectionName, getTestDb, waitUntil } from '@monque/test-backend';
 import type { Collection, Db, ObjectId } from 'mongodb';
 import { afterAll, afterEach, expect } from 'vitest';
-import { type Job, Monque, type MonqueEventMap, type MonqueOptions } from '../../src/index.js';
+import { type Job, Monque, type MonqueOptions } from '../../src/index.js';
+
+export { deferred, nextEvent } from './events.js';
 
 const created: Monque[] = [];
 
@@ -46,28 +48,6 @@ export function jobsOf(db: Db, monque: Monque): Collection<Job> {
   return db.collection<Job>(monque.options.collectionName);
 }
 
-/** Resolves with the first payload of `event` for which `match` holds. */
-export function nextEvent<K extends keyof MonqueEventMap>(
-  monque: Monque,
-  event: K,
-  match: (payload: MonqueEventMap[K]) => boolean = () => true,
-  timeoutMs = 10_000,
-): Promise<MonqueEventMap[K]> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      monque.off(event, listener);
-      reject(new Error(`timed out after ${timeoutMs} ms waiting for '${event}'`));
-    }, timeoutMs);
-    const listener = (payload: MonqueEventMap[K]): void => {
-      if (!match(payload)) return;
-      clearTimeout(timer);
-      monque.off(event, listener);
-      resolve(payload);
-    };
-    monque.on(event, listener);
-  });
-}
-
 /** Resolves once job `id` has `status` in the database. */
 export async function waitForStatus(db: Db, monque: Monque, id: ObjectId, status: Job['status'], timeoutMs = 10_000) {
   const jobs = jobsOf(db, monque);
@@ -75,13 +55,4 @@ export async function waitForStatus(db: Db, monque: Monque, id: ObjectId, status
     timeoutMs,
   });
   return (await jobs.findOne({ _id: id })) as Job;
-}
-
-/** A promise with its resolve function, for handlers that a test releases. */
-export function deferred<T = void>(): { promise: Promise<T>; resolve: (value: T) => void } {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }

@@ -34,6 +34,7 @@ import {
   checkEnqueueOptions,
   checkName,
   checkScheduleOptions,
+  checkUnscheduleOptions,
   checkWorkerOptions,
   describeValue,
 } from './validation.js';
@@ -247,6 +248,21 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
     const doc = await this.store.upsertSchedule(timezone === undefined ? spec : { ...spec, timezone }, now);
     this.hint(name, doc.nextRunAt);
     return toPublicJob(doc);
+  }
+
+  /**
+   * Removes the recurring job `name` (+ `options.uniqueKey`) created by {@link schedule}. A pending
+   * one is deleted; one that is running finishes its current run, which is its last. One-off jobs of
+   * the same name are not touched.
+   *
+   * @returns `true` when there was such a schedule
+   * @throws InvalidArgumentError for a bad name or option (nothing is written)
+   */
+  async unschedule(name: string, options?: Pick<ScheduleOptions, 'uniqueKey'>): Promise<boolean> {
+    checkName(name);
+    const { uniqueKey } = checkUnscheduleOptions(options);
+    await this.ready();
+    return this.store.removeSchedule(name, uniqueKey, this.options.clock.now());
   }
 
   /**

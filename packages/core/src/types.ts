@@ -246,6 +246,7 @@ export interface MonquePublicAPI {
   enqueueMany<T>(jobs: readonly EnqueueManyItem<T>[]): Promise<Job<T>[]>;
   now<T>(name: string, data: T): Promise<Job<T>>;
   schedule<T>(cron: string, name: string, data: T, options?: ScheduleOptions): Promise<Job<T>>;
+  unschedule(name: string, options?: Pick<ScheduleOptions, 'uniqueKey'>): Promise<boolean>;
   worker<T>(name: string, handler: JobHandler<T>, options?: WorkerOptions): void;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -125,6 +125,14 @@ export function checkScheduleOptions(options: unknown, argument = 'options'): Sc
   return checked as ScheduleOptions;
 }
 
+/** `unschedule` options. */
+export function checkUnscheduleOptions(options: unknown, argument = 'options'): Pick<ScheduleOptions, 'uniqueKey'> {
+  const checked = checkOptionsObject(options, argument);
+  checkOptionKeys(checked, argument, ['uniqueKey']);
+  if (checked.uniqueKey !== undefined) checkName(checked.uniqueKey, `${argument}.uniqueKey`);
+  return checked as Pick<ScheduleOptions, 'uniqueKey'>;
+}
+
 /** `worker` options. */
 export function checkWorkerOptions(options: unknown, argument = 'options'): WorkerOptions {
   const checked = checkOptionsObject(options, argument);

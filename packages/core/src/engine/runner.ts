@@ -110,15 +110,18 @@ export class JobRunner {
   }
 
   /**
-   * For a recurring job, the job with the cron and time zone stored now: `schedule()` may have
-   * changed them while the job ran, and the next run must follow the new ones. One-off jobs (and a
-   * failed read) use the job as claimed.
+   * For a recurring job, the job with the schedule stored now: `schedule()` may have changed the
+   * cron or time zone while the job ran, and the next run must follow the new ones; `unschedule()`
+   * may have removed it, and then this run is the last (the job completes like a one-off job).
+   * One-off jobs, a job no longer held, and a failed read use the job as claimed.
    */
   private async currentSchedule(doc: JobDocument, job: Job): Promise<Job> {
     if (!doc.repeatInterval) return job;
     const current = await this.deps.reload(doc).catch(() => null);
-    if (!current?.repeatInterval || current.claimToken !== doc.claimToken) return job;
-    const updated: Job = { ...job, repeatInterval: current.repeatInterval };
+    if (!current || current.claimToken !== doc.claimToken) return job;
+    const { repeatInterval: _old, timezone: _oldZone, ...oneOff } = job;
+    if (!current.repeatInterval) return oneOff;
+    const updated: Job = { ...oneOff, repeatInterval: current.repeatInterval };
     if (current.timezone !== undefined) updated.timezone = current.timezone;
     return updated;
   }

@@ -224,6 +224,22 @@ export class JobStore {
   }
 
   /**
+   * Removes the recurring job `name` (+ `uniqueKey`): deleted when `pending`; when `processing`,
+   * it stops being recurring, so the running occurrence is its last and then completes or fails
+   * like a one-off job. Returns whether there was such a schedule.
+   */
+  async removeSchedule(name: string, uniqueKey: string | undefined, now: Date): Promise<boolean> {
+    const filter = { name, activeKey: activeKeyOf('s', uniqueKey) };
+    const deleted = await this.collection.deleteOne({ ...filter, status: JobStatus.PENDING });
+    if (deleted.deletedCount > 0) return true;
+    const ended = await this.collection.updateOne(
+      { ...filter, status: JobStatus.PROCESSING },
+      { $unset: { repeatInterval: '', timezone: '', activeKey: '' }, $set: { updatedAt: now } },
+    );
+    return ended.matchedCount > 0;
+  }
+
+  /**
    * Creates the recurring job for `name` (+ `uniqueKey`) or updates its data, cron and time zone.
    * A changed cron or time zone also moves a `pending` job to the new `nextRunAt`; an unchanged
    * one keeps its due time, so re-scheduling on every boot neither delays nor repeats a run.

@@ -101,6 +101,19 @@ describe('connections', () => {
     expect((error as Error).message).toMatch(/did not open within 100 ms/);
   });
 
+  it('a Mongoose connection that fails to open fails the boot with a ConnectionError naming the cause', async () => {
+    const connection = mongooseConnection(false);
+    const booting = boot({ imports: [MonqueModule.forRoot({ connection, connectionTimeout: 10_000 })] }).then(
+      () => new Error('expected the boot to fail'),
+      (failure: unknown) => failure,
+    );
+    // Nothing listens on port 1: the connection emits 'error' while the module waits for it.
+    await connection.openUri('mongodb://127.0.0.1:1/x', { serverSelectionTimeoutMS: 200 }).catch(() => {});
+    const error = await booting;
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as Error).message).toMatch(/failed to open/);
+  });
+
   it('the module gives the Mongoose connection back untouched after destroy', async () => {
     const connection = mongooseConnection(true);
     await connection.asPromise();

@@ -42,9 +42,13 @@ export class ChangeStreamWakeups {
       return;
     }
     this.stream = stream;
-    stream.on('init', () => {
+    // The server answered the stream's first command: it has change streams. (The driver forwards
+    // `resumeTokenChanged`, emitted with every batch's resume token, not the cursor's own `init`.)
+    const up = (): void => {
       this.everUp = true;
-    });
+    };
+    stream.on('init', up);
+    stream.on('resumeTokenChanged', up);
     stream.on('change', (change) => {
       this.everUp = true;
       const doc = 'fullDocument' in change ? change.fullDocument : undefined;

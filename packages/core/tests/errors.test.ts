@@ -1,4 +1,3 @@
-import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import {
   ConnectionError,
@@ -7,25 +6,14 @@ import {
   InvalidCronError,
   type Job,
   JobLockLostError,
-  JobStatus,
   MonqueError,
   MonqueErrorCode,
   ShutdownTimeoutError,
 } from '../src/index.js';
+import { processingJob } from './helpers/job-fixture.js';
 
 function job(name: string): Job {
-  const at = new Date('2024-01-01T00:00:00Z');
-  return {
-    _id: new ObjectId(),
-    name,
-    data: null,
-    status: JobStatus.PROCESSING,
-    nextRunAt: at,
-    lockedAt: at,
-    failCount: 0,
-    createdAt: at,
-    updatedAt: at,
-  };
+  return processingJob(name, new Date('2024-01-01T00:00:00Z'));
 }
 
 const running = [job('export'), job('import')];

@@ -1,8 +1,8 @@
 import { waitUntil } from '@monque/test-backend';
-import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { decideFailure, decideSuccess, failReasonOf, toError } from '../src/engine/outcome.js';
 import { type Job, type JobFailEvent, JobStatus } from '../src/index.js';
+import { processingJob } from './helpers/job-fixture.js';
 import { createMonque, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
@@ -181,17 +181,7 @@ describe('failures', () => {
 
 describe('failure decisions', () => {
   const at = new Date('2024-06-01T12:00:00.000Z');
-  const base: Job = {
-    _id: new ObjectId(),
-    name: 'decide',
-    data: null,
-    status: JobStatus.PROCESSING,
-    nextRunAt: at,
-    lockedAt: at,
-    failCount: 0,
-    createdAt: at,
-    updatedAt: at,
-  };
+  const base: Job = processingJob('decide', at);
   const policy = { maxRetries: 3, baseRetryInterval: 1000 };
 
   it('retries below maxRetries with the backoff delay', () => {

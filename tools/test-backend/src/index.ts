@@ -1,5 +1,24 @@
 export { type EmbeddedBackend, startEmbeddedBackend } from './embedded.js';
 export {
+  type CommandFilter,
+  type CommandMatcher,
+  type CommandPredicate,
+  isMonitoringCommand,
+  toPredicate,
+} from './faults/predicates.js';
+export {
+  type FaultApplied,
+  type FaultHandle,
+  type FaultOptions,
+  type FaultProxy,
+  type FaultProxyOptions,
+  type LoggedCommand,
+  type PartitionMode,
+  type PartitionOptions,
+  startFaultProxy,
+} from './faults/proxy.js';
+export { commandDocuments, decodeRequest, type WireCommand } from './faults/wire.js';
+export {
   type Capabilities,
   cleanupTestDb,
   closeMongoDb,

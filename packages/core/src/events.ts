@@ -4,22 +4,23 @@
  */
 import { EventEmitter } from 'node:events';
 import { MonqueError, MonqueErrorCode } from './errors/monque-error.js';
-import type { MonqueEventMap } from './types.js';
+import type { MonqueEventMap } from './event-map.js';
+import type { JobMap } from './job-map.js';
 
-/** A listener of event `K`. */
-export type MonqueListener<K extends keyof MonqueEventMap> = (payload: MonqueEventMap[K]) => void;
+/** A listener of event `K` (it may be async: a rejected promise is reported like a throw). */
+export type MonqueListener<K extends keyof MonqueEventMap, J = JobMap> = (payload: MonqueEventMap<J>[K]) => unknown;
 
 /** EventEmitter with `on`/`once`/`off` typed by {@link MonqueEventMap}. */
-export class MonqueEventEmitter extends EventEmitter {
-  override on<K extends keyof MonqueEventMap>(event: K, listener: MonqueListener<K>): this {
+export class MonqueEventEmitter<J = JobMap> extends EventEmitter {
+  override on<K extends keyof MonqueEventMap>(event: K, listener: MonqueListener<K, J>): this {
     return super.on(event, listener as (...args: unknown[]) => void);
   }
 
-  override once<K extends keyof MonqueEventMap>(event: K, listener: MonqueListener<K>): this {
+  override once<K extends keyof MonqueEventMap>(event: K, listener: MonqueListener<K, J>): this {
     return super.once(event, listener as (...args: unknown[]) => void);
   }
 
-  override off<K extends keyof MonqueEventMap>(event: K, listener: MonqueListener<K>): this {
+  override off<K extends keyof MonqueEventMap>(event: K, listener: MonqueListener<K, J>): this {
     return super.off(event, listener as (...args: unknown[]) => void);
   }
 

@@ -16,28 +16,41 @@ import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { ShutdownTimeoutError } from './errors/shutdown-timeout-error.js';
 import { MonqueEventEmitter } from './events.js';
+import { Operations } from './operations.js';
 import { type ResolvedMonqueOptions, resolveOptions } from './options.js';
 import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
-import { type JobDocument, JobStore, type NewJob, toPublicJob } from './store/job-store.js';
+import { JobStore, type NewJob, toPublicJob } from './store/job-store.js';
+import { ObjectIds } from './store/object-ids.js';
 import type {
+  BulkResult,
+  CancelOptions,
   EnqueueManyItem,
   EnqueueOptions,
   Job,
+  JobDataOf,
   JobHandler,
+  JobId,
+  JobList,
+  JobMap,
+  JobNameOf,
+  JobPage,
+  JobQuery,
   MonqueOptions,
   MonquePublicAPI,
+  PausedState,
+  QueueStats,
   ScheduleOptions,
+  ThroughputBucket,
   WorkerOptions,
 } from './types.js';
+import { checkData } from './validation/data.js';
 import {
-  checkData,
   checkEnqueueOptions,
-  checkName,
   checkScheduleOptions,
   checkUnscheduleOptions,
   checkWorkerOptions,
-  describeValue,
-} from './validation.js';
+} from './validation/job-options.js';
+import { checkName, describeValue } from './validation.js';
 
 /** Detects a MongoDB `Db` by shape (two copies of the driver are common, so no `instanceof`). */
 function isDb(value: unknown): value is Db {
@@ -64,7 +77,7 @@ export const MAX_ENQUEUE_MANY = 10_000;
  *
  * The constructor does no I/O; indexes are created once by the first operation that needs them.
  */
-export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
+export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonquePublicAPI<J> {
   /** The options in force, with defaults applied. */
   readonly options: ResolvedMonqueOptions;
   private readonly store: JobStore;
@@ -76,6 +89,7 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
   private readonly recovery: StaleRecovery;
   private readonly wakeups: ChangeStreamWakeups;
   private readonly connectionWatch: ConnectionWatch;
+  private readonly operations: Operations;
   private databaseAnswers = false;
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -92,6 +106,19 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
     const { clock, pollInterval, instanceId, maxRetries, baseRetryInterval, lockTimeout } = this.options;
     const policy = { maxRetries, baseRetryInterval };
     this.store = new JobStore(db, this.options.collectionName);
+    this.operations = new Operations({
+      db,
+      collection: this.store.collection,
+      collectionName: this.options.collectionName,
+      ids: new ObjectIds(db),
+      clock,
+      events: this as MonqueEventEmitter,
+      logger: this.options.logger,
+      retention: this.options.retention,
+      ready: () => this.ready(),
+      onPauseChanged: () => this.poller.wake(),
+      onJobsPending: (name, at) => this.hint(name, at),
+    });
     this.writer = new OutcomeWriter(this.store, clock);
     this.runner = new JobRunner({
       registry: this.registry,
@@ -172,13 +199,17 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
    *
    * @throws InvalidArgumentError for a bad name, data or option (nothing is written)
    */
-  async enqueue<T>(name: string, data: T, options?: EnqueueOptions): Promise<Job<T>> {
+  async enqueue<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+    name: N,
+    data: JobDataOf<J, N, T>,
+    options?: EnqueueOptions,
+  ): Promise<Job<JobDataOf<J, N, T>>> {
     checkName(name);
     checkData(data);
     const { runAt, uniqueKey } = checkEnqueueOptions(options);
     await this.ready();
     const now = this.options.clock.now();
-    const job: NewJob<T> = { name, data, nextRunAt: runAt ?? now };
+    const job: NewJob<JobDataOf<J, N, T>> = { name, data, nextRunAt: runAt ?? now };
     const doc =
       uniqueKey === undefined
         ? await this.store.insert(job, now)
@@ -188,8 +219,11 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
   }
 
   /** Adds a job due now; the same as `enqueue(name, data)`. */
-  now<T>(name: string, data: T): Promise<Job<T>> {
-    return this.enqueue(name, data);
+  now<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+    name: N,
+    data: JobDataOf<J, N, T>,
+  ): Promise<Job<JobDataOf<J, N, T>>> {
+    return this.enqueue<T, N>(name, data);
   }
 
   /**
@@ -198,21 +232,24 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
    *
    * @throws InvalidArgumentError naming the index of the first bad item (nothing is written)
    */
-  async enqueueMany<T>(jobs: readonly EnqueueManyItem<T>[]): Promise<Job<T>[]> {
+  async enqueueMany<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+    jobs: readonly EnqueueManyItem<JobDataOf<J, N, T>, N>[],
+  ): Promise<Job<JobDataOf<J, N, T>>[]> {
+    type D = JobDataOf<J, N, T>;
     if (!Array.isArray(jobs)) throw new InvalidArgumentError('jobs', `expected an array, got ${describeValue(jobs)}`);
     if (jobs.length > MAX_ENQUEUE_MANY) {
       throw new InvalidArgumentError('jobs', `at most ${MAX_ENQUEUE_MANY} jobs per call, got ${jobs.length}`);
     }
     const now = this.options.clock.now();
-    const newJobs = jobs.map((item, index): NewJob<T> => {
+    const newJobs = jobs.map((item, index): NewJob<D> => {
       const at = `jobs[${index}]`;
       if (typeof item !== 'object' || item === null) {
         throw new InvalidArgumentError(at, `expected { name, data, options? }, got ${describeValue(item)}`);
       }
       checkName(item.name, `${at}.name`);
       checkData(item.data, `${at}.data`);
-      const { runAt, uniqueKey } = checkEnqueueOptions(item.options, `${at}.options`);
-      const job: NewJob<T> = { name: item.name, data: item.data, nextRunAt: runAt ?? now };
+      const { runAt, uniqueKey } = checkEnqueueOptions(item.options, `${at}.options`, false);
+      const job: NewJob<D> = { name: item.name, data: item.data, nextRunAt: runAt ?? now };
       if (uniqueKey !== undefined) job.uniqueKey = uniqueKey;
       return job;
     });
@@ -230,7 +267,12 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
    *
    * @throws InvalidCronError for a bad expression, InvalidArgumentError for other bad input (nothing is written)
    */
-  async schedule<T>(cron: string, name: string, data: T, options?: ScheduleOptions): Promise<Job<T>> {
+  async schedule<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+    cron: string,
+    name: N,
+    data: JobDataOf<J, N, T>,
+    options?: ScheduleOptions,
+  ): Promise<Job<JobDataOf<J, N, T>>> {
     const expression = validateCronExpression(cron);
     checkName(name);
     checkData(data);
@@ -258,7 +300,7 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
    * @returns `true` when there was such a schedule
    * @throws InvalidArgumentError for a bad name or option (nothing is written)
    */
-  async unschedule(name: string, options?: Pick<ScheduleOptions, 'uniqueKey'>): Promise<boolean> {
+  async unschedule(name: JobNameOf<J>, options?: Pick<ScheduleOptions, 'uniqueKey'>): Promise<boolean> {
     checkName(name);
     const { uniqueKey } = checkUnscheduleOptions(options);
     await this.ready();
@@ -271,7 +313,11 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
    *
    * @throws InvalidArgumentError for a bad name, handler or option; DuplicateWorkerError when `name` has a worker
    */
-  worker<T>(name: string, handler: JobHandler<T>, options?: WorkerOptions): void {
+  worker<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+    name: N,
+    handler: JobHandler<JobDataOf<J, N, T>>,
+    options?: WorkerOptions,
+  ): void {
     checkName(name);
     if (typeof handler !== 'function') {
       throw new InvalidArgumentError('handler', `expected a function, got ${describeValue(handler)}`);
@@ -376,9 +422,73 @@ export class Monque extends MonqueEventEmitter implements MonquePublicAPI {
     return this.options.instanceId;
   }
 
-  /** Reads a job by id (for dashboards and tests); `null` when there is none. */
-  async getJob<T = unknown>(id: Job['_id']): Promise<Job<T> | null> {
-    const doc = (await this.store.findById(id)) as JobDocument<T> | null;
-    return doc ? toPublicJob(doc) : null;
+  /** Asks the database to answer; `true` when it did. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.store.ping();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  getJob<T = unknown>(id: JobId): Promise<Job<T> | null> {
+    return this.operations.getJob<T>(id);
+  }
+
+  getJobs<T = unknown>(query?: JobQuery<JobNameOf<J>>, page?: JobPage): Promise<JobList<T>> {
+    return this.operations.getJobs<T>(query, page);
+  }
+
+  countJobs(query?: JobQuery<JobNameOf<J>>): Promise<number> {
+    return this.operations.countJobs(query);
+  }
+
+  getStats(query?: JobQuery<JobNameOf<J>>): Promise<QueueStats> {
+    return this.operations.getStats(query);
+  }
+
+  getThroughput(options?: { minutes?: number; name?: JobNameOf<J> }): Promise<ThroughputBucket[]> {
+    return this.operations.getThroughput(options);
+  }
+
+  cancelJob(id: JobId, options?: CancelOptions): Promise<Job | null> {
+    return this.operations.cancelJob(id, options);
+  }
+
+  retryJob(id: JobId): Promise<Job | null> {
+    return this.operations.retryJob(id);
+  }
+
+  rescheduleJob(id: JobId, runAt: Date): Promise<Job | null> {
+    return this.operations.rescheduleJob(id, runAt);
+  }
+
+  deleteJob(id: JobId): Promise<boolean> {
+    return this.operations.deleteJob(id);
+  }
+
+  cancelJobs(query: JobQuery<JobNameOf<J>>, options?: CancelOptions): Promise<BulkResult> {
+    return this.operations.cancelJobs(query, options);
+  }
+
+  retryJobs(query: JobQuery<JobNameOf<J>>): Promise<BulkResult> {
+    return this.operations.retryJobs(query);
+  }
+
+  deleteJobs(query: JobQuery<JobNameOf<J>>): Promise<BulkResult> {
+    return this.operations.deleteJobs(query);
+  }
+
+  pause(name?: JobNameOf<J>): Promise<void> {
+    return this.operations.pause(name);
+  }
+
+  resume(name?: JobNameOf<J>): Promise<void> {
+    return this.operations.resume(name);
+  }
+
+  getPaused(): Promise<PausedState> {
+    return this.operations.getPaused();
   }
 }

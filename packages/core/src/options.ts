@@ -4,8 +4,9 @@
 import { hostname } from 'node:os';
 import { systemClock } from './clock.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
-import type { Clock, MonqueOptions } from './types.js';
-import { describeValue, isPlainObject } from './validation.js';
+import type { Clock, Logger, MonqueOptions, RetentionOptions, TelemetryOptions } from './monque-options.js';
+import { suggestOption } from './suggest.js';
+import { checkDataPath, describeValue, isPlainObject } from './validation.js';
 
 /** {@link MonqueOptions} with every default applied. */
 export interface ResolvedMonqueOptions {
@@ -22,7 +23,29 @@ export interface ResolvedMonqueOptions {
   readonly changeStreamWakeups: boolean;
   readonly instanceId: string;
   readonly clock: Clock;
+  /** `Infinity` when unlimited. */
+  readonly instanceConcurrency: number;
+  readonly maxBackoffDelay: number;
+  /** `false`: keep every job. */
+  readonly retention: ResolvedRetention | false;
+  readonly dataIndexes: readonly string[];
+  readonly logger: Logger;
+  /** `false`: off. */
+  readonly telemetry: TelemetryOptions | false;
 }
+
+/** Retention with defaults applied; `Infinity` keeps jobs of that status. */
+export interface ResolvedRetention {
+  readonly completed: number;
+  readonly failed: number;
+  readonly cancelled: number;
+  readonly sweepInterval: number;
+}
+
+const DAY = 24 * 60 * 60 * 1000;
+
+/** The logger used when none is given: says nothing. */
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** The documented defaults. */
 export const DEFAULT_OPTIONS = {
@@ -35,6 +58,8 @@ export const DEFAULT_OPTIONS = {
   lockTimeout: 30 * 60 * 1000,
   recoverStaleJobs: true,
   changeStreamWakeups: true,
+  maxBackoffDelay: 365 * DAY,
+  retention: { completed: DAY, failed: 7 * DAY, cancelled: 7 * DAY, sweepInterval: 60_000 },
 } as const;
 
 const KNOWN_OPTIONS = [
@@ -51,6 +76,12 @@ const KNOWN_OPTIONS = [
   'changeStreamWakeups',
   'instanceId',
   'clock',
+  'instanceConcurrency',
+  'maxBackoffDelay',
+  'retention',
+  'dataIndexes',
+  'logger',
+  'telemetry',
 ] as const;
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
@@ -59,7 +90,13 @@ const MAX_TIMER_MS = 2_147_483_647;
 function checkNumber(
   options: Record<string, unknown>,
   key: string,
-  { min, integer, fallback }: { min: number; integer: boolean; fallback: number },
+  {
+    min,
+    integer,
+    fallback,
+    label,
+    max = MAX_TIMER_MS,
+  }: { min: number; integer: boolean; fallback: number; label?: string; max?: number },
 ): number {
   const value = options[key];
   if (value === undefined) return fallback;
@@ -67,13 +104,13 @@ function checkNumber(
     typeof value === 'number' &&
     Number.isFinite(value) &&
     value >= min &&
-    value <= MAX_TIMER_MS &&
+    value <= max &&
     (!integer || Number.isInteger(value));
   if (!ok) {
     const kind = integer ? 'an integer' : 'a number';
     throw new InvalidArgumentError(
-      `options.${key}`,
-      `expected ${kind} from ${min} to ${MAX_TIMER_MS}, got ${describeValue(value)}`,
+      label ?? `options.${key}`,
+      `expected ${kind} from ${min} to ${max}, got ${describeValue(value)}`,
     );
   }
   return value as number;
@@ -93,10 +130,89 @@ export function checkCollectionName(value: unknown, argument: string): string {
   return value;
 }
 
-function suggest(key: string): string {
-  const lower = key.toLowerCase();
-  const close = KNOWN_OPTIONS.find((known) => known.toLowerCase() === lower || lower.startsWith(known.toLowerCase()));
-  return close ? ` (did you mean '${close}'?)` : '';
+function checkRetention(value: unknown): ResolvedRetention | false {
+  if (value === false) return false;
+  const defaults = DEFAULT_OPTIONS.retention;
+  if (value === undefined) return defaults;
+  if (!isPlainObject(value)) {
+    throw new InvalidArgumentError('options.retention', `expected an object or false, got ${describeValue(value)}`);
+  }
+  const known = ['completed', 'failed', 'cancelled', 'sweepInterval'] as const;
+  for (const key of Object.keys(value)) {
+    if (!(known as readonly string[]).includes(key)) {
+      throw new InvalidArgumentError(`options.retention.${key}`, `unknown option${suggestOption(key, known)}`);
+    }
+  }
+  const period = (key: 'completed' | 'failed' | 'cancelled'): number => {
+    const given = value[key];
+    if (given === undefined) return defaults[key];
+    if (typeof given !== 'number' || Number.isNaN(given) || given < 0) {
+      throw new InvalidArgumentError(
+        `options.retention.${key}`,
+        `expected ms from 0 (or Infinity to keep), got ${describeValue(given)}`,
+      );
+    }
+    return given;
+  };
+  const retention: RetentionOptions = value;
+  return {
+    completed: period('completed'),
+    failed: period('failed'),
+    cancelled: period('cancelled'),
+    sweepInterval: checkNumber(retention as Record<string, unknown>, 'sweepInterval', {
+      min: 1,
+      integer: false,
+      fallback: defaults.sweepInterval,
+      label: 'options.retention.sweepInterval',
+    }),
+  };
+}
+
+function checkLogger(value: unknown): Logger {
+  if (value === undefined) return silentLogger;
+  const methods = ['debug', 'info', 'warn', 'error'] as const;
+  if (typeof value !== 'object' || value === null || methods.some((m) => typeof (value as Logger)[m] !== 'function')) {
+    throw new InvalidArgumentError(
+      'options.logger',
+      `expected an object with debug, info, warn and error methods (console fits), got ${describeValue(value)}`,
+    );
+  }
+  const logger = value as Logger;
+  // Bound, so loggers whose methods use `this` (pino, console) work when called detached.
+  return {
+    debug: logger.debug.bind(logger),
+    info: logger.info.bind(logger),
+    warn: logger.warn.bind(logger),
+    error: logger.error.bind(logger),
+  };
+}
+
+function checkDataIndexes(value: unknown): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new InvalidArgumentError('options.dataIndexes', `expected an array of paths, got ${describeValue(value)}`);
+  }
+  return value.map((path, index) => checkDataPath(path, `options.dataIndexes[${index}]`));
+}
+
+function checkTelemetry(value: unknown): TelemetryOptions | false {
+  if (value === undefined || value === true) return {};
+  if (value === false) return false;
+  if (!isPlainObject(value)) {
+    throw new InvalidArgumentError(
+      'options.telemetry',
+      `expected a boolean or { tracerProvider?, meterProvider? }, got ${describeValue(value)}`,
+    );
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== 'tracerProvider' && key !== 'meterProvider') {
+      throw new InvalidArgumentError(
+        `options.telemetry.${key}`,
+        `unknown option${suggestOption(key, ['tracerProvider', 'meterProvider'])}`,
+      );
+    }
+  }
+  return value as TelemetryOptions;
 }
 
 /**
@@ -109,7 +225,7 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
   }
   for (const key of Object.keys(options)) {
     if (!(KNOWN_OPTIONS as readonly string[]).includes(key)) {
-      throw new InvalidArgumentError(`options.${key}`, `unknown option${suggest(key)}`);
+      throw new InvalidArgumentError(`options.${key}`, `unknown option${suggestOption(key, KNOWN_OPTIONS)}`);
     }
   }
   const collectionName =
@@ -180,6 +296,16 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
       `expected an object with a now() method, got ${describeValue(clock)}`,
     );
   }
+  const instanceConcurrency =
+    options.instanceConcurrency === undefined
+      ? Number.POSITIVE_INFINITY
+      : checkNumber(options, 'instanceConcurrency', { min: 1, integer: true, fallback: 0 });
+  const maxBackoffDelay = checkNumber(options, 'maxBackoffDelay', {
+    min: 0,
+    integer: false,
+    fallback: DEFAULT_OPTIONS.maxBackoffDelay,
+    max: Number.MAX_SAFE_INTEGER,
+  });
   return {
     collectionName,
     pollInterval,
@@ -196,5 +322,11 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
       (options.instanceId as string | undefined) ??
       `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 10)}`,
     clock: clock ?? systemClock,
+    instanceConcurrency,
+    maxBackoffDelay,
+    retention: checkRetention(options.retention),
+    dataIndexes: checkDataIndexes(options.dataIndexes),
+    logger: checkLogger(options.logger),
+    telemetry: checkTelemetry(options.telemetry),
   };
 }

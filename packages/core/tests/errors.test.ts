@@ -21,9 +21,9 @@ const running = [job('export'), job('import')];
 /** One instance of every error class, with its expected name and code. */
 const CASES: readonly { error: MonqueError; name: string; code: string }[] = [
   {
-    error: new MonqueError(MonqueErrorCode.HANDLER, 'base'),
+    error: new MonqueError(MonqueErrorCode.LISTENER, 'base'),
     name: 'MonqueError',
-    code: 'MONQUE_HANDLER',
+    code: 'MONQUE_LISTENER',
   },
   {
     error: new InvalidArgumentError('options.pollInterval', 'expected a number'),
@@ -65,7 +65,10 @@ describe('errors', () => {
       JOB_LOCK_LOST: 'MONQUE_JOB_LOCK_LOST',
       DUPLICATE_WORKER: 'MONQUE_DUPLICATE_WORKER',
       LISTENER: 'MONQUE_LISTENER',
-      HANDLER: 'MONQUE_HANDLER',
+      JOB_STATE: 'MONQUE_JOB_STATE',
+      JOB_TIMEOUT: 'MONQUE_JOB_TIMEOUT',
+      JOB_CANCELLED: 'MONQUE_JOB_CANCELLED',
+      UNRECOVERABLE: 'MONQUE_UNRECOVERABLE',
     });
   });
 
@@ -117,8 +120,8 @@ describe('errors', () => {
     expect(error.message).toBe("a worker for job name 'email' is already registered");
   });
 
-  it('JobLockLostError says which outcome was not stored', () => {
-    expect(new JobLockLostError('65a0', 'completion').message).toMatch(/^job 65a0: its completion was not stored/);
-    expect(new JobLockLostError('65a0', 'failure').message).toMatch(/^job 65a0: its failure was not stored/);
+  it('JobLockLostError names the job', () => {
+    expect(new JobLockLostError('65a0').message).toMatch(/^job 65a0: this instance no longer holds it/);
+    expect(new JobLockLostError('65a0').jobId).toBe('65a0');
   });
 });

@@ -34,7 +34,8 @@ describe('resolveOptions defaults', () => {
     });
     expect(resolved.clock).toBe(systemClock);
     expect(resolved.instanceId.startsWith(`${hostname()}:${process.pid}:`)).toBe(true);
-    expect(resolveOptions({})).toMatchObject({ ...DEFAULT_OPTIONS });
+    const { retention, ...plainDefaults } = DEFAULT_OPTIONS;
+    expect(resolveOptions({})).toMatchObject({ ...plainDefaults, retention });
     expect(resolveOptions(undefined).pollInterval).toBe(DEFAULT_OPTIONS.pollInterval);
   });
 
@@ -65,7 +66,7 @@ describe('resolveOptions defaults', () => {
       instanceId: 'worker-7',
       clock,
     };
-    expect(resolveOptions(given)).toEqual(given);
+    expect(resolveOptions(given)).toMatchObject(given);
   });
 
   it('accepts the largest timer value and fractional intervals', () => {
@@ -172,8 +173,9 @@ describe('resolveOptions rejects', () => {
   it.each([
     ['pollintervall', "did you mean 'pollInterval'"],
     ['maxretries', "did you mean 'maxRetries'"],
-    ['concurrency', ''],
-    ['retries', ''],
+    ['concurrency', "did you mean 'defaultConcurrency'"],
+    ['retries', "did you mean 'maxRetries'"],
+    ['zzzzzzzz', 'known options: collectionName, pollInterval'],
   ])('the unknown option %s', (key, hint) => {
     const error = rejection({ [key]: 1 });
     expect(error.argument).toBe(`options.${key}`);

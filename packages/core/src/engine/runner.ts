@@ -6,7 +6,7 @@ import { JobLockLostError } from '../errors/job-lock-lost-error.js';
 import type { MonqueEventEmitter } from '../events.js';
 import type { JobDocument, JobOutcome, Transition } from '../store/job-store.js';
 import { toPublicJob } from '../store/job-store.js';
-import type { Clock, Job } from '../types.js';
+import type { Clock, Job, JobContext } from '../types.js';
 import { decideFailure, decideSuccess, failReasonOf, type RetryPolicy, toError } from './outcome.js';
 import type { OutcomeWriter } from './outcome-writer.js';
 import type { WorkerRegistry } from './worker-registry.js';
@@ -68,7 +68,7 @@ export class JobRunner {
   private async execute(
     doc: JobDocument,
     job: Job,
-    handler: (job: Job) => unknown,
+    handler: (job: Job, context: JobContext) => unknown,
     handlerReturned: () => void,
   ): Promise<void> {
     const { clock, events, writer, policy } = this.deps;
@@ -76,7 +76,7 @@ export class JobRunner {
     const startedAt = clock.now();
     let error: Error | undefined;
     try {
-      await handler(job);
+      await handler(job, { signal: new AbortController().signal, progress: async () => {} });
     } catch (thrown) {
       error = toError(thrown);
     }
@@ -95,6 +95,7 @@ export class JobRunner {
         events.emit('job:complete', {
           job: applied(job, transition, finishedAt),
           duration: finishedAt.getTime() - startedAt.getTime(),
+          result: undefined,
         });
         return;
       }

@@ -1,15 +1,17 @@
 import { MonqueError, MonqueErrorCode } from './monque-error.js';
 
 /**
- * This instance finished a job it no longer owns (its lock expired and the job was recovered,
- * possibly claimed by another instance). Its result was not written.
+ * This instance no longer holds a job it was running: its lock was not renewed in time and the job
+ * was recovered (possibly claimed by another instance), or its claim was released. The run's
+ * `signal` aborts with this error, and its outcome is not written.
  */
 export class JobLockLostError extends MonqueError {
-  constructor(jobId: string, outcome: 'completion' | 'failure') {
-    super(
-      MonqueErrorCode.JOB_LOCK_LOST,
-      `job ${jobId}: its ${outcome} was not stored because this instance no longer holds the job's lock (it was recovered as stale)`,
-    );
+  /** The job's id (hex). */
+  readonly jobId: string;
+
+  constructor(jobId: string, detail = 'its lock was taken over (it was recovered as stale)') {
+    super(MonqueErrorCode.JOB_LOCK_LOST, `job ${jobId}: this instance no longer holds it: ${detail}`);
     this.name = 'JobLockLostError';
+    this.jobId = jobId;
   }
 }

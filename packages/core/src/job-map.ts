@@ -1,0 +1,27 @@
+/**
+ * Typed jobs: `new Monque<{ 'send-email': { to: string } }>(db)` checks job names and payloads at
+ * compile time. Without a type argument every name and payload is accepted, as before.
+ */
+import type { Job } from './job.js';
+
+/** Job names mapped to their payload types. The default accepts any name and payload. */
+export type JobMap = Record<string, unknown>;
+
+/** `true` when `J` does not restrict names (the default {@link JobMap}). */
+export type IsUntypedJobMap<J> = string extends keyof J ? true : false;
+
+/** The job names of `J`: `string` when untyped. */
+export type JobNameOf<J> = IsUntypedJobMap<J> extends true ? string : Extract<keyof J, string>;
+
+/**
+ * The payload type of job `N` in `J`; when `J` is untyped, `T` (inferred from the call, or given
+ * explicitly as in `enqueue<{ to: string }>(…)`).
+ */
+export type JobDataOf<J, N extends string, T = unknown> =
+  IsUntypedJobMap<J> extends true ? T : N extends keyof J ? J[N] : never;
+
+/** Any job of `J`, discriminated by `name` when typed (so `if (job.name === 'x')` narrows `data`). */
+export type AnyJobOf<J> =
+  IsUntypedJobMap<J> extends true
+    ? Job
+    : { [N in Extract<keyof J, string>]: Job<J[N]> & { name: N } }[Extract<keyof J, string>];

@@ -1,0 +1,114 @@
+/**
+ * Options of one job (`enqueue`, `enqueueMany`, `schedule`), of a worker, and what a handler gets.
+ * A job's own setting wins over its worker's, which wins over the instance's.
+ */
+import type { ClientSession } from 'mongodb';
+import type { BackoffOptions, Job } from './job.js';
+
+/** Retry and time-limit settings a job or a worker can set for itself. */
+export interface RunPolicyOptions {
+  /**
+   * A job whose `failCount` reaches this after a failure is `failed` for good (0: never retried).
+   * @defaultValue the worker's, else the instance's `maxRetries` (10)
+   */
+  maxRetries?: number;
+  /**
+   * How long to wait before each retry.
+   * @defaultValue the worker's, else `{ type: 'exponential', delay: baseRetryInterval }`
+   */
+  backoff?: BackoffOptions;
+  /**
+   * Most ms one run may take. At the deadline the handler's `signal` aborts with a
+   * `JobTimeoutError` and the run counts as failed (retried per policy).
+   * @defaultValue the worker's, else no limit
+   */
+  timeout?: number;
+}
+
+/** Options of `enqueue` (and of each `enqueueMany` item). */
+export interface EnqueueOptions extends RunPolicyOptions {
+  /**
+   * When the job becomes due.
+   * @defaultValue now
+   */
+  runAt?: Date;
+  /**
+   * Deduplication key: while a job with this `name` and key is `pending` or `processing`,
+   * enqueueing another returns that job unchanged. Finished jobs do not block.
+   */
+  uniqueKey?: string;
+  /**
+   * Among due jobs of one name, higher runs first (an integer; negative values run last).
+   * @defaultValue 0
+   */
+  priority?: number;
+  /**
+   * A MongoDB session with a transaction in progress: the job exists if and only if that
+   * transaction commits. Such an enqueue is sent on its own (never batched with others).
+   */
+  session?: ClientSession;
+}
+
+/** Options of `schedule`. */
+export interface ScheduleOptions extends RunPolicyOptions {
+  /**
+   * Identifies the recurring job together with its name, so one name can have several schedules.
+   * Without it, the name alone identifies the schedule.
+   */
+  uniqueKey?: string;
+  /**
+   * IANA time zone the cron expression is read in (e.g. `'Europe/Berlin'`).
+   * @defaultValue `'UTC'`
+   */
+  timezone?: string;
+  /**
+   * Priority of each occurrence among due jobs of its name.
+   * @defaultValue 0
+   */
+  priority?: number;
+}
+
+/** Options of `worker`. */
+export interface WorkerOptions extends RunPolicyOptions {
+  /**
+   * How many jobs of this name one instance runs at once.
+   * @defaultValue the instance's `defaultConcurrency` (5)
+   */
+  concurrency?: number;
+}
+
+/** A job for `enqueueMany`. */
+export interface EnqueueManyItem<T = unknown, N extends string = string> {
+  name: N;
+  data: T;
+  options?: Omit<EnqueueOptions, 'session'>;
+}
+
+/** Options shared by every item of one `enqueueMany` call. */
+export interface EnqueueManyOptions {
+  /** A session with a transaction in progress: the jobs exist if and only if it commits. */
+  session?: ClientSession;
+}
+
+/** What a handler gets besides its job. */
+export interface JobContext {
+  /**
+   * Aborts when the run should stop: its `reason` is a `JobTimeoutError` (the `timeout` passed),
+   * a `JobCancelledError` (`cancelJob`), a `JobLockLostError` (another instance took the job over)
+   * or a `ShutdownTimeoutError` (`stop()` gave up waiting). Pass it on to `fetch` and friends.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Reports progress: stored as `job.progress` and emitted as `job:progress`. Writes are coalesced
+   * (at most one in flight per job; the latest value wins) and fenced on the run's claim. The
+   * promise resolves once this value or a later one is stored, or the write was given up (it never
+   * rejects; a failed write is reported as `job:error`).
+   */
+  progress(value: number | Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * A job handler. Its return value is stored as `job.result`; a thrown error or rejected promise
+ * marks the run as failed (an `UnrecoverableError` fails the job at once).
+ */
+export type JobHandler<T = unknown, R = unknown> = (job: Job<T>, context: JobContext) => R | Promise<R>;

@@ -1,0 +1,94 @@
+/**
+ * What the operations API takes and returns: job queries, pages and statistics.
+ */
+import type { Job, JobStatusType } from './job.js';
+
+/** A value `query.data` can match by equality. */
+export type DataFieldValue = string | number | boolean | null | Date;
+
+/**
+ * Which jobs an operations call applies to. Every field narrows the selection (AND); an empty
+ * query selects every job. Values are matched by equality, never read as query operators.
+ */
+export interface JobQuery<N extends string = string> {
+  /** One job name or several. */
+  name?: N | readonly N[];
+  /** One status or several. */
+  status?: JobStatusType | readonly JobStatusType[];
+  /** The job's `uniqueKey`. */
+  uniqueKey?: string;
+  /**
+   * Payload fields by equality; keys are paths inside `data`, dotted for nested fields
+   * (`{ 'customer.id': 42 }`). Declare paths you search often in the `dataIndexes` option.
+   */
+  data?: Readonly<Record<string, DataFieldValue>>;
+  /** Created at or after this time. */
+  createdAfter?: Date;
+  /** Created before this time. */
+  createdBefore?: Date;
+  /** Finished (completed, failed or cancelled) before this time. */
+  finishedBefore?: Date;
+}
+
+/** Which page of `getJobs` to read. */
+export interface JobPage {
+  /** The `nextCursor` of the previous page; omitted for the first page. */
+  cursor?: string;
+  /**
+   * Jobs per page, 1 to 1000.
+   * @defaultValue 50
+   */
+  limit?: number;
+}
+
+/** One page of jobs, newest first. */
+export interface JobList<T = unknown> {
+  jobs: Job<T>[];
+  /** Pass it as `page.cursor` for the next page; `null` on the last page. */
+  nextCursor: string | null;
+}
+
+/** Jobs by status. `due`: `pending` jobs whose `nextRunAt` has passed. */
+export interface StatusCounts {
+  pending: number;
+  due: number;
+  processing: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+}
+
+/** Counts of one job name. */
+export interface NameStats extends StatusCounts {
+  /** `nextRunAt` of the longest-waiting due job; `null` when none is due. */
+  oldestDueAt: Date | null;
+}
+
+/** What `getStats` returns. */
+export interface QueueStats {
+  total: StatusCounts;
+  byName: Record<string, NameStats>;
+}
+
+/** What a bulk operation did. */
+export interface BulkResult {
+  /** How many jobs it changed (or, for running jobs being cancelled, asked to stop). */
+  count: number;
+}
+
+/** Options of `cancelJob` / `cancelJobs`. */
+export interface CancelOptions {
+  /** Stored as `cancelReason` and given to the handler's `JobCancelledError`. */
+  reason?: string;
+}
+
+/** What `getPaused` returns: the paused job names, or `'all'` when everything is paused. */
+export type PausedState = string[] | 'all';
+
+/** Completed and failed runs in one minute (for throughput charts). */
+export interface ThroughputBucket {
+  /** Start of the minute. */
+  minute: Date;
+  completed: number;
+  failed: number;
+}

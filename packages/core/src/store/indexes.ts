@@ -1,0 +1,63 @@
+/**
+ * The indexes of the jobs collection, each named for the queries it serves. Created once per
+ * `Monque` instance, idempotently, by the first operation that needs the collection.
+ */
+import type { Collection, IndexDescription } from 'mongodb';
+import type { JobDocument } from './job-document.js';
+
+/** Name of the unique index that deduplicates active jobs by `name` + `activeKey`. */
+export const UNIQUE_INDEX_NAME = 'monque_unique_active_key';
+
+/**
+ * The indexes:
+ * - `monque_claim_priority` `{status, name, priority: -1, nextRunAt}`: claiming (equality on status
+ *   and name, sort by priority then due time, range on due time), counts per name and status;
+ * - `monque_unique_active_key` `{name, activeKey}` unique, partial on `activeKey` existing: deduplication;
+ * - `monque_stale` `{status, lockedAt}`: the stale-lock scan;
+ * - `monque_owner` `{owner, status}`: an instance's own jobs (lost claim replies, orphans at start);
+ * - `monque_retention` `{expireAt}` with `expireAfterSeconds: 0`: TTL deletion of finished jobs, and
+ *   the sweep that does the same where TTL does not run;
+ * - `monque_list_name` `{name, status, _id: -1}` and `monque_list_status` `{status, _id: -1}`:
+ *   `getJobs` by name (and status) or by status, newest first;
+ * - one `monque_data_<path>` `{'data.<path>': 1, _id: -1}` per `dataIndexes` entry: `getJobs` by a
+ *   payload field.
+ */
+export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDescription[] {
+  return [
+    { key: { status: 1, name: 1, priority: -1, nextRunAt: 1 }, name: 'monque_claim_priority' },
+    {
+      key: { name: 1, activeKey: 1 },
+      name: UNIQUE_INDEX_NAME,
+      unique: true,
+      partialFilterExpression: { activeKey: { $exists: true } },
+    },
+    { key: { status: 1, lockedAt: 1 }, name: 'monque_stale' },
+    { key: { owner: 1, status: 1 }, name: 'monque_owner' },
+    { key: { expireAt: 1 }, name: 'monque_retention', expireAfterSeconds: 0 },
+    { key: { name: 1, status: 1, _id: -1 }, name: 'monque_list_name' },
+    { key: { status: 1, _id: -1 }, name: 'monque_list_status' },
+    ...dataIndexes.map((path) => ({ key: { [`data.${path}`]: 1, _id: -1 }, name: `monque_data_${path}` })),
+  ];
+}
+
+/** Creates the indexes once; a failed attempt is retried by the next caller. */
+export class IndexManager {
+  private created: Promise<void> | undefined;
+
+  constructor(
+    private readonly collection: Collection<JobDocument>,
+    private readonly dataIndexes: readonly string[],
+  ) {}
+
+  /** Resolves once every index exists. */
+  ensure(): Promise<void> {
+    this.created ??= this.collection
+      .createIndexes(indexDescriptions(this.dataIndexes))
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        this.created = undefined;
+        throw error;
+      });
+    return this.created;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * A job as stored: the public {@link Job} plus the engine's own fields, and the helpers that
+ * translate between the two.
+ *
+ * Engine fields:
+ * - `activeKey`: exists only while a deduplicated job is `pending`/`processing` (`u:<uniqueKey>`
+ *   for one-off jobs, `s:<uniqueKey>` for schedules). The unique index on `{name, activeKey}` is
+ *   partial on `activeKey` existing, which every MongoDB version accepts (`$in` in a partial filter
+ *   needs 6.0+). Any write that moves a job out of `pending`/`processing` removes it.
+ * - `claimToken`: a fresh random string stamped on each claim. Outcome, progress and lock writes are
+ *   fenced on it, so a run that lost its job can never overwrite the state of whoever holds it now.
+ * - `expireAt`: when retention deletes the finished job (TTL index `monque_retention`).
+ * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
+ *
+ * Monque never constructs BSON values with its own copy of the driver (ids come from the driver of
+ * the `Db` it was given, claim tokens are strings): Mongoose bundles its own driver, and BSON values
+ * of one major version are rejected by another.
+ */
+import type { Job, JobStatusType } from '../job.js';
+import { JobStatus } from '../job.js';
+
+/** A job as stored, with the engine's own fields. */
+export interface JobDocument<T = unknown> extends Job<T> {
+  activeKey?: string;
+  claimToken?: string | null;
+  expireAt?: Date;
+  trace?: TraceCarrier;
+}
+
+/** W3C trace context headers carried from an enqueue to the job's runs. */
+export interface TraceCarrier {
+  traceparent?: string;
+  tracestate?: string;
+}
+
+/** The statuses in which a job holds its unique key. */
+export const ACTIVE_STATUSES: readonly JobStatusType[] = [JobStatus.PENDING, JobStatus.PROCESSING];
+
+/** The statuses of a finished job. */
+export const FINISHED_STATUSES: readonly JobStatusType[] = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED];
+
+/** The `activeKey` of a one-off job (`'u'`) or a schedule (`'s'`) with `uniqueKey`. */
+export function activeKeyOf(kind: 'u' | 's', uniqueKey: string | undefined): string {
+  return `${kind}:${uniqueKey ?? ''}`;
+}
+
+/** Whether `error` is MongoDB's duplicate-key error (E11000). */
+export function isDuplicateKeyError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
+}
+
+/** Strips the engine's own fields. */
+export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
+  const { activeKey: _activeKey, claimToken: _claimToken, expireAt: _expireAt, trace: _trace, ...job } = doc;
+  return job;
+}

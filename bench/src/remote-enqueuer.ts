@@ -5,7 +5,7 @@
  * child → `{ type: 'ready' }`, `{ type: 'enqueued', seq }`, `{ type: 'failed', message }`.
  */
 import { MongoClient } from 'mongodb';
-import type { BenchQueue, QueueLibrary } from './queues/bench-queue.js';
+import { type BenchQueue, loadLibrary, type QueueLibrary } from './queues/bench-queue.js';
 
 /** Messages from the parent. */
 export type EnqueuerRequest =
@@ -18,11 +18,6 @@ export type EnqueuerReply = { type: 'ready' } | { type: 'enqueued'; seq: number 
 
 function reply(message: EnqueuerReply): void {
   process.send?.(message);
-}
-
-async function loadLibrary(label: QueueLibrary['label']): Promise<QueueLibrary> {
-  if (label === 'Monque') return (await import('./queues/monque-queue.js')).monqueLibrary;
-  return (await import('./queues/agenda-queue.js')).agendaLibrary;
 }
 
 let client: MongoClient | undefined;

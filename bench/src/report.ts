@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { median, ratio } from './stats.js';
+import type { TargetCheck } from './targets.js';
 
 /** One line of the table. */
 export interface Figure {
@@ -23,23 +24,23 @@ export interface Figure {
   readonly note?: string;
 }
 
-/** A target of the issue and whether this run met it. */
-export interface TargetCheck {
-  readonly target: string;
-  readonly measured: string;
-  readonly met: boolean;
-}
-
-/** Everything a run writes to `results/latest.json`. */
+/** Everything a run writes to `results/latest.json` (scenario details under their own keys). */
 export interface BenchReport {
   readonly generatedAt: string;
+  /** `full`, or `quick` for a smoke run. */
+  readonly mode: 'full' | 'quick';
+  /** The scenarios this run measured. */
+  readonly scenarios: readonly string[];
+  /** Wall time of the whole run, in seconds. */
+  readonly wallSeconds: number;
   readonly machine: { readonly cpus: string; readonly cores: number; readonly memoryGiB: number; readonly os: string };
   readonly backend: string;
   readonly versions: Record<string, string>;
   readonly settings: Record<string, unknown>;
   readonly figures: Figure[];
-  readonly drainCommandsPerJob: Record<string, { byPurpose: Record<string, number>; byName: Record<string, number> }>;
   readonly targets: TargetCheck[];
+  /** Per-scenario details, e.g. `drainCommandsPerJob`, `steadyLoad`, `multiInstance`, `idleCost`, `memorySoak`. */
+  readonly [detail: string]: unknown;
 }
 
 /** A figure from per-run values (median of runs). */
@@ -90,11 +91,6 @@ export function formatTable(figures: readonly Figure[]): string {
   const line = (cells: string[]): string =>
     `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(' | ')} |`;
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
-}
-
-/** The target checks as a Markdown list. */
-export function formatTargets(targets: readonly TargetCheck[]): string {
-  return targets.map((target) => `- [${target.met ? 'x' : ' '}] ${target.target}: ${target.measured}`).join('\n');
 }
 
 /** Writes `report` to `file` (creating its folder). */

@@ -5,29 +5,71 @@ import type { Db } from 'mongodb';
 
 /** What every benchmark job carries. */
 export interface JobPayload {
-  /** Position in its scenario. */
+  /** Position in its scenario (unique per job within one run). */
   readonly seq: number;
-  /** `Date.now()` just before the enqueue call (for pickup latency; same clock across processes on one machine). */
+  /** `Date.now()` just before the enqueue call (same clock across processes on one machine). */
   readonly enqueuedAt: number;
+  /** For a delayed job: the `runAt` it was enqueued with, as `Date.now()` milliseconds. */
+  readonly dueAt?: number;
+  /** The handler throws on the job's first attempt (and succeeds on the retry). */
+  readonly failFirstAttempt?: boolean;
+}
+
+/** What a handler and the listeners learn about the run of a job. */
+export interface RunInfo {
+  /** The job's id as the library stores it (`_id`), as a string. */
+  readonly id: string;
+  /** The job name. */
+  readonly name: string;
+  /** 1 for the first run, 2 for the first retry, ... (from the job's stored fail count). */
+  readonly attempt: number;
+}
+
+/** How a run of a job ended, once the library reported its outcome written. */
+export type RunOutcome = 'completed' | 'retrying' | 'failed';
+
+/** One job name a scheduler processes. */
+export interface WorkerSpec {
+  readonly name: string;
+  /** Jobs of this name running at once in this scheduler. */
+  readonly concurrency: number;
 }
 
 /** How a scheduler processes in a scenario. */
 export interface ProcessingSettings {
-  /** Jobs of the benchmark's one job name running at once. */
+  /**
+   * The job names to register.
+   * @defaultValue one worker for {@link JOB_NAME} with {@link ProcessingSettings.concurrency}
+   */
+  readonly workers?: readonly WorkerSpec[];
+  /** Concurrency of the default worker (ignored when `workers` is given). */
   readonly concurrency: number;
   /** Called when a handler starts. */
-  readonly onHandlerStart: (payload: JobPayload) => void;
-  /** Called when a job's outcome is written (the library's own "completed" event). */
-  readonly onJobDone: () => void;
+  readonly onHandlerStart: (payload: JobPayload, info: RunInfo) => void;
+  /**
+   * The job's work after `onHandlerStart`; a throw fails the run.
+   * @defaultValue nothing (a no-op job)
+   */
+  readonly work?: (payload: JobPayload, info: RunInfo) => Promise<void> | void;
+  /** Called when a run's outcome is written (the library's own "completed"/"failed" event). */
+  readonly onJobDone: (payload: JobPayload, outcome: RunOutcome, info: RunInfo) => void;
+}
+
+/** Options of {@link BenchQueue.enqueue}. */
+export interface EnqueueSpec {
+  /** @defaultValue {@link JOB_NAME} */
+  readonly name?: string;
+  /** @defaultValue now */
+  readonly runAt?: Date;
 }
 
 /** One library's queue on one collection. */
 export interface BenchQueue {
-  /** Adds one job due now. */
-  enqueue(payload: JobPayload): Promise<void>;
-  /** Adds many jobs in one call; `undefined` when the library has no bulk API. */
+  /** Adds one job (due now unless `spec.runAt`). */
+  enqueue(payload: JobPayload, spec?: EnqueueSpec): Promise<void>;
+  /** Adds many jobs of {@link JOB_NAME} in one call; `undefined` when the library has no bulk API. */
   readonly enqueueMany: ((payloads: readonly JobPayload[]) => Promise<void>) | undefined;
-  /** Registers the benchmark's handler and starts processing; resolves once running. */
+  /** Registers the benchmark's handlers and starts processing; resolves once running. */
   startProcessing(settings: ProcessingSettings): Promise<void>;
   /** Stops processing (when started) and releases what the queue holds. */
   close(): Promise<void>;
@@ -42,6 +84,13 @@ export interface OpenOptions {
    * its `InMemoryNotificationChannel` (its documented single-process setup), used when `true`.
    */
   readonly localWakeups: boolean;
+  /**
+   * Retry a failed job once, this many ms after the failure (Monque: `maxRetries: 2`,
+   * `baseRetryInterval` = half of it, as the first backoff is `2^1 × base`; Agenda:
+   * `backoff: constant({ delay, maxRetries: 1 })`).
+   * @defaultValue each library's own retry defaults
+   */
+  readonly retryOnceAfterMs?: number;
 }
 
 /** A library under test. */
@@ -53,5 +102,16 @@ export interface QueueLibrary {
   open(db: Db, collection: string, options: OpenOptions): Promise<BenchQueue>;
 }
 
-/** The job name every scenario uses. */
+/** The job name every scenario uses unless it needs several. */
 export const JOB_NAME = 'bench-noop';
+
+/** The workers of `settings` (the default one when none are given). */
+export function workersOf(settings: ProcessingSettings): readonly WorkerSpec[] {
+  return settings.workers ?? [{ name: JOB_NAME, concurrency: settings.concurrency }];
+}
+
+/** Loads a library by label (child processes get the label over IPC). */
+export async function loadLibrary(label: QueueLibrary['label']): Promise<QueueLibrary> {
+  if (label === 'Monque') return (await import('./monque-queue.js')).monqueLibrary;
+  return (await import('./agenda-queue.js')).agendaLibrary;
+}

@@ -47,3 +47,11 @@ export const agendaPurpose: CommandClassifier = (event: CommandStartedEvent): Co
   }
   return 'other';
 };
+
+/** The classifier of a library, by label (child processes get the label over IPC). */
+export function classifierFor(label: 'Monque' | 'Agenda'): CommandClassifier {
+  return label === 'Monque' ? monquePurpose : agendaPurpose;
+}
+
+/** Command names that write. */
+export const WRITE_COMMANDS: ReadonlySet<string> = new Set(['insert', 'update', 'delete', 'findAndModify']);

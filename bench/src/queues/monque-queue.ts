@@ -1,15 +1,20 @@
 /**
- * Monque behind {@link BenchQueue}, imported from the source (no build needed).
+ * Monque behind {@link BenchQueue}, imported from the source (no build needed). Only the public
+ * API is used: `new Monque(db, options)`, `worker`, `enqueue`, `enqueueMany`, `start`, `stop`, events.
  */
 import { readFileSync } from 'node:fs';
 import type { Db } from 'mongodb';
-import { Monque } from '../../../packages/core/src/index.js';
+import { type Job, Monque, type MonqueOptions } from '../../../packages/core/src/index.js';
 import {
   type BenchQueue,
+  type EnqueueSpec,
   JOB_NAME,
   type JobPayload,
+  type OpenOptions,
   type ProcessingSettings,
   type QueueLibrary,
+  type RunInfo,
+  workersOf,
 } from './bench-queue.js';
 
 const version = (
@@ -18,17 +23,35 @@ const version = (
   }
 ).version;
 
+function infoOf(job: Job<JobPayload>): RunInfo {
+  return { id: job._id.toHexString(), name: job.name, attempt: (job.failCount ?? 0) + 1 };
+}
+
+/** The failure count a listener sees is the one after the failure: the run that failed was one less. */
+function failedRunInfo(job: Job<JobPayload>): RunInfo {
+  return { id: job._id.toHexString(), name: job.name, attempt: Math.max(1, job.failCount ?? 1) };
+}
+
 class MonqueQueue implements BenchQueue {
   private readonly monque: Monque;
   private started = false;
 
-  constructor(db: Db, collection: string, pollInterval: number) {
+  constructor(db: Db, collection: string, options: OpenOptions) {
     // Change streams off: both libraries are measured polling (Agenda has none built in).
-    this.monque = new Monque(db, { collectionName: collection, pollInterval, changeStreamWakeups: false });
+    const monqueOptions: MonqueOptions = {
+      collectionName: collection,
+      pollInterval: options.pollInterval,
+      changeStreamWakeups: false,
+    };
+    if (options.retryOnceAfterMs !== undefined) {
+      monqueOptions.maxRetries = 2;
+      monqueOptions.baseRetryInterval = options.retryOnceAfterMs / 2;
+    }
+    this.monque = new Monque(db, monqueOptions);
   }
 
-  async enqueue(payload: JobPayload): Promise<void> {
-    await this.monque.enqueue(JOB_NAME, payload);
+  async enqueue(payload: JobPayload, spec: EnqueueSpec = {}): Promise<void> {
+    await this.monque.enqueue(spec.name ?? JOB_NAME, payload, spec.runAt ? { runAt: spec.runAt } : undefined);
   }
 
   readonly enqueueMany = async (payloads: readonly JobPayload[]): Promise<void> => {
@@ -36,10 +59,25 @@ class MonqueQueue implements BenchQueue {
   };
 
   async startProcessing(settings: ProcessingSettings): Promise<void> {
-    this.monque.worker<JobPayload>(JOB_NAME, (job) => settings.onHandlerStart(job.data), {
-      concurrency: settings.concurrency,
+    for (const { name, concurrency } of workersOf(settings)) {
+      this.monque.worker<JobPayload>(
+        name,
+        async (job) => {
+          const info = infoOf(job);
+          settings.onHandlerStart(job.data, info);
+          await settings.work?.(job.data, info);
+        },
+        { concurrency },
+      );
+    }
+    this.monque.on('job:complete', ({ job }) => {
+      const typed = job as Job<JobPayload>;
+      settings.onJobDone(typed.data, 'completed', infoOf(typed));
     });
-    this.monque.on('job:complete', () => settings.onJobDone());
+    this.monque.on('job:fail', ({ job, willRetry }) => {
+      const typed = job as Job<JobPayload>;
+      settings.onJobDone(typed.data, willRetry ? 'retrying' : 'failed', failedRunInfo(typed));
+    });
     this.monque.on('job:error', ({ error }) => process.stderr.write(`monque job:error ${error.message}\n`));
     this.started = true;
     await this.monque.start();
@@ -54,5 +92,5 @@ class MonqueQueue implements BenchQueue {
 export const monqueLibrary: QueueLibrary = {
   label: 'Monque',
   version,
-  open: async (db, collection, { pollInterval }) => new MonqueQueue(db, collection, pollInterval),
+  open: async (db, collection, options) => new MonqueQueue(db, collection, options),
 };

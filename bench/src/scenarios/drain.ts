@@ -27,7 +27,8 @@ export interface DrainResult {
 
 const PRE_ENQUEUE_CHUNK = 50;
 
-async function preEnqueue(
+/** Enqueues `count` no-op jobs through an unmonitored client (`enqueueMany` when the library has it). */
+export async function preEnqueue(
   context: BenchContext,
   library: QueueLibrary,
   collection: string,

@@ -1,8 +1,8 @@
 /**
- * Enqueue throughput: 1000 jobs one after another, 1000 at once, and in one bulk call.
+ * Enqueue throughput: jobs one after another, all at once, and in one bulk call.
  */
 import { type BenchContext, withFreshCollection } from '../bench-context.js';
-import type { CommandClassifier } from '../command-counter.js';
+import type { CommandClassifier, CommandCounts } from '../command-counter.js';
 import type { JobPayload, QueueLibrary } from '../queues/bench-queue.js';
 
 /** How the jobs are handed over. */
@@ -13,6 +13,8 @@ export interface EnqueueResult {
   readonly jobsPerSecond: number;
   /** Database commands for the whole batch (index creation excluded by a warm-up). */
   readonly commands: number;
+  /** The same commands by name and purpose. */
+  readonly counts: CommandCounts;
 }
 
 function payloads(count: number): JobPayload[] {
@@ -45,8 +47,8 @@ export async function runEnqueue(
         await queue.enqueueMany?.(jobs);
       }
       const seconds = (performance.now() - startedAt) / 1000;
-      const { total } = context.counter.stop();
-      return { jobsPerSecond: count / seconds, commands: total };
+      const counts = context.counter.stop();
+      return { jobsPerSecond: count / seconds, commands: counts.total, counts };
     } finally {
       await queue.close();
     }

@@ -1,0 +1,123 @@
+/**
+ * Command-line options of `npm run bench -- [options]`:
+ *
+ * - `--only <names>`: run only these scenarios (comma-separated or repeated), e.g. `--only steady`;
+ * - `--quick`: a smoke run (1 repetition, shorter steady load and soak, fewer samples);
+ * - `--runs <n>`: repetitions of the repeated scenarios (default `BENCH_RUNS` or 3; 1 when quick);
+ * - `--steady-rate <jobs/s>`, `--steady-seconds <s>`: the steady load's offered rate and duration.
+ *
+ * Bad input is rejected with a message naming the option and the accepted values.
+ */
+import { parseArgs } from 'node:util';
+
+/** Every scenario, in the order a full run takes them. */
+export const SCENARIOS = [
+  'enqueue',
+  'drain',
+  'pickup',
+  'idle',
+  'multi-instance',
+  'fairness',
+  'steady',
+  'memory',
+] as const;
+
+/** One scenario's name. */
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** The options of one benchmark run. */
+export interface BenchOptions {
+  /** Scenarios to run, in {@link SCENARIOS} order. @defaultValue all of them */
+  readonly scenarios: readonly ScenarioName[];
+  /** Smoke run. @defaultValue false */
+  readonly quick: boolean;
+  /** Repetitions of the repeated scenarios. @defaultValue `BENCH_RUNS` or 3 (1 when quick) */
+  readonly runs: number;
+  /** Offered rate of the steady load (jobs/s). @defaultValue 100 */
+  readonly steadyRate: number;
+  /** Duration of the steady load's offer window (s). @defaultValue 60 (10 when quick) */
+  readonly steadySeconds: number;
+}
+
+/** Bad command-line input. */
+export class BenchUsageError extends Error {
+  constructor(message: string) {
+    super(`${message}\n\n${USAGE}`);
+    this.name = 'BenchUsageError';
+  }
+}
+
+/** Printed with `--help` and after a usage error. */
+export const USAGE = [
+  'usage: npm run bench -- [--only <scenario>[,<scenario>...]] [--quick] [--runs <n>]',
+  '                        [--steady-rate <jobs/s>] [--steady-seconds <s>]',
+  `scenarios: ${SCENARIOS.join(', ')}`,
+  'environment: MONGODB_URI (a real server instead of the embedded backend), BENCH_RUNS (default 3)',
+].join('\n');
+
+function positive(option: string, raw: string | undefined, fallback: number, integer: boolean): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+    throw new BenchUsageError(`${option}: expected a positive ${integer ? 'integer' : 'number'}, got '${raw}'`);
+  }
+  return value;
+}
+
+function scenariosOf(only: readonly string[] | undefined): ScenarioName[] {
+  if (!only || only.length === 0) return [...SCENARIOS];
+  const asked = only.flatMap((entry) => entry.split(',')).map((name) => name.trim());
+  for (const name of asked) {
+    if (!(SCENARIOS as readonly string[]).includes(name)) {
+      throw new BenchUsageError(`--only: unknown scenario '${name}'`);
+    }
+  }
+  return SCENARIOS.filter((name) => asked.includes(name));
+}
+
+/**
+ * Reads the options from `argv` (without node and the script) and `env`.
+ * @returns `undefined` when `--help` was asked for (the usage is printed)
+ * @throws BenchUsageError on unknown or malformed options
+ */
+export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(argv).values;
+  } catch (error) {
+    throw new BenchUsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return undefined;
+  }
+  const quick = values.quick ?? false;
+  return {
+    scenarios: scenariosOf(values.only),
+    quick,
+    runs: positive('--runs', values.runs ?? env.BENCH_RUNS, quick ? 1 : 3, true),
+    steadyRate: positive('--steady-rate', values['steady-rate'], 100, false),
+    steadySeconds: positive('--steady-seconds', values['steady-seconds'], quick ? 10 : 60, false),
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      only: { type: 'string', multiple: true },
+      quick: { type: 'boolean' },
+      runs: { type: 'string' },
+      'steady-rate': { type: 'string' },
+      'steady-seconds': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** Whether the run is the default full one (it alone overwrites `results/latest.json`). */
+export function isDefaultRun(options: BenchOptions): boolean {
+  return !options.quick && options.scenarios.length === SCENARIOS.length;
+}

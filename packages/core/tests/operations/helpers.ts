@@ -28,11 +28,16 @@ export function useOperationsDb(fileUrl: string): () => Promise<Db> {
   return getDb;
 }
 
+/** Empties `<jobsCollectionName>_control` and `_metrics` after the file. */
+export function rememberSideCollections(jobsCollectionName: string): void {
+  sideCollections.add(`${jobsCollectionName}_control`);
+  sideCollections.add(`${jobsCollectionName}_metrics`);
+}
+
 /** {@link createMonque}, remembering its side collections for cleanup. */
 export function createOpsMonque(db: Db, options: MonqueOptions = {}): Monque {
   const monque = createMonque(db, options);
-  sideCollections.add(`${monque.options.collectionName}_control`);
-  sideCollections.add(`${monque.options.collectionName}_metrics`);
+  rememberSideCollections(monque.options.collectionName);
   return monque;
 }
 

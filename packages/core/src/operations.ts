@@ -122,17 +122,17 @@ export class Operations {
     return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
   }
 
-  countJobs(query?: JobQuery): Promise<number> {
+  async countJobs(query?: JobQuery): Promise<number> {
     const checked = checkJobQuery(query);
     return this.call('countJobs', () => this.inspect.count(checked));
   }
 
-  getStats(query?: JobQuery): Promise<QueueStats> {
+  async getStats(query?: JobQuery): Promise<QueueStats> {
     const checked = checkJobQuery(query);
     return this.call('getStats', () => this.inspect.stats(checked, this.deps.clock.now()));
   }
 
-  getThroughput(options?: { minutes?: number; name?: string }): Promise<ThroughputBucket[]> {
+  async getThroughput(options?: { minutes?: number; name?: string }): Promise<ThroughputBucket[]> {
     const given = checkOptionsObject(options, 'options', ['minutes', 'name']);
     const minutes =
       given.minutes === undefined
@@ -227,7 +227,7 @@ export class Operations {
     this.deps.onPauseChanged();
   }
 
-  getPaused(): Promise<PausedState> {
+  async getPaused(): Promise<PausedState> {
     return this.call('getPaused', () => this.pauses.read());
   }
 }

@@ -94,7 +94,9 @@ export function checkInvariants(record: RunRecord): CheckResult[] {
     endsAsHandlerBehaved(record, oneOff, runsOf, killedClaims),
     nothingLeftProcessing(record.jobs, runsOf),
     noOverlappingRuns(record, runsOf),
-    noFailureWithoutStart(record.jobs, runsOf, killedClaims),
+    noFailureWithoutStart(record.jobs, runsOf, killedClaims, (jobId) =>
+      record.recoveries.filter((recovery) => recovery.jobId === jobId),
+    ),
     schedulesStaySingle(record.jobs),
     nothingRunsAfterStop(record),
     instancesExitWhenTold(record.incarnations),
@@ -242,6 +244,7 @@ function noFailureWithoutStart(
   jobs: readonly JobRecord[],
   runsOf: (job: JobRecord) => LedgerRun[],
   killedClaims: ReadonlyMap<string, number>,
+  recoveriesOf: (jobId: string) => readonly Recovery[],
 ): CheckResult {
   const failures: string[] = [];
   let charged = 0;
@@ -254,7 +257,11 @@ function noFailureWithoutStart(
     const killed = killedClaims.get(id(job._id)) ?? 0;
     excused += Math.min(killed, Math.max(0, failCount - started));
     if (failCount > started + killed) {
-      failures.push(`${describeJob(job, runs)}: ${failCount - started - killed} failure(s) charged without a run`);
+      const owners = recoveriesOf(id(job._id)).map((recovery) => recovery.owner);
+      const recovered = owners.length === 0 ? '' : `; recovered from ${owners.join(', ')}`;
+      failures.push(
+        `${describeJob(job, runs)}: ${failCount - started - killed} failure(s) charged without a run${recovered}`,
+      );
     }
   }
   return result(

@@ -10,7 +10,14 @@ import type { ChaosFlags } from './flags.js';
 import { type Incarnation, InstanceSlot } from './instances.js';
 import type { JobRecord, LockRefresh, Recovery, RunRecord } from './invariants.js';
 import type { ChaosPlan, PlannedEvent } from './plan.js';
-import { type ChaosJobData, ENGINE, JOBS_COLLECTION, type LedgerRun, WORKERS } from './settings.js';
+import {
+  ATTEMPTS_COLLECTION,
+  type ChaosJobData,
+  ENGINE,
+  JOBS_COLLECTION,
+  type LedgerRun,
+  WORKERS,
+} from './settings.js';
 
 /** How long the quiet phase may wait for every job to settle. */
 const SETTLE_TIMEOUT_MS = 60_000;
@@ -38,6 +45,7 @@ export class ChaosRun {
   private enqueueing: Promise<void> = Promise.resolve();
   private quiet = false;
   private t0 = Date.now();
+  private timelineStarted = false;
   readonly dbName: string;
 
   constructor(
@@ -51,7 +59,7 @@ export class ChaosRun {
   /** Prints a line stamped with the time since the timeline began. */
   log(line: string): void {
     const seconds = ((Date.now() - this.t0) / 1_000).toFixed(1).padStart(6);
-    this.print(`+${seconds}s ${line}`);
+    this.print(`${this.timelineStarted ? '+' : 'setup +'}${seconds}s ${line}`);
   }
 
   /** Starts the backend, one proxy per instance, and the instances; resolves when all are ready. */
@@ -88,6 +96,7 @@ export class ChaosRun {
   /** Plays the planned events, then returns once the run's duration is over. */
   async runTimeline(): Promise<void> {
     this.t0 = Date.now();
+    this.timelineStarted = true;
     for (const event of this.plan.events) {
       await sleep(Math.max(0, this.t0 + event.at - Date.now()));
       if (this.quiet) return;
@@ -153,7 +162,11 @@ export class ChaosRun {
     if (dropData && this.db && this.backend?.kind !== 'embedded') {
       const db = this.db;
       await db.dropDatabase().catch(async () => {
-        const names = [JOBS_COLLECTION, ...this.slots.flatMap((slot) => slot.incarnations.map((i) => i.ledger))];
+        const names = [
+          JOBS_COLLECTION,
+          ATTEMPTS_COLLECTION,
+          ...this.slots.flatMap((slot) => slot.incarnations.map((i) => i.ledger)),
+        ];
         for (const name of names) await db.collection(name).deleteMany({});
       });
     }

@@ -18,11 +18,7 @@ let installed = false;
 function creator(): string {
   const frames = (new Error().stack ?? '').split('\n').slice(1);
   const frame = frames.find((line) => !line.includes('timer-tracker') && !line.includes('node:internal'));
-  return (frame ?? 'unknown')
-    .trim()
-    .replace(/^at /, '')
-    .replace('file://', '')
-    .replace(REPOSITORY_ROOT, '');
+  return (frame ?? 'unknown').trim().replace(/^at /, '').replace('file://', '').replace(REPOSITORY_ROOT, '');
 }
 
 /** Starts tracking timers created from now on. */

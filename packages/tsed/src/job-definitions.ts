@@ -89,7 +89,7 @@ function check(provider: Provider): JobDefinition {
       throw invalidOptions(
         options,
         className,
-        `${cronOnly.map((key) => `'${key}'`).join(', ')} apply to recurring jobs; add 'cron' (one-off jobs take them from enqueue)`,
+        `${cronOnly.map((key) => `'${key}'`).join(', ')} ${cronOnly.length === 1 ? 'applies' : 'apply'} to recurring jobs only; add 'cron' (one-off jobs take theirs from enqueue)`,
       );
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The invariants a chaos run checks once everything is quiet, from the jobs collection, the ledger
- * of handler runs and what the orchestrator saw (incarnations, lock refreshes reaching the server). Each check returns its
- * counts and the first few offending jobs, so a failure says which job and why.
+ * of handler runs and what the orchestrator saw (incarnations, lock refreshes reaching the server).
+ * Each check returns its counts and the first few offending jobs, so a failure says which job and why.
  */
 import type { ObjectId } from 'mongodb';
 import type { Incarnation } from './instances.js';
@@ -32,6 +32,8 @@ export interface LockRefresh {
 export interface Recovery {
   readonly jobId: string;
   readonly owner: string;
+  /** The stale `lockedAt` (ms, on the owner's clock), when the event carried it. */
+  readonly lockedAt: number | null;
 }
 
 /** The result of one invariant. */
@@ -104,18 +106,23 @@ export function checkInvariants(record: RunRecord): CheckResult[] {
 }
 
 /**
- * Per job id, how many of its claims died with their instance (SIGKILLed by the plan) before the
- * handler was entered: the recovery found the job owned by a killed incarnation that has no
- * cut-off run of it. Recovery charges such a claim a failure, and must: it cannot tell it from a
- * handler that crashes its process at once (a poison job), so these charges are excused.
+ * Per job id, how many of its claims died with their instance before the handler was entered: the
+ * recovery found the job owned by an incarnation SIGKILLed by the plan within `lockTimeout` of the
+ * claim (its `lockedAt`, corrected for the owner's clock skew), with no cut-off run of the job.
+ * Recovery charges such a claim a failure, and must: it cannot tell it from a handler that crashes
+ * its process at once (a poison job), so these charges are excused. A claim older than that is not:
+ * a live instance must settle a claim whose reply it lost well within `lockTimeout`.
  */
 function killedBeforeStart(record: RunRecord, runsOf: (job: JobRecord) => LedgerRun[]): Map<string, number> {
-  const killed = new Set(record.incarnations.filter((i) => i.exit === 'killed').map((i) => i.instanceId));
+  const killed = new Map(record.incarnations.filter((i) => i.exit === 'killed').map((i) => [i.instanceId, i]));
   const jobsById = new Map(record.jobs.map((job) => [id(job._id), job]));
   const counts = new Map<string, number>();
   for (const recovery of record.recoveries) {
     const job = jobsById.get(recovery.jobId);
-    if (!job || !killed.has(recovery.owner)) continue;
+    const owner = killed.get(recovery.owner);
+    if (!job || !owner || recovery.lockedAt === null || owner.exitedAt === undefined) continue;
+    const claimedAt = recovery.lockedAt - owner.skewMs;
+    if (owner.exitedAt - claimedAt > ENGINE.lockTimeout) continue;
     const cutOff = runsOf(job).some((run) => run.instanceId === recovery.owner && run.end === undefined);
     if (!cutOff) counts.set(recovery.jobId, (counts.get(recovery.jobId) ?? 0) + 1);
   }

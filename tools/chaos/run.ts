@@ -85,7 +85,7 @@ export class ChaosRun {
           onEvent: (_incarnation, event, detail) =>
             this.count(this.stats.events, `${event}${detail ? `: ${detail}` : ''}`),
           onExit: (slotOf, incarnation) => this.onExit(slotOf, incarnation),
-          onRecovered: (jobId, owner) => this.recoveries.push({ jobId, owner }),
+          onRecovered: (jobId, owner, lockedAt) => this.recoveries.push({ jobId, owner, lockedAt }),
         }),
       );
     }

@@ -165,22 +165,36 @@ describe('chaos invariants', () => {
     expect(check({ jobs: [slow], runs, refreshes, incarnations: [...instances, stillAlive] })[3]?.pass).toBe(false);
   });
 
-  it('4: a failure charged without a started run fails, unless its claim died with a killed instance', () => {
+  it('4: a failure charged without a started run fails, unless its claim died with an instance killed right after', () => {
     const fast = job('fast', 'completed', 1);
     const runs = [run(fast, 'B', 5_000, 5_010)];
     const charged = check({ jobs: [fast], runs });
     expect(charged[4]?.pass).toBe(false);
-    expect(charged[4]?.examples[0]).toMatch(/1 failure\(s\) charged without a run/);
-    const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000 });
+    expect(charged[4]?.examples[0]).toMatch(/1 failure\(s\) charged without a run$/);
+    // Claimed at 0.5 s by an instance 10 s ahead (lockedAt 10.5 s on its clock), killed at 1 s.
+    const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000, skewMs: 10_000 });
+    const recovery = (owner: string, lockedAt: number | null) => [{ jobId: String(fast._id), owner, lockedAt }];
     const excused = check({
       jobs: [fast],
       runs,
       incarnations: [...instances, killed],
-      recoveries: [{ jobId: String(fast._id), owner: 'A0' }],
+      recoveries: recovery('A0', T + 10_500),
     });
     expect(excused[4]).toMatchObject({ pass: true, note: expect.stringMatching(/^1 charges/) });
-    // A recovery from a live instance excuses nothing.
-    expect(check({ jobs: [fast], runs, recoveries: [{ jobId: String(fast._id), owner: 'A' }] })[4]?.pass).toBe(false);
+    // Claimed 5 s before the kill: a lost claim the live instance should have settled.
+    const stale = check({
+      jobs: [fast],
+      runs,
+      incarnations: [...instances, killed],
+      recoveries: recovery('A0', T + 6_000),
+    });
+    expect(stale[4]?.pass).toBe(false);
+    expect(stale[4]?.examples[0]).toMatch(/recovered from A0/);
+    // Without the lock time nothing is excused; a recovery from a live instance excuses nothing.
+    expect(
+      check({ jobs: [fast], runs, incarnations: [...instances, killed], recoveries: recovery('A0', null) })[4]?.pass,
+    ).toBe(false);
+    expect(check({ jobs: [fast], runs, recoveries: recovery('A', T + 500) })[4]?.pass).toBe(false);
   });
 
   it('5: each schedule must stay one document', () => {

@@ -24,7 +24,11 @@ import { decodeRequest, type WireCommand } from './wire.js';
 export type PartitionMode =
   /** Open connections are reset (TCP RST) and new ones are reset as soon as they are accepted. */
   | 'reset'
-  /** Connections stay open and new ones are accepted, but nothing passes either way until it heals; then all held traffic is delivered, as TCP retransmission would. */
+  /**
+   * Connections stay open and new ones are accepted, but nothing passes either way until it heals;
+   * then all held traffic is delivered, as TCP retransmission would (a connection the client closed
+   * meanwhile takes its held requests with it).
+   */
   | 'blackhole';
 
 /** Options of {@link FaultProxy.partition}. */
@@ -101,7 +105,10 @@ export interface FaultProxy {
   loseReply(filter: CommandFilter, options?: FaultOptions): FaultHandle;
   /** Never forwards matching requests (NOT applied) and resets that connection. */
   dropRequest(filter: CommandFilter, options?: FaultOptions): FaultHandle;
-  /** Holds the replies of matching requests `ms` before passing them on (later replies on that connection wait behind them). */
+  /**
+   * Holds the replies of matching requests `ms` before passing them on (later replies on that
+   * connection wait behind them, so order is kept).
+   */
   delayReplies(filter: CommandFilter, ms: number, options?: FaultOptions): FaultHandle;
   /** Retires every per-request fault (a partition stays: see {@link FaultProxy.heal}). */
   clearFaults(): void;

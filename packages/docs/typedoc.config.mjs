@@ -21,6 +21,7 @@ const config = {
     skipErrorChecking: true,
     excludePrivate: true,
     excludeInternal: true,
+    excludeExternals: true,
     readme: 'none',
     disableGit: true,
     disableSources: true,

@@ -1,6 +1,20 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type DefaultTheme, defineConfig } from 'vitepress';
+import type { DefaultTheme } from 'vitepress';
+import { defineConfig } from 'vitepress';
+import { MermaidMarkdown } from 'vitepress-plugin-mermaid';
+
+/** Where the site is published: GitHub Pages of the monque/monque repository. */
+export const DOCS_URL = 'https://monque.github.io/monque/';
+
+/**
+ * The path the site is served under: `/monque/` (GitHub Pages), or `DOCS_BASE` when set
+ * (`DOCS_BASE=/ npm run docs:build` for a site served at the root).
+ */
+function siteBase(): string {
+  const base = process.env.DOCS_BASE?.trim() || new URL(DOCS_URL).pathname;
+  return `/${base.replace(/^\/+|\/+$/g, '')}/`.replace(/^\/\/$/, '/');
+}
 
 /** The sidebar TypeDoc writes next to the generated reference (absent until `npm run build:api`). */
 function apiReferenceSidebar(): DefaultTheme.SidebarItem[] {
@@ -56,15 +70,28 @@ const api: DefaultTheme.SidebarItem[] = [
 
 /**
  * The documentation site. Builds offline: the default theme's fonts are bundled, search is the
- * local (in-browser) index, and there is no analytics or other third-party script.
+ * local (in-browser) index, diagrams are drawn in the browser by the bundled Mermaid, and there is
+ * no analytics or other third-party script.
+ *
+ * Mermaid: the plugin's Markdown rule turns each ```mermaid block into a `<Mermaid>` element;
+ * the theme's own component (theme/MermaidDiagram.vue) draws it, loading Mermaid only on a page
+ * that has a diagram. (The plugin's `withMermaid` would put Mermaid, about 2 MB, on every page.)
  */
 export default defineConfig({
   title: 'Monque',
+  base: siteBase(),
   description: 'A MongoDB-backed job scheduler for Node.js',
   lang: 'en-US',
   cleanUrls: false,
   lastUpdated: false,
   srcExclude: ['README.md', 'snippets/**', 'tests/**'],
+  // Mermaid's diagram types are split into chunks of up to ~700 kB, loaded only when drawn.
+  vite: { build: { chunkSizeWarningLimit: 1000 } },
+  markdown: {
+    config: (md) => {
+      md.use(MermaidMarkdown);
+    },
+  },
   themeConfig: {
     nav: [
       { text: 'Guide', link: '/getting-started/quickstart' },

@@ -1,71 +1,59 @@
-/**
- * The quickstart: one worker, two jobs, a clean stop. `tests/quickstart.test.ts` runs
- * {@link quickstart} against a database, so this page's code is known to work.
- */
-// #region imports
-import { Monque, type MonqueOptions } from '@monque/core';
-import { type Db, MongoClient } from 'mongodb';
-// #endregion imports
+import { Monque } from '@monque/core';
+import { MongoClient } from 'mongodb';
 
-/** The payload of a `send-welcome-email` job. */
-export interface WelcomeEmail {
+// Where MongoDB is: set MONGODB_URI before running this file.
+const uri = process.env.MONGODB_URI;
+if (!uri) {
+  console.error('MONGODB_URI is not set. Run: MONGODB_URI="mongodb://localhost:27017" npx tsx quickstart.ts');
+  process.exit(1);
+}
+
+// The payload of a 'send-welcome-email' job.
+interface WelcomeEmail {
   to: string;
   name: string;
 }
 
-/**
- * Registers a worker, enqueues two jobs, waits until both are processed, stops.
- * Resolves with the addresses the worker handled.
- */
-// #region quickstart
-export async function quickstart(db: Db, options: MonqueOptions = {}): Promise<string[]> {
-  // 1. Create the scheduler. No I/O happens here.
-  const monque = new Monque(db, options);
+// Give up after 5 s when no server answers (the driver's default is 30 s).
+const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5_000 });
+await client.connect();
 
-  // 2. Register a worker: the handler for jobs named 'send-welcome-email'.
-  const sent: string[] = [];
-  monque.worker<WelcomeEmail>('send-welcome-email', async (job) => {
-    // Do the work here. Throwing (or rejecting) marks the run as failed; it is retried with backoff.
-    sent.push(job.data.to);
+// 1. Create the scheduler on a database. No I/O happens here.
+const monque = new Monque(client.db('quickstart'));
+
+// 2. Register a worker: the handler of jobs named 'send-welcome-email'.
+//    Throwing (or rejecting) fails the run; it is retried with backoff.
+monque.worker<WelcomeEmail>('send-welcome-email', async (job) => {
+  console.log(`Welcome, ${job.data.name}! (an email to ${job.data.to})`);
+});
+
+// 3. Enqueue two jobs: one due now, one due in two seconds.
+//    Enqueuing needs no start(): any process can do it.
+const ada: WelcomeEmail = { to: 'ada@example.com', name: 'Ada' };
+const grace: WelcomeEmail = { to: 'grace@example.com', name: 'Grace' };
+const jobs = [
+  await monque.enqueue('send-welcome-email', ada),
+  await monque.enqueue('send-welcome-email', grace, { runAt: new Date(Date.now() + 2_000) }),
+];
+
+// 4. Listen to what happens, and note when both jobs are done.
+const remaining = new Set(jobs.map((job) => job._id.toHexString()));
+const bothCompleted = new Promise<void>((resolve) => {
+  monque.on('job:complete', ({ job, duration }) => {
+    console.log(`${job.name} ${job._id.toHexString()} completed in ${duration} ms`);
+    remaining.delete(job._id.toHexString());
+    if (remaining.size === 0) resolve();
   });
+});
+monque.on('job:fail', ({ job, error, willRetry }) => {
+  console.error(`${job.name} failed: ${error.message}${willRetry ? ' (will retry)' : ''}`);
+});
 
-  // 3. Listen to what happens.
-  let completed = 0;
-  const bothDone = new Promise<void>((resolve) => {
-    monque.on('job:complete', ({ job, duration }) => {
-      console.log(`${job.name} ${job._id.toHexString()} completed in ${duration} ms`);
-      completed += 1;
-      if (completed === 2) resolve();
-    });
-  });
-  monque.on('job:fail', ({ job, error, willRetry }) => {
-    console.error(`${job.name} failed: ${error.message}${willRetry ? ' (will retry)' : ''}`);
-  });
+// 5. Start processing: creates the indexes, then claims due jobs.
+await monque.start();
+await bothCompleted;
 
-  // 4. Start: creates the indexes, recovers stale jobs, starts polling.
-  await monque.start();
-
-  // 5. Enqueue jobs, from this process or any other.
-  await monque.enqueue('send-welcome-email', { to: 'ada@example.com', name: 'Ada' });
-  await monque.now('send-welcome-email', { to: 'grace@example.com', name: 'Grace' });
-
-  // 6. Stop gracefully: no new claims, running jobs may finish (up to shutdownTimeout).
-  await bothDone;
-  await monque.stop();
-  return sent;
-}
-// #endregion quickstart
-
-/** Connects to MongoDB and runs the quickstart. */
-// #region main
-export async function main(): Promise<void> {
-  const client = new MongoClient(process.env.MONGODB_URI ?? 'mongodb://127.0.0.1:27017');
-  await client.connect();
-  try {
-    const sent = await quickstart(client.db('my_app'));
-    console.log('welcome emails sent to', sent);
-  } finally {
-    await client.close();
-  }
-}
-// #endregion main
+// 6. Stop gracefully (no new claims; running jobs may finish), then close the connection.
+await monque.stop();
+await client.close();
+console.log('done');

@@ -1,36 +1,64 @@
-import { cleanupTestDb, freshCollectionName, getTestDb } from '@monque/test-backend';
-import type { Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { quickstart } from '../snippets/quickstart.js';
+/**
+ * The quickstart page's program, taken from the BUILT page (.vitepress/dist, the HTML a reader
+ * copies from), saved as quickstart.ts in a new ESM project and run with tsx against the test
+ * backend. `@monque/core` is the workspace's source (see support/run-program.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { getTestUri } from '@monque/test-backend';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { extractCodeBlock, readBuiltPage } from './support/built-site.js';
+import { createProgramProject, type ProgramProject, runProgram } from './support/run-program.js';
 
-describe('the quickstart on the docs site', () => {
-  let db: Db;
+const SNIPPET = new URL('../snippets/quickstart.ts', import.meta.url);
+
+describe('the quickstart page', () => {
+  let program: string;
+  let project: ProgramProject;
 
   beforeAll(async () => {
-    db = await getTestDb(import.meta.url);
+    program = extractCodeBlock(readBuiltPage('getting-started/quickstart'), 'quickstart.ts');
+    project = await createProgramProject({ 'quickstart.ts': program });
   });
 
   afterAll(async () => {
-    await cleanupTestDb(db);
+    await project?.remove();
   });
 
-  it('processes both jobs it enqueues and stops cleanly', async () => {
-    const collectionName = freshCollectionName(db);
-    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
-    const errors = vi.spyOn(console, 'error').mockImplementation(() => {});
-    try {
-      const sent = await quickstart(db, { collectionName, pollInterval: 50 });
+  it('shows the whole program file, nothing hidden', () => {
+    expect(`${program}\n`).toBe(readFileSync(SNIPPET, 'utf8'));
+  });
 
-      expect(sent.sort()).toEqual(['ada@example.com', 'grace@example.com']);
-      const jobs = await db.collection(collectionName).find({}).toArray();
-      expect(jobs).toHaveLength(2);
-      expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed']);
-      expect(jobs.map((job) => job.name)).toEqual(['send-welcome-email', 'send-welcome-email']);
-      expect(log).toHaveBeenCalledWith(expect.stringMatching(/^send-welcome-email [0-9a-f]{24} completed in \d+ ms$/));
-      expect(errors, 'the job:fail listener must not fire').not.toHaveBeenCalled();
-    } finally {
-      log.mockRestore();
-      errors.mockRestore();
-    }
+  it('runs as copied: enqueues two jobs, processes them in order, exits 0', async () => {
+    const result = await runProgram(project.dir, 'quickstart.ts', { mongodbUri: getTestUri(), timeoutMs: 30_000 });
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n')).toEqual([
+      'Welcome, Ada! (an email to ada@example.com)',
+      expect.stringMatching(/^send-welcome-email [0-9a-f]{24} completed in \d+ ms$/),
+      'Welcome, Grace! (an email to grace@example.com)',
+      expect.stringMatching(/^send-welcome-email [0-9a-f]{24} completed in \d+ ms$/),
+      'done',
+    ]);
+  });
+
+  it('without MONGODB_URI, says so and exits 1 at once', async () => {
+    const result = await runProgram(project.dir, 'quickstart.ts', { mongodbUri: undefined, timeoutMs: 10_000 });
+
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('MONGODB_URI is not set');
+    expect(result.stdout).toBe('');
+  });
+
+  it('with a URI where no server answers, fails within serverSelectionTimeoutMS (5 s), not 30 s', async () => {
+    // Port 9 (discard) on this host: connections are refused.
+    const result = await runProgram(project.dir, 'quickstart.ts', {
+      mongodbUri: 'mongodb://127.0.0.1:9/?directConnection=true',
+      timeoutMs: 15_000,
+    });
+
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('MongoServerSelectionError');
+    expect(result.elapsedMs).toBeLessThan(12_000);
   });
 });

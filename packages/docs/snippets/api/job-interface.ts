@@ -17,6 +17,8 @@ export function describeJob(job: Job<{ orderId: string }>): string {
       return `order ${job.data.orderId}: done at ${job.completedAt?.toISOString()}`;
     case JobStatus.FAILED:
       return `order ${job.data.orderId}: gave up after ${job.failCount} failures: ${job.failReason}`;
+    default:
+      return `order ${job.data.orderId}: ${job.status}`;
   }
 }
 // #endregion describe

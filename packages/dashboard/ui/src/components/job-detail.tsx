@@ -209,8 +209,8 @@ export function JobDetail({
         </dl>
         <div class="blocks">
           {job.failReason && (
-            <div class="block fail">
-              <h2>Fail reason</h2>
+            <div class={job.status === 'failed' ? 'block fail' : 'block'}>
+              <h2>{job.status === 'failed' ? 'Fail reason' : 'Last failure'}</h2>
               <pre class="json">{job.failReason}</pre>
             </div>
           )}

@@ -8,8 +8,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { DIST_DIR, DOCS_DIR } from './built-site.js';
 
-/** Not sources of the site: outputs, dependencies, and the tests themselves. */
+/** Not sources of the site: outputs, dependencies, the tests, and this package's README. */
 const NOT_SOURCES = new Set([
+  'README.md',
   'node_modules',
   '.turbo',
   'tests',

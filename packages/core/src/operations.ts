@@ -1,11 +1,13 @@
 /**
  * The operations API: inspecting and controlling jobs (`getJob`, `getJobs`, `cancelJob`, `pause` …).
- * Each method checks its input, makes one store call and emits its event.
- *
- * STUB: being implemented (issue 11). The signatures are the contract in `public-api.ts`.
+ * Each method checks its input (nothing reaches the database on bad input), makes one store call
+ * and emits its event once the write is done. Database errors reach the caller as a
+ * `ConnectionError` whose `cause` is the driver's error; Monque's own errors pass unchanged.
  */
 import type { Collection, Db } from 'mongodb';
-import { MonqueError, MonqueErrorCode } from './errors/monque-error.js';
+import { ConnectionError } from './errors/connection-error.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { MonqueError } from './errors/monque-error.js';
 import type { MonqueEventEmitter } from './events.js';
 import type { Job } from './job.js';
 import type { Clock, Logger } from './monque-options.js';
@@ -21,8 +23,15 @@ import type {
   QueueStats,
   ThroughputBucket,
 } from './queries.js';
-import type { JobDocument } from './store/job-document.js';
+import { ControlStore } from './store/control-store.js';
+import { InspectStore } from './store/inspect-store.js';
+import { type JobDocument, toPublicJob } from './store/job-document.js';
+import { type CheckedQuery, checkJobPage, checkJobQuery } from './store/job-query.js';
 import type { ObjectIds } from './store/object-ids.js';
+import { PauseStore } from './store/pause-store.js';
+import { RetentionStore } from './store/retention-store.js';
+import { ThroughputStore } from './store/throughput-store.js';
+import { checkDate, checkName, checkNumberIn, checkOptionsObject, describeValue } from './validation.js';
 
 /** What the operations need from the instance. */
 export interface OperationsDeps {
@@ -43,57 +52,182 @@ export interface OperationsDeps {
   readonly onJobsPending: (name: string | undefined, at: Date | undefined) => void;
 }
 
-function notYet(): never {
-  throw new MonqueError(MonqueErrorCode.INVALID_ARGUMENT, 'not implemented yet');
+/** Longest accepted `cancelReason`. */
+export const MAX_CANCEL_REASON_LENGTH = 2000;
+/** Most minutes `getThroughput` reports (one day). */
+export const MAX_THROUGHPUT_MINUTES = 1440;
+
+function checkCancelOptions(options: unknown): string | undefined {
+  const { reason } = checkOptionsObject(options, 'options', ['reason']);
+  if (reason === undefined) return undefined;
+  if (typeof reason !== 'string' || reason.length > MAX_CANCEL_REASON_LENGTH) {
+    throw new InvalidArgumentError(
+      'options.reason',
+      `expected a string of at most ${MAX_CANCEL_REASON_LENGTH} characters, got ${describeValue(reason)}`,
+    );
+  }
+  return reason;
+}
+
+function checkOptionalName(name: unknown): string | null {
+  return name === undefined ? null : checkName(name);
+}
+
+/** The one job name a query selects, if it selects exactly one (to wake only that worker). */
+function soleName(query: CheckedQuery): string | undefined {
+  return query.names?.length === 1 ? query.names[0] : undefined;
 }
 
 /** Inspects and controls jobs. */
 export class Operations {
-  constructor(readonly deps: OperationsDeps) {}
+  private readonly inspect: InspectStore;
+  private readonly control: ControlStore;
+  /** The pause state: the engine reads it with `pauses.read()`. */
+  readonly pauses: PauseStore;
+  /** The per-minute counters: the engine's `ThroughputRecorder` writes to it. */
+  readonly throughput: ThroughputStore;
+  /** Expired jobs and counters: the engine's `RetentionSweeper` deletes through it. */
+  readonly retentionStore: RetentionStore;
 
-  getJob<T>(_id: JobId): Promise<Job<T> | null> {
-    return notYet();
+  constructor(readonly deps: OperationsDeps) {
+    this.inspect = new InspectStore(deps.collection);
+    this.control = new ControlStore(deps.collection, deps.retention);
+    this.pauses = new PauseStore(deps.db, deps.collectionName);
+    this.throughput = new ThroughputStore(deps.db, deps.collectionName);
+    this.retentionStore = new RetentionStore(deps.collection, this.throughput.collection);
   }
-  getJobs<T>(_query?: JobQuery, _page?: JobPage): Promise<JobList<T>> {
-    return notYet();
+
+  /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */
+  private async call<T>(method: string, work: () => Promise<T>): Promise<T> {
+    try {
+      await this.deps.ready();
+      return await work();
+    } catch (error) {
+      if (error instanceof MonqueError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ConnectionError(`${method} failed: ${message}`, error);
+    }
   }
-  countJobs(_query?: JobQuery): Promise<number> {
-    return notYet();
+
+  async getJob<T>(id: JobId): Promise<Job<T> | null> {
+    const jobId = this.deps.ids.parse(id);
+    const doc = await this.call('getJob', () => this.inspect.findById(jobId));
+    return doc ? (toPublicJob(doc) as Job<T>) : null;
   }
-  getStats(_query?: JobQuery): Promise<QueueStats> {
-    return notYet();
+
+  async getJobs<T>(query?: JobQuery, page?: JobPage): Promise<JobList<T>> {
+    const checked = checkJobQuery(query);
+    const checkedPage = checkJobPage(page, this.deps.ids);
+    const { docs, nextCursor } = await this.call('getJobs', () => this.inspect.list(checked, checkedPage));
+    return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
   }
-  getThroughput(_options?: { minutes?: number; name?: string }): Promise<ThroughputBucket[]> {
-    return notYet();
+
+  async countJobs(query?: JobQuery): Promise<number> {
+    const checked = checkJobQuery(query);
+    return this.call('countJobs', () => this.inspect.count(checked));
   }
-  cancelJob(_id: JobId, _options?: CancelOptions): Promise<Job | null> {
-    return notYet();
+
+  async getStats(query?: JobQuery): Promise<QueueStats> {
+    const checked = checkJobQuery(query);
+    return this.call('getStats', () => this.inspect.stats(checked, this.deps.clock.now()));
   }
-  retryJob(_id: JobId): Promise<Job | null> {
-    return notYet();
+
+  async getThroughput(options?: { minutes?: number; name?: string }): Promise<ThroughputBucket[]> {
+    const given = checkOptionsObject(options, 'options', ['minutes', 'name']);
+    const minutes =
+      given.minutes === undefined
+        ? 60
+        : checkNumberIn(given.minutes, 'options.minutes', { min: 1, max: MAX_THROUGHPUT_MINUTES, integer: true });
+    const name = given.name === undefined ? undefined : checkName(given.name, 'options.name');
+    return this.call('getThroughput', () => this.throughput.read(this.deps.clock.now(), minutes, name));
   }
-  rescheduleJob(_id: JobId, _runAt: Date): Promise<Job | null> {
-    return notYet();
+
+  async cancelJob(id: JobId, options?: CancelOptions): Promise<Job | null> {
+    const jobId = this.deps.ids.parse(id);
+    const reason = checkCancelOptions(options);
+    const { job, cancelled } = await this.call('cancelJob', () =>
+      this.control.cancel(jobId, reason, this.deps.clock.now()),
+    );
+    if (!job) return null;
+    const publicJob = toPublicJob(job);
+    if (cancelled) this.deps.events.emit('job:cancelled', { job: publicJob });
+    return publicJob;
   }
-  deleteJob(_id: JobId): Promise<boolean> {
-    return notYet();
+
+  async retryJob(id: JobId): Promise<Job | null> {
+    const jobId = this.deps.ids.parse(id);
+    const now = this.deps.clock.now();
+    const doc = await this.call('retryJob', () => this.control.retry(jobId, now));
+    if (!doc) return null;
+    const job = toPublicJob(doc);
+    this.deps.events.emit('job:retried', { job });
+    this.deps.onJobsPending(job.name, now);
+    return job;
   }
-  cancelJobs(_query: JobQuery, _options?: CancelOptions): Promise<BulkResult> {
-    return notYet();
+
+  async rescheduleJob(id: JobId, runAt: Date): Promise<Job | null> {
+    const jobId = this.deps.ids.parse(id);
+    checkDate(runAt, 'runAt');
+    const doc = await this.call('rescheduleJob', () => this.control.reschedule(jobId, runAt, this.deps.clock.now()));
+    if (!doc) return null;
+    this.deps.onJobsPending(doc.name, runAt);
+    return toPublicJob(doc);
   }
-  retryJobs(_query: JobQuery): Promise<BulkResult> {
-    return notYet();
+
+  async deleteJob(id: JobId): Promise<boolean> {
+    const jobId = this.deps.ids.parse(id);
+    const deleted = await this.call('deleteJob', () => this.control.delete(jobId));
+    if (deleted) this.deps.events.emit('job:deleted', { jobId });
+    return deleted;
   }
-  deleteJobs(_query: JobQuery): Promise<BulkResult> {
-    return notYet();
+
+  /** `query` is required; `{}` selects every job. */
+  async cancelJobs(query: JobQuery, options?: CancelOptions): Promise<BulkResult> {
+    const checked = checkJobQuery(query, 'query', true);
+    const reason = checkCancelOptions(options);
+    const count = await this.call('cancelJobs', () => this.control.cancelMany(checked, reason, this.deps.clock.now()));
+    this.deps.logger.info('cancelJobs: jobs cancelled or asked to stop', { count });
+    this.deps.events.emit('jobs:cancelled', { query, count });
+    return { count };
   }
-  pause(_name?: string): Promise<void> {
-    return notYet();
+
+  /** `query` is required; `{}` selects every job. */
+  async retryJobs(query: JobQuery): Promise<BulkResult> {
+    const checked = checkJobQuery(query, 'query', true);
+    const now = this.deps.clock.now();
+    const count = await this.call('retryJobs', () => this.control.retryMany(checked, now));
+    this.deps.logger.info('retryJobs: jobs retried', { count });
+    this.deps.events.emit('jobs:retried', { query, count });
+    if (count > 0) this.deps.onJobsPending(soleName(checked), now);
+    return { count };
   }
-  resume(_name?: string): Promise<void> {
-    return notYet();
+
+  /** `query` is required; `{}` selects every job. */
+  async deleteJobs(query: JobQuery): Promise<BulkResult> {
+    const checked = checkJobQuery(query, 'query', true);
+    const count = await this.call('deleteJobs', () => this.control.deleteMany(checked));
+    this.deps.logger.info('deleteJobs: jobs deleted', { count });
+    this.deps.events.emit('jobs:deleted', { query, count });
+    return { count };
   }
-  getPaused(): Promise<PausedState> {
-    return notYet();
+
+  async pause(name?: string): Promise<void> {
+    const paused = checkOptionalName(name);
+    await this.call('pause', () => this.pauses.pause(paused, this.deps.clock.now()));
+    this.deps.logger.info(paused === null ? 'paused every job name' : 'paused a job name', { name: paused });
+    this.deps.events.emit('queue:paused', { name: paused });
+    this.deps.onPauseChanged();
+  }
+
+  async resume(name?: string): Promise<void> {
+    const resumed = checkOptionalName(name);
+    await this.call('resume', () => this.pauses.resume(resumed));
+    this.deps.logger.info(resumed === null ? 'resumed every job name' : 'resumed a job name', { name: resumed });
+    this.deps.events.emit('queue:resumed', { name: resumed });
+    this.deps.onPauseChanged();
+  }
+
+  async getPaused(): Promise<PausedState> {
+    return this.call('getPaused', () => this.pauses.read());
   }
 }

@@ -1,0 +1,337 @@
+/**
+ * Operator writes to jobs: cancel, retry, reschedule and delete, one job or every job a query
+ * selects. Every write is guarded by the status it expects, so a change made concurrently (a claim,
+ * a finished run, another operator) is never overwritten: a guarded write that finds nothing reads
+ * the job again and decides anew.
+ *
+ * Unique keys: a job holds `activeKey` only while `pending`/`processing`. Cancelling removes it;
+ * retrying sets it back, which the partial unique index `monque_unique_active_key` refuses (E11000)
+ * when another active job holds the key.
+ */
+import type { AnyBulkWriteOperation, Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
+import { JobStateError } from '../errors/job-state-error.js';
+import { JOB_STATUSES, JobStatus, type JobStatusType } from '../job.js';
+import type { ResolvedRetention } from '../options.js';
+import { activeKeyOf, isDuplicateKeyError, type JobDocument } from './job-document.js';
+import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
+
+/** How often a single-job operation reads and writes again after losing a race before giving up. */
+const MAX_ATTEMPTS = 5;
+/** The statuses `retryJob` accepts. */
+const RETRYABLE: readonly JobStatusType[] = [JobStatus.FAILED, JobStatus.CANCELLED];
+/** The latest time a JavaScript `Date` can hold. */
+const MAX_DATE_MS = 8.64e15;
+
+/** What `cancel` did: the job as it is now, and whether this call made it `cancelled`. */
+export interface CancelResult {
+  job: JobDocument | null;
+  cancelled: boolean;
+}
+
+/** The key a job takes back when it becomes active again: `s:` for recurring, `u:` for one-off. */
+export function activeKeyFor(job: Pick<JobDocument, 'uniqueKey' | 'repeatInterval'>): string | undefined {
+  if (job.repeatInterval !== undefined) return activeKeyOf('s', job.uniqueKey);
+  return job.uniqueKey === undefined ? undefined : activeKeyOf('u', job.uniqueKey);
+}
+
+function retryUpdate(activeKey: string | undefined, now: Date): UpdateFilter<JobDocument> {
+  return {
+    $set: {
+      status: JobStatus.PENDING,
+      nextRunAt: now,
+      failCount: 0,
+      lockedAt: null,
+      updatedAt: now,
+      ...(activeKey === undefined ? {} : { activeKey }),
+    },
+    $unset: {
+      finishedAt: '',
+      expireAt: '',
+      cancelRequestedAt: '',
+      cancelReason: '',
+      result: '',
+      progress: '',
+      owner: '',
+      claimToken: '',
+    },
+  };
+}
+
+function lostRace(id: ObjectId, status: JobStatusType): JobStateError {
+  return new JobStateError(id, status, `its status kept changing during ${MAX_ATTEMPTS} attempts; nothing was changed`);
+}
+
+/** Writes operator decisions to the jobs collection. */
+export class ControlStore {
+  constructor(
+    private readonly collection: Collection<JobDocument>,
+    private readonly retention: ResolvedRetention | false,
+  ) {}
+
+  private cancelUpdate(reason: string | undefined, now: Date): UpdateFilter<JobDocument> {
+    const keep = this.retention === false ? Number.POSITIVE_INFINITY : this.retention.cancelled;
+    const expireAt = now.getTime() + keep;
+    return {
+      $set: {
+        status: JobStatus.CANCELLED,
+        finishedAt: now,
+        updatedAt: now,
+        lockedAt: null,
+        ...(reason === undefined ? {} : { cancelReason: reason }),
+        ...(Number.isFinite(expireAt) && expireAt <= MAX_DATE_MS ? { expireAt: new Date(expireAt) } : {}),
+      },
+      $unset: { activeKey: '' },
+    };
+  }
+
+  /**
+   * Cancels job `id`: `pending` → `cancelled`; `processing` → `cancelRequestedAt` set (an earlier
+   * request is kept) and `cancelReason`, for the engine to stop the run; `cancelled` → unchanged.
+   * A read by `_id`, then one `findAndModify` guarded by the status read (index `_id`).
+   *
+   * @throws JobStateError for a `completed` or `failed` job
+   */
+  async cancel(id: ObjectId, reason: string | undefined, now: Date): Promise<CancelResult> {
+    let status: JobStatusType = JobStatus.PENDING;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const doc = await this.collection.findOne({ _id: id });
+      if (!doc) return { job: null, cancelled: false };
+      status = doc.status;
+      if (status === JobStatus.CANCELLED) return { job: doc, cancelled: false };
+      if (status === JobStatus.COMPLETED || status === JobStatus.FAILED) {
+        throw new JobStateError(id, status, 'a finished job cannot be cancelled (retry or delete it instead)');
+      }
+      if (status === JobStatus.PENDING) {
+        const cancelled = await this.collection.findOneAndUpdate(
+          { _id: id, status: JobStatus.PENDING },
+          this.cancelUpdate(reason, now),
+          { returnDocument: 'after' },
+        );
+        if (cancelled) return { job: cancelled, cancelled: true };
+        continue;
+      }
+      const requested = await this.requestCancel(doc, reason, now);
+      if (requested) return { job: requested, cancelled: false };
+    }
+    throw lostRace(id, status);
+  }
+
+  /** Asks the engine to stop a running job; `null` when it is no longer `processing`. */
+  private requestCancel(doc: JobDocument, reason: string | undefined, now: Date): Promise<JobDocument | null> {
+    const asked = doc.cancelRequestedAt !== undefined;
+    if (asked && reason === undefined) return Promise.resolve(doc);
+    const set: Partial<JobDocument> = asked ? {} : { cancelRequestedAt: now };
+    if (reason !== undefined) set.cancelReason = reason;
+    return this.collection.findOneAndUpdate(
+      { _id: doc._id, status: JobStatus.PROCESSING, cancelRequestedAt: { $exists: asked } },
+      { $set: set },
+      { returnDocument: 'after' },
+    );
+  }
+
+  /**
+   * Makes a `failed`/`cancelled` job `pending`, due `now`, `failCount` 0, holding its unique key
+   * again. A read by `_id`, then one `findAndModify` guarded by the status read.
+   *
+   * @returns the job as it is now; `null` for an unknown id
+   * @throws JobStateError for another status, or when another active job holds its unique key
+   *   (then one more read finds that job, to name it)
+   */
+  async retry(id: ObjectId, now: Date): Promise<JobDocument | null> {
+    let status: JobStatusType = JobStatus.FAILED;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const doc = await this.collection.findOne({ _id: id });
+      if (!doc) return null;
+      status = doc.status;
+      if (!RETRYABLE.includes(status)) {
+        throw new JobStateError(id, status, 'only failed or cancelled jobs can be retried');
+      }
+      const activeKey = activeKeyFor(doc);
+      try {
+        const retried = await this.collection.findOneAndUpdate({ _id: id, status }, retryUpdate(activeKey, now), {
+          returnDocument: 'after',
+        });
+        if (retried) return retried;
+      } catch (error) {
+        if (!isDuplicateKeyError(error)) throw error;
+        const holder = await this.collection.findOne({ name: doc.name, activeKey });
+        const held = holder ? `active job ${holder._id.toHexString()} (${holder.status})` : 'another active job';
+        throw new JobStateError(id, status, `its unique key '${doc.uniqueKey ?? ''}' is held by ${held}`);
+      }
+    }
+    throw lostRace(id, status);
+  }
+
+  /**
+   * Gives a `pending` job a new due time: one `findAndModify` guarded by status; when it finds
+   * nothing, a read tells an unknown id from another status.
+   *
+   * @throws JobStateError when the job is not `pending`
+   */
+  async reschedule(id: ObjectId, runAt: Date, now: Date): Promise<JobDocument | null> {
+    let status: JobStatusType = JobStatus.PENDING;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const moved = await this.collection.findOneAndUpdate(
+        { _id: id, status: JobStatus.PENDING },
+        { $set: { nextRunAt: runAt, updatedAt: now } },
+        { returnDocument: 'after' },
+      );
+      if (moved) return moved;
+      const doc = await this.collection.findOne({ _id: id });
+      if (!doc) return null;
+      status = doc.status;
+      if (status !== JobStatus.PENDING) {
+        throw new JobStateError(id, status, 'only pending jobs can be rescheduled');
+      }
+    }
+    throw lostRace(id, status);
+  }
+
+  /**
+   * Deletes a job that is not `processing`: one `delete` guarded by status; when it deletes
+   * nothing, a read tells an unknown id (`false`) from a running job.
+   *
+   * @throws JobStateError for a `processing` job
+   */
+  async delete(id: ObjectId): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
+      const { deletedCount } = await this.collection.deleteOne({ _id: id, status: { $ne: JobStatus.PROCESSING } });
+      if (deletedCount > 0) return true;
+      const doc = await this.collection.findOne({ _id: id });
+      if (!doc) return false;
+      if (doc.status === JobStatus.PROCESSING) {
+        throw new JobStateError(id, doc.status, 'a running job cannot be deleted (cancel it first)');
+      }
+    }
+    throw lostRace(id, JobStatus.PROCESSING);
+  }
+
+  /**
+   * `cancel` for every job `query` selects: one `updateMany` for the `pending` ones, then one for
+   * the `processing` ones not yet asked to stop (after the first, so a job claimed in between is
+   * still caught), and, with a reason, one that updates the reason of those already asked.
+   * Indexes: see `job-query.ts`.
+   *
+   * @returns how many jobs became `cancelled` plus how many running jobs were asked to stop
+   */
+  async cancelMany(query: CheckedQuery, reason: string | undefined, now: Date): Promise<number> {
+    const statuses = selectStatuses(query, [JobStatus.PENDING, JobStatus.PROCESSING]);
+    let count = 0;
+    if (statuses.includes(JobStatus.PENDING)) {
+      const result = await this.collection.updateMany(
+        queryFilter(query, [JobStatus.PENDING]),
+        this.cancelUpdate(reason, now),
+      );
+      count += result.modifiedCount;
+    }
+    if (statuses.includes(JobStatus.PROCESSING)) {
+      const running = queryFilter(query, [JobStatus.PROCESSING]);
+      const withReason = reason === undefined ? {} : { cancelReason: reason };
+      const asked = await this.collection.updateMany(
+        { $and: [running, { cancelRequestedAt: { $exists: false } }] },
+        { $set: { cancelRequestedAt: now, ...withReason } },
+      );
+      count += asked.modifiedCount;
+      if (reason !== undefined) {
+        await this.collection.updateMany(
+          { $and: [running, { cancelRequestedAt: { $exists: true } }] },
+          {
+            $set: withReason,
+          },
+        );
+      }
+    }
+    return count;
+  }
+
+  /**
+   * `delete` for every job `query` selects that is not `processing`: one `deleteMany`.
+   * Indexes: see `job-query.ts`.
+   */
+  async deleteMany(query: CheckedQuery): Promise<number> {
+    const statuses = selectStatuses(
+      query,
+      JOB_STATUSES.filter((status) => status !== JobStatus.PROCESSING),
+    );
+    if (statuses.length === 0) return 0;
+    const { deletedCount } = await this.collection.deleteMany(queryFilter(query, statuses));
+    return deletedCount;
+  }
+
+  /**
+   * `retry` for every `failed`/`cancelled` job `query` selects. Jobs without a unique key: one
+   * `updateMany`. Jobs with one: one `find` of them (newest first), one `find` of the keys already
+   * held (index `monque_unique_active_key`), then one unordered `bulkWrite` of guarded updates
+   * for the newest job of each key nobody holds. Should another job take a key in between, the
+   * server refuses that update (E11000; some servers then refuse the whole batch): what was
+   * written is read back and the rest is tried once more, so the bound stays a few commands.
+   */
+  async retryMany(query: CheckedQuery, now: Date): Promise<number> {
+    const statuses = selectStatuses(query, RETRYABLE);
+    if (statuses.length === 0) return 0;
+    const base = queryFilter(query, statuses);
+    const plain = await this.collection.updateMany(
+      { $and: [base, { uniqueKey: { $exists: false } }, { repeatInterval: { $exists: false } }] },
+      retryUpdate(undefined, now),
+    );
+    let remaining = await this.collection
+      .find(
+        { $and: [base, { $or: [{ uniqueKey: { $exists: true } }, { repeatInterval: { $exists: true } }] }] },
+        { projection: { _id: 1, name: 1, uniqueKey: 1, repeatInterval: 1 }, batchSize: 10_000 },
+      )
+      .sort({ _id: -1 })
+      .toArray();
+    let count = plain.modifiedCount;
+    for (let round = 0; round < 2 && remaining.length > 0; round += 1) {
+      const chosen = await this.newestWithFreeKey(remaining);
+      if (chosen.length === 0) break;
+      const operations: AnyBulkWriteOperation<JobDocument>[] = chosen.map((doc) => ({
+        updateOne: {
+          filter: { _id: doc._id, status: { $in: [...RETRYABLE] } },
+          update: retryUpdate(activeKeyFor(doc), now),
+        },
+      }));
+      try {
+        count += (await this.collection.bulkWrite(operations, { ordered: false })).modifiedCount;
+        break;
+      } catch (error) {
+        if (!isDuplicateKeyError(error) && !hasDuplicateKeyWriteError(error)) throw error;
+        const written = await this.collection
+          .find({ _id: { $in: chosen.map((doc) => doc._id) }, status: JobStatus.PENDING, updatedAt: now })
+          .project<{ _id: ObjectId }>({ _id: 1 })
+          .toArray();
+        count += written.length;
+        const done = new Set(written.map((doc) => doc._id.toHexString()));
+        remaining = chosen.filter((doc) => !done.has(doc._id.toHexString()));
+      }
+    }
+    return count;
+  }
+
+  /** Of `docs` (newest first), the newest of each key that no active job holds now. */
+  private async newestWithFreeKey(docs: readonly JobDocument[]): Promise<JobDocument[]> {
+    const byKey = new Map<string, JobDocument>();
+    for (const doc of docs) {
+      const key = `${doc.name}\0${activeKeyFor(doc)}`;
+      if (!byKey.has(key)) byKey.set(key, doc);
+    }
+    const candidates = [...byKey.values()];
+    const heldFilter: Filter<JobDocument> = {
+      name: { $in: [...new Set(candidates.map((doc) => doc.name))] },
+      activeKey: { $in: [...new Set(candidates.map((doc) => activeKeyFor(doc) as string))] },
+    };
+    const held = await this.collection
+      .find(heldFilter, { batchSize: 10_000 })
+      .project<{ name: string; activeKey: string }>({ name: 1, activeKey: 1 })
+      .toArray();
+    const heldKeys = new Set(held.map((doc) => `${doc.name}\0${doc.activeKey}`));
+    return candidates.filter((doc) => !heldKeys.has(`${doc.name}\0${activeKeyFor(doc)}`));
+  }
+}
+
+/** A `MongoBulkWriteError` whose write errors include a duplicate key (MongoDB's unordered batches). */
+function hasDuplicateKeyWriteError(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: unknown } | null)?.writeErrors;
+  const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+  return list.some((entry) => isDuplicateKeyError(entry));
+}

@@ -1,0 +1,60 @@
+/**
+ * Deletes what has outlived its retention: finished jobs whose `expireAt` has passed, and
+ * per-minute counters older than 2 days. MongoDB's TTL indexes (`monque_retention`,
+ * `monque_metrics_retention`) do the same about once a minute where the server runs them; this
+ * sweep makes retention hold where TTL does not run or falls behind (some MongoDB-compatible
+ * servers store TTL indexes but never expire anything). Deleting what is already deleted is a no-op,
+ * so any number of instances may sweep at once.
+ */
+import type { Collection } from 'mongodb';
+import type { JobDocument } from './job-document.js';
+import { FINISHED_STATUSES } from './job-document.js';
+import type { MetricDocument } from './throughput-store.js';
+
+/** Most documents one sweep deletes per collection. */
+export const MAX_DELETIONS_PER_SWEEP = 1000;
+
+/** What one sweep deleted. */
+export interface SweepResult {
+  jobs: number;
+  metrics: number;
+}
+
+/** Finds and deletes expired documents, a bounded number at a time. */
+export class RetentionStore {
+  constructor(
+    private readonly jobs: Collection<JobDocument>,
+    private readonly metrics: Collection<MetricDocument>,
+  ) {}
+
+  /**
+   * Deletes at most `limit` expired jobs and `limit` expired counters. Per collection: one `find`
+   * of the ids with `expireAt <= now` (index `monque_retention` / `monque_metrics_retention`,
+   * oldest first, limited), then one `deleteMany` of those ids, guarded again by `expireAt` (and,
+   * for jobs, by a finished status: an active job is never deleted, whatever its fields say).
+   */
+  async deleteExpired(now: Date, limit = MAX_DELETIONS_PER_SWEEP): Promise<SweepResult> {
+    const jobFilter = { expireAt: { $lte: now }, status: { $in: [...FINISHED_STATUSES] } };
+    const metricFilter = { expireAt: { $lte: now } };
+    const [jobs, metrics] = await Promise.all([
+      this.deleteBounded(this.jobs as unknown as Collection<{ _id: unknown }>, jobFilter, limit),
+      this.deleteBounded(this.metrics as unknown as Collection<{ _id: unknown }>, metricFilter, limit),
+    ]);
+    return { jobs, metrics };
+  }
+
+  private async deleteBounded(
+    collection: Collection<{ _id: unknown }>,
+    filter: Record<string, unknown>,
+    limit: number,
+  ): Promise<number> {
+    const expired = await collection
+      .find(filter, { projection: { _id: 1 }, batchSize: limit })
+      .sort({ expireAt: 1 })
+      .limit(limit)
+      .toArray();
+    if (expired.length === 0) return 0;
+    const { deletedCount } = await collection.deleteMany({ _id: { $in: expired.map((doc) => doc._id) }, ...filter });
+    return deletedCount;
+  }
+}

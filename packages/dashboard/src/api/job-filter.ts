@@ -1,0 +1,143 @@
+/**
+ * Turns the filters of an API request into a `JobQuery`: from a query string (`GET jobs`) or from a
+ * JSON body (the bulk actions). Every value is checked and typed here; nothing the client sends is
+ * ever passed on as a query operator, and an unknown filter name is refused (a typo must not widen
+ * a bulk delete to every job).
+ */
+import type { JobPage, JobQuery, JobStatusType } from '@monque/core';
+import { checkDataPath, checkJsonDataValue, type DataFilterValue, parseDataValue } from '../shared/data-filter.js';
+import { BadRequest } from './bad-request.js';
+
+/** The statuses a filter may name. */
+export const STATUSES: readonly JobStatusType[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
+
+const QUERY_KEYS = new Set(['name', 'status', 'uniqueKey', 'createdAfter', 'createdBefore', 'finishedBefore']);
+const PAGE_KEYS = new Set(['cursor', 'limit']);
+
+function statusOf(value: unknown): JobStatusType {
+  if (typeof value === 'string' && (STATUSES as readonly string[]).includes(value)) return value as JobStatusType;
+  throw new BadRequest(`status: ${JSON.stringify(value)} is not one of ${STATUSES.join(', ')}`);
+}
+
+function nameOf(value: unknown): string {
+  if (typeof value === 'string' && value.length > 0) return value;
+  throw new BadRequest(`name: ${JSON.stringify(value)} is not a job name (a non-empty string)`);
+}
+
+/** Reads a time given as an ISO 8601 string or as milliseconds since the epoch. */
+export function dateOf(key: string, value: unknown): Date {
+  const date =
+    typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value))
+      ? new Date(Number(value))
+      : typeof value === 'string'
+        ? new Date(value)
+        : new Date(Number.NaN);
+  if (Number.isNaN(date.getTime())) {
+    throw new BadRequest(`${key}: ${JSON.stringify(value)} is not a time (ISO 8601 or milliseconds since 1970)`);
+  }
+  return date;
+}
+
+function oneOrMany<T>(values: T[]): T | T[] {
+  return values.length === 1 ? (values[0] as T) : values;
+}
+
+/** The `JobQuery` and page of `GET jobs?…` (also used by `GET jobs/count`, which ignores the page). */
+export function queryFromSearchParams(params: URLSearchParams): { query: JobQuery; page: JobPage } {
+  const query: JobQuery = {};
+  const page: JobPage = {};
+  const names: string[] = [];
+  const statuses: JobStatusType[] = [];
+  const data: Record<string, DataFilterValue> = {};
+  const seen = new Set<string>();
+  for (const [key, raw] of params) {
+    if (key.startsWith('data.')) {
+      const path = checkDataPath(key.slice('data.'.length));
+      if (!path.ok) throw new BadRequest(path.error);
+      const value = parseDataValue(raw);
+      if (!value.ok) throw new BadRequest(`data.${path.value}: ${value.error}`);
+      data[path.value] = value.value;
+      continue;
+    }
+    if (!QUERY_KEYS.has(key) && !PAGE_KEYS.has(key)) {
+      throw new BadRequest(
+        `unknown filter ${JSON.stringify(key)} (known: ${[...QUERY_KEYS, ...PAGE_KEYS].join(', ')}, data.<path>)`,
+      );
+    }
+    if (key === 'name') names.push(nameOf(raw));
+    else if (key === 'status') for (const part of raw.split(',')) statuses.push(statusOf(part.trim()));
+    else {
+      if (seen.has(key)) throw new BadRequest(`${key} is given twice`);
+      seen.add(key);
+      if (key === 'uniqueKey') query.uniqueKey = raw;
+      else if (key === 'createdAfter' || key === 'createdBefore' || key === 'finishedBefore')
+        query[key] = dateOf(key, raw);
+      else if (key === 'cursor') page.cursor = raw;
+      else if (key === 'limit') {
+        if (!/^\d+$/.test(raw)) throw new BadRequest(`limit: ${JSON.stringify(raw)} is not a whole number`);
+        page.limit = Number(raw);
+      }
+    }
+  }
+  if (names.length > 0) query.name = oneOrMany(names);
+  if (statuses.length > 0) query.status = oneOrMany(statuses);
+  if (Object.keys(data).length > 0) query.data = data;
+  return { query, page };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The `JobQuery` of a bulk action's JSON body: `{ name?, status?, uniqueKey?, data?: { path: value },
+ * createdAfter?, createdBefore?, finishedBefore? }` (plus the `extra` keys the action takes, which
+ * are left to the caller). `name` and `status` may be one value or an array.
+ */
+export function queryFromBody(body: Record<string, unknown>, extra: readonly string[] = []): JobQuery {
+  const query: JobQuery = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (extra.includes(key)) continue;
+    switch (key) {
+      case 'name':
+        query.name = Array.isArray(value) ? value.map(nameOf) : nameOf(value);
+        break;
+      case 'status':
+        query.status = Array.isArray(value) ? value.map(statusOf) : statusOf(value);
+        break;
+      case 'uniqueKey':
+        if (typeof value !== 'string') throw new BadRequest('uniqueKey: must be a string');
+        query.uniqueKey = value;
+        break;
+      case 'createdAfter':
+      case 'createdBefore':
+      case 'finishedBefore':
+        query[key] = dateOf(key, value);
+        break;
+      case 'data': {
+        if (!isPlainObject(value)) throw new BadRequest('data: must be an object of path → value');
+        const data: Record<string, DataFilterValue> = {};
+        for (const [rawPath, fieldValue] of Object.entries(value)) {
+          const path = checkDataPath(rawPath);
+          if (!path.ok) throw new BadRequest(path.error);
+          const checked = checkJsonDataValue(path.value, fieldValue);
+          if (!checked.ok) throw new BadRequest(checked.error);
+          data[path.value] = checked.value;
+        }
+        if (Object.keys(data).length > 0) query.data = data;
+        break;
+      }
+      default:
+        throw new BadRequest(
+          `unknown filter ${JSON.stringify(key)} (known: name, status, uniqueKey, data, createdAfter, createdBefore, finishedBefore${extra.length ? `, ${extra.join(', ')}` : ''})`,
+        );
+    }
+  }
+  return query;
+}
+
+/** Checks a job id from the URL: 24 hexadecimal digits. */
+export function jobIdOf(value: string): string {
+  if (/^[0-9a-fA-F]{24}$/.test(value)) return value.toLowerCase();
+  throw new BadRequest(`${JSON.stringify(value.slice(0, 100))} is not a job id (24 hexadecimal digits)`);
+}

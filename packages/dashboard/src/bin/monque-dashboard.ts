@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+/**
+ * `monque-dashboard --uri … --db … [--collection …] [--port 3000] [--host 127.0.0.1] [--read-only]`:
+ * serves the dashboard for one jobs collection until interrupted.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { MongoClient } from 'mongodb';
+import { databaseInUri } from '../cli/connect.js';
+import { CLI_VERSION } from '../cli/program.js';
+import { isLoopback, startStandaloneServer } from '../standalone-server.js';
+
+function portOf(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) > 65_535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return Number(text);
+}
+
+const program = new Command('monque-dashboard')
+  .description('Serve the Monque dashboard for one jobs collection')
+  .version(CLI_VERSION)
+  .option('--uri <uri>', 'MongoDB connection string (default: $MONGODB_URI)')
+  .option('--db <name>', 'database holding the jobs (default: the one named in the URI)')
+  .option('--collection <name>', 'jobs collection', 'monque_jobs')
+  .option('--port <port>', 'port to listen on (0: any free port)', portOf, 3000)
+  .option('--host <host>', 'address to bind; anything but loopback exposes the dashboard to the network', '127.0.0.1')
+  .option('--base-path <path>', 'serve under this path, e.g. /jobs', '/')
+  .option('--read-only', 'refuse every change (retry, cancel, delete, pause …)')
+  .exitOverride();
+
+async function main(): Promise<number> {
+  try {
+    program.parse();
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    throw error;
+  }
+  const options = program.opts<{
+    uri?: string;
+    db?: string;
+    collection: string;
+    port: number;
+    host: string;
+    basePath: string;
+    readOnly?: boolean;
+  }>();
+  const uri = options.uri ?? process.env.MONGODB_URI;
+  if (!uri) {
+    process.stderr.write('error: no MongoDB URI: pass --uri or set MONGODB_URI\n');
+    return 2;
+  }
+  const dbName = options.db ?? databaseInUri(uri);
+  if (!dbName) {
+    process.stderr.write('error: no database: pass --db or name it in the URI (mongodb://host/mydb)\n');
+    return 2;
+  }
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'monque-dashboard' });
+  try {
+    await client.connect();
+  } catch (error) {
+    process.stderr.write(`error: cannot reach MongoDB: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+  let server: Awaited<ReturnType<typeof startStandaloneServer>>;
+  try {
+    server = await startStandaloneServer({
+      db: client.db(dbName),
+      collectionName: options.collection,
+      port: options.port,
+      host: options.host,
+      basePath: options.basePath,
+      readOnly: options.readOnly ?? false,
+    });
+  } catch (error) {
+    await client.close();
+    process.stderr.write(`error: cannot listen on ${options.host}:${options.port}: ${(error as Error).message}\n`);
+    return 1;
+  }
+  const mode = options.readOnly ? 'read-only' : 'read-write';
+  process.stdout.write(
+    `Monque dashboard listening on ${server.url} (database ${dbName}, collection ${options.collection}, ${mode})\n`,
+  );
+  if (!isLoopback(options.host)) {
+    process.stderr.write(
+      `warning: bound to ${options.host}: anyone who can reach this address can use the dashboard (it has no login; mount createDashboard with authorize in your app for that)\n`,
+    );
+  }
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await server.close();
+  await client.close();
+  return 0;
+}
+
+process.exitCode = await main();

@@ -1,0 +1,62 @@
+/** The commands that read: `stats`, `list`, `show`. */
+import type { Command } from 'commander';
+import { jobIdOf } from '../../api/job-filter.js';
+import { addCommonOptions, type CliIo, type CommonOptions, print, withMonque } from '../cli-context.js';
+import { addFilterOptions, type FilterOptions, queryFromOptions } from '../filter-options.js';
+import { formatJob, formatJobList, formatStats } from '../format.js';
+import { UsageError } from '../usage-error.js';
+
+/** Checks a job id argument: 24 hexadecimal digits. */
+export function idArgument(text: string): string {
+  try {
+    return jobIdOf(text);
+  } catch {
+    throw new UsageError(`${JSON.stringify(text)} is not a job id (24 hexadecimal digits)`);
+  }
+}
+
+/** A failure to report with exit code 1 (e.g. an unknown job). */
+export class CommandFailed extends Error {}
+
+/** Adds `stats`, `list` and `show` to `program`. */
+export function registerInspectCommands(program: Command, io: CliIo): void {
+  const now = (): Date => io.now?.() ?? new Date();
+
+  addCommonOptions(program.command('stats').description('counts by status for each job name, with due jobs and pauses'))
+    .option('--name <name>', 'only this job name')
+    .action(async (options: CommonOptions & { name?: string }) => {
+      const result = await withMonque(io, options, async (monque) => {
+        const [stats, paused] = await Promise.all([
+          monque.getStats(options.name ? { name: options.name } : undefined),
+          monque.getPaused(),
+        ]);
+        return { ...stats, paused };
+      });
+      print(io, options, result, (value) => formatStats(value, value.paused, now()));
+    });
+
+  addFilterOptions(addCommonOptions(program.command('list').description('jobs matching the filters, newest first')))
+    .option('--limit <n>', 'jobs per page, 1 to 1000', '50')
+    .option('--cursor <cursor>', 'the next page (printed after a full page)')
+    .action(async (options: CommonOptions & FilterOptions & { limit: string; cursor?: string }) => {
+      if (!/^\d+$/.test(options.limit))
+        throw new UsageError(`--limit: ${JSON.stringify(options.limit)} is not a whole number`);
+      const query = queryFromOptions(options, now());
+      const page = await withMonque(io, options, (monque) =>
+        monque.getJobs(query, { limit: Number(options.limit), ...(options.cursor ? { cursor: options.cursor } : {}) }),
+      );
+      print(io, options, page, (value) =>
+        value.nextCursor
+          ? `${formatJobList(value.jobs)}\n\nmore: --cursor ${value.nextCursor}`
+          : formatJobList(value.jobs),
+      );
+    });
+
+  addCommonOptions(program.command('show').description('one job: its fields, data, progress and result'))
+    .argument('<id>', 'the job id (24 hexadecimal digits)', idArgument)
+    .action(async (id: string, options: CommonOptions) => {
+      const job = await withMonque(io, options, (monque) => monque.getJob(id));
+      if (!job) throw new CommandFailed(`no job with id ${id}`);
+      print(io, options, job, formatJob);
+    });
+}

@@ -1,0 +1,94 @@
+/** How the CLI prints jobs and stats for people (the `--json` output is `toJson` of the same values). */
+import type { Job, PausedState, QueueStats } from '@monque/core';
+import { toJson } from '../api/to-json.js';
+import { formatDuration } from './duration.js';
+import { formatTable } from './table.js';
+
+/** `2025-01-31 12:00:05Z`, or `-` for none. */
+export function formatTime(date: Date | null | undefined): string {
+  if (!date) return '-';
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+}
+
+const STATUS_COLUMNS = ['pending', 'due', 'processing', 'completed', 'failed', 'cancelled'] as const;
+
+/** The `stats` table: one row per job name and a total. */
+export function formatStats(stats: QueueStats, paused: PausedState, now: Date): string {
+  const names = Object.keys(stats.byName).sort();
+  if (names.length === 0) return 'no jobs';
+  const isPaused = (name: string): string => (paused === 'all' || paused.includes(name) ? 'yes' : 'no');
+  const rows = names.map((name) => {
+    const counts = stats.byName[name];
+    if (!counts) return [name];
+    return [
+      name,
+      ...STATUS_COLUMNS.map((status) => String(counts[status])),
+      counts.oldestDueAt ? formatDuration(now.getTime() - counts.oldestDueAt.getTime()) : '-',
+      isPaused(name),
+    ];
+  });
+  rows.push([
+    'TOTAL',
+    ...STATUS_COLUMNS.map((status) => String(stats.total[status])),
+    '',
+    paused === 'all' ? 'all' : '',
+  ]);
+  const table = formatTable(['NAME', ...STATUS_COLUMNS.map((s) => s.toUpperCase()), 'OLDEST DUE', 'PAUSED'], rows);
+  return paused === 'all' ? `${table}\n\nevery job name is paused (monque resume --all)` : table;
+}
+
+/** The `list` table. */
+export function formatJobList(jobs: readonly Job[]): string {
+  if (jobs.length === 0) return 'no matching jobs';
+  return formatTable(
+    ['ID', 'NAME', 'STATUS', 'NEXT RUN', 'ATTEMPTS', 'FAILS', 'CREATED', 'FAIL REASON'],
+    jobs.map((job) => [
+      job._id.toHexString(),
+      job.name,
+      job.status,
+      formatTime(job.nextRunAt),
+      String(job.attempts ?? 0),
+      String(job.failCount),
+      formatTime(job.createdAt),
+      job.failReason ?? '',
+    ]),
+    48,
+  );
+}
+
+function json(value: unknown): string {
+  return JSON.stringify(toJson(value), null, 2);
+}
+
+/** The `show` output: one field per line, then data, result and progress as JSON. */
+export function formatJob(job: Job): string {
+  const fields: Array<[string, string | undefined]> = [
+    ['id', job._id.toHexString()],
+    ['name', job.name],
+    ['status', job.status],
+    ['next run', formatTime(job.nextRunAt)],
+    ['priority', job.priority === undefined ? undefined : String(job.priority)],
+    ['attempts', String(job.attempts ?? 0)],
+    ['fail count', String(job.failCount)],
+    ['max retries', job.maxRetries === undefined ? undefined : String(job.maxRetries)],
+    ['fail reason', job.failReason],
+    ['cron', job.repeatInterval ? `${job.repeatInterval}${job.timezone ? ` (${job.timezone})` : ''}` : undefined],
+    ['unique key', job.uniqueKey],
+    ['owner', job.owner],
+    ['locked at', job.lockedAt ? formatTime(job.lockedAt) : undefined],
+    ['started at', job.startedAt ? formatTime(job.startedAt) : undefined],
+    ['completed at', job.completedAt ? formatTime(job.completedAt) : undefined],
+    ['finished at', job.finishedAt ? formatTime(job.finishedAt) : undefined],
+    ['cancel requested', job.cancelRequestedAt ? formatTime(job.cancelRequestedAt) : undefined],
+    ['cancel reason', job.cancelReason],
+    ['created at', formatTime(job.createdAt)],
+    ['updated at', formatTime(job.updatedAt)],
+  ];
+  const present = fields.filter((field): field is [string, string] => field[1] !== undefined);
+  const width = Math.max(...present.map(([label]) => label.length));
+  const lines = present.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`);
+  lines.push('', 'data:', json(job.data));
+  if (job.progress !== undefined) lines.push('', 'progress:', json(job.progress));
+  if (job.result !== undefined) lines.push('', 'result:', json(job.result));
+  return lines.join('\n');
+}

@@ -1,0 +1,36 @@
+/**
+ * Which HTTP answer an error from Monque gets. Errors are recognised by their stable `code` (or
+ * the driver's error name), never by class, so any copy of `@monque/core` works.
+ */
+import { BadRequest } from '../api/bad-request.js';
+
+/** The answer to send for an error; `internal` ones are reported to `onError` and sent without details. */
+export interface ErrorAnswer {
+  status: number;
+  message: string;
+  internal: boolean;
+}
+
+const UNREACHABLE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoPoolClearedError',
+]);
+
+/** Maps an error to its HTTP answer. */
+export function answerForError(error: unknown): ErrorAnswer {
+  if (error instanceof BadRequest) return { status: error.status, message: error.message, internal: false };
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : String(error);
+  if (code === 'MONQUE_INVALID_ARGUMENT' || code === 'MONQUE_INVALID_CRON') {
+    return { status: 400, message: text, internal: false };
+  }
+  if (code === 'MONQUE_JOB_STATE') return { status: 409, message: text, internal: false };
+  if (code === 'MONQUE_CONNECTION' || (typeof name === 'string' && UNREACHABLE.has(name))) {
+    return { status: 503, message: 'the database cannot be reached; try again shortly', internal: false };
+  }
+  return { status: 500, message: 'internal error (details are in the server log)', internal: true };
+}

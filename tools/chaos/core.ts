@@ -1,0 +1,41 @@
+/**
+ * Loads Monque from its source (`--core`, by default `packages/core/src/index.ts`) and describes the
+ * part of its public API the chaos run uses, so the run type-checks whatever state the engine's
+ * internals are in.
+ */
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Db, ObjectId } from 'mongodb';
+
+/** The default core entry point: the source in this repository. */
+export const DEFAULT_CORE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../packages/core/src/index.ts',
+);
+
+/** A job as handed to a handler (the fields the run reads). */
+export interface CoreJob {
+  readonly _id: ObjectId;
+  readonly name: string;
+  readonly data: unknown;
+}
+
+/** The public API of a `Monque` instance, as far as the run uses it. */
+export interface MonqueInstance {
+  worker(name: string, handler: (job: CoreJob) => Promise<void>, options?: { concurrency?: number }): void;
+  enqueue(name: string, data: unknown): Promise<{ _id: ObjectId }>;
+  schedule(cron: string, name: string, data: unknown, options?: { uniqueKey?: string }): Promise<unknown>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  on(event: string, listener: (payload: unknown) => void): unknown;
+}
+
+/** `new Monque(db, options)`. */
+export type MonqueConstructor = new (db: Db, options?: Record<string, unknown>) => MonqueInstance;
+
+/** Imports the core at `corePath` and returns its `Monque` class. */
+export async function loadMonque(corePath: string): Promise<MonqueConstructor> {
+  const core = (await import(pathToFileURL(corePath).href)) as { Monque?: MonqueConstructor };
+  if (typeof core.Monque !== 'function') throw new Error(`${corePath} exports no Monque class`);
+  return core.Monque;
+}

@@ -1,0 +1,32 @@
+/**
+ * Recognises the engine's commands on the wire, from what any job queue on MongoDB must send, not
+ * from Monque's internals: a claim moves a job to `status: 'processing'`; a lock renewal sets
+ * `lockedAt` to a date without changing `status`.
+ */
+import type { Document } from 'mongodb';
+import { commandDocuments, type WireCommand } from '../test-backend/src/index.js';
+import { JOBS_COLLECTION } from './settings.js';
+
+function setOf(update: unknown): Document {
+  if (!update || typeof update !== 'object' || Array.isArray(update)) return {};
+  const set = (update as Document).$set;
+  return set && typeof set === 'object' ? (set as Document) : {};
+}
+
+/** The `$set` of every update a write command on the jobs collection carries. */
+function setsOf(command: WireCommand): Document[] {
+  if (command.collection !== JOBS_COLLECTION) return [];
+  if (command.name === 'findAndModify') return [setOf(command.body.update)];
+  if (command.name === 'update') return commandDocuments(command, 'updates').map((update) => setOf(update.u));
+  return [];
+}
+
+/** A claim: a `findAndModify` or `update` on the jobs collection that sets `status: 'processing'`. */
+export function isClaim(command: WireCommand): boolean {
+  return setsOf(command).some((set) => set.status === 'processing');
+}
+
+/** A lock renewal: an update of the jobs collection that sets `lockedAt` to a date and leaves `status` alone. */
+export function isLockRenewal(command: WireCommand): boolean {
+  return setsOf(command).some((set) => set.lockedAt instanceof Date && !('status' in set));
+}

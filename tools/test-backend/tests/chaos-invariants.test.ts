@@ -1,0 +1,179 @@
+/**
+ * The chaos run's invariant checker (tools/chaos/invariants.ts) on hand-made records: each check
+ * must fail on the fault it is meant to catch and pass, or excuse, what is legitimate.
+ */
+import { ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import type { Incarnation } from '../../chaos/instances.js';
+import { type CheckResult, checkInvariants, type JobRecord, type RunRecord } from '../../chaos/invariants.js';
+import type { ChaosJobData, LedgerRun } from '../../chaos/settings.js';
+
+const T = 1_700_000_000_000;
+const at = (ms: number): Date => new Date(T + ms);
+
+function job(kind: ChaosJobData['kind'], status: string, failCount = 0, extra: Partial<JobRecord> = {}): JobRecord {
+  return {
+    _id: new ObjectId(),
+    name: kind === 'recurring' ? 'chaos.recurring' : `chaos.${kind}`,
+    data: { kind, ms: 10 },
+    status,
+    failCount,
+    ...extra,
+  };
+}
+
+let runNumber = 0;
+function run(of: JobRecord, instanceId: string, start: number, end?: number, outcome?: 'ok' | 'threw'): LedgerRun {
+  runNumber += 1;
+  return {
+    _id: `run-${runNumber}`,
+    jobId: of._id,
+    name: of.name,
+    instanceId,
+    pid: 1,
+    start: at(start),
+    ...(end === undefined ? {} : { end: at(end), outcome: outcome ?? 'ok' }),
+  };
+}
+
+function incarnation(slot: number, instanceId: string, extra: Partial<Incarnation> = {}): Incarnation {
+  return { slot, instanceId, ledger: `ledger_${instanceId}`, skewMs: 0, pid: 1, exit: 'stopped', ...extra };
+}
+
+const schedules = [
+  job('recurring', 'pending', 0, { uniqueKey: 'a' }),
+  job('recurring', 'pending', 0, { uniqueKey: 'b' }),
+];
+const instances = [incarnation(0, 'A', { stoppedAt: T + 100_000 }), incarnation(1, 'B', { stoppedAt: T + 100_000 })];
+
+function check(parts: Partial<RunRecord> & { jobs: JobRecord[] }): Record<number, CheckResult> {
+  const oneOff = parts.jobs.filter((candidate) => candidate.name !== 'chaos.recurring');
+  const record: RunRecord = {
+    enqueued: oneOff.map((candidate) => candidate._id),
+    runs: [],
+    incarnations: instances,
+    outages: [],
+    recoveries: [],
+    ...parts,
+    jobs: [...parts.jobs, ...schedules],
+  };
+  return Object.fromEntries(checkInvariants(record).map((result) => [Number(result.title.split('.')[0]), result]));
+}
+
+describe('chaos invariants', () => {
+  it('pass on a clean run', () => {
+    const fast = job('fast', 'completed');
+    const failing = job('failing', 'completed', 1);
+    const always = job('always-failing', 'failed', 3);
+    const results = check({
+      jobs: [fast, failing, always],
+      runs: [
+        run(fast, 'A', 0, 10),
+        run(failing, 'A', 0, 10, 'threw'),
+        run(failing, 'B', 20, 30),
+        run(always, 'A', 0, 10, 'threw'),
+        run(always, 'B', 20, 30, 'threw'),
+        run(always, 'A', 40, 50, 'threw'),
+      ],
+    });
+    expect(Object.values(results).filter((result) => !result.pass)).toEqual([]);
+  });
+
+  it('1: a job must end as its handler behaved, and every enqueued job must still exist', () => {
+    const completedWithoutSuccess = job('always-failing', 'completed', 0);
+    const failedAfterSuccess = job('slow', 'failed', 3);
+    const failedTooSoon = job('failing', 'failed', 3);
+    const unfinished = job('fast', 'pending');
+    const results = check({
+      jobs: [completedWithoutSuccess, failedAfterSuccess, failedTooSoon, unfinished],
+      runs: [
+        run(completedWithoutSuccess, 'A', 0, 10, 'threw'),
+        run(failedAfterSuccess, 'A', 0, 10),
+        run(failedTooSoon, 'A', 0, 10, 'threw'),
+        run(failedTooSoon, 'A', 20, 30, 'threw'),
+      ],
+    });
+    expect(results[1]?.pass).toBe(false);
+    expect(results[1]?.examples.join('\n')).toMatch(/completed although no run succeeded/);
+    expect(results[1]?.examples.join('\n')).toMatch(/failed although a run succeeded/);
+    expect(results[1]?.examples.join('\n')).toMatch(/failed after 2 unsuccessful attempts/);
+    expect(results[1]?.examples.join('\n')).toMatch(/not finished/);
+    const missing = check({ jobs: [], enqueued: [new ObjectId()] });
+    expect(missing[1]?.examples.join('\n')).toMatch(/no longer in the collection/);
+  });
+
+  it('2: no job may be left processing', () => {
+    const stuck = job('fast', 'processing', 0, { owner: 'A' });
+    expect(check({ jobs: [stuck] })[2]).toMatchObject({ pass: false, summary: expect.stringMatching(/^1 processing/) });
+  });
+
+  it('3: overlapping runs fail, unless the first run’s instance was out long enough for its lock to expire', () => {
+    const slow = job('slow', 'completed');
+    const runs = [run(slow, 'A', 0, 5_000), run(slow, 'B', 3_000, 6_000)];
+    const overlapping = check({ jobs: [slow], runs });
+    expect(overlapping[3]?.pass).toBe(false);
+    expect(overlapping[3]?.examples[0]).toMatch(/A and B ran it at once for 2000 ms/);
+    const shortOutage = check({ jobs: [slow], runs, outages: [{ slot: 0, from: T + 500, to: T + 1_500, what: 'x' }] });
+    expect(shortOutage[3]?.pass).toBe(false);
+    const otherSlot = check({ jobs: [slow], runs, outages: [{ slot: 1, from: T + 100, to: T + 2_900, what: 'x' }] });
+    expect(otherSlot[3]?.pass).toBe(false);
+    // Two outages back to back make one long enough.
+    const longOutage = check({
+      jobs: [slow],
+      runs,
+      outages: [
+        { slot: 0, from: T + 100, to: T + 1_500, what: 'partition' },
+        { slot: 0, from: T + 1_400, to: T + 2_900, what: 'renewal dropped' },
+      ],
+    });
+    expect(longOutage[3]).toMatchObject({ pass: true, note: expect.stringMatching(/^1 of 1 overlaps/) });
+  });
+
+  it('3: a run cut off by a kill ends when its process exited', () => {
+    const slow = job('slow', 'completed', 1);
+    const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000 });
+    const runs = [run(slow, 'A0', 0), run(slow, 'B', 4_500, 6_000)];
+    expect(check({ jobs: [slow], runs, incarnations: [...instances, killed] })[3]?.pass).toBe(true);
+    const stillAlive = incarnation(0, 'A0', { exit: 'stopped', exitedAt: T + 9_000, stoppedAt: T + 8_000 });
+    expect(check({ jobs: [slow], runs, incarnations: [...instances, stillAlive] })[3]?.pass).toBe(false);
+  });
+
+  it('4: a failure charged without a started run fails, unless its claim died with a killed instance', () => {
+    const fast = job('fast', 'completed', 1);
+    const runs = [run(fast, 'B', 5_000, 5_010)];
+    const charged = check({ jobs: [fast], runs });
+    expect(charged[4]?.pass).toBe(false);
+    expect(charged[4]?.examples[0]).toMatch(/1 failure\(s\) charged without a run/);
+    const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000 });
+    const excused = check({
+      jobs: [fast],
+      runs,
+      incarnations: [...instances, killed],
+      recoveries: [{ jobId: String(fast._id), owner: 'A0' }],
+    });
+    expect(excused[4]).toMatchObject({ pass: true, note: expect.stringMatching(/^1 charges/) });
+    // A recovery from a live instance excuses nothing.
+    expect(check({ jobs: [fast], runs, recoveries: [{ jobId: String(fast._id), owner: 'A' }] })[4]?.pass).toBe(false);
+  });
+
+  it('5: each schedule must stay one document', () => {
+    const duplicate = job('recurring', 'pending', 0, { uniqueKey: 'a' });
+    expect(check({ jobs: [duplicate] })[5]).toMatchObject({ pass: false, examples: ["schedule 'a': 2 documents"] });
+  });
+
+  it('6: nothing may start or still run after stop() resolved', () => {
+    const fast = job('fast', 'completed');
+    const late = check({ jobs: [fast], runs: [run(fast, 'A', 100_500, 100_600)] });
+    expect(late[6]?.examples[0]).toMatch(/started 500 ms after stop\(\) resolved/);
+    const running = check({ jobs: [fast], runs: [run(fast, 'A', 99_000, 101_000)] });
+    expect(running[6]?.examples[0]).toMatch(/still running when stop\(\) resolved/);
+  });
+
+  it('7: an instance may exit only when told to', () => {
+    const crashed = incarnation(2, 'C', { exit: 'crashed', exitDetail: 'code 1' });
+    const hung = incarnation(2, 'D', { exit: 'killed-after-stop-timeout' });
+    const results = check({ jobs: [], incarnations: [...instances, crashed, hung] });
+    expect(results[7]?.pass).toBe(false);
+    expect(results[7]?.examples).toHaveLength(2);
+  });
+});

@@ -14,7 +14,8 @@ export class OperationTimeoutError extends Error {
   }
 }
 
-const TRANSIENT_NAMES = /Network|Timeout|ServerSelection|NotConnected|TopologyClosed|PoolCleared|ServerClosed|Interrupted/;
+const TRANSIENT_NAMES =
+  /Network|Timeout|ServerSelection|NotConnected|TopologyClosed|PoolCleared|ServerClosed|Interrupted/;
 const TRANSIENT_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'NetworkError', 'ResetPool'];
 
 /**
@@ -42,7 +43,11 @@ export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Prom
 
 function describeCause(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  if (error.name === 'MongoTopologyClosedError' || error.name === 'MongoNotConnectedError' || /client (was|is) closed|must be connected/i.test(error.message)) {
+  if (
+    error.name === 'MongoTopologyClosedError' ||
+    error.name === 'MongoNotConnectedError' ||
+    /client (was|is) closed|must be connected/i.test(error.message)
+  ) {
     return `the MongoClient is closed (client.close() was called): create Monque with a connected client (${error.message})`;
   }
   return error.message.split('\n')[0] ?? error.name;
@@ -58,6 +63,10 @@ export async function databaseCall<T>(what: string, ms: number, work: () => Prom
   } catch (error) {
     if (error instanceof MonqueError) throw error;
     const unknownOutcome = error instanceof OperationTimeoutError ? ' (it may still be applied)' : '';
-    throw new ConnectionError(`${what} failed${unknownOutcome}: ${describeCause(error)}`, error);
+    // Index creation wraps the driver's error to say what it was doing: keep the driver's as cause.
+    const context =
+      error instanceof Error && error.name === 'IndexCreationError' ? `${error.message.split(':')[0]}: ` : '';
+    const cause = context ? (error as Error).cause : error;
+    throw new ConnectionError(`${what} failed${unknownOutcome}: ${context}${describeCause(cause)}`, cause);
   }
 }

@@ -110,6 +110,21 @@ export interface MonqueOptions {
    */
   clock?: Clock;
   /**
+   * Longest wait (ms) for one database round trip of Monque's, before it gives up and reports a
+   * `ConnectionError` (public methods) or retries later (the engine). The driver's own timeouts
+   * apply too; this one also bounds a server that stopped answering without closing the connection.
+   * @defaultValue 30000
+   */
+  operationTimeout?: number;
+  /**
+   * How far (ms) the clocks of instances may disagree. Stale recovery judges a lock by watching it
+   * stay unchanged for `lockTimeout` on its own clock; only a lock that already looks older than
+   * `lockTimeout + clockSkewTolerance` is taken for stale at first sight (after every instance
+   * restarted). `Infinity` relies on watching alone.
+   * @defaultValue 60000
+   */
+  clockSkewTolerance?: number;
+  /**
    * Most jobs of all names one instance runs at once (each worker's `concurrency` still applies).
    * @defaultValue no limit beyond the workers' own
    */

@@ -67,14 +67,13 @@ export class Producer {
     checkData(data);
     const checked = checkEnqueueOptions(options);
     const { session } = checked;
-    const job: NewJob = { name, data, nextRunAt: checked.runAt ?? this.deps.clock.now(), ...policyFields(checked) };
+    const now = this.deps.clock.now();
+    const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, createdAt: now, ...policyFields(checked) };
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
     const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
       const traced = trace ? { ...job, trace } : job;
       return this.call(`enqueue '${name}'`, () =>
-        session
-          ? this.deps.inserts.insertOne(traced, this.deps.clock.now(), session)
-          : this.deps.coalescer.submit(traced),
+        session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced),
       );
     });
     this.hintUnlessInTransaction(doc, session);
@@ -135,7 +134,10 @@ export class Producer {
     const checked = checkScheduleOptions(options);
     const { timezone, uniqueKey } = checked;
     if (timezone !== undefined && !isValidTimezone(timezone)) {
-      throw new InvalidArgumentError('options.timezone', `'${timezone}' is not an IANA time zone (e.g. 'Europe/Berlin')`);
+      throw new InvalidArgumentError(
+        'options.timezone',
+        `'${timezone}' is not an IANA time zone (e.g. 'Europe/Berlin')`,
+      );
     }
     const now = this.deps.clock.now();
     const spec = {
@@ -172,7 +174,7 @@ export class Producer {
   }
 
   /** See `MonquePublicAPI.unschedule`. */
-  unschedule(name: unknown, options?: unknown): Promise<boolean> {
+  async unschedule(name: unknown, options?: unknown): Promise<boolean> {
     checkName(name);
     const { uniqueKey } = checkUnscheduleOptions(options);
     return this.call(`unschedule '${name as string}'`, () =>

@@ -86,16 +86,28 @@ export class Claimer {
     backlogged: ReadonlySet<string>,
     exclude: ObjectId[],
   ): Promise<JobDocument[]> {
-    const { store } = this.deps;
+    const { store, timeout } = this.deps;
+    const read = (requests: readonly ClaimRequest[]) => {
+      const slots = requests.reduce((sum, request) => sum + request.limit, 0);
+      const names = requests.map((request) => request.name);
+      return withTimeout(store.findDue(names, slots * this.spread, now, exclude), timeout, 'reading due jobs');
+    };
     const quiet = wanted.filter((request) => !backlogged.has(request.name));
-    const reads = wanted
-      .filter((request) => backlogged.has(request.name))
-      .map((request) => store.findDue([request.name], request.limit * this.spread, now, exclude));
-    if (quiet.length > 0) {
-      const slots = quiet.reduce((sum, request) => sum + request.limit, 0);
-      reads.push(store.findDue(quiet.map((request) => request.name), slots * this.spread, now, exclude));
-    }
-    return (await withTimeout(Promise.all(reads), this.deps.timeout, 'reading due jobs')).flat();
+    const loud = wanted.filter((request) => backlogged.has(request.name));
+    const [together = [], ...alone] = await Promise.all([
+      quiet.length > 0 ? read(quiet) : [],
+      ...loud.map((request) => read([request])),
+    ]);
+    // The shared read came back full: one name's backlog may have crowded out the others. Those
+    // that found fewer jobs than slots read again on their own, so they get their share this turn.
+    const slots = quiet.reduce((sum, request) => sum + request.limit, 0);
+    if (quiet.length < 2 || together.length < slots * this.spread) return [...together, ...alone.flat()];
+    const found = new Map<string, number>();
+    for (const doc of together) found.set(doc.name, (found.get(doc.name) ?? 0) + 1);
+    const crowdedOut = quiet.filter((request) => (found.get(request.name) ?? 0) < request.limit);
+    const seen = new Set(together.map((doc) => doc._id.toHexString()));
+    const again = (await Promise.all(crowdedOut.map((request) => read([request])))).flat();
+    return [...together, ...again.filter((doc) => !seen.has(doc._id.toHexString())), ...alone.flat()];
   }
 
   /** Up to each name's free slots, in claim order (shuffled within a priority when spread). */
@@ -109,7 +121,9 @@ export class Claimer {
       counts.set(doc.name, taken + 1);
       if (taken < (limits.get(doc.name) ?? 0) && !this.deps.pauses.isPaused(doc.name)) picked.push(doc);
     }
-    const full = new Set(wanted.filter((request) => (counts.get(request.name) ?? 0) >= request.limit).map((r) => r.name));
+    const full = new Set(
+      wanted.filter((request) => (counts.get(request.name) ?? 0) >= request.limit).map((r) => r.name),
+    );
     return { picked, full };
   }
 

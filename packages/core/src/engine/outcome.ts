@@ -31,8 +31,7 @@ export interface DecisionSettings {
 export function policyFor(job: Job, worker: RunPolicyOptions | undefined, settings: DecisionSettings): RetryPolicy {
   return {
     maxRetries: job.maxRetries ?? worker?.maxRetries ?? settings.maxRetries,
-    backoff: job.backoff ??
-      worker?.backoff ?? { type: 'exponential', delay: settings.baseRetryInterval },
+    backoff: job.backoff ?? worker?.backoff ?? { type: 'exponential', delay: settings.baseRetryInterval },
   };
 }
 
@@ -79,7 +78,13 @@ export function decideSuccess(job: Job, result: unknown, now: Date, settings: De
       ...stored,
     };
   }
-  return { status: JobStatus.COMPLETED, at: now, completedAt: now, ...finished(JobStatus.COMPLETED, now, settings), ...stored };
+  return {
+    status: JobStatus.COMPLETED,
+    at: now,
+    completedAt: now,
+    ...finished(JobStatus.COMPLETED, now, settings),
+    ...stored,
+  };
 }
 
 /**
@@ -118,7 +123,13 @@ export function decideFailure(
     };
   }
   return {
-    transition: { status: JobStatus.FAILED, at: now, failCount, failReason: reason, ...finished(JobStatus.FAILED, now, settings) },
+    transition: {
+      status: JobStatus.FAILED,
+      at: now,
+      failCount,
+      failReason: reason,
+      ...finished(JobStatus.FAILED, now, settings),
+    },
     willRetry: false,
   };
 }

@@ -4,8 +4,8 @@
  * Every caller's promise resolves once its value or a later one is stored (or given up).
  */
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import { isPlainObject } from '../validation.js';
 import { unstorableReason } from '../validation/data.js';
+import { isPlainObject } from '../validation.js';
 
 /** Largest progress object, as BSON. */
 export const MAX_PROGRESS_BYTES = 64 * 1024;

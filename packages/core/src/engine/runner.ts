@@ -177,7 +177,12 @@ export class JobRunner {
     const duration = now.getTime() - run.startedAt.getTime();
     if (ending.kind === 'success') {
       const problem = unstorableReason(ending.value, 'result', MAX_RESULT_BYTES);
-      if (problem) return this.decide(run, { kind: 'failure', error: new UnrecoverableError(`the handler's ${problem}`), unrecoverable: true }, now);
+      if (problem)
+        return this.decide(
+          run,
+          { kind: 'failure', error: new UnrecoverableError(`the handler's ${problem}`), unrecoverable: true },
+          now,
+        );
       const transition = decideSuccess(job, ending.value, now, settings);
       return {
         transition,
@@ -250,7 +255,9 @@ export class JobRunner {
       run.state = 'detached';
     }
     if (going.length > 0) {
-      await this.deps.release(going).catch((error: unknown) => this.deps.events.emit('job:error', { error: toError(error) }));
+      await this.deps
+        .release(going)
+        .catch((error: unknown) => this.deps.events.emit('job:error', { error: toError(error) }));
     }
     for (const run of going) this.forgetIfFinished(run);
   }
@@ -276,9 +283,12 @@ export class JobRunner {
     return this.runs.get(key)?.token === token;
   }
 
-  /** Jobs whose handlers have not settled yet. */
+  /** Jobs not finished here: handlers still running first, then outcomes not yet written. */
   unfinishedJobs(): Job[] {
-    return [...this.runs.values()].filter((run) => !run.handlerSettled).map((run) => run.job);
+    const runs = [...this.runs.values()];
+    return [...runs.filter((run) => !run.handlerSettled), ...runs.filter((run) => run.handlerSettled)].map(
+      (run) => run.job,
+    );
   }
 
   /** Number of runs not forgotten yet. */

@@ -140,7 +140,9 @@ export class Scheduler {
     }
     if (!(await within(deps.writer.drain(), graceEnd))) deps.writer.abandon();
     await within(
-      deps.claimer.releaseLost(deps.clock.now()).catch((error: unknown) => deps.events.emit('job:error', { error: toError(error) })),
+      deps.claimer
+        .releaseLost(deps.clock.now())
+        .catch((error: unknown) => deps.events.emit('job:error', { error: toError(error) })),
       graceEnd,
     );
     await within(deps.heartbeat.stop(), graceEnd);

@@ -123,7 +123,12 @@ export class StaleRecovery {
       if (result?.kind !== 'written') return;
       recovered += 1;
       this.sightings.delete(outcome.job._id.toHexString());
-      this.deps.logger.warn('recovered a stale job', { jobId: outcome.job._id.toHexString(), name: outcome.job.name, owner: outcome.job.owner, willRetry });
+      this.deps.logger.warn('recovered a stale job', {
+        jobId: outcome.job._id.toHexString(),
+        name: outcome.job.name,
+        owner: outcome.job.owner,
+        willRetry,
+      });
       events.emit('job:recovered', { job: toPublicJob(outcome.job), willRetry });
     });
     if (recovered > 0) this.deps.onRecovered();

@@ -61,7 +61,11 @@ export class ClaimStore {
    * sort on priority and due time, range on due time), at most `limit`, none of `exclude`.
    */
   findDue(names: readonly string[], limit: number, now: Date, exclude: readonly ObjectId[]): Promise<JobDocument[]> {
-    return this.collection.find(dueFilter(names, now, exclude)).sort(CLAIM_SORT).limit(limit).toArray();
+    return this.collection
+      .find(dueFilter(names, now, exclude))
+      .sort(CLAIM_SORT)
+      .limit(limit)
+      .toArray();
   }
 
   /** Claims the first due job of `name` in claim order: one `findAndModify` guarded by status and due time. */

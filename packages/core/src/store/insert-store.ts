@@ -28,6 +28,8 @@ export interface NewJob<T = unknown> {
   backoff?: BackoffOptions;
   timeout?: number;
   trace?: TraceCarrier;
+  /** When the job was asked for (default: when it is written). */
+  createdAt?: Date;
 }
 
 /** One item's outcome in a batch: its job, or the error that kept it out. */
@@ -58,8 +60,8 @@ export class InsertStore {
       lockedAt: null,
       failCount: 0,
       attempts: 0,
-      createdAt: now,
-      updatedAt: now,
+      createdAt: job.createdAt ?? now,
+      updatedAt: job.createdAt ?? now,
     };
     if (job.maxRetries !== undefined) doc.maxRetries = job.maxRetries;
     if (job.backoff !== undefined) doc.backoff = job.backoff;

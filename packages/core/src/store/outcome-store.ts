@@ -61,7 +61,8 @@ function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument
   if (transition.status !== JobStatus.CANCELLED) filter.cancelRequestedAt = { $exists: false };
   if (job.repeatInterval) {
     filter.repeatInterval = job.repeatInterval;
-    filter.timezone = job.timezone ?? null;
+    // `null` also matches a schedule stored before time zones were recorded.
+    Object.assign(filter, { timezone: job.timezone ?? null });
   }
   return filter;
 }

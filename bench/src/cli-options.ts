@@ -6,6 +6,9 @@
  * - `--runs <n>`: repetitions of the repeated scenarios (default `BENCH_RUNS` or 3; 1 when quick);
  * - `--steady-rate <jobs/s>`, `--steady-seconds <s>`: the steady load's offered rate and duration.
  *
+ * The environment can say the same (handy from the repository root, where `npm run bench -- --x`
+ * would hand `--x` to npm): `BENCH_ONLY=steady`, `BENCH_QUICK=1`, `BENCH_RUNS=5`. Options win.
+ *
  * Bad input is rejected with a message naming the option and the accepted values.
  */
 import { parseArgs } from 'node:util';
@@ -52,7 +55,7 @@ export const USAGE = [
   'usage: npm run bench -- [--only <scenario>[,<scenario>...]] [--quick] [--runs <n>]',
   '                        [--steady-rate <jobs/s>] [--steady-seconds <s>]',
   `scenarios: ${SCENARIOS.join(', ')}`,
-  'environment: MONGODB_URI (a real server instead of the embedded backend), BENCH_RUNS (default 3)',
+  'environment: MONGODB_URI (a real server instead of the embedded backend), BENCH_ONLY, BENCH_QUICK=1, BENCH_RUNS (default 3)',
 ].join('\n');
 
 function positive(option: string, raw: string | undefined, fallback: number, integer: boolean): number {
@@ -64,12 +67,18 @@ function positive(option: string, raw: string | undefined, fallback: number, int
   return value;
 }
 
+function quickFromEnv(raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new BenchUsageError(`BENCH_QUICK: expected 1 or 0, got '${raw}'`);
+}
+
 function scenariosOf(only: readonly string[] | undefined): ScenarioName[] {
   if (!only || only.length === 0) return [...SCENARIOS];
   const asked = only.flatMap((entry) => entry.split(',')).map((name) => name.trim());
   for (const name of asked) {
     if (!(SCENARIOS as readonly string[]).includes(name)) {
-      throw new BenchUsageError(`--only: unknown scenario '${name}'`);
+      throw new BenchUsageError(`--only (or BENCH_ONLY): unknown scenario '${name}'`);
     }
   }
   return SCENARIOS.filter((name) => asked.includes(name));
@@ -91,9 +100,9 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     process.stdout.write(`${USAGE}\n`);
     return undefined;
   }
-  const quick = values.quick ?? false;
+  const quick = values.quick ?? quickFromEnv(env.BENCH_QUICK);
   return {
-    scenarios: scenariosOf(values.only),
+    scenarios: scenariosOf(values.only ?? (env.BENCH_ONLY ? [env.BENCH_ONLY] : undefined)),
     quick,
     runs: positive('--runs', values.runs ?? env.BENCH_RUNS, quick ? 1 : 3, true),
     steadyRate: positive('--steady-rate', values['steady-rate'], 100, false),

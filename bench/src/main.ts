@@ -11,7 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { resolveTestBackend } from '../../tools/test-backend/src/resolve.js';
 import type { BenchContext } from './bench-context.js';
-import { type BenchOptions, isDefaultRun, parseBenchOptions, SCENARIOS, type ScenarioName } from './cli-options.js';
+import {
+  type BenchOptions,
+  BenchUsageError,
+  isDefaultRun,
+  parseBenchOptions,
+  SCENARIOS,
+  type ScenarioName,
+} from './cli-options.js';
 import { CommandCounter } from './command-counter.js';
 import { agendaLibrary } from './queues/agenda-queue.js';
 import { monqueLibrary } from './queues/monque-queue.js';
@@ -137,6 +144,11 @@ async function main(): Promise<void> {
 
 main()
   .catch((error: unknown) => {
+    if (error instanceof BenchUsageError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exitCode = 1;
   })

@@ -30,3 +30,27 @@ export function isClaim(command: WireCommand): boolean {
 export function isLockRenewal(command: WireCommand): boolean {
   return setsOf(command).some((set) => set.lockedAt instanceof Date && !('status' in set));
 }
+
+function idsIn(filter: unknown): string[] | null {
+  const id = filter && typeof filter === 'object' ? (filter as Document)._id : undefined;
+  if (id === undefined || id === null) return null;
+  if (typeof id === 'object' && Array.isArray((id as Document).$in))
+    return ((id as Document).$in as unknown[]).map(String);
+  if (typeof id === 'object' && !('_bsontype' in id)) return null;
+  return [String(id)];
+}
+
+/**
+ * The ids of the jobs a claim or renewal names in its filter (`_id` or `_id: { $in }`), or `null`
+ * when it does not name them (e.g. a claim of the oldest due job): it may then touch any job.
+ */
+export function jobIdsOf(command: WireCommand): string[] | null {
+  if (command.name === 'findAndModify') return idsIn(command.body.query);
+  const ids: string[] = [];
+  for (const update of commandDocuments(command, 'updates')) {
+    const named = idsIn(update.q);
+    if (named === null) return null;
+    ids.push(...named);
+  }
+  return ids;
+}

@@ -33,13 +33,14 @@ const send = (message: InstanceMessage): void => {
 };
 // The orchestrator is gone (killed, or crashed): nothing may be left behind.
 process.on('disconnect', () => process.exit(3));
-process.on('unhandledRejection', (reason) => {
-  send({ type: 'event', event: 'unhandledRejection', detail: String(reason) });
-});
-
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const firstLine = (value: unknown): string =>
   (value instanceof Error ? `${value.name}: ${value.message}` : String(value)).split('\n')[0] ?? '';
+// As Node does by default: an unhandled rejection is a crash (the orchestrator reports it, check 7).
+process.on('unhandledRejection', (reason) => {
+  process.stderr.write(`unhandled rejection: ${firstLine(reason)}\n`);
+  process.exit(70);
+});
 
 async function main(): Promise<void> {
   const ledgerClient = await new MongoClient(settings.directUri).connect();
@@ -88,8 +89,9 @@ async function main(): Promise<void> {
   };
   for (const { name, concurrency } of Object.values(WORKERS)) monque.worker(name, handler, { concurrency });
   monque.on('job:recovered', (payload) => {
-    const job = (payload as { job?: { _id?: unknown; owner?: unknown } } | undefined)?.job;
-    send({ type: 'recovered', jobId: String(job?._id), owner: String(job?.owner ?? '') });
+    const job = (payload as { job?: { _id?: unknown; owner?: unknown; lockedAt?: unknown } } | undefined)?.job;
+    const lockedAt = job?.lockedAt instanceof Date ? job.lockedAt.getTime() : null;
+    send({ type: 'recovered', jobId: String(job?._id), owner: String(job?.owner ?? ''), lockedAt });
   });
   for (const event of ['job:error', 'job:recovered', 'wakeup:fallback']) {
     monque.on(event, (payload) => {

@@ -37,8 +37,8 @@ export interface SlotSettings {
   readonly log: (line: string) => void;
   /** Called when an event arrives from an incarnation. */
   readonly onEvent: (incarnation: Incarnation, event: string, detail: string) => void;
-  /** Called when an incarnation recovered a stale job owned by `owner`. */
-  readonly onRecovered: (jobId: string, owner: string) => void;
+  /** Called when an incarnation recovered a stale job owned by `owner` and locked at `lockedAt`. */
+  readonly onRecovered: (jobId: string, owner: string, lockedAt: number | null) => void;
   /** Called when an incarnation's process has exited (for whatever reason: see `exit`). */
   readonly onExit: (slot: InstanceSlot, incarnation: Incarnation) => void;
 }
@@ -120,7 +120,7 @@ export class InstanceSlot {
         } else if (message.type === 'stopped') {
           incarnation.stoppedAt = message.at;
         } else if (message.type === 'recovered') {
-          this.settings.onRecovered(message.jobId, message.owner);
+          this.settings.onRecovered(message.jobId, message.owner, message.lockedAt);
         } else {
           this.settings.onEvent(incarnation, message.event, message.detail);
         }

@@ -1,7 +1,7 @@
 /**
  * The invariants a chaos run checks once everything is quiet, from the jobs collection, the ledger
- * of handler runs and what the orchestrator saw (incarnations, outages). Each check returns its
- * counts and the first few offending jobs, so a failure says which job and why.
+ * of handler runs and what the orchestrator saw (incarnations, lock refreshes reaching the server).
+ * Each check returns its counts and the first few offending jobs, so a failure says which job and why.
  */
 import type { ObjectId } from 'mongodb';
 import type { Incarnation } from './instances.js';
@@ -18,18 +18,22 @@ export interface JobRecord {
   owner?: string;
 }
 
-/** A time window (ms since epoch) in which an instance could not renew its locks. */
-export interface Outage {
+/** A claim or lock renewal of an instance slot that reached the server (as its fault proxy saw it). */
+export interface LockRefresh {
   readonly slot: number;
-  readonly from: number;
-  readonly to: number;
-  readonly what: string;
+  /** When the proxy forwarded it (ms since epoch). */
+  readonly at: number;
+  readonly kind: 'claim' | 'renewal';
+  /** The job ids it names, or `null` when it may touch any job. */
+  readonly jobIds: readonly string[] | null;
 }
 
 /** A `job:recovered` event: the job was found stale, still owned by `owner`. */
 export interface Recovery {
   readonly jobId: string;
   readonly owner: string;
+  /** The stale `lockedAt` (ms, on the owner's clock), when the event carried it. */
+  readonly lockedAt: number | null;
 }
 
 /** The result of one invariant. */
@@ -51,7 +55,7 @@ export interface RunRecord {
   readonly enqueued: readonly ObjectId[];
   readonly runs: readonly LedgerRun[];
   readonly incarnations: readonly Incarnation[];
-  readonly outages: readonly Outage[];
+  readonly refreshes: readonly LockRefresh[];
   readonly recoveries: readonly Recovery[];
 }
 
@@ -92,7 +96,9 @@ export function checkInvariants(record: RunRecord): CheckResult[] {
     endsAsHandlerBehaved(record, oneOff, runsOf, killedClaims),
     nothingLeftProcessing(record.jobs, runsOf),
     noOverlappingRuns(record, runsOf),
-    noFailureWithoutStart(record.jobs, runsOf, killedClaims),
+    noFailureWithoutStart(record.jobs, runsOf, killedClaims, (jobId) =>
+      record.recoveries.filter((recovery) => recovery.jobId === jobId),
+    ),
     schedulesStaySingle(record.jobs),
     nothingRunsAfterStop(record),
     instancesExitWhenTold(record.incarnations),
@@ -100,18 +106,23 @@ export function checkInvariants(record: RunRecord): CheckResult[] {
 }
 
 /**
- * Per job id, how many of its claims died with their instance (SIGKILLed by the plan) before the
- * handler was entered: the recovery found the job owned by a killed incarnation that has no
- * cut-off run of it. Recovery charges such a claim a failure, and must: it cannot tell it from a
- * handler that crashes its process at once (a poison job), so these charges are excused.
+ * Per job id, how many of its claims died with their instance before the handler was entered: the
+ * recovery found the job owned by an incarnation SIGKILLed by the plan within `lockTimeout` of the
+ * claim (its `lockedAt`, corrected for the owner's clock skew), with no cut-off run of the job.
+ * Recovery charges such a claim a failure, and must: it cannot tell it from a handler that crashes
+ * its process at once (a poison job), so these charges are excused. A claim older than that is not:
+ * a live instance must settle a claim whose reply it lost well within `lockTimeout`.
  */
 function killedBeforeStart(record: RunRecord, runsOf: (job: JobRecord) => LedgerRun[]): Map<string, number> {
-  const killed = new Set(record.incarnations.filter((i) => i.exit === 'killed').map((i) => i.instanceId));
+  const killed = new Map(record.incarnations.filter((i) => i.exit === 'killed').map((i) => [i.instanceId, i]));
   const jobsById = new Map(record.jobs.map((job) => [id(job._id), job]));
   const counts = new Map<string, number>();
   for (const recovery of record.recoveries) {
     const job = jobsById.get(recovery.jobId);
-    if (!job || !killed.has(recovery.owner)) continue;
+    const owner = killed.get(recovery.owner);
+    if (!job || !owner || recovery.lockedAt === null || owner.exitedAt === undefined) continue;
+    const claimedAt = recovery.lockedAt - owner.skewMs;
+    if (owner.exitedAt - claimedAt > ENGINE.lockTimeout) continue;
     const cutOff = runsOf(job).some((run) => run.instanceId === recovery.owner && run.end === undefined);
     if (!cutOff) counts.set(recovery.jobId, (counts.get(recovery.jobId) ?? 0) + 1);
   }
@@ -170,19 +181,24 @@ function nothingLeftProcessing(jobs: readonly JobRecord[], runsOf: (job: JobReco
   );
 }
 
-/** Merges an instance slot's outages and returns those long enough to let a lock expire. */
-function lockExpiringOutages(outages: readonly Outage[], slot: number): Outage[] {
-  const sorted = outages.filter((outage) => outage.slot === slot).sort((a, b) => a.from - b.from);
-  const merged: Outage[] = [];
-  for (const outage of sorted) {
-    const last = merged[merged.length - 1];
-    if (last && outage.from <= last.to)
-      merged[merged.length - 1] = { ...last, to: Math.max(last.to, outage.to), what: `${last.what}+${outage.what}` };
-    else merged.push(outage);
+/**
+ * The longest time the lock of `first`'s job went without a refresh from `first`'s instance slot,
+ * from the claim (the last claim forwarded before the run started that may have taken the job) to
+ * `until`. At least `lockTimeout` means the lock genuinely expired, whatever the clocks said.
+ */
+function longestLockLapse(refreshes: readonly LockRefresh[], jobId: string, first: LedgerRun, until: number): number {
+  const covers = (refresh: LockRefresh): boolean => refresh.jobIds === null || refresh.jobIds.includes(jobId);
+  const started = first.start.getTime();
+  let last = started;
+  for (const refresh of refreshes)
+    if (refresh.kind === 'claim' && refresh.at <= started && covers(refresh)) last = refresh.at;
+  let longest = 0;
+  for (const refresh of refreshes) {
+    if (refresh.kind !== 'renewal' || refresh.at <= last || refresh.at > until || !covers(refresh)) continue;
+    longest = Math.max(longest, refresh.at - last);
+    last = refresh.at;
   }
-  // The last renewal before an outage may be up to one heartbeat old, so an outage this long can
-  // genuinely let a lock expire.
-  return merged.filter((outage) => outage.to - outage.from >= ENGINE.lockTimeout - ENGINE.heartbeatInterval);
+  return Math.max(longest, until - last);
 }
 
 /** 3. no two runs of one job overlap, unless the first run's instance lost its lock for real. */
@@ -190,6 +206,11 @@ function noOverlappingRuns(record: RunRecord, runsOf: (job: JobRecord) => Ledger
   const incarnationOf = new Map(record.incarnations.map((incarnation) => [incarnation.instanceId, incarnation]));
   const endOf = (run: LedgerRun): number =>
     run.end?.getTime() ?? incarnationOf.get(run.instanceId)?.exitedAt ?? Number.POSITIVE_INFINITY;
+  const bySlot = new Map<number, LockRefresh[]>();
+  for (const refresh of [...record.refreshes].sort((a, b) => a.at - b.at)) {
+    bySlot.set(refresh.slot, [...(bySlot.get(refresh.slot) ?? []), refresh]);
+  }
+  const refreshesOf = (slot: number): LockRefresh[] => bySlot.get(slot) ?? [];
   const failures: string[] = [];
   let excused = 0;
   let pairs = 0;
@@ -202,10 +223,8 @@ function noOverlappingRuns(record: RunRecord, runsOf: (job: JobRecord) => Ledger
         if (second.start.getTime() >= endOf(first)) continue;
         pairs += 1;
         const slot = incarnationOf.get(first.instanceId)?.slot ?? -1;
-        const expiry = lockExpiringOutages(record.outages, slot).find(
-          (outage) => outage.from < second.start.getTime() && outage.to > first.start.getTime(),
-        );
-        if (expiry) {
+        const lapse = longestLockLapse(refreshesOf(slot), id(job._id), first, second.start.getTime());
+        if (lapse >= ENGINE.lockTimeout) {
           excused += 1;
           continue;
         }
@@ -220,7 +239,7 @@ function noOverlappingRuns(record: RunRecord, runsOf: (job: JobRecord) => Ledger
     '3. no two runs of one job overlap',
     failures,
     `${failures.length} overlapping pairs of ${record.runs.length} runs`,
-    `${excused} of ${pairs} overlaps followed a genuine lock expiry (instance out for >= lockTimeout - heartbeatInterval = ${ENGINE.lockTimeout - ENGINE.heartbeatInterval} ms): excused`,
+    `${excused} of ${pairs} overlaps followed a genuine lock expiry (no claim or renewal of the job from the first run's instance reached the server for >= lockTimeout = ${ENGINE.lockTimeout} ms): excused`,
   );
 }
 
@@ -232,6 +251,7 @@ function noFailureWithoutStart(
   jobs: readonly JobRecord[],
   runsOf: (job: JobRecord) => LedgerRun[],
   killedClaims: ReadonlyMap<string, number>,
+  recoveriesOf: (jobId: string) => readonly Recovery[],
 ): CheckResult {
   const failures: string[] = [];
   let charged = 0;
@@ -244,7 +264,11 @@ function noFailureWithoutStart(
     const killed = killedClaims.get(id(job._id)) ?? 0;
     excused += Math.min(killed, Math.max(0, failCount - started));
     if (failCount > started + killed) {
-      failures.push(`${describeJob(job, runs)}: ${failCount - started - killed} failure(s) charged without a run`);
+      const owners = recoveriesOf(id(job._id)).map((recovery) => recovery.owner);
+      const recovered = owners.length === 0 ? '' : `; recovered from ${owners.join(', ')}`;
+      failures.push(
+        `${describeJob(job, runs)}: ${failCount - started - killed} failure(s) charged without a run${recovered}`,
+      );
     }
   }
   return result(

@@ -57,7 +57,8 @@ function job(random: Random): ChaosJobData {
 /**
  * Plans a run of `durationMs` with `instances` instances. Jobs: about 3 per second of run, at most
  * 320 (the embedded backend slows down above ~500 documents per collection), enqueued in small
- * waves every ~2.5 s over the first 85 % of the run, so faults meet claims and running jobs. Faults: one every 1.5-4 s from the 3rd second to 3 s before the end.
+ * waves every ~2.5 s over the first 85 % of the run, so faults meet claims and running jobs.
+ * Faults: one every 1.5-4 s from the 3rd second to 3 s before the end.
  */
 export function makePlan(random: Random, durationMs: number, instances: number): ChaosPlan {
   const events: PlannedEvent[] = [];

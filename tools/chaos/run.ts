@@ -5,12 +5,19 @@
 import { type Db, MongoClient, type ObjectId } from 'mongodb';
 import { type FaultHandle, resolveTestBackend, startFaultProxy, type TestBackend } from '../test-backend/src/index.js';
 import { loadMonque, type MonqueInstance } from './core.js';
-import { isClaim, isLockRenewal } from './engine-commands.js';
+import { isClaim, isLockRenewal, jobIdsOf } from './engine-commands.js';
 import type { ChaosFlags } from './flags.js';
 import { type Incarnation, InstanceSlot } from './instances.js';
-import type { JobRecord, Outage, Recovery, RunRecord } from './invariants.js';
+import type { JobRecord, LockRefresh, Recovery, RunRecord } from './invariants.js';
 import type { ChaosPlan, PlannedEvent } from './plan.js';
-import { type ChaosJobData, ENGINE, JOBS_COLLECTION, type LedgerRun, WORKERS } from './settings.js';
+import {
+  ATTEMPTS_COLLECTION,
+  type ChaosJobData,
+  ENGINE,
+  JOBS_COLLECTION,
+  type LedgerRun,
+  WORKERS,
+} from './settings.js';
 
 /** How long the quiet phase may wait for every job to settle. */
 const SETTLE_TIMEOUT_MS = 60_000;
@@ -32,14 +39,13 @@ export class ChaosRun {
   private direct: MongoClient | undefined;
   private db: Db | undefined;
   private readonly slots: InstanceSlot[] = [];
-  private readonly outages: Outage[] = [];
-  private readonly openPartitions = new Map<number, Outage>();
   private readonly enqueued: ObjectId[] = [];
   private readonly recoveries: Recovery[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private enqueueing: Promise<void> = Promise.resolve();
   private quiet = false;
   private t0 = Date.now();
+  private timelineStarted = false;
   readonly dbName: string;
 
   constructor(
@@ -53,7 +59,7 @@ export class ChaosRun {
   /** Prints a line stamped with the time since the timeline began. */
   log(line: string): void {
     const seconds = ((Date.now() - this.t0) / 1_000).toFixed(1).padStart(6);
-    this.print(`+${seconds}s ${line}`);
+    this.print(`${this.timelineStarted ? '+' : 'setup +'}${seconds}s ${line}`);
   }
 
   /** Starts the backend, one proxy per instance, and the instances; resolves when all are ready. */
@@ -64,7 +70,12 @@ export class ChaosRun {
     this.print(`backend: ${this.backend.description}; database ${this.dbName}`);
     const backendUri = this.backend.uri;
     for (let slot = 0; slot < this.flags.instances; slot += 1) {
-      const proxy = await startFaultProxy(backendUri, { logLimit: 1_000 });
+      // The log keeps the claims and renewals that reach the server: the checker tells a genuine
+      // lock expiry from them.
+      const proxy = await startFaultProxy(backendUri, {
+        logFilter: (command) => isClaim(command) || isLockRenewal(command),
+        logLimit: 1_000_000,
+      });
       this.slots.push(
         new InstanceSlot(slot, proxy, this.plan.skews[slot] ?? [0], {
           directUri: backendUri,
@@ -74,7 +85,7 @@ export class ChaosRun {
           onEvent: (_incarnation, event, detail) =>
             this.count(this.stats.events, `${event}${detail ? `: ${detail}` : ''}`),
           onExit: (slotOf, incarnation) => this.onExit(slotOf, incarnation),
-          onRecovered: (jobId, owner) => this.recoveries.push({ jobId, owner }),
+          onRecovered: (jobId, owner, lockedAt) => this.recoveries.push({ jobId, owner, lockedAt }),
         }),
       );
     }
@@ -85,6 +96,7 @@ export class ChaosRun {
   /** Plays the planned events, then returns once the run's duration is over. */
   async runTimeline(): Promise<void> {
     this.t0 = Date.now();
+    this.timelineStarted = true;
     for (const event of this.plan.events) {
       await sleep(Math.max(0, this.t0 + event.at - Date.now()));
       if (this.quiet) return;
@@ -97,12 +109,10 @@ export class ChaosRun {
   async quiesce(): Promise<void> {
     this.quiet = true;
     for (const timer of this.timers) clearTimeout(timer);
-    const now = Date.now();
     for (const slot of this.slots) {
       slot.proxy.clearFaults();
       slot.proxy.heal();
     }
-    for (const outage of this.openPartitions.values()) (outage as { to: number }).to = Math.min(outage.to, now);
     await this.enqueueing;
     await Promise.all(this.slots.filter((slot) => !slot.alive).map((slot) => this.startSlot(slot)));
     const jobs = this.jobs();
@@ -138,7 +148,7 @@ export class ChaosRun {
       enqueued: this.enqueued,
       runs,
       incarnations,
-      outages: this.outages,
+      refreshes: this.slots.flatMap((slot) => this.refreshesOf(slot)),
       recoveries: this.recoveries,
     };
   }
@@ -152,7 +162,11 @@ export class ChaosRun {
     if (dropData && this.db && this.backend?.kind !== 'embedded') {
       const db = this.db;
       await db.dropDatabase().catch(async () => {
-        const names = [JOBS_COLLECTION, ...this.slots.flatMap((slot) => slot.incarnations.map((i) => i.ledger))];
+        const names = [
+          JOBS_COLLECTION,
+          ATTEMPTS_COLLECTION,
+          ...this.slots.flatMap((slot) => slot.incarnations.map((i) => i.ledger)),
+        ];
         for (const name of names) await db.collection(name).deleteMany({});
       });
     }
@@ -160,6 +174,21 @@ export class ChaosRun {
     this.direct = undefined;
     await this.backend?.stop();
     this.backend = undefined;
+  }
+
+  private refreshesOf(slot: InstanceSlot): LockRefresh[] {
+    return slot.proxy.commands().flatMap((command) =>
+      command.forwardedAt === undefined
+        ? []
+        : [
+            {
+              slot: slot.slot,
+              at: command.forwardedAt,
+              kind: isClaim(command) ? ('claim' as const) : ('renewal' as const),
+              jobIds: jobIdsOf(command),
+            },
+          ],
+    );
   }
 
   private database(): Db {
@@ -207,12 +236,11 @@ export class ChaosRun {
     this.timers.add(timer);
   }
 
-  private watch(type: string, slot: InstanceSlot, handle: FaultHandle, onHit?: (at: number) => void): void {
+  private watch(type: string, slot: InstanceSlot, handle: FaultHandle): void {
     this.countFault(type, 0);
     void handle.firstHit.then((command) => {
       this.countFault(type, 1);
       this.log(`${slot.label} ${type}: hit ${command.name} ${command.collection}`);
-      onHit?.(Date.now());
     });
   }
 
@@ -224,13 +252,7 @@ export class ChaosRun {
       return;
     }
     const slot = this.slots[event.instance] as InstanceSlot;
-    const now = Date.now();
     if (event.type === 'partition') {
-      const open = this.openPartitions.get(slot.slot);
-      if (open) (open as { to: number }).to = Math.min(open.to, now);
-      const outage: Outage = { slot: slot.slot, from: now, to: now + event.ms, what: `${event.mode} partition` };
-      this.outages.push(outage);
-      this.openPartitions.set(slot.slot, outage);
       slot.proxy.partition({ mode: event.mode, forMs: event.ms });
       this.countFault(`partition-${event.mode}`, 0);
       this.log(`${slot.label} partition (${event.mode}) for ${(event.ms / 1_000).toFixed(1)} s`);
@@ -239,14 +261,7 @@ export class ChaosRun {
     } else if (event.type === 'drop-claim') {
       this.watch(event.type, slot, slot.proxy.dropRequest(isClaim));
     } else if (event.type === 'drop-renewal') {
-      this.watch(event.type, slot, slot.proxy.dropRequest(isLockRenewal), (at) =>
-        this.outages.push({
-          slot: slot.slot,
-          from: at - ENGINE.heartbeatInterval,
-          to: at + ENGINE.heartbeatInterval,
-          what: 'renewal dropped',
-        }),
-      );
+      this.watch(event.type, slot, slot.proxy.dropRequest(isLockRenewal));
     } else if (event.type === 'kill') {
       const killed = slot.kill();
       this.countFault('kill', 0);

@@ -68,8 +68,8 @@ export interface InstanceConfig {
 export type InstanceMessage =
   | { readonly type: 'ready'; readonly at: number }
   | { readonly type: 'event'; readonly event: string; readonly detail: string }
-  /** A `job:recovered` event: the job as found, still owned by `owner`. */
-  | { readonly type: 'recovered'; readonly jobId: string; readonly owner: string }
+  /** A `job:recovered` event: the job as found, still owned by `owner`, locked at `lockedAt` (owner's clock, ms). */
+  | { readonly type: 'recovered'; readonly jobId: string; readonly owner: string; readonly lockedAt: number | null }
   | { readonly type: 'stopped'; readonly at: number };
 
 /** Messages to an instance process. */

@@ -12,6 +12,7 @@ import { MongoClient } from 'mongodb';
 import { Monque } from '../../../packages/core/src/index.js';
 import { sleep } from '../bench-context.js';
 import { reply, serveRequests } from './child-process.js';
+import { installTimerTracker, liveTimers } from './timer-tracker.js';
 
 /** Settings of the soak. */
 export interface SoakSettings {
@@ -31,6 +32,8 @@ export interface Snapshot {
   readonly monqueListeners: Record<string, number>;
   /** Listeners on the MongoClient (Monque adds its own), per event. */
   readonly clientListeners: Record<string, number>;
+  /** Timers created through the globals that keep the process up, with their creator (see `timer-tracker.ts`). */
+  readonly timers: string[];
 }
 
 /** What the soak measured. */
@@ -53,7 +56,7 @@ export type SoakRequest = ({ type: 'run' } & SoakSettings) | { type: 'close' };
 export type SoakReply = { type: 'soaked'; result: SoakResult };
 
 const JOB = 'soak';
-const SNAPSHOT_SAMPLES = 5;
+const SNAPSHOT_SAMPLES = 9;
 
 function collectGarbage(): number {
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -69,28 +72,48 @@ function countsOf(names: readonly string[]): Record<string, number> {
   return counts;
 }
 
+/** Per key, the median of its count over `samples` (a missing key counts 0); keys with median 0 are left out. */
+function medianCounts(samples: readonly Record<string, number>[]): Record<string, number> {
+  const keys = new Set(samples.flatMap((sample) => Object.keys(sample)));
+  const result: Record<string, number> = {};
+  for (const key of keys) {
+    const sorted = samples.map((sample) => sample[key] ?? 0).sort((a, b) => a - b);
+    const middle = sorted[Math.floor(sorted.length / 2)] ?? 0;
+    if (middle > 0) result[key] = middle;
+  }
+  return result;
+}
+
 function listenersOf(emitter: { eventNames(): (string | symbol)[]; listenerCount(name: string | symbol): number }) {
   const counts: Record<string, number> = {};
   for (const name of emitter.eventNames()) counts[String(name)] = emitter.listenerCount(name);
   return counts;
 }
 
-/** Resource counts are the minimum over a few samples: one-off timers in flight drop out, a leak does not. */
-async function snapshot(monque: Monque, client: MongoClient): Promise<Snapshot> {
-  const minimum: Record<string, number> = {};
+/**
+ * Counts are the median over samples spread across more than one poll interval: a timer that is
+ * re-armed every poll counts (it is there most of the time), one in flight for a moment does not,
+ * and a leak shows in every sample.
+ */
+async function snapshot(monque: Monque, client: MongoClient, pollInterval: number): Promise<Snapshot> {
+  const resourceSamples: Record<string, number>[] = [];
+  const timerSamples: Record<string, number>[] = [];
   for (let sample = 0; sample < SNAPSHOT_SAMPLES; sample += 1) {
-    const counts = countsOf(process.getActiveResourcesInfo());
-    const types = new Set([...Object.keys(minimum), ...Object.keys(counts)]);
-    for (const type of types) {
-      const seen = counts[type] ?? 0;
-      minimum[type] = sample === 0 ? seen : Math.min(minimum[type] ?? 0, seen);
-    }
-    await sleep(20);
+    timerSamples.push(countsOf(liveTimers()));
+    resourceSamples.push(countsOf(process.getActiveResourcesInfo()));
+    await sleep((pollInterval * 1.5) / SNAPSHOT_SAMPLES);
   }
-  return { resources: minimum, monqueListeners: listenersOf(monque), clientListeners: listenersOf(client) };
+  const timers = medianCounts(timerSamples);
+  return {
+    resources: medianCounts(resourceSamples),
+    monqueListeners: listenersOf(monque),
+    clientListeners: listenersOf(client),
+    timers: Object.entries(timers).flatMap(([where, count]) => Array.from({ length: count }, () => where)),
+  };
 }
 
 async function soak(settings: SoakSettings): Promise<SoakResult> {
+  installTimerTracker();
   const client = new MongoClient(settings.uri);
   await client.connect();
   const collection = client.db(settings.dbName).collection(settings.collection);
@@ -110,10 +133,10 @@ async function soak(settings: SoakSettings): Promise<SoakResult> {
   monque.on('job:error', ({ error }) => process.stderr.write(`soak job:error ${error.message}\n`));
   try {
     collectGarbage();
-    const stoppedBefore = await snapshot(monque, client);
+    const stoppedBefore = await snapshot(monque, client, settings.pollInterval);
     await monque.start();
     await sleep(settings.pollInterval * 2);
-    const startedBefore = await snapshot(monque, client);
+    const startedBefore = await snapshot(monque, client, settings.pollInterval);
     const heapBeforeWaves = collectGarbage();
     const heapAfterWave: number[] = [];
     const waveMs: number[] = [];
@@ -134,10 +157,10 @@ async function soak(settings: SoakSettings): Promise<SoakResult> {
       heapAfterWave.push(collectGarbage());
     }
     await sleep(settings.pollInterval * 2);
-    const startedAfter = await snapshot(monque, client);
+    const startedAfter = await snapshot(monque, client, settings.pollInterval);
     await monque.stop();
     collectGarbage();
-    const stoppedAfter = await snapshot(monque, client);
+    const stoppedAfter = await snapshot(monque, client, settings.pollInterval);
     return {
       heapBeforeWaves,
       heapAfterWave,

@@ -57,9 +57,18 @@ export class WorkerPool {
     await Promise.all(this.workers.map((worker) => worker.request({ type: 'count' }, 'counting')));
   }
 
-  /** Starts processing in every process (the requests leave together). */
-  async start(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.request({ type: 'start' }, 'started')));
+  /**
+   * Starts processing in every process (the requests leave together).
+   * @returns for each process, the ms until its scheduler reported itself started
+   */
+  async start(): Promise<number[]> {
+    const sentAt = performance.now();
+    return Promise.all(
+      this.workers.map(async (worker) => {
+        await worker.request({ type: 'start' }, 'started');
+        return Math.round(performance.now() - sentAt);
+      }),
+    );
   }
 
   /** Stops counting; resolves with each process's counts (events sent before are delivered first). */

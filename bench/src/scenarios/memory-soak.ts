@@ -35,6 +35,14 @@ export interface SoakComparison {
   /** Every other resource type (sockets of the driver's pool, pipes, …). */
   readonly otherResourceChanges: { started: CountChange[]; stopped: CountChange[] };
   readonly listenerChanges: { started: CountChange[]; stopped: CountChange[] };
+  /** Tracked timers (with their creators) that differ, before vs after. */
+  readonly trackedTimerChanges: { started: CountChange[]; stopped: CountChange[] };
+}
+
+function tally(items: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[item] = (counts[item] ?? 0) + 1;
+  return counts;
 }
 
 function split(before: Snapshot, after: Snapshot, timers: boolean): CountChange[] {
@@ -65,6 +73,10 @@ export function compareSoak(result: SoakResult): SoakComparison {
     listenerChanges: {
       started: listenerChanges(result.startedBefore, result.startedAfter),
       stopped: listenerChanges(result.stoppedBefore, result.stoppedAfter),
+    },
+    trackedTimerChanges: {
+      started: changes(tally(result.startedBefore.timers), tally(result.startedAfter.timers)),
+      stopped: changes(tally(result.stoppedBefore.timers), tally(result.stoppedAfter.timers)),
     },
   };
 }

@@ -29,6 +29,9 @@ export interface MultiInstanceResult {
   readonly commandsPerInstance: number[];
   /** Jobs completed by each process. */
   readonly jobsPerInstance: number[];
+  /** Per process: ms from the start request until `start()` resolved, and until its first handler started (-1: none). */
+  readonly startMs: number[];
+  readonly firstJobMs: number[];
   /** Distinct job ids whose handler started. */
   readonly distinctJobs: number;
   /** Job ids whose handler started more than once. */
@@ -51,6 +54,7 @@ export async function runMultiInstance(
     const seqsStarted = new Set<number>();
     const completedIds = new Set<string>();
     const jobsPerInstance = Array.from({ length: settings.instances }, () => 0);
+    const firstStartAt = Array.from({ length: settings.instances }, () => 0);
     let lastCompletionAt = 0;
     let finish: () => void = () => {};
     const allDone = new Promise<void>((resolve) => {
@@ -69,6 +73,7 @@ export async function runMultiInstance(
       },
       (event, worker) => {
         if (event.kind === 'start') {
+          if (firstStartAt[worker] === 0) firstStartAt[worker] = event.at;
           startsPerId.set(event.id, (startsPerId.get(event.id) ?? 0) + 1);
           seqsStarted.add(event.seq);
           return;
@@ -84,7 +89,7 @@ export async function runMultiInstance(
       await pool.count();
       const timeout = setTimeout(finish, settings.timeoutMs);
       const startedAt = Date.now();
-      await pool.start();
+      const startMs = await pool.start();
       await allDone;
       clearTimeout(timeout);
       const perInstance = await pool.report();
@@ -103,6 +108,8 @@ export async function runMultiInstance(
         commands,
         commandsPerInstance: perInstance.map((counts) => counts.total),
         jobsPerInstance,
+        startMs,
+        firstJobMs: firstStartAt.map((at) => (at === 0 ? -1 : at - startedAt)),
         distinctJobs: startsPerId.size,
         duplicateRuns,
         neverRan,

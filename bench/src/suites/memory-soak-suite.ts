@@ -52,7 +52,12 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
       `stopped ${describe(comparison.timerChanges.stopped)}, listeners ${describe(comparison.listenerChanges.started)}`,
   );
   const scenario = `memory soak, ${jobs.toLocaleString('en-US')} jobs in ${settings.waves} waves`;
-  const timerChanges = [...comparison.timerChanges.started, ...comparison.timerChanges.stopped];
+  const timerChanges = [
+    ...comparison.timerChanges.started,
+    ...comparison.timerChanges.stopped,
+    ...comparison.trackedTimerChanges.started,
+    ...comparison.trackedTimerChanges.stopped,
+  ];
   const listenerChanges = [...comparison.listenerChanges.started, ...comparison.listenerChanges.stopped];
   return {
     figures: [
@@ -90,7 +95,8 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
           `one Monque instance (concurrency ${settings.concurrency}, poll ${settings.pollInterval} ms, no-op handler) in a child ` +
           `process run with --expose-gc; each wave: enqueueMany of ${settings.jobsPerWave} jobs, wait for every job:complete, ` +
           'deleteMany({}) on the collection through the same client (not through Monque), gc() twice, heapUsed. ' +
-          'process.getActiveResourcesInfo() (minimum per type over 5 samples 20 ms apart) and listener counts of the Monque ' +
+          'process.getActiveResourcesInfo() (median per type over 9 samples spread over 1.5 poll intervals), timers created ' +
+          'through the global setTimeout/setInterval with their creator (a wrapper installed in that process), and listener counts of the Monque ' +
           'instance and of its MongoClient are taken before start(), once started and idle before the first wave, once ' +
           'idle after the last wave, and after stop(). Maps inside Monque are not reachable through the public API: the heap ' +
           'figure stands for them.',

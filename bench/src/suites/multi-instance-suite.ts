@@ -28,6 +28,8 @@ function summary(result: MultiInstanceResult): Record<string, unknown> {
     byName: perJob(result.commands, SETTINGS.jobs, 'byName'),
     commandsPerInstance: result.commandsPerInstance,
     jobsPerInstance: result.jobsPerInstance,
+    startMs: result.startMs,
+    firstJobMs: result.firstJobMs,
     distinctJobs: result.distinctJobs,
     duplicateRuns: result.duplicateRuns,
     neverRan: result.neverRan,
@@ -44,7 +46,8 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
       log(
         `run ${runIndex + 1}/${options.runs} ${library.label} ${SETTINGS.instances} instances: ` +
           `${Math.round(result.jobsPerSecond)} jobs/s, ${result.commandsPerJob.toFixed(3)} commands/job, ` +
-          `jobs per instance ${JSON.stringify(result.jobsPerInstance)}, exactly once: ${result.exactlyOnce}`,
+          `jobs per instance ${JSON.stringify(result.jobsPerInstance)}, start() took ${JSON.stringify(result.startMs)} ms, ` +
+          `first job after ${JSON.stringify(result.firstJobMs)} ms, exactly once: ${result.exactlyOnce}`,
       );
     }
   }

@@ -5,7 +5,7 @@
  */
 import { ConnectionError } from '@monque/core';
 import type { Db } from 'mongodb';
-import { MonqueConfigurationError } from './configuration-error.js';
+import { MonqueConfigurationCode, MonqueConfigurationError } from './configuration-error.js';
 
 /** The part of a Mongoose `Connection` that Monque uses (no type import: `mongoose` is an optional peer). */
 export interface MongooseConnectionLike {
@@ -98,6 +98,7 @@ export async function resolveDb(connection: unknown, timeoutMs: number): Promise
     return connection.db;
   }
   throw new MonqueConfigurationError(
+    MonqueConfigurationCode.INVALID_CONNECTION,
     `monque.connection: expected a Mongoose Connection or a mongodb Db, got ${describe(connection)}`,
   );
 }

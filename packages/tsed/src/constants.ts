@@ -15,6 +15,12 @@ export const MONQUE_MODULE_OPTIONS: unique symbol = Symbol.for('MONQUE_MODULE_OP
 export const MONQUE_JOB_CONTEXT_KEY = 'MONQUE_JOB';
 
 /**
+ * Key under which the run's handler context (`{ signal, progress }`) is stored in the job's
+ * `DIContext` (`context().get(MONQUE_RUN_CONTEXT_KEY)`).
+ */
+export const MONQUE_RUN_CONTEXT_KEY = 'MONQUE_RUN';
+
+/**
  * `@tsed/mongoose`'s token for its connections service. Referenced through `Symbol.for` so that
  * `@tsed/mongoose` stays an optional peer: without it, `inject()` of this token returns `undefined`.
  */

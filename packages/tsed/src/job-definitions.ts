@@ -3,7 +3,7 @@
  */
 import { DuplicateWorkerError, InvalidArgumentError, validateCronExpression } from '@monque/core';
 import { injector, type Provider } from '@tsed/di';
-import { MonqueConfigurationError } from './configuration-error.js';
+import { MonqueConfigurationCode, MonqueConfigurationError } from './configuration-error.js';
 import { MONQUE_JOB_PROVIDER_TYPE } from './constants.js';
 import { DuplicateJobHandlerError } from './duplicate-job-handler-error.js';
 import { getJobOptions } from './job-decorator.js';
@@ -21,33 +21,77 @@ export interface JobDefinition {
   readonly method: string;
 }
 
+/** The methods a class declares that could handle a job (no constructor, no `$` lifecycle hooks, no accessors). */
+export function candidateMethods(target: new (...args: never[]) => unknown): string[] {
+  const prototype = target.prototype as object;
+  return Object.getOwnPropertyNames(prototype).filter((key) => {
+    if (key === 'constructor' || key.startsWith('$')) return false;
+    const descriptor = Object.getOwnPropertyDescriptor(prototype, key);
+    return typeof descriptor?.value === 'function';
+  });
+}
+
+function missingMethodMessage(options: JobOptions, className: string, target: new (...args: never[]) => unknown) {
+  const method = options.method ?? 'handle';
+  const base = `@Job('${options.name}') on ${className}: the class has no '${method}(data, job)' method to handle the job`;
+  if (options.method !== undefined) return base;
+  const candidates = candidateMethods(target);
+  if (candidates.length === 1) return `${base}; to use ${candidates[0]}(), set method: '${candidates[0]}' in @Job`;
+  if (candidates.length > 1) {
+    return `${base}; rename one of its methods (${candidates.join(', ')}) to handle, or name it with method: '…' in @Job`;
+  }
+  return base;
+}
+
+function invalidOptions(options: JobOptions, className: string, message: string, cause?: unknown) {
+  return new MonqueConfigurationError(
+    MonqueConfigurationCode.INVALID_JOB_OPTIONS,
+    `@Job('${options.name}') on ${className}: ${message}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 function check(provider: Provider): JobDefinition {
   const target = provider.useClass as (new (...args: never[]) => unknown) | undefined;
   const className = target?.name ?? String(provider.name);
   const options = target ? getJobOptions(target) : undefined;
-  if (!target || !options)
-    throw new MonqueConfigurationError(`${className} is a Monque job provider without @Job options`);
+  if (!target || !options) {
+    throw new MonqueConfigurationError(
+      MonqueConfigurationCode.INVALID_JOB_OPTIONS,
+      `${className} is a Monque job provider without @Job options`,
+    );
+  }
   if (typeof options.name !== 'string' || options.name.trim() === '') {
-    throw new MonqueConfigurationError(`@Job on ${className}: 'name' must be a non-empty string`);
+    throw new MonqueConfigurationError(
+      MonqueConfigurationCode.INVALID_JOB_OPTIONS,
+      `@Job on ${className}: 'name' must be a non-empty string`,
+    );
   }
   const method = options.method ?? 'handle';
   const handler: unknown = (target.prototype as Record<string, unknown>)[method];
   if (typeof handler !== 'function') {
     throw new MonqueConfigurationError(
-      `@Job('${options.name}') on ${className}: the class has no '${method}(data, job)' method to handle the job`,
+      MonqueConfigurationCode.MISSING_HANDLER_METHOD,
+      missingMethodMessage(options, className, target),
     );
   }
   if (options.cron !== undefined) {
     try {
       validateCronExpression(options.cron);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      throw new MonqueConfigurationError(`@Job('${options.name}') on ${className}: ${message}`, { cause: error });
+      throw invalidOptions(options, className, error instanceof Error ? error.message : String(error), error);
     }
-  } else if (options.data !== undefined || options.uniqueKey !== undefined || options.timezone !== undefined) {
-    throw new MonqueConfigurationError(
-      `@Job('${options.name}') on ${className}: 'data', 'uniqueKey' and 'timezone' apply to recurring jobs; add 'cron'`,
+  } else {
+    const cronOnly = (['data', 'uniqueKey', 'timezone', 'priority'] as const).filter(
+      (key) => options[key] !== undefined,
     );
+    if (cronOnly.length > 0) {
+      throw invalidOptions(
+        options,
+        className,
+        `${cronOnly.map((key) => `'${key}'`).join(', ')} ${cronOnly.length === 1 ? 'applies' : 'apply'} to recurring jobs only; add 'cron' (one-off jobs take theirs from enqueue)`,
+      );
+    }
   }
   return { provider, className, options, method };
 }
@@ -78,10 +122,7 @@ export function explain(definition: JobDefinition, error: unknown): never {
     throw new DuplicateJobHandlerError(definition.options.name, [definition.className, 'monque.worker()']);
   }
   if (error instanceof InvalidArgumentError) {
-    throw new MonqueConfigurationError(
-      `@Job('${definition.options.name}') on ${definition.className}: ${error.message}`,
-      { cause: error },
-    );
+    throw invalidOptions(definition.options, definition.className, error.message, error);
   }
   throw error;
 }

@@ -1,10 +1,17 @@
 /**
  * Options of the `@Job` class decorator.
  */
+import type { RunPolicyOptions } from '@monque/core';
 import type { ProviderScope } from '@tsed/di';
 
-/** What `@Job(options)` takes; stored under `JOB_METADATA_KEY`. */
-export interface JobOptions {
+/**
+ * What `@Job(options)` takes; stored under `JOB_METADATA_KEY`.
+ *
+ * `maxRetries`, `backoff` and `timeout` are the worker's defaults for every job of this name (a
+ * job's own options, given to `enqueue`, win; then these; then the module's `maxRetries` /
+ * `baseRetryInterval`). With `cron` they are also stored on the recurring job.
+ */
+export interface JobOptions extends RunPolicyOptions {
   /** The job name: jobs enqueued under this name run this class's handler. Unique per application. */
   name: string;
   /**
@@ -30,7 +37,13 @@ export interface JobOptions {
   /** Identifies the recurring job together with `name` (only with `cron`); see core's `ScheduleOptions`. */
   uniqueKey?: string;
   /**
-   * The method that handles a job; it receives `(data, job)`.
+   * Priority of each occurrence of the recurring job among due jobs of its name (only with `cron`;
+   * one-off jobs take theirs from `enqueue`).
+   * @defaultValue 0
+   */
+  priority?: number;
+  /**
+   * The method that handles a job; it receives `(data, job, { signal, progress })`.
    * @defaultValue `'handle'`
    */
   method?: string;

@@ -29,6 +29,14 @@ export interface MonqueModuleOptions extends MonqueOptions {
    * @defaultValue false
    */
   disableJobProcessing?: boolean;
+  /**
+   * Log every failed run through Ts.ED's logger (`logger()`, i.e. `$log` unless replaced): event
+   * `MONQUE_JOB_FAILED` with the job's name and id, the error's name and message, `failCount` and
+   * `willRetry` — never the job's data. A run that will be retried is logged at `warn`, a final
+   * failure at `error`. `false` turns it off (listen to `monque.on('job:fail')` yourself).
+   * @defaultValue true
+   */
+  logFailures?: boolean;
 }
 
 declare global {

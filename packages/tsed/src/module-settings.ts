@@ -4,7 +4,7 @@
  */
 import { Monque, type MonqueOptions } from '@monque/core';
 import { constant, inject } from '@tsed/di';
-import { MonqueConfigurationError } from './configuration-error.js';
+import { MonqueConfigurationCode, MonqueConfigurationError } from './configuration-error.js';
 import { isMongooseConnection, type MongooseConnectionLike, resolveDb } from './connection.js';
 import { MONGOOSE_CONNECTIONS_TOKEN, MONQUE_MODULE_OPTIONS } from './constants.js';
 import type { MonqueModuleOptions } from './module-options.js';
@@ -24,9 +24,37 @@ export function readModuleOptions(): MonqueModuleOptions {
   return { ...fromSettings, ...fromForRoot };
 }
 
+function invalidOption(key: string, expected: string, value: unknown): MonqueConfigurationError {
+  const shown = typeof value === 'string' ? `'${value}'` : String(value);
+  return new MonqueConfigurationError(
+    MonqueConfigurationCode.INVALID_MODULE_OPTION,
+    `monque.${key}: expected ${expected}, got ${shown}`,
+  );
+}
+
+/**
+ * Checks the Ts.ED-only options (core checks its own in its constructor).
+ * @throws MonqueConfigurationError naming the option and the value
+ */
+export function checkModuleOptions(options: MonqueModuleOptions): void {
+  const { connectionId, connectionTimeout, disableJobProcessing, logFailures } = options;
+  if (connectionId !== undefined && (typeof connectionId !== 'string' || connectionId === '')) {
+    throw invalidOption('connectionId', 'a non-empty string', connectionId);
+  }
+  if (
+    connectionTimeout !== undefined &&
+    (typeof connectionTimeout !== 'number' || !Number.isFinite(connectionTimeout) || connectionTimeout <= 0)
+  ) {
+    throw invalidOption('connectionTimeout', 'a positive number of ms', connectionTimeout);
+  }
+  for (const [key, value] of Object.entries({ disableJobProcessing, logFailures })) {
+    if (value !== undefined && typeof value !== 'boolean') throw invalidOption(key, 'true or false', value);
+  }
+}
+
 /** The module options with the Ts.ED-only keys removed: what core's constructor takes. */
 export function toCoreOptions(options: MonqueModuleOptions): MonqueOptions {
-  const { connection, connectionId, connectionTimeout, disableJobProcessing, ...core } = options;
+  const { connection, connectionId, connectionTimeout, disableJobProcessing, logFailures, ...core } = options;
   return core;
 }
 
@@ -40,18 +68,23 @@ async function findConnection(options: MonqueModuleOptions): Promise<unknown> {
   if (connections === undefined || typeof connections.get !== 'function') {
     if (options.connectionId !== undefined) {
       throw new MonqueConfigurationError(
+        MonqueConfigurationCode.UNKNOWN_CONNECTION_ID,
         `monque.connectionId is '${options.connectionId}' but @tsed/mongoose is not loaded (import '@tsed/mongoose')`,
       );
     }
-    throw new MonqueConfigurationError(NO_CONNECTION);
+    throw new MonqueConfigurationError(MonqueConfigurationCode.NO_CONNECTION, NO_CONNECTION);
   }
   const connection = connections.get(options.connectionId);
   if (connection === undefined) {
-    throw new MonqueConfigurationError(
-      options.connectionId === undefined
-        ? `${NO_CONNECTION} (@tsed/mongoose is loaded but has no default connection)`
-        : `@tsed/mongoose has no connection with id '${options.connectionId}' (monque.connectionId)`,
-    );
+    throw options.connectionId === undefined
+      ? new MonqueConfigurationError(
+          MonqueConfigurationCode.NO_CONNECTION,
+          `${NO_CONNECTION} (@tsed/mongoose is loaded but has no default connection)`,
+        )
+      : new MonqueConfigurationError(
+          MonqueConfigurationCode.UNKNOWN_CONNECTION_ID,
+          `@tsed/mongoose has no connection with id '${options.connectionId}' (monque.connectionId)`,
+        );
   }
   return connection;
 }
@@ -92,6 +125,7 @@ export function releaseConnection(monque: Monque): void {
  */
 export async function createMonque(): Promise<Monque> {
   const options = readModuleOptions();
+  checkModuleOptions(options);
   const connection = await findConnection(options);
   const db = await resolveDb(connection, options.connectionTimeout ?? DEFAULT_CONNECTION_TIMEOUT);
   const monque = new Monque(db, toCoreOptions(options));

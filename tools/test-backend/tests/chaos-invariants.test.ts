@@ -52,7 +52,7 @@ function check(parts: Partial<RunRecord> & { jobs: JobRecord[] }): Record<number
     enqueued: oneOff.map((candidate) => candidate._id),
     runs: [],
     incarnations: instances,
-    outages: [],
+    refreshes: [],
     recoveries: [],
     ...parts,
     jobs: [...parts.jobs, ...schedules],
@@ -107,26 +107,46 @@ describe('chaos invariants', () => {
     expect(check({ jobs: [stuck] })[2]).toMatchObject({ pass: false, summary: expect.stringMatching(/^1 processing/) });
   });
 
-  it('3: overlapping runs fail, unless the first run’s instance was out long enough for its lock to expire', () => {
+  it('3: overlapping runs fail, unless the first run’s lock went unrefreshed for lockTimeout (3 s)', () => {
     const slow = job('slow', 'completed');
-    const runs = [run(slow, 'A', 0, 5_000), run(slow, 'B', 3_000, 6_000)];
-    const overlapping = check({ jobs: [slow], runs });
-    expect(overlapping[3]?.pass).toBe(false);
-    expect(overlapping[3]?.examples[0]).toMatch(/A and B ran it at once for 2000 ms/);
-    const shortOutage = check({ jobs: [slow], runs, outages: [{ slot: 0, from: T + 500, to: T + 1_500, what: 'x' }] });
-    expect(shortOutage[3]?.pass).toBe(false);
-    const otherSlot = check({ jobs: [slow], runs, outages: [{ slot: 1, from: T + 100, to: T + 2_900, what: 'x' }] });
-    expect(otherSlot[3]?.pass).toBe(false);
-    // Two outages back to back make one long enough.
-    const longOutage = check({
+    const jobId = String(slow._id);
+    const runs = [run(slow, 'A', 0, 6_000), run(slow, 'B', 4_500, 7_000)];
+    const claim = { slot: 0, at: T - 5, kind: 'claim' as const, jobIds: null };
+    const renewals = (slot: number, times: number[], jobIds: string[] | null = [jobId]) =>
+      times.map((ms) => ({ slot, at: T + ms, kind: 'renewal' as const, jobIds }));
+    // Renewed every 700 ms, yet run again (e.g. recovered by an instance with a skewed clock): a bug.
+    const healthy = check({
       jobs: [slow],
       runs,
-      outages: [
-        { slot: 0, from: T + 100, to: T + 1_500, what: 'partition' },
-        { slot: 0, from: T + 1_400, to: T + 2_900, what: 'renewal dropped' },
-      ],
+      refreshes: [claim, ...renewals(0, [700, 1_400, 2_100, 2_800, 3_500, 4_200])],
     });
-    expect(longOutage[3]).toMatchObject({ pass: true, note: expect.stringMatching(/^1 of 1 overlaps/) });
+    expect(healthy[3]?.pass).toBe(false);
+    expect(healthy[3]?.examples[0]).toMatch(/A and B ran it at once for 1500 ms/);
+    // A gap of 3050 ms between renewals (a partition): the lock genuinely expired.
+    const lapsed = check({ jobs: [slow], runs, refreshes: [claim, ...renewals(0, [700, 1_400, 4_450])] });
+    expect(lapsed[3]).toMatchObject({ pass: true, note: expect.stringMatching(/^1 of 1 overlaps/) });
+    // A gap of 2 s is not enough.
+    expect(check({ jobs: [slow], runs, refreshes: [claim, ...renewals(0, [700, 2_700, 4_400])] })[3]?.pass).toBe(false);
+    // Renewals that name other jobs, or come from another slot, do not keep this lock.
+    expect(
+      check({
+        jobs: [slow],
+        runs,
+        refreshes: [claim, ...renewals(0, [700, 1_400, 2_100, 2_800, 3_500, 4_200], ['other'])],
+      })[3]?.pass,
+    ).toBe(true);
+    expect(
+      check({ jobs: [slow], runs, refreshes: [claim, ...renewals(1, [700, 1_400, 2_100, 2_800, 3_500, 4_200])] })[3]
+        ?.pass,
+    ).toBe(true);
+    // A renewal that names no ids (all of the owner's jobs) does.
+    expect(
+      check({
+        jobs: [slow],
+        runs,
+        refreshes: [claim, ...renewals(0, [700, 1_400, 2_100, 2_800, 3_500, 4_200], null)],
+      })[3]?.pass,
+    ).toBe(false);
   });
 
   it('3: a run cut off by a kill ends when its process exited', () => {
@@ -135,25 +155,46 @@ describe('chaos invariants', () => {
     const runs = [run(slow, 'A0', 0), run(slow, 'B', 4_500, 6_000)];
     expect(check({ jobs: [slow], runs, incarnations: [...instances, killed] })[3]?.pass).toBe(true);
     const stillAlive = incarnation(0, 'A0', { exit: 'stopped', exitedAt: T + 9_000, stoppedAt: T + 8_000 });
-    expect(check({ jobs: [slow], runs, incarnations: [...instances, stillAlive] })[3]?.pass).toBe(false);
+    // Alive and renewing its lock until it stopped at 9 s: the second run overlapped it.
+    const refreshes = [0, 1, 2, 3, 4, 5, 6, 7, 8].map((s) => ({
+      slot: 0,
+      at: T + s * 1_000,
+      kind: 'renewal' as const,
+      jobIds: null,
+    }));
+    expect(check({ jobs: [slow], runs, refreshes, incarnations: [...instances, stillAlive] })[3]?.pass).toBe(false);
   });
 
-  it('4: a failure charged without a started run fails, unless its claim died with a killed instance', () => {
+  it('4: a failure charged without a started run fails, unless its claim died with an instance killed right after', () => {
     const fast = job('fast', 'completed', 1);
     const runs = [run(fast, 'B', 5_000, 5_010)];
     const charged = check({ jobs: [fast], runs });
     expect(charged[4]?.pass).toBe(false);
-    expect(charged[4]?.examples[0]).toMatch(/1 failure\(s\) charged without a run/);
-    const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000 });
+    expect(charged[4]?.examples[0]).toMatch(/1 failure\(s\) charged without a run$/);
+    // Claimed at 0.5 s by an instance 10 s ahead (lockedAt 10.5 s on its clock), killed at 1 s.
+    const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000, skewMs: 10_000 });
+    const recovery = (owner: string, lockedAt: number | null) => [{ jobId: String(fast._id), owner, lockedAt }];
     const excused = check({
       jobs: [fast],
       runs,
       incarnations: [...instances, killed],
-      recoveries: [{ jobId: String(fast._id), owner: 'A0' }],
+      recoveries: recovery('A0', T + 10_500),
     });
     expect(excused[4]).toMatchObject({ pass: true, note: expect.stringMatching(/^1 charges/) });
-    // A recovery from a live instance excuses nothing.
-    expect(check({ jobs: [fast], runs, recoveries: [{ jobId: String(fast._id), owner: 'A' }] })[4]?.pass).toBe(false);
+    // Claimed 5 s before the kill: a lost claim the live instance should have settled.
+    const stale = check({
+      jobs: [fast],
+      runs,
+      incarnations: [...instances, killed],
+      recoveries: recovery('A0', T + 6_000),
+    });
+    expect(stale[4]?.pass).toBe(false);
+    expect(stale[4]?.examples[0]).toMatch(/recovered from A0/);
+    // Without the lock time nothing is excused; a recovery from a live instance excuses nothing.
+    expect(
+      check({ jobs: [fast], runs, incarnations: [...instances, killed], recoveries: recovery('A0', null) })[4]?.pass,
+    ).toBe(false);
+    expect(check({ jobs: [fast], runs, recoveries: recovery('A', T + 500) })[4]?.pass).toBe(false);
   });
 
   it('5: each schedule must stay one document', () => {

@@ -137,8 +137,28 @@ describe('the fault proxy, on the wire', () => {
     raw = await connectRaw(proxy.port);
     raw.socket.write(opMsg(31, { ping: 1, $db: 'admin' }));
     await expect(raw.waitForReplies(1, 500)).rejects.toThrow(/only 0 of 1/);
+    const healedAt = Date.now();
     proxy.heal();
     expect((await raw.waitForReplies(1)).map((reply) => reply.responseTo)).toEqual([31]);
+    const [ping] = proxy.commands();
+    expect(ping?.forwardedAt).toBeGreaterThanOrEqual(healedAt);
+    expect(ping?.at).toBeLessThan(healedAt);
+  });
+
+  it('logs only what its log filter wants, and never marks a dropped request forwarded', async () => {
+    proxy = await startFaultProxy(getTestUri(), { logFilter: { name: ['ping', 'count'] } });
+    proxy.dropRequest({ name: 'count' });
+    raw = await connectRaw(proxy.port);
+    raw.socket.write(Buffer.concat([opMsg(51, { buildInfo: 1, $db: 'admin' }), opMsg(52, { ping: 1, $db: 'admin' })]));
+    await raw.waitForReplies(2);
+    raw.socket.write(opMsg(53, { count: 'none', $db: 'admin' }));
+    await expect(raw.waitForReplies(3)).rejects.toThrow(/socket closed/);
+    expect(proxy.commands().map((command) => [command.name, command.fault, command.forwardedAt !== undefined])).toEqual(
+      [
+        ['ping', 'none', true],
+        ['count', 'dropped', false],
+      ],
+    );
   });
 
   it('resets a connection whose reply is lost and one whose request is dropped', async () => {

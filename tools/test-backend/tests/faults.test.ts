@@ -41,7 +41,10 @@ describe('the fault proxy, with a plain MongoClient', () => {
     await cleanupTestDb(await getTestDb(import.meta.url));
   });
 
-  /** A proxy, a client through it (retries set explicitly: the driver retries once by default), and the collection seen both ways. */
+  /**
+   * A proxy, a client through it (retries set explicitly: the driver retries once by default), and
+   * the collection seen both ways.
+   */
   async function setup(options: MongoClientOptions = {}): Promise<{
     proxy: FaultProxy;
     client: MongoClient;

@@ -3,6 +3,7 @@ import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, type Job, JobStatus, type JobStatusType, type StatusCounts } from '../../src/index.js';
 import { openCommandLog } from '../helpers/command-log.js';
+import { TestClock } from '../helpers/test-clock.js';
 import { createOpsMonque, insertJobs, rawJobs, useOperationsDb } from './helpers.js';
 
 const getDb = useOperationsDb(import.meta.url);
@@ -147,7 +148,10 @@ describe('getStats', () => {
 
   it('every figure equals a plain count, per name and in total', async () => {
     const db = await getDb();
-    const monque = createOpsMonque(db);
+    // getStats reads the time from the instance's clock; a second on, so jobs inserted below with
+    // nextRunAt = now are due for both getStats and the plain counts.
+    const clock = new TestClock(new Date(Date.now() + 1000));
+    const monque = createOpsMonque(db, { clock });
     const now = Date.now();
     const specs = [];
     for (const [n, name] of ['alpha', 'beta', 'gamma'].entries()) {
@@ -169,7 +173,7 @@ describe('getStats', () => {
       const scope = name ? { name } : {};
       for (const status of STATUSES)
         expect(counts[status], `${name} ${status}`).toBe(await raw.countDocuments({ ...scope, status }));
-      const nowDate = new Date(now);
+      const nowDate = clock.now();
       expect(counts.due, `${name} due`).toBe(
         await raw.countDocuments({ ...scope, status: 'pending', nextRunAt: { $lte: nowDate } }),
       );
@@ -179,7 +183,7 @@ describe('getStats', () => {
     for (const [name, counts] of Object.entries(stats.byName)) {
       await checkAgainstCounts(counts, name);
       const [oldest] = await raw
-        .find({ name, status: 'pending', nextRunAt: { $lte: new Date(now) } })
+        .find({ name, status: 'pending', nextRunAt: { $lte: clock.now() } })
         .sort({ nextRunAt: 1 })
         .limit(1)
         .toArray();

@@ -25,7 +25,8 @@ export function checkHost(req: IncomingMessage, allowedHosts: ReadonlySet<string
  * Refuses an API request sent from another site: `Sec-Fetch-Site` (sent by current browsers) must
  * be `same-origin` or `none`, and `Origin`, when present, must be this server's own origin (the
  * `Host` header's) or a trusted one. Clients that send neither (curl, scripts) are not browsers
- * acting for a visitor, and pass.
+ * acting for a visitor, and pass. Only the host and port are compared, not the scheme: behind a
+ * TLS-terminating proxy the browser says `https` while this server sees plain HTTP.
  */
 export function checkSameOrigin(req: IncomingMessage, trustedOrigins: ReadonlySet<string>): Refusal {
   const site = header(req, 'sec-fetch-site');

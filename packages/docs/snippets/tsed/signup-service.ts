@@ -1,21 +1,21 @@
 /**
- * Enqueueing from a Ts.ED service: `Monque` is injectable.
+ * Enqueueing from a Ts.ED service: typed through `JobDispatcher`, or by name through `Monque`.
  */
 // #region service
-import { Monque } from '@monque/tsed';
+import { JobDispatcher } from '@monque/tsed';
 import { Injectable, inject } from '@tsed/di';
-import type { SendEmailData } from './send-email-job.js';
+import { SendEmailJob } from './send-email-job.js';
 
 @Injectable()
 export class SignupService {
-  private readonly monque = inject(Monque);
+  private readonly jobs = inject(JobDispatcher);
 
   async signUp(email: string): Promise<void> {
     // ... create the account, then:
-    await this.monque.enqueue<SendEmailData>(
-      'send-email',
+    await this.jobs.enqueue(
+      SendEmailJob, // the job name comes from @Job, the payload type from handle(data)
       { to: email, subject: 'Welcome!' },
-      { uniqueKey: `welcome:${email}` },
+      { uniqueKey: `welcome:${email}`, priority: 10 }, // any option of monque.enqueue
     );
   }
 }

@@ -11,12 +11,18 @@
 import net from 'node:net';
 import { isMoreToCome, MessageReader, requestIdOf, responseToOf } from './wire.js';
 
-/** What the proxy decided for one request. */
-export type RequestDecision =
+/** What the proxy decided for one request; `onForwarded` is called once it is written upstream. */
+export type RequestDecision = (
   | { readonly action: 'forward' }
   | { readonly action: 'drop' }
   | { readonly action: 'lose-reply' }
-  | { readonly action: 'delay-reply'; readonly ms: number };
+  | { readonly action: 'delay-reply'; readonly ms: number }
+) & { readonly onForwarded?: () => void };
+
+interface QueuedRequest {
+  readonly message: Buffer;
+  readonly onForwarded: (() => void) | undefined;
+}
 
 /** What a connection asks of its proxy. */
 export interface ConnectionHooks {
@@ -46,7 +52,7 @@ export function resetSocket(socket: net.Socket): void {
 /** A client socket, its upstream socket and the queues between them. */
 export class ProxiedConnection {
   private readonly upstream: net.Socket;
-  private readonly toUpstream: Buffer[] = [];
+  private readonly toUpstream: QueuedRequest[] = [];
   private readonly toClient: QueuedReply[] = [];
   private readonly loseReplyOf = new Set<number>();
   private readonly delayReplyOf = new Map<number, number>();
@@ -111,7 +117,7 @@ export class ProxiedConnection {
       const requestId = requestIdOf(message);
       if (decision.action === 'lose-reply') this.loseReplyOf.add(requestId);
       if (decision.action === 'delay-reply') this.delayReplyOf.set(requestId, decision.ms);
-      this.toUpstream.push(message);
+      this.toUpstream.push({ message, onForwarded: decision.onForwarded });
     }
     this.flushRequests();
   }
@@ -133,7 +139,10 @@ export class ProxiedConnection {
 
   private flushRequests(): void {
     if (this.closed || this.hooks.isBlackholed()) return;
-    for (const message of this.toUpstream.splice(0)) this.upstream.write(message);
+    for (const { message, onForwarded } of this.toUpstream.splice(0)) {
+      this.upstream.write(message);
+      onForwarded?.();
+    }
   }
 
   private flushReplies(): void {

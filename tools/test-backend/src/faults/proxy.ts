@@ -24,7 +24,11 @@ import { decodeRequest, type WireCommand } from './wire.js';
 export type PartitionMode =
   /** Open connections are reset (TCP RST) and new ones are reset as soon as they are accepted. */
   | 'reset'
-  /** Connections stay open and new ones are accepted, but nothing passes either way until it heals; then all held traffic is delivered, as TCP retransmission would. */
+  /**
+   * Connections stay open and new ones are accepted, but nothing passes either way until it heals;
+   * then all held traffic is delivered, as TCP retransmission would (a connection the client closed
+   * meanwhile takes its held requests with it).
+   */
   | 'blackhole';
 
 /** Options of {@link FaultProxy.partition}. */
@@ -48,6 +52,11 @@ export type FaultApplied = 'none' | 'dropped' | 'reply-lost' | 'reply-delayed' |
 export interface LoggedCommand extends WireCommand {
   /** When it arrived (`Date.now()`). */
   readonly at: number;
+  /**
+   * When it was written upstream: later than `at` while a blackhole held it; `undefined` while held,
+   * and for good when it was dropped (or its connection closed first). The entry is updated in place.
+   */
+  readonly forwardedAt: number | undefined;
   /** Which client connection of this proxy sent it. */
   readonly connection: number;
   /** The fault applied to it. */
@@ -72,6 +81,8 @@ export interface FaultHandle {
 export interface FaultProxyOptions {
   /** The command log keeps at most this many entries (the oldest go first). @defaultValue 10000 */
   readonly logLimit?: number;
+  /** Only requests matching this are logged. @defaultValue every request */
+  readonly logFilter?: CommandFilter;
 }
 
 /** A running fault proxy. */
@@ -94,7 +105,10 @@ export interface FaultProxy {
   loseReply(filter: CommandFilter, options?: FaultOptions): FaultHandle;
   /** Never forwards matching requests (NOT applied) and resets that connection. */
   dropRequest(filter: CommandFilter, options?: FaultOptions): FaultHandle;
-  /** Holds the replies of matching requests `ms` before passing them on (later replies on that connection wait behind them). */
+  /**
+   * Holds the replies of matching requests `ms` before passing them on (later replies on that
+   * connection wait behind them, so order is kept).
+   */
   delayReplies(filter: CommandFilter, ms: number, options?: FaultOptions): FaultHandle;
   /** Retires every per-request fault (a partition stays: see {@link FaultProxy.heal}). */
   clearFaults(): void;
@@ -196,34 +210,40 @@ export async function startFaultProxy(upstreamUri: string, options: FaultProxyOp
   let nextConnectionId = 1;
   let closed = false;
 
-  const record = (entry: LoggedCommand): void => {
+  const logs = options.logFilter ? toPredicate(options.logFilter) : () => true;
+  /** Logs the request (when the log filter wants it) and returns what marks it forwarded. */
+  const record = (command: WireCommand, connection: number, fault: FaultApplied): (() => void) | undefined => {
+    if (!logs(command)) return undefined;
+    const entry: { -readonly [K in keyof LoggedCommand]: LoggedCommand[K] } = {
+      ...command,
+      at: Date.now(),
+      forwardedAt: undefined,
+      connection,
+      fault,
+    };
     log.push(entry);
     if (log.length > logLimit * 1.1) log = log.slice(log.length - logLimit);
+    return () => {
+      entry.forwardedAt = Date.now();
+    };
   };
 
   const hooks: ConnectionHooks = {
     decide(connection, message, ignored): RequestDecision {
       const command = decodeRequest(message);
-      const entry = { ...command, at: Date.now(), connection: connection.id };
       if (ignored) {
-        record({ ...entry, fault: 'fire-and-forget' });
-        return { action: 'forward' };
-      }
-      const rule = rules.find((candidate) => candidate.take(command));
-      if (!rule) {
-        record({ ...entry, fault: 'none' });
-        return { action: 'forward' };
-      }
-      if (rule.kind === 'drop') {
-        record({ ...entry, fault: 'dropped' });
+        record(command, connection.id, 'fire-and-forget');
         return { action: 'drop' };
       }
-      if (rule.kind === 'lose-reply') {
-        record({ ...entry, fault: 'reply-lost' });
-        return { action: 'lose-reply' };
+      const rule = rules.find((candidate) => candidate.take(command));
+      if (!rule) return { action: 'forward', onForwarded: record(command, connection.id, 'none') };
+      if (rule.kind === 'drop') {
+        record(command, connection.id, 'dropped');
+        return { action: 'drop' };
       }
-      record({ ...entry, fault: 'reply-delayed' });
-      return { action: 'delay-reply', ms: rule.delayMs };
+      if (rule.kind === 'lose-reply')
+        return { action: 'lose-reply', onForwarded: record(command, connection.id, 'reply-lost') };
+      return { action: 'delay-reply', ms: rule.delayMs, onForwarded: record(command, connection.id, 'reply-delayed') };
     },
     isBlackholed: () => partition === 'blackhole',
     onClosed: (connection) => connections.delete(connection),

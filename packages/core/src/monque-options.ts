@@ -137,7 +137,8 @@ export interface MonqueOptions {
   /**
    * How long finished jobs are kept, in ms after they finished (`Infinity`: forever); `false`
    * keeps every job forever. A TTL index deletes them where the server honours it, and a bounded
-   * periodic sweep deletes them where it does not. Recurring jobs are never deleted this way.
+   * periodic sweep deletes them where it does not. A recurring job never finishes (it goes back to
+   * `pending` after each run) unless it is cancelled or unscheduled, so only then is it deleted.
    * @defaultValue `{ completed: 1 day, failed: 7 days, cancelled: 7 days, sweepInterval: 1 minute }`
    */
   retention?: RetentionOptions | false;

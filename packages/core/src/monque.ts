@@ -105,11 +105,12 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     const ready = () => indexes.ensure();
     const instrumentation = createInstrumentation(this.options.telemetry);
     const hint = (name: string | undefined, at: Date | undefined) => this.engine.hint(name, at);
+    const ids = new ObjectIds(db);
     this.operations = new Operations({
       db,
       collection,
       collectionName,
-      ids: new ObjectIds(db),
+      ids,
       clock,
       events,
       logger: this.options.logger,
@@ -137,6 +138,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       clock,
       instrumentation,
       operationTimeout: this.options.operationTimeout,
+      bsonVersion: ids.version,
       ready,
       hint,
     });

@@ -35,6 +35,8 @@ export interface ProducerDeps {
   readonly clock: Clock;
   readonly instrumentation: Instrumentation;
   readonly operationTimeout: number;
+  /** The BSON major version of the `Db`'s driver (payload values of another copy are refused). */
+  readonly bsonVersion: unknown;
   /** Resolves once the indexes exist. */
   readonly ready: () => Promise<void>;
   /** A job of `name` is pending from `at`: wake this instance's poller in time. */
@@ -64,7 +66,7 @@ export class Producer {
   /** See `MonquePublicAPI.enqueue`. */
   async enqueue(name: string, data: unknown, options?: EnqueueOptions): Promise<JobDocument> {
     checkName(name);
-    checkData(data);
+    checkData(data, 'data', this.deps.bsonVersion);
     const checked = checkEnqueueOptions(options);
     const { session } = checked;
     const now = this.deps.clock.now();
@@ -96,7 +98,7 @@ export class Producer {
       }
       const { name, data, options: itemOptions } = item as EnqueueManyItem;
       checkName(name, `${at}.name`);
-      checkData(data, `${at}.data`);
+      checkData(data, `${at}.data`, this.deps.bsonVersion);
       const checked = checkEnqueueOptions(itemOptions, `${at}.options`, false);
       const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, ...policyFields(checked) };
       if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
@@ -130,7 +132,7 @@ export class Producer {
   async schedule(cron: unknown, name: unknown, data: unknown, options?: ScheduleOptions): Promise<JobDocument> {
     const expression = this.checkCron(cron, name);
     checkName(name);
-    checkData(data);
+    checkData(data, 'data', this.deps.bsonVersion);
     const checked = checkScheduleOptions(options);
     const { timezone, uniqueKey } = checked;
     if (timezone !== undefined && !isValidTimezone(timezone)) {

@@ -19,7 +19,7 @@ import type { Job } from '../job.js';
 import type { Clock, Logger } from '../monque-options.js';
 import { type JobDocument, toPublicJob } from '../store/job-document.js';
 import type { JobOutcome, OutcomeResult } from '../store/outcome-store.js';
-import { type DecisionSettings, decideFailure, type RetryPolicy } from './outcome.js';
+import { type DecisionSettings, decideCancelled, decideFailure, type RetryPolicy } from './outcome.js';
 
 /** What recovery needs. */
 export interface StaleRecoveryDeps {
@@ -106,9 +106,10 @@ export class StaleRecovery {
     const at = clock.now();
     const decisions = docs.map((doc) => {
       const reason = `lock expired: ${why} for ${lockTimeout} ms by ${doc.owner ?? 'its owner'} (stopped or crashed while running the job)`;
-      const { transition, willRetry } = decideFailure(doc, reason, at, this.deps.policyOf(doc), settings, {
-        retryAt: at,
-      });
+      // A job whose cancellation was requested ends cancelled, whoever ran it.
+      const { transition, willRetry } = doc.cancelRequestedAt
+        ? { transition: decideCancelled(at, settings), willRetry: false }
+        : decideFailure(doc, reason, at, this.deps.policyOf(doc), settings, { retryAt: at });
       const outcome: JobOutcome = {
         job: doc,
         transition: { ...transition, clearClaim: true },

@@ -32,7 +32,9 @@ export async function connect(options: ConnectionOptions, env: NodeJS.ProcessEnv
   if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new UsageError('--uri must start with mongodb:// or mongodb+srv://');
   const dbName = options.db ?? databaseInUri(uri);
   if (!dbName) throw new UsageError('no database: pass --db or name it in the URI (mongodb://host/mydb)');
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'monque-cli' });
+  // 10 s to find a server unless the URI says otherwise (the driver's own default is 30 s).
+  const timeout = /[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 };
+  const client = new MongoClient(uri, { ...timeout, appName: 'monque-cli' });
   await client.connect();
   const monque = new Monque(client.db(dbName), options.collection ? { collectionName: options.collection } : {});
   return { monque, close: () => client.close() };

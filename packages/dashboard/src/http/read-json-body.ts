@@ -16,13 +16,14 @@ function asObject(value: unknown): Record<string, unknown> {
  * for anything that is not a JSON object.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw new BadRequest(`the body is over ${limit} bytes`, 413);
+  // A framework's body parser (express.json()) may have read the stream already: use its result.
   const parsed = (req as MaybeParsed).body;
   if (parsed !== undefined && (req.readableEnded || !req.readable)) {
     if (Buffer.isBuffer(parsed) || typeof parsed === 'string') return parseText(String(parsed), limit);
     return asObject(parsed);
   }
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BadRequest(`the body is over ${limit} bytes`, 413);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

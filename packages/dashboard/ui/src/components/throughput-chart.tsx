@@ -37,8 +37,8 @@ export function ThroughputChart({ buckets, theme }: { buckets: readonly Throughp
         axes: [axis, { ...axis, size: 44 }],
         series: [
           {},
-          { label: 'completed', stroke: cssColour('--completed'), width: 2, fill: cssColour('--completed-fill') },
-          { label: 'failed', stroke: cssColour('--failed'), width: 2, fill: cssColour('--failed-fill') },
+          { label: 'completed', stroke: cssColour('--completed'), width: 2, fill: cssColour('--completed-fill'), points: { show: false } },
+          { label: 'failed', stroke: cssColour('--failed'), width: 2, fill: cssColour('--failed-fill'), points: { show: false } },
         ],
         legend: { live: true },
       },

@@ -1,0 +1,24 @@
+/**
+ * Mounting the dashboard in a Ts.ED 8 server (Express platform), under /admin/jobs. With
+ * `@monque/tsed`, `Monque` is injectable as is; without it, provide the instance yourself
+ * (`imports: [{ token: Monque, use: monque }]`).
+ */
+import { Monque } from '@monque/core';
+import { createDashboard } from '@monque/dashboard';
+import { Configuration, Inject, inject } from '@tsed/di';
+import type { PlatformApplication } from '@tsed/platform-http';
+import '@tsed/platform-express';
+
+@Configuration({
+  httpPort: false,
+  httpsPort: false,
+  logger: { level: 'off' },
+})
+export class Server {
+  @Inject()
+  protected app!: PlatformApplication;
+
+  $beforeRoutesInit(): void {
+    this.app.use('/admin/jobs', createDashboard({ monque: inject(Monque) }));
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The mount examples of the docs (examples/*.ts), run for real: node:http, Express, Fastify
+ * (through @fastify/middie) and Ts.ED. Each serves the page and the API under its path, lets the
+ * app's other routes work, and keeps the guards (a form post is refused, nothing changes).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Job, Monque } from '@monque/core';
+import type { Db } from 'mongodb';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../examples/express.js';
+import { createFastifyApp } from '../examples/fastify.js';
+import { createAdminServer } from '../examples/node-http.js';
+import { type Answer, post, send, serve } from './helpers/http.js';
+import { freshMonque, insertJobs, useDashboardDb } from './helpers/jobs.js';
+
+const getDb = useDashboardDb(import.meta.url);
+
+let db: Db;
+let monque: Monque;
+let failed: Job;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  db = await getDb();
+});
+
+beforeEach(async () => {
+  monque = freshMonque(db);
+  const collection = (monque as unknown as { options: { collectionName: string } }).options.collectionName;
+  [failed] = (await insertJobs(db, collection, [{ name: 'email', status: 'failed' }])) as [Job];
+});
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()?.();
+});
+
+async function listen(server: Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** The checks every mount must pass, with `headers` added to each request (credentials). */
+async function checkMounted(base: string, headers: Record<string, string> = {}, readOnly = false): Promise<void> {
+  const redirect = await send(base, { headers });
+  expect(redirect.status).toBe(308);
+  expect(redirect.headers.get('location')).toBe(`${new URL(base).pathname}/`);
+  const page = await send(`${base}/`, { headers });
+  expect(page.status).toBe(200);
+  expect(page.text).toContain('<div id="app">');
+  const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(page.text)?.[1];
+  expect((await send(`${base}/${script}`, { headers })).status).toBe(200);
+  const stats: Answer<{ total: { failed: number } }> = await send(`${base}/api/stats`, { headers });
+  expect(stats.status).toBe(200);
+  expect(stats.body.total.failed).toBe(1);
+  expect(stats.headers.get('content-security-policy')).toContain("default-src 'self'");
+  const id = failed._id.toHexString();
+  const form = await send(`${base}/api/jobs/${id}/retry`, {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: 'x=1',
+  });
+  expect(form.status).toBe(readOnly ? 403 : 415);
+  expect((await monque.getJob(id))?.status).toBe('failed');
+  const retried = await post(`${base}/api/jobs/${id}/retry`, {}, headers);
+  expect(retried.status).toBe(readOnly ? 403 : 200);
+  expect((await monque.getJob(id))?.status).toBe(readOnly ? 'failed' : 'pending');
+}
+
+describe('mounting', () => {
+  it('node:http, with a basePath', async () => {
+    const origin = await listen(createAdminServer(monque));
+    await checkMounted(`${origin}/jobs`);
+    expect((await send(`${origin}/elsewhere`)).text).toBe('not found');
+  });
+
+  it('Express, under a mount path, behind authorize', async () => {
+    const origin = await listen(createServer(createApp(monque, 's3cret')));
+    await checkMounted(`${origin}/admin/jobs`, { Authorization: 'Bearer s3cret' });
+    expect((await send(`${origin}/admin/jobs/`)).status).toBe(403);
+    expect((await send(`${origin}/admin/jobs/api/stats`)).status).toBe(403);
+    expect((await send(`${origin}/`)).text).toBe('the app');
+  });
+
+  it('Express, with express.json() parsing the body first', async () => {
+    const { createDashboard } = await import('../src/index.js');
+    const express = (await import('express')).default;
+    const app = express();
+    app.use(express.json(), express.urlencoded({ extended: false }));
+    app.use('/q', createDashboard({ monque }));
+    const origin = await listen(createServer(app));
+    await checkMounted(`${origin}/q`);
+    const pause = await post<{ paused: string[] }>(`${origin}/q/api/queues/email/pause`);
+    expect(pause.body.paused).toEqual(['email']);
+    const tooBig = await post(`${origin}/q/api/jobs/cancel`, { status: 'pending', reason: 'x'.repeat(20_000) });
+    expect(tooBig.status).toBe(413);
+  });
+
+  it('Fastify through @fastify/middie, read-only', async () => {
+    const app = await createFastifyApp(monque);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const origin = `http://127.0.0.1:${port}`;
+    await checkMounted(`${origin}/admin/jobs`, {}, true);
+    expect((await send(`${origin}/`)).text).toBe('the app');
+  });
+
+  it('Ts.ED (Express platform), with Monque provided to the injector', async () => {
+    const { PlatformExpress } = await import('@tsed/platform-express');
+    const { Monque: MonqueClass } = await import('@monque/core');
+    const { Server: TsedServer } = await import('../examples/tsed.js');
+    const platform = await PlatformExpress.bootstrap(TsedServer, {
+      imports: [{ token: MonqueClass, use: monque }],
+    });
+    cleanups.push(() => platform.stop());
+    const server = await serve(platform.callback());
+    await checkMounted(`${server.origin}/admin/jobs`);
+  });
+});

@@ -1,6 +1,7 @@
 /**
- * A typed event emitter whose listeners cannot break the scheduler: an error thrown by a
- * listener is reported as `job:error` (or, from a `job:error` listener, as a process warning).
+ * A typed event emitter whose listeners cannot break the scheduler: an error thrown by a listener,
+ * or a promise it returns that rejects, is reported once as `job:error` (or, from a `job:error`
+ * listener, as a process warning: never a loop).
  */
 import { EventEmitter } from 'node:events';
 import { MonqueError, MonqueErrorCode } from './errors/monque-error.js';
@@ -26,10 +27,15 @@ export class MonqueEventEmitter<J = JobMap> extends EventEmitter {
 
   /** Calls every listener of `event`; a listener's error never reaches the caller. */
   override emit<K extends keyof MonqueEventMap>(event: K, payload: MonqueEventMap[K]): boolean {
-    const listeners = this.rawListeners(event) as ((payload: unknown) => void)[];
+    const listeners = this.rawListeners(event) as ((payload: unknown) => unknown)[];
     for (const listener of listeners) {
       try {
-        listener.call(this, payload);
+        const returned = listener.call(this, payload);
+        if (typeof (returned as PromiseLike<unknown> | undefined)?.then === 'function') {
+          (returned as PromiseLike<unknown>).then(undefined, (error: unknown) =>
+            this.reportListenerError(event, error),
+          );
+        }
       } catch (error) {
         this.reportListenerError(event, error);
       }
@@ -38,7 +44,7 @@ export class MonqueEventEmitter<J = JobMap> extends EventEmitter {
   }
 
   private reportListenerError(event: keyof MonqueEventMap, error: unknown): void {
-    const wrapped = new MonqueError(MonqueErrorCode.LISTENER, `a '${event}' listener threw: ${String(error)}`, {
+    const wrapped = new MonqueError(MonqueErrorCode.LISTENER, `a '${event}' listener failed: ${String(error)}`, {
       cause: error,
     });
     if (event === 'job:error') {

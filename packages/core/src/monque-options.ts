@@ -110,6 +110,21 @@ export interface MonqueOptions {
    */
   clock?: Clock;
   /**
+   * Longest wait (ms) for one database round trip of Monque's, before it gives up and reports a
+   * `ConnectionError` (public methods) or retries later (the engine). The driver's own timeouts
+   * apply too; this one also bounds a server that stopped answering without closing the connection.
+   * @defaultValue 30000
+   */
+  operationTimeout?: number;
+  /**
+   * How far (ms) the clocks of instances may disagree. Stale recovery judges a lock by watching it
+   * stay unchanged for `lockTimeout` on its own clock; only a lock that already looks older than
+   * `lockTimeout + clockSkewTolerance` is taken for stale at first sight (after every instance
+   * restarted). `Infinity` relies on watching alone.
+   * @defaultValue 60000
+   */
+  clockSkewTolerance?: number;
+  /**
    * Most jobs of all names one instance runs at once (each worker's `concurrency` still applies).
    * @defaultValue no limit beyond the workers' own
    */
@@ -122,7 +137,8 @@ export interface MonqueOptions {
   /**
    * How long finished jobs are kept, in ms after they finished (`Infinity`: forever); `false`
    * keeps every job forever. A TTL index deletes them where the server honours it, and a bounded
-   * periodic sweep deletes them where it does not. Recurring jobs are never deleted this way.
+   * periodic sweep deletes them where it does not. A recurring job never finishes (it goes back to
+   * `pending` after each run) unless it is cancelled or unscheduled, so only then is it deleted.
    * @defaultValue `{ completed: 1 day, failed: 7 days, cancelled: 7 days, sweepInterval: 1 minute }`
    */
   retention?: RetentionOptions | false;

@@ -32,6 +32,9 @@ export interface ResolvedMonqueOptions {
   readonly logger: Logger;
   /** `false`: off. */
   readonly telemetry: TelemetryOptions | false;
+  readonly operationTimeout: number;
+  /** `Infinity`: locks are judged by watching alone. */
+  readonly clockSkewTolerance: number;
 }
 
 /** Retention with defaults applied; `Infinity` keeps jobs of that status. */
@@ -59,6 +62,8 @@ export const DEFAULT_OPTIONS = {
   recoverStaleJobs: true,
   changeStreamWakeups: true,
   maxBackoffDelay: 365 * DAY,
+  operationTimeout: 30_000,
+  clockSkewTolerance: 60_000,
   retention: { completed: DAY, failed: 7 * DAY, cancelled: 7 * DAY, sweepInterval: 60_000 },
 } as const;
 
@@ -82,6 +87,8 @@ const KNOWN_OPTIONS = [
   'dataIndexes',
   'logger',
   'telemetry',
+  'operationTimeout',
+  'clockSkewTolerance',
 ] as const;
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
@@ -306,6 +313,21 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
     fallback: DEFAULT_OPTIONS.maxBackoffDelay,
     max: Number.MAX_SAFE_INTEGER,
   });
+  const operationTimeout = checkNumber(options, 'operationTimeout', {
+    min: 1,
+    integer: false,
+    fallback: DEFAULT_OPTIONS.operationTimeout,
+  });
+  const skew = options.clockSkewTolerance;
+  const clockSkewTolerance =
+    skew === Number.POSITIVE_INFINITY
+      ? skew
+      : checkNumber(options, 'clockSkewTolerance', {
+          min: 0,
+          integer: false,
+          fallback: DEFAULT_OPTIONS.clockSkewTolerance,
+          max: Number.MAX_SAFE_INTEGER,
+        });
   return {
     collectionName,
     pollInterval,
@@ -328,5 +350,7 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
     dataIndexes: checkDataIndexes(options.dataIndexes),
     logger: checkLogger(options.logger),
     telemetry: checkTelemetry(options.telemetry),
+    operationTimeout,
+    clockSkewTolerance,
   };
 }

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { ChangeStream } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { ChangeStreamWakeups } from '../src/engine/change-stream-wakeups.js';
-import type { JobDocument } from '../src/store/job-store.js';
+import type { JobDocument } from '../src/store/job-document.js';
 
 class StandInStream extends EventEmitter {
   closed = false;

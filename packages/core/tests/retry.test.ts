@@ -1,7 +1,15 @@
 import { waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
-import { decideFailure, decideSuccess, failReasonOf, toError } from '../src/engine/outcome.js';
+import {
+  type DecisionSettings,
+  decideFailure,
+  decideSuccess,
+  failReasonOf,
+  policyFor,
+  toError,
+} from '../src/engine/outcome.js';
 import { type Job, type JobFailEvent, JobStatus } from '../src/index.js';
+import { MAX_BACKOFF_DELAY_MS } from '../src/retry/backoff.js';
 import { processingJob } from './helpers/job-fixture.js';
 import { createMonque, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
 
@@ -182,13 +190,20 @@ describe('failures', () => {
 describe('failure decisions', () => {
   const at = new Date('2024-06-01T12:00:00.000Z');
   const base: Job = processingJob('decide', at);
-  const policy = { maxRetries: 3, baseRetryInterval: 1000 };
+  const settings: DecisionSettings = {
+    maxRetries: 3,
+    baseRetryInterval: 1000,
+    maxBackoffDelay: MAX_BACKOFF_DELAY_MS,
+    retention: { completed: 60_000, failed: 120_000, cancelled: 180_000, sweepInterval: 1000 },
+  };
+  const policy = policyFor(base, undefined, settings);
 
   it('retries below maxRetries with the backoff delay', () => {
-    const { transition, willRetry } = decideFailure({ ...base, failCount: 1 }, 'boom', at, policy);
+    const { transition, willRetry } = decideFailure({ ...base, failCount: 1 }, 'boom', at, policy, settings);
     expect(willRetry).toBe(true);
     expect(transition).toEqual({
       status: JobStatus.PENDING,
+      at,
       nextRunAt: new Date(at.getTime() + 4000),
       failCount: 2,
       failReason: 'boom',
@@ -197,21 +212,35 @@ describe('failure decisions', () => {
 
   it('uses an explicit retry time when given (stale recovery)', () => {
     const retryAt = new Date(at.getTime() + 1);
-    expect(decideFailure(base, 'lost', at, policy, retryAt).transition.nextRunAt).toEqual(retryAt);
+    expect(decideFailure(base, 'lost', at, policy, settings, { retryAt }).transition.nextRunAt).toEqual(retryAt);
   });
 
-  it('fails a one-off job when failCount reaches maxRetries', () => {
-    const { transition, willRetry } = decideFailure({ ...base, failCount: 2 }, 'last', at, policy);
+  it('fails a one-off job when failCount reaches maxRetries, with its retention', () => {
+    const { transition, willRetry } = decideFailure({ ...base, failCount: 2 }, 'last', at, policy, settings);
     expect(willRetry).toBe(false);
-    expect(transition).toEqual({ status: JobStatus.FAILED, failCount: 3, failReason: 'last' });
+    expect(transition).toEqual({
+      status: JobStatus.FAILED,
+      at,
+      failCount: 3,
+      failReason: 'last',
+      finishedAt: at,
+      expireAt: new Date(at.getTime() + 120_000),
+    });
+  });
+
+  it('fails at once when unrecoverable, whatever retries are left', () => {
+    const { transition, willRetry } = decideFailure(base, 'bad input', at, policy, settings, { unrecoverable: true });
+    expect(willRetry).toBe(false);
+    expect(transition).toMatchObject({ status: JobStatus.FAILED, failCount: 1 });
   });
 
   it('keeps a recurring job on its schedule when it runs out of retries', () => {
     const recurring = { ...base, failCount: 2, repeatInterval: '0 * * * *' };
-    const { transition, willRetry } = decideFailure(recurring, 'last', at, policy);
+    const { transition, willRetry } = decideFailure(recurring, 'last', at, policy, settings);
     expect(willRetry).toBe(true);
     expect(transition).toEqual({
       status: JobStatus.PENDING,
+      at,
       nextRunAt: new Date('2024-06-01T13:00:00.000Z'),
       failCount: 0,
       failReason: 'last',
@@ -219,15 +248,32 @@ describe('failure decisions', () => {
   });
 
   it('completes a one-off job and reschedules a recurring one on success', () => {
-    expect(decideSuccess(base, at)).toEqual({ status: JobStatus.COMPLETED, completedAt: at });
+    expect(decideSuccess(base, undefined, at, settings)).toEqual({
+      status: JobStatus.COMPLETED,
+      at,
+      completedAt: at,
+      finishedAt: at,
+      expireAt: new Date(at.getTime() + 60_000),
+    });
+    expect(decideSuccess(base, { rows: 3 }, at, settings).result).toEqual({ value: { rows: 3 } });
     const recurring = { ...base, failCount: 2, repeatInterval: '*/15 * * * *' };
-    expect(decideSuccess(recurring, at)).toEqual({
+    expect(decideSuccess(recurring, undefined, at, settings)).toEqual({
       status: JobStatus.PENDING,
+      at,
       nextRunAt: new Date('2024-06-01T12:15:00.000Z'),
       failCount: 0,
       failReason: null,
       completedAt: at,
     });
+  });
+
+  it('keeps finished jobs forever without retention, and for an infinite period', () => {
+    expect(decideSuccess(base, undefined, at, { ...settings, retention: false }).expireAt).toBeUndefined();
+    const forever = {
+      ...settings,
+      retention: { ...(settings.retention as object), completed: Infinity },
+    } as DecisionSettings;
+    expect(decideSuccess(base, undefined, at, forever).expireAt).toBeUndefined();
   });
 
   it('keeps the original error and its cause', () => {

@@ -72,15 +72,17 @@ describe('stop()', () => {
     expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.status).toBe(JobStatus.COMPLETED);
   });
 
-  it('on shutdownTimeout emits job:error with a ShutdownTimeoutError listing the running jobs, then resolves', async () => {
+  it('on shutdownTimeout aborts the signals of running jobs, gives them back, emits a ShutdownTimeoutError listing them', async () => {
     const db = await getDb();
     const monque = createMonque(db, { shutdownTimeout: 200 });
     const release = deferred();
     let startedCount = 0;
+    const reasons: unknown[] = [];
     monque.worker(
       'stuck',
-      async () => {
+      async (_job, { signal }) => {
         startedCount += 1;
+        signal.addEventListener('abort', () => reasons.push(signal.reason));
         await release.promise;
       },
       { concurrency: 2 },
@@ -107,9 +109,21 @@ describe('stop()', () => {
     expect(incomplete).toEqual(stuck.map((job) => job._id.toHexString()).sort());
     expect(error.message).toContain(stuck[0]?._id.toHexString());
 
-    // The handlers finish later; their results still land.
+    expect(reasons).toHaveLength(2);
+    for (const reason of reasons) expect(reason).toBe(error);
+    // Given back unstarted-like: pending, no failure charged, so another instance runs them at once.
+    for (const job of stuck) {
+      expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject({
+        status: JobStatus.PENDING,
+        failCount: 0,
+        attempts: 0,
+      });
+    }
+    // The handlers that ignored the signal finish later: their results are discarded.
     release.resolve();
-    for (const job of stuck) await waitForStatus(db, monque, job._id, JobStatus.COMPLETED);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    for (const job of stuck)
+      expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.status).toBe(JobStatus.PENDING);
   });
 
   it('is harmless when called twice, concurrently, or before start()', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JobStatus } from '../src/index.js';
+import { ConnectionError, JobStatus } from '../src/index.js';
 import { createMonque, deferred, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
@@ -141,7 +141,8 @@ describe('uniqueKey', () => {
     const error = await monque
       .enqueue('order', { sku: 'A-1' }, { uniqueKey: 'second' })
       .catch((thrown: unknown) => thrown);
-    expect((error as { code?: unknown }).code).toBe(11000);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(((error as ConnectionError).cause as { code?: unknown }).code).toBe(11000);
     expect(await jobsOf(db, monque).countDocuments()).toBe(1);
   });
 });

@@ -6,7 +6,7 @@
  * reopened after a delay.
  */
 import type { ChangeStream } from 'mongodb';
-import type { JobDocument } from '../store/job-store.js';
+import type { JobDocument } from '../store/job-document.js';
 
 /** What the wake-ups need. */
 export interface ChangeStreamWakeupsDeps {

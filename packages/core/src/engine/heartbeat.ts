@@ -1,15 +1,20 @@
 /**
- * Renews the locks of this instance's running jobs: one write per interval for all of them, so a
- * healthy job is never taken for stale however long it runs.
+ * Renews the locks of this instance's runs (one write per interval for all of them), and passes on
+ * what the renewal learnt: runs whose job another instance took over (their signals abort with
+ * `JobLockLostError`) and runs whose cancellation was requested (`JobCancelledError`). Runs whose
+ * outcome is still being written keep their locks renewed too, so a write retried through an
+ * outage is not overtaken by a recovery.
  */
-import type { ObjectId } from 'mongodb';
+import type { HeldRun, RenewalReport } from '../store/lock-store.js';
 
 /** What the heartbeat needs. */
 export interface HeartbeatDeps {
   readonly interval: number;
-  readonly activeIds: () => ObjectId[];
-  /** Renews the locks of `ids`. */
-  readonly renew: (ids: ObjectId[]) => Promise<unknown>;
+  readonly heldRuns: () => HeldRun[];
+  /** Renews the locks of `runs`. */
+  readonly renew: (runs: HeldRun[]) => Promise<RenewalReport>;
+  /** What the renewal learnt. */
+  readonly onReport: (report: RenewalReport) => void;
   /** Called with `null` after a renewal, or with the error of a failed one. */
   readonly onResult: (error: unknown) => void;
 }
@@ -17,7 +22,7 @@ export interface HeartbeatDeps {
 /** A timer that renews locks while jobs run. */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
-  private beating: Promise<void> = Promise.resolve();
+  private beating: Promise<void> | undefined;
 
   constructor(private readonly deps: HeartbeatDeps) {}
 
@@ -25,18 +30,22 @@ export class Heartbeat {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.beating = this.beat();
+      // Beats never overlap: a renewal still waiting for a slow server skips this turn.
+      this.beating ??= this.beat().finally(() => {
+        this.beating = undefined;
+      });
     }, this.deps.interval);
     this.timer.unref();
   }
 
   /** Renews once now (skipped when nothing runs). */
   async beat(): Promise<void> {
-    const ids = this.deps.activeIds();
-    if (ids.length === 0) return;
+    const runs = this.deps.heldRuns();
+    if (runs.length === 0) return;
     try {
-      await this.deps.renew(ids);
+      const report = await this.deps.renew(runs);
       this.deps.onResult(null);
+      if (report.lost.length > 0 || report.cancelled.length > 0) this.deps.onReport(report);
     } catch (error) {
       this.deps.onResult(error);
     }

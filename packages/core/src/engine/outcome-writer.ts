@@ -1,46 +1,78 @@
 /**
  * Batches the outcome writes of finished runs: outcomes queued within `flushDelay` ms go to the
- * database together (see `JobStore.applyOutcomes`), and each caller learns whether its write
- * landed or was fenced out. A failed flush is retried with the next one, a few times.
+ * database together (see `OutcomeStore.apply`), and each caller learns what became of its write.
+ *
+ * A batch that fails for a transient reason (the network, an election) is retried with growing
+ * delays, for as long as it takes: the heartbeat keeps renewing the locks of jobs whose outcome is
+ * pending, so nobody takes them over meanwhile. Only `abandon()` (the end of `stop()`'s deadline)
+ * gives up; those jobs are recovered as stale later by another instance.
  */
-import type { ObjectId } from 'mongodb';
-import type { JobOutcome, JobStore } from '../store/job-store.js';
-import type { Clock } from '../types.js';
+import type { JobOutcome, OutcomeResult, OutcomeStore } from '../store/outcome-store.js';
 
-/** Result of one outcome write. */
-export type WriteResult = 'written' | 'lost';
+/** The outcome was still queued when `stop()`'s deadline passed: it was never written. */
+export class OutcomeAbandonedError extends Error {
+  constructor() {
+    super('the outcome was not written before stop() gave up (shutdownTimeout); the job will be recovered as stale');
+    this.name = 'OutcomeAbandonedError';
+  }
+}
 
 interface Pending {
   readonly outcome: JobOutcome;
-  readonly resolve: (result: WriteResult) => void;
-  readonly reject: (error: unknown) => void;
-  attempts: number;
+  readonly resolve: (result: OutcomeResult) => void;
 }
 
-/** How many times a write is tried before its caller sees the error. */
-const MAX_ATTEMPTS = 3;
+/** Timing of the writer (tests may shorten it). */
+export interface OutcomeWriterTiming {
+  /** Wait before a flush, so outcomes finishing together share one write. @defaultValue 2 */
+  readonly flushDelay: number;
+  /** Most outcomes per write. @defaultValue 500 */
+  readonly maxBatch: number;
+  /** First retry delay after a failed write; doubles up to `maxRetryDelay`. @defaultValue 100 */
+  readonly retryDelay: number;
+  /** @defaultValue 5000 */
+  readonly maxRetryDelay: number;
+}
+
+const DEFAULT_TIMING: OutcomeWriterTiming = { flushDelay: 2, maxBatch: 500, retryDelay: 100, maxRetryDelay: 5000 };
 
 /** Queues outcomes and writes them in batches. */
 export class OutcomeWriter {
   private queue: Pending[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private failures = 0;
+  private readonly timing: OutcomeWriterTiming;
+  private idleWaiters: (() => void)[] = [];
 
+  /**
+   * @param onWriteError - told of each failed write (for health and `job:error`), with the number of
+   *   consecutive failures so far
+   */
   constructor(
-    private readonly store: JobStore,
-    private readonly clock: Clock,
-    private readonly flushDelay = 2,
-    private readonly maxBatch = 500,
-    private readonly retryDelay = 200,
-  ) {}
+    private readonly store: OutcomeStore,
+    private readonly onWriteError: (error: unknown, consecutive: number) => void,
+    timing: Partial<OutcomeWriterTiming> = {},
+  ) {
+    this.timing = { ...DEFAULT_TIMING, ...timing };
+  }
 
-  /** Queues `outcome`; resolves once written (or fenced out). */
-  write(outcome: JobOutcome): Promise<WriteResult> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ outcome, resolve, reject, attempts: 0 });
-      if (this.queue.length >= this.maxBatch) void this.flush();
-      else this.schedule(this.flushDelay);
+  /** Queues `outcome`; resolves once written, fenced out, or abandoned (never rejects). */
+  write(outcome: JobOutcome): Promise<OutcomeResult> {
+    return new Promise((resolve) => {
+      this.queue.push({ outcome, resolve });
+      if (this.queue.length >= this.timing.maxBatch && this.failures === 0) void this.flush();
+      else this.schedule(this.failures === 0 ? this.timing.flushDelay : this.retryDelay());
     });
+  }
+
+  /** Outcomes waiting to be written. */
+  get pendingCount(): number {
+    return this.queue.length;
+  }
+
+  private retryDelay(): number {
+    return Math.min(this.timing.retryDelay * 2 ** Math.max(0, this.failures - 1), this.timing.maxRetryDelay);
   }
 
   private schedule(delay: number): void {
@@ -51,7 +83,7 @@ export class OutcomeWriter {
     }, delay);
   }
 
-  /** Writes everything queued now; resolves when done. */
+  /** Writes everything queued now; resolves when that write is done (failed ones stay queued). */
   flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
@@ -62,33 +94,44 @@ export class OutcomeWriter {
   }
 
   private async writeBatch(): Promise<void> {
-    const batch = this.queue;
-    this.queue = [];
+    const batch = this.queue.splice(0, this.timing.maxBatch);
     if (batch.length === 0) return;
-    let lost: ObjectId[];
+    let results: OutcomeResult[];
     try {
-      lost = await this.store.applyOutcomes(
-        batch.map((pending) => pending.outcome),
-        this.clock.now(),
-      );
+      results = await this.store.apply(batch.map((pending) => pending.outcome));
     } catch (error) {
-      for (const pending of batch) {
-        pending.attempts += 1;
-        if (pending.attempts >= MAX_ATTEMPTS) pending.reject(error);
-        else this.queue.push(pending);
-      }
-      if (this.queue.length > 0) this.schedule(this.retryDelay);
+      this.failures += 1;
+      this.queue.unshift(...batch);
+      this.onWriteError(error, this.failures);
+      this.schedule(this.retryDelay());
       return;
     }
-    const lostIds = new Set(lost.map((id) => id.toHexString()));
-    for (const pending of batch) {
-      pending.resolve(lostIds.has(pending.outcome.job._id.toHexString()) ? 'lost' : 'written');
-    }
+    this.failures = 0;
+    batch.forEach((pending, index) => {
+      pending.resolve(results[index] ?? { kind: 'error', error: new Error('no result for this outcome') });
+    });
+    if (this.queue.length > 0) this.schedule(this.timing.flushDelay);
+    else this.notifyIdle();
   }
 
-  /** Flushes until nothing is queued (retries included). */
-  async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.timer) await this.flush();
-    await this.flushing;
+  private notifyIdle(): void {
+    if (this.queue.length > 0 || this.timer) return;
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+
+  /** Resolves once nothing is queued, retries included (never, during an outage, until `abandon`). */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && !this.timer) return this.flushing;
+    if (this.failures === 0) void this.flush();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Gives up every queued outcome (each resolves as an {@link OutcomeAbandonedError}) and stops retrying. */
+  abandon(): void {
+    const reason = new OutcomeAbandonedError();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const pending of this.queue.splice(0)) pending.resolve({ kind: 'error', error: reason });
+    this.notifyIdle();
   }
 }

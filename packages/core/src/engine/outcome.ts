@@ -1,16 +1,57 @@
 /**
  * What a finished run means for its job: pure decisions, no I/O. The same rules serve handler
- * failures and stale recoveries, so a job that kills its worker every time also ends `failed`.
+ * failures, timeouts and stale recoveries, so a job that kills its worker every time also ends
+ * `failed`.
  */
-import { calculateBackoff } from '../retry/backoff.js';
+import type { BackoffOptions, Job } from '../job.js';
+import { JobStatus, type JobStatusType } from '../job.js';
+import type { RunPolicyOptions } from '../job-options.js';
+import type { ResolvedRetention } from '../options.js';
+import { backoffDelay } from '../retry/backoff.js';
 import { nextCronTime } from '../schedule/cron.js';
-import type { Transition } from '../store/job-store.js';
-import { type Job, JobStatus } from '../types.js';
+import type { Transition } from '../store/outcome-store.js';
 
-/** The settings the decisions depend on. */
+/** The retry rules in force for one job. */
 export interface RetryPolicy {
   readonly maxRetries: number;
+  readonly backoff: BackoffOptions;
+}
+
+/** The instance's settings the decisions depend on. */
+export interface DecisionSettings {
+  readonly maxRetries: number;
   readonly baseRetryInterval: number;
+  readonly maxBackoffDelay: number;
+  readonly retention: ResolvedRetention | false;
+  /** A number in [0, 1) for jitter. */
+  readonly random?: () => number;
+}
+
+/** The job's own settings, else its worker's, else the instance's. */
+export function policyFor(job: Job, worker: RunPolicyOptions | undefined, settings: DecisionSettings): RetryPolicy {
+  return {
+    maxRetries: job.maxRetries ?? worker?.maxRetries ?? settings.maxRetries,
+    backoff: job.backoff ?? worker?.backoff ?? { type: 'exponential', delay: settings.baseRetryInterval },
+  };
+}
+
+/** When retention deletes a job that reached `status` at `at` (none for unfinished jobs or `Infinity`). */
+export function expiryOf(status: JobStatusType, at: Date, retention: ResolvedRetention | false): Date | undefined {
+  if (retention === false) return undefined;
+  const keep =
+    status === JobStatus.COMPLETED
+      ? retention.completed
+      : status === JobStatus.FAILED
+        ? retention.failed
+        : status === JobStatus.CANCELLED
+          ? retention.cancelled
+          : Number.POSITIVE_INFINITY;
+  return Number.isFinite(keep) ? new Date(at.getTime() + keep) : undefined;
+}
+
+function finished(status: JobStatusType, at: Date, settings: DecisionSettings): Partial<Transition> {
+  const expireAt = expiryOf(status, at, settings.retention);
+  return expireAt ? { finishedAt: at, expireAt } : { finishedAt: at };
 }
 
 /**
@@ -23,41 +64,79 @@ export function nextOccurrence(job: Job, now: Date): Date {
   return next.getTime() > now.getTime() ? next : nextCronTime(cron, now, job.timezone);
 }
 
-/** A successful run. */
-export function decideSuccess(job: Job, now: Date): Transition {
+/** A successful run that returned `result`. */
+export function decideSuccess(job: Job, result: unknown, now: Date, settings: DecisionSettings): Transition {
+  const stored = result === undefined ? {} : { result: { value: result } };
   if (job.repeatInterval) {
     return {
       status: JobStatus.PENDING,
+      at: now,
       nextRunAt: nextOccurrence(job, now),
       failCount: 0,
       failReason: null,
       completedAt: now,
+      ...stored,
     };
   }
-  return { status: JobStatus.COMPLETED, completedAt: now };
+  return {
+    status: JobStatus.COMPLETED,
+    at: now,
+    completedAt: now,
+    ...finished(JobStatus.COMPLETED, now, settings),
+    ...stored,
+  };
 }
 
-/** A failed run (or a recovery, which counts as one); `willRetry` says whether it runs again. */
+/**
+ * A failed run (or a recovery, which counts as one); `willRetry` says whether it runs again.
+ * @param options.unrecoverable - no retry, whatever is left (an `UnrecoverableError`)
+ * @param options.retryAt - when to run again instead of the backoff (recoveries: at once)
+ */
 export function decideFailure(
   job: Job,
   reason: string,
   now: Date,
   policy: RetryPolicy,
-  retryAt?: Date,
+  settings: DecisionSettings,
+  options: { unrecoverable?: boolean; retryAt?: Date } = {},
 ): { transition: Transition; willRetry: boolean } {
   const failCount = job.failCount + 1;
-  if (failCount < policy.maxRetries) {
-    const nextRunAt = retryAt ?? calculateBackoff(now, failCount, policy.baseRetryInterval);
-    return { transition: { status: JobStatus.PENDING, nextRunAt, failCount, failReason: reason }, willRetry: true };
+  if (!options.unrecoverable && failCount < policy.maxRetries) {
+    const delay = backoffDelay(policy.backoff, failCount, settings.maxBackoffDelay, settings.random);
+    const nextRunAt = options.retryAt ?? new Date(now.getTime() + delay);
+    return {
+      transition: { status: JobStatus.PENDING, at: now, nextRunAt, failCount, failReason: reason },
+      willRetry: true,
+    };
   }
   if (job.repeatInterval) {
     // The occurrence failed for good; the schedule goes on.
     return {
-      transition: { status: JobStatus.PENDING, nextRunAt: nextOccurrence(job, now), failCount: 0, failReason: reason },
+      transition: {
+        status: JobStatus.PENDING,
+        at: now,
+        nextRunAt: nextOccurrence(job, now),
+        failCount: 0,
+        failReason: reason,
+      },
       willRetry: true,
     };
   }
-  return { transition: { status: JobStatus.FAILED, failCount, failReason: reason }, willRetry: false };
+  return {
+    transition: {
+      status: JobStatus.FAILED,
+      at: now,
+      failCount,
+      failReason: reason,
+      ...finished(JobStatus.FAILED, now, settings),
+    },
+    willRetry: false,
+  };
+}
+
+/** A run stopped by `cancelJob`: `cancelled`, never retried (a recurring job's schedule ends too). */
+export function decideCancelled(now: Date, settings: DecisionSettings): Transition {
+  return { status: JobStatus.CANCELLED, at: now, ...finished(JobStatus.CANCELLED, now, settings) };
 }
 
 /** Turns any thrown value into an Error with a useful message. */
@@ -83,4 +162,18 @@ export function toError(thrown: unknown): Error {
 /** The `failReason` stored for an error: its message, or its name when the message is empty. */
 export function failReasonOf(error: Error): string {
   return error.message !== '' ? error.message : error.name || 'Error';
+}
+
+/** The job as it is after `transition` (for event payloads). */
+export function jobAfter(job: Job, transition: Transition): Job {
+  const next: Job = { ...job, status: transition.status, lockedAt: null, updatedAt: transition.at };
+  delete next.owner;
+  if (transition.nextRunAt) next.nextRunAt = transition.nextRunAt;
+  if (transition.failCount !== undefined) next.failCount = transition.failCount;
+  if (typeof transition.failReason === 'string') next.failReason = transition.failReason;
+  if (transition.failReason === null) delete next.failReason;
+  if (transition.completedAt) next.completedAt = transition.completedAt;
+  if (transition.finishedAt) next.finishedAt = transition.finishedAt;
+  if (transition.result) next.result = transition.result.value;
+  return next;
 }

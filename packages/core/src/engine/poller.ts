@@ -1,17 +1,20 @@
 /**
  * The claim loop of one instance.
  *
- * States: `idle` (created) → `running` (claim, start jobs, wait, repeat) → `stopping` (no new
- * claims; the loop leaves at its next step) → `stopped`.
+ * States: `idle` (created) → `running` (claim, hand jobs to the runner, wait, repeat) → `stopping`
+ * (no new claims; the loop leaves at its next step, and jobs of a claim still in flight are given
+ * back unstarted) → `stopped`.
  *
- * Each turn asks the registry how many jobs each worker can take, claims at most that many, and
- * hands them to the runner. Then it waits: not at all when the claim filled every free slot (more
- * work is likely), otherwise `pollInterval` — unless woken earlier by a local enqueue, a change
- * stream hint, a timer for a known due time, or a freed slot of a worker whose last claim got
- * every job it asked for (its backlog is likely not empty).
+ * Each turn first looks up the jobs of any claim whose reply was lost, then asks the registry how
+ * many jobs each worker can take and lets the {@link Claimer} take at most that many. Then it
+ * waits: not at all when every free slot found a job (more work is likely), otherwise
+ * `pollInterval` — unless woken earlier by a local enqueue, a change-stream hint, a timer for a
+ * known due time, or a freed slot of a worker whose last claim was full.
  */
-import type { ClaimRequest, JobDocument } from '../store/job-store.js';
-import type { Clock } from '../types.js';
+import type { Clock } from '../monque-options.js';
+import type { JobDocument } from '../store/job-document.js';
+import type { Claimer } from './claimer.js';
+import type { ClaimRequest } from './worker-registry.js';
 
 /** The states of the loop. */
 export type PollerState = 'idle' | 'running' | 'stopping' | 'stopped';
@@ -20,9 +23,14 @@ export type PollerState = 'idle' | 'running' | 'stopping' | 'stopped';
 export interface PollerDeps {
   readonly clock: Clock;
   readonly pollInterval: number;
+  readonly claimer: Claimer;
   readonly freeSlots: () => ClaimRequest[];
-  readonly claim: (requests: ClaimRequest[], now: Date) => Promise<JobDocument[]>;
+  /** Starts a claimed job. */
   readonly run: (job: JobDocument) => void;
+  /** Whether this instance already runs `job` under its claim (a lost claim found twice). */
+  readonly runsHere: (job: JobDocument) => boolean;
+  /** Gives claimed jobs back unstarted. */
+  readonly release: (jobs: JobDocument[]) => Promise<void>;
   /** Called with `null` after a successful database round trip, or with the error of a failed one. */
   readonly onPollResult: (error: unknown) => void;
   /** Asks the database to answer when there is nothing to claim (keeps health honest). */
@@ -42,7 +50,7 @@ export class Poller {
   private wakeSleeper: (() => void) | undefined;
   private wakeRequested = false;
   /** Job names whose last claim filled every slot asked for: more of their jobs are likely due. */
-  private readonly backlogged = new Set<string>();
+  private backlogged = new Set<string>();
   private timedWake: NodeJS.Timeout | undefined;
   /** Known due times before the next regular poll, ascending; `timedWake` fires at the first one. */
   private wakeTimes: number[] = [];
@@ -52,18 +60,18 @@ export class Poller {
 
   /** Starts the loop. */
   start(): void {
-    if (this.state !== 'idle' && this.state !== 'stopped') return;
+    if (this.state === 'running' || this.state === 'stopping') return;
     this.state = 'running';
     this.loopDone = this.loop();
   }
 
   /** Stops claiming; resolves when the loop has left (running jobs are not awaited here). */
   async stop(): Promise<void> {
-    if (this.state === 'idle') {
+    if (this.state === 'idle' || this.state === 'stopped') {
       this.state = 'stopped';
       return;
     }
-    if (this.state === 'running') this.state = 'stopping';
+    this.state = 'stopping';
     this.clearTimers();
     this.wake();
     await this.loopDone;
@@ -126,43 +134,43 @@ export class Poller {
   private async loop(): Promise<void> {
     while (this.state === 'running') {
       this.wakeRequested = false;
-      const requests = this.deps.freeSlots();
-      if (requests.length === 0) {
-        await this.idleCheck();
-        continue;
-      }
       const turnStartedAt = this.deps.clock.now();
-      let claimed: JobDocument[];
+      let turn: { requests: ClaimRequest[]; full: ReadonlySet<string> };
       try {
-        claimed = await this.deps.claim(requests, turnStartedAt);
+        turn = await this.turn(turnStartedAt);
         this.deps.onPollResult(null);
       } catch (error) {
         this.deps.onPollResult(error);
         await this.sleep(this.deps.pollInterval);
         continue;
       }
-      for (const job of claimed) this.deps.run(job);
-      if (this.noteBacklog(requests, claimed) || this.wakeRequested) continue;
+      const { requests, full } = turn;
+      if (requests.length === 0) {
+        await this.idleCheck();
+        continue;
+      }
+      this.backlogged = new Set(full);
+      if (requests.every((request) => full.has(request.name)) || this.wakeRequested) continue;
       await this.sleep(this.untilNextTurn(turnStartedAt));
     }
   }
 
-  /**
-   * Records which names got every slot they asked for (likely more due) and which did not.
-   * @returns `true` when every request was filled: claim again at once
-   */
-  private noteBacklog(requests: readonly ClaimRequest[], claimed: readonly JobDocument[]): boolean {
-    const perName = new Map<string, number>();
-    for (const job of claimed) perName.set(job.name, (perName.get(job.name) ?? 0) + 1);
-    let allFilled = true;
-    for (const { name, limit } of requests) {
-      if ((perName.get(name) ?? 0) >= limit) this.backlogged.add(name);
-      else {
-        this.backlogged.delete(name);
-        allFilled = false;
-      }
-    }
-    return allFilled;
+  /** One turn: the jobs of lost claims first, then a claim for the slots still free. */
+  private async turn(now: Date): Promise<{ requests: ClaimRequest[]; full: ReadonlySet<string> }> {
+    const { claimer } = this.deps;
+    if (claimer.hasUnresolved) this.hand((await claimer.resolveLost()).filter((job) => !this.deps.runsHere(job)));
+    const requests = this.deps.freeSlots();
+    if (requests.length === 0) return { requests, full: new Set() };
+    const { jobs, full } = await claimer.claim(requests, now, this.backlogged);
+    this.hand(jobs);
+    return { requests, full };
+  }
+
+  /** Starts claimed jobs; once stopping, gives them back unstarted instead. */
+  private hand(jobs: JobDocument[]): void {
+    if (jobs.length === 0) return;
+    if (this.state === 'running') for (const job of jobs) this.deps.run(job);
+    else void this.deps.release(jobs);
   }
 
   /**

@@ -1,22 +1,51 @@
 /**
- * Runs claimed jobs: calls the handler, decides the outcome, has it written (batched and fenced),
- * then emits the event. Frees the worker's slot as soon as the handler returns.
+ * Runs claimed jobs, one {@link ActiveRun} per claim: calls the handler with `{ signal, progress }`,
+ * decides the outcome, has it written (batched and fenced) and emits the event.
+ *
+ * A run ends in one of four ways: the handler settles (success or failure); its `timeout` passes
+ * (a failure, written at once); `cancelJob` is seen by the heartbeat (written `cancelled` at once);
+ * or the lock is lost (nothing written: another instance holds the job). In the last three the
+ * signal aborts, and a handler that ignores it keeps its slot until it settles; its result is
+ * discarded. A job whose outcome write finds the job changed (cancelled or rescheduled meanwhile)
+ * is decided again from the stored job.
  */
+import { JobCancelledError } from '../errors/job-cancelled-error.js';
 import { JobLockLostError } from '../errors/job-lock-lost-error.js';
+import { JobTimeoutError } from '../errors/job-timeout-error.js';
+import type { ShutdownTimeoutError } from '../errors/shutdown-timeout-error.js';
+import { UnrecoverableError } from '../errors/unrecoverable-error.js';
 import type { MonqueEventEmitter } from '../events.js';
-import type { JobDocument, JobOutcome, Transition } from '../store/job-store.js';
-import { toPublicJob } from '../store/job-store.js';
-import type { Clock, Job, JobContext } from '../types.js';
-import { decideFailure, decideSuccess, failReasonOf, type RetryPolicy, toError } from './outcome.js';
-import type { OutcomeWriter } from './outcome-writer.js';
+import type { Job } from '../job.js';
+import type { JobContext } from '../job-options.js';
+import type { Clock, Logger } from '../monque-options.js';
+import type { JobDocument } from '../store/job-document.js';
+import type { HeldRun, RenewalReport } from '../store/lock-store.js';
+import type { Transition } from '../store/outcome-store.js';
+import { unstorableReason } from '../validation/data.js';
+import { ActiveRun } from './active-run.js';
+import type { Instrumentation, RunEnding } from './instrumentation.js';
+import {
+  type DecisionSettings,
+  decideCancelled,
+  decideFailure,
+  decideSuccess,
+  failReasonOf,
+  jobAfter,
+  policyFor,
+  toError,
+} from './outcome.js';
+import { OutcomeAbandonedError, type OutcomeWriter } from './outcome-writer.js';
+import { ProgressReporter, type ProgressValue } from './progress-reporter.js';
 import type { WorkerRegistry } from './worker-registry.js';
 
-interface ActiveJob {
-  readonly job: Job;
-  /** `true` while the handler runs; `false` while its outcome is being written. */
-  handlerRunning: boolean;
-  readonly done: Promise<void>;
-}
+/** Largest handler result stored, as BSON. */
+export const MAX_RESULT_BYTES = 4 * 1024 * 1024;
+
+/** How a run ended, as far as the handler is concerned. */
+type Ending =
+  | { kind: 'success'; value: unknown }
+  | { kind: 'failure'; error: Error; unrecoverable: boolean }
+  | { kind: 'cancelled'; reason: string | undefined };
 
 /** What the runner needs. */
 export interface RunnerDeps {
@@ -24,130 +53,252 @@ export interface RunnerDeps {
   readonly writer: OutcomeWriter;
   readonly clock: Clock;
   readonly events: MonqueEventEmitter;
-  readonly policy: RetryPolicy;
-  /** Called whenever a handler of job name `name` returns and its slot is free again. */
+  readonly settings: DecisionSettings;
+  readonly logger: Logger;
+  readonly instrumentation: Instrumentation;
+  /** Stores a run's progress, fenced on its claim; `false` when the run no longer holds the job. */
+  readonly setProgress: (run: HeldRun, value: ProgressValue) => Promise<boolean>;
+  /** Gives claimed jobs back unstarted (no failure charged). */
+  readonly release: (runs: readonly HeldRun[]) => Promise<void>;
+  /** A handler of `name` settled: its slot is free. */
   readonly onSlotFreed: (name: string) => void;
-  /** Reads a job as it is now (a recurring job's cron may have been changed while it ran). */
-  readonly reload: (job: JobDocument) => Promise<JobDocument | null>;
-}
-
-/** The job as it is after `transition` (for event payloads). */
-function applied(job: Job, transition: Transition, now: Date): Job {
-  const next: Job = { ...job, status: transition.status, lockedAt: null, updatedAt: now };
-  delete next.owner;
-  if (transition.nextRunAt) next.nextRunAt = transition.nextRunAt;
-  if (transition.failCount !== undefined) next.failCount = transition.failCount;
-  if (typeof transition.failReason === 'string') next.failReason = transition.failReason;
-  if (transition.failReason === null) delete next.failReason;
-  if (transition.completedAt) next.completedAt = transition.completedAt;
-  return next;
+  /** A job of `name` is pending again, due at `at` (a retry, or a recurring job's next time). */
+  readonly onJobPending: (name: string, at: Date) => void;
+  /** A run's outcome is stored (for throughput counts). */
+  readonly onRunEnded: (name: string, ending: RunEnding, at: Date) => void;
 }
 
 /** Runs jobs and remembers which are active in this instance. */
 export class JobRunner {
-  private readonly active = new Map<string, ActiveJob>();
+  private readonly runs = new Map<string, ActiveRun>();
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: RunnerDeps) {}
 
   /** Starts `doc`'s handler (the job must have been claimed by this instance). */
   run(doc: JobDocument): void {
     const worker = this.deps.registry.get(doc.name);
-    const job = toPublicJob(doc);
-    const key = doc._id.toHexString();
-    if (!worker) return;
-    worker.running += 1;
-    const entry: { handlerRunning: boolean } = { handlerRunning: true };
-    const done = this.execute(doc, job, worker.handler, () => {
-      entry.handlerRunning = false;
-      worker.running -= 1;
-      this.deps.onSlotFreed(doc.name);
-    }).finally(() => this.active.delete(key));
-    this.active.set(key, Object.assign(entry, { job, done }));
+    if (!worker || this.runs.has(doc._id.toHexString())) {
+      void this.releaseUnstarted([doc]);
+      return;
+    }
+    this.deps.registry.take(worker);
+    const run = new ActiveRun(doc, worker, this.deps.clock.now());
+    this.runs.set(run.key, run);
+    this.deps.events.emit('job:start', run.job);
+    const timeout = doc.timeout ?? worker.policy.timeout;
+    if (timeout !== undefined) {
+      run.timeoutTimer = setTimeout(() => this.interrupt(run, new JobTimeoutError(timeout)), timeout);
+    }
+    const reporter = new ProgressReporter({
+      write: (value) => this.deps.setProgress(run, value),
+      onStored: (progress) => this.deps.events.emit('job:progress', { job: { ...run.job, progress }, progress }),
+      onError: (error) => this.deps.events.emit('job:error', { error: toError(error), job: run.job }),
+      active: () => run.state === 'running',
+    });
+    const context: JobContext = { signal: run.controller.signal, progress: (value) => reporter.report(value) };
+    void this.invoke(run, context).then((ending) => this.settled(run, ending));
   }
 
-  private async execute(
-    doc: JobDocument,
-    job: Job,
-    handler: (job: Job, context: JobContext) => unknown,
-    handlerReturned: () => void,
-  ): Promise<void> {
-    const { clock, events, writer, policy } = this.deps;
-    events.emit('job:start', job);
-    const startedAt = clock.now();
-    let error: Error | undefined;
+  private async invoke(run: ActiveRun, context: JobContext): Promise<Ending> {
     try {
-      await handler(job, { signal: new AbortController().signal, progress: async () => {} });
+      const value = await this.deps.instrumentation.run(run.doc, async () => run.worker.handler(run.job, context));
+      return { kind: 'success', value };
     } catch (thrown) {
-      error = toError(thrown);
+      const error = toError(thrown);
+      return { kind: 'failure', error, unrecoverable: error instanceof UnrecoverableError };
     }
-    const finishedAt = clock.now();
-    handlerReturned();
-    const fence = { claimToken: doc.claimToken as NonNullable<JobDocument['claimToken']> };
+  }
+
+  private settled(run: ActiveRun, ending: Ending): void {
+    run.handlerSettled = true;
+    if (run.timeoutTimer) clearTimeout(run.timeoutTimer);
+    this.deps.registry.free(run.worker);
+    this.deps.onSlotFreed(run.doc.name);
+    if (run.state === 'running') void this.conclude(run, ending);
+    else this.forgetIfFinished(run);
+  }
+
+  /**
+   * Stops a run before its handler settled: aborts its signal with `reason`; a timeout is written as
+   * a failure and a cancellation as `cancelled` at once; a lost lock writes nothing.
+   */
+  interrupt(run: ActiveRun, reason: Error): void {
+    const state = run.state;
+    run.abort(reason);
+    if (state !== 'running') return;
+    if (reason instanceof JobLockLostError) {
+      run.state = 'detached';
+      this.deps.logger.warn('lost the lock of a running job; its signal was aborted', { jobId: run.key });
+      this.deps.events.emit('job:error', { error: reason, job: run.job });
+      this.forgetIfFinished(run);
+      return;
+    }
+    const ending: Ending =
+      reason instanceof JobCancelledError
+        ? { kind: 'cancelled', reason: reason.reason }
+        : { kind: 'failure', error: reason, unrecoverable: false };
+    void this.conclude(run, ending);
+  }
+
+  /** Decides and writes the outcome; decides again when the write finds the job changed. */
+  private async conclude(run: ActiveRun, first: Ending): Promise<void> {
+    run.state = 'writing';
+    let ending = first;
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const now = this.deps.clock.now();
+      const { transition, report } = this.decide(run, ending, now);
+      const result = await this.deps.writer.write({ job: run.doc, transition, fence: { claimToken: run.token } });
+      if (result.kind === 'written') {
+        report();
+        break;
+      }
+      if (result.kind === 'lost') {
+        this.deps.events.emit('job:error', { error: new JobLockLostError(run.key), job: run.job });
+        break;
+      }
+      if (result.kind === 'changed') {
+        run.doc = result.current;
+        if (result.current.cancelRequestedAt) ending = { kind: 'cancelled', reason: result.current.cancelReason };
+        continue;
+      }
+      this.deps.events.emit('job:error', { error: toError(result.error), job: run.job });
+      if (result.error instanceof OutcomeAbandonedError || ending.kind === 'failure') break;
+      const message = `the run's outcome could not be stored: ${toError(result.error).message}`;
+      ending = { kind: 'failure', error: new UnrecoverableError(message), unrecoverable: true };
+    }
+    run.state = 'detached';
+    this.forgetIfFinished(run);
+  }
+
+  private decide(run: ActiveRun, ending: Ending, now: Date): { transition: Transition; report: () => void } {
+    const { events, settings } = this.deps;
+    const job = run.job;
+    const duration = now.getTime() - run.startedAt.getTime();
+    if (ending.kind === 'success') {
+      const problem = unstorableReason(ending.value, 'result', MAX_RESULT_BYTES);
+      if (problem)
+        return this.decide(
+          run,
+          { kind: 'failure', error: new UnrecoverableError(`the handler's ${problem}`), unrecoverable: true },
+          now,
+        );
+      const transition = decideSuccess(job, ending.value, now, settings);
+      return {
+        transition,
+        report: () => {
+          this.ended(job, 'completed', transition, duration);
+          events.emit('job:complete', { job: jobAfter(job, transition), duration, result: ending.value });
+        },
+      };
+    }
+    if (ending.kind === 'cancelled') {
+      const transition = decideCancelled(now, settings);
+      return {
+        transition,
+        report: () => {
+          this.ended(job, 'cancelled', transition, duration);
+          events.emit('job:cancelled', { job: jobAfter(job, transition) });
+        },
+      };
+    }
+    const policy = policyFor(job, run.worker.policy, settings);
+    const { transition, willRetry } = decideFailure(job, failReasonOf(ending.error), now, policy, settings, {
+      unrecoverable: ending.unrecoverable,
+    });
+    return {
+      transition,
+      report: () => {
+        this.ended(job, 'failed', transition, duration);
+        events.emit('job:fail', { job: jobAfter(job, transition), error: ending.error, willRetry });
+      },
+    };
+  }
+
+  private ended(job: Job, ending: RunEnding, transition: Transition, duration: number): void {
+    this.deps.instrumentation.runEnded(job.name, ending, duration);
+    if (ending !== 'cancelled') this.deps.onRunEnded(job.name, ending, transition.at);
+    if (transition.status === 'pending' && transition.nextRunAt) this.deps.onJobPending(job.name, transition.nextRunAt);
+  }
+
+  /** Applies what the heartbeat learnt: lost locks and requested cancellations. */
+  renewed(report: RenewalReport): void {
+    for (const id of report.lost) {
+      const run = this.runs.get(id.toHexString());
+      if (run?.holdsLock) this.interrupt(run, new JobLockLostError(run.key));
+    }
+    for (const { id, reason } of report.cancelled) {
+      const run = this.runs.get(id.toHexString());
+      if (run) this.interrupt(run, new JobCancelledError(reason));
+    }
+  }
+
+  /** Gives claimed jobs back unstarted; a failure is reported, the jobs are recovered later. */
+  async releaseUnstarted(docs: readonly JobDocument[]): Promise<void> {
+    if (docs.length === 0) return;
     try {
-      const schedule = await this.currentSchedule(doc, job);
-      if (!error) {
-        const transition = decideSuccess(schedule, finishedAt);
-        const outcome: JobOutcome = { job: doc, transition, fence };
-        if ((await writer.write(outcome)) === 'lost') {
-          events.emit('job:error', { error: new JobLockLostError(doc._id.toHexString(), 'completion'), job });
-          return;
-        }
-        events.emit('job:complete', {
-          job: applied(job, transition, finishedAt),
-          duration: finishedAt.getTime() - startedAt.getTime(),
-          result: undefined,
-        });
-        return;
-      }
-      const { transition, willRetry } = decideFailure(schedule, failReasonOf(error), finishedAt, policy);
-      if ((await writer.write({ job: doc, transition, fence })) === 'lost') {
-        events.emit('job:error', { error: new JobLockLostError(doc._id.toHexString(), 'failure'), job });
-        return;
-      }
-      events.emit('job:fail', { job: applied(job, transition, finishedAt), error, willRetry });
-    } catch (writeError) {
-      events.emit('job:error', { error: toError(writeError), job });
+      await this.deps.release(docs.map((doc) => ({ id: doc._id, token: doc.claimToken as string })));
+    } catch (error) {
+      this.deps.events.emit('job:error', { error: toError(error) });
     }
   }
 
   /**
-   * For a recurring job, the job with the schedule stored now: `schedule()` may have changed the
-   * cron or time zone while the job ran, and the next run must follow the new ones; `unschedule()`
-   * may have removed it, and then this run is the last (the job completes like a one-off job).
-   * One-off jobs, a job no longer held, and a failed read use the job as claimed.
+   * `stop()`'s deadline passed: aborts the signals of runs still going with `reason` and gives their
+   * jobs back (`pending`, no failure charged), so another instance runs them without waiting for
+   * their locks to expire.
    */
-  private async currentSchedule(doc: JobDocument, job: Job): Promise<Job> {
-    if (!doc.repeatInterval) return job;
-    const current = await this.deps.reload(doc).catch(() => null);
-    if (!current || current.claimToken !== doc.claimToken) return job;
-    const { repeatInterval: _old, timezone: _oldZone, ...oneOff } = job;
-    if (!current.repeatInterval) return oneOff;
-    const updated: Job = { ...oneOff, repeatInterval: current.repeatInterval };
-    if (current.timezone !== undefined) updated.timezone = current.timezone;
-    return updated;
+  async shutdown(reason: ShutdownTimeoutError): Promise<void> {
+    const going = [...this.runs.values()].filter((run) => run.state === 'running');
+    for (const run of going) {
+      run.abort(reason);
+      run.state = 'detached';
+    }
+    if (going.length > 0) {
+      await this.deps
+        .release(going)
+        .catch((error: unknown) => this.deps.events.emit('job:error', { error: toError(error) }));
+    }
+    for (const run of going) this.forgetIfFinished(run);
   }
 
-  /** Ids of the jobs this instance holds (handler running or outcome not yet written). */
-  activeIds() {
-    return [...this.active.values()].map((entry) => entry.job._id);
+  private forgetIfFinished(run: ActiveRun): void {
+    if (!run.finished || this.runs.get(run.key) !== run) return;
+    this.runs.delete(run.key);
+    if (this.runs.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 
-  /** Number of jobs this instance holds. */
-  get activeCount(): number {
-    return this.active.size;
+  /** The runs whose locks the heartbeat must renew. */
+  heldRuns(): ActiveRun[] {
+    return [...this.runs.values()].filter((run) => run.holdsLock);
   }
 
-  /** Jobs not finished yet: handler still running, or its result not yet stored (running first). */
+  /** Ids of every job with a run here (claims must skip them). */
+  busyIds() {
+    return [...this.runs.values()].map((run) => run.id);
+  }
+
+  /** Whether this instance runs job `key` (hex id) under `token`. */
+  holds(key: string, token: string | null | undefined): boolean {
+    return this.runs.get(key)?.token === token;
+  }
+
+  /** Jobs not finished here: handlers still running first, then outcomes not yet written. */
   unfinishedJobs(): Job[] {
-    const entries = [...this.active.values()];
-    return [
-      ...entries.filter((entry) => entry.handlerRunning),
-      ...entries.filter((entry) => !entry.handlerRunning),
-    ].map((entry) => entry.job);
+    const runs = [...this.runs.values()];
+    return [...runs.filter((run) => !run.handlerSettled), ...runs.filter((run) => run.handlerSettled)].map(
+      (run) => run.job,
+    );
   }
 
-  /** Resolves when every active job is finished and written. */
-  async settled(): Promise<void> {
-    while (this.active.size > 0) await Promise.all([...this.active.values()].map((entry) => entry.done));
+  /** Number of runs not forgotten yet. */
+  get activeCount(): number {
+    return this.runs.size;
+  }
+
+  /** Resolves when every run has settled and its outcome is done. */
+  idle(): Promise<void> {
+    if (this.runs.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 }

@@ -1,66 +1,137 @@
 /**
- * Puts back jobs whose owner stopped renewing their lock (crashed, killed, cut off). A recovery
- * counts as a failed attempt, so a job that kills its worker every time ends `failed`; otherwise
- * the job is due again at once. Each write is fenced on the lock that was seen, so a job whose
- * heartbeat arrives in between is left alone.
+ * Puts back jobs whose owner stopped renewing their lock (crashed, killed, cut off).
+ *
+ * Staleness never depends on two machines' clocks agreeing: this instance remembers each lock it
+ * sees (its `lockedAt` and claim token, as written by the owner) and when it first saw it, on its
+ * own clock. A lock seen unchanged for `lockTimeout` is stale. Only locks that look older than
+ * `lockTimeout + clockSkewTolerance` by this instance's clock are taken for stale at first sight
+ * (after a restart of every instance), so clocks may disagree by up to the tolerance. When this
+ * instance itself cannot reach the database, it forgets what it saw: an outage stops every
+ * heartbeat at once, and the owners get a full `lockTimeout` after it to renew.
+ *
+ * A recovery counts as a failed attempt (so a job that kills its worker every time ends `failed`);
+ * otherwise the job is due again at once. Each write is fenced on the lock that was seen. Jobs this
+ * instance runs itself are never recovered by it; jobs recorded as its own that it does not run
+ * (left by an earlier process with the same `instanceId`) are recovered at `start()`.
  */
-import type { ObjectId } from 'mongodb';
 import type { MonqueEventEmitter } from '../events.js';
-import type { JobDocument, JobOutcome } from '../store/job-store.js';
-import { toPublicJob } from '../store/job-store.js';
-import type { Clock } from '../types.js';
-import { decideFailure, type RetryPolicy } from './outcome.js';
+import type { Job } from '../job.js';
+import type { Clock, Logger } from '../monque-options.js';
+import { type JobDocument, toPublicJob } from '../store/job-document.js';
+import type { JobOutcome, OutcomeResult } from '../store/outcome-store.js';
+import { type DecisionSettings, decideCancelled, decideFailure, type RetryPolicy } from './outcome.js';
 
 /** What recovery needs. */
 export interface StaleRecoveryDeps {
   readonly clock: Clock;
   readonly lockTimeout: number;
+  /** How far clocks may disagree for a lock to be judged stale at first sight (`Infinity`: never). */
+  readonly clockSkewTolerance: number;
   readonly interval: number;
-  readonly policy: RetryPolicy;
+  readonly settings: DecisionSettings;
   readonly events: MonqueEventEmitter;
-  readonly findStale: (now: Date) => Promise<JobDocument[]>;
-  readonly apply: (outcomes: JobOutcome[], now: Date) => Promise<ObjectId[]>;
+  readonly logger: Logger;
+  /** `processing` jobs, oldest locks first. */
+  readonly findProcessing: () => Promise<JobDocument[]>;
+  /** `processing` jobs recorded as owned by this instance's id. */
+  readonly findOwned: () => Promise<JobDocument[]>;
+  /** Whether this instance runs `doc` under its current claim. */
+  readonly runsHere: (doc: JobDocument) => boolean;
+  /** The retry rules of `job` here. */
+  readonly policyOf: (job: Job) => RetryPolicy;
+  readonly apply: (outcomes: JobOutcome[]) => Promise<OutcomeResult[]>;
   /** Called after recoveries that made jobs due (to wake the poller). */
   readonly onRecovered: () => void;
+}
+
+interface Sighting {
+  readonly lock: string;
+  readonly since: number;
+}
+
+function lockOf(doc: JobDocument): string {
+  return `${doc.lockedAt?.getTime() ?? 'none'}:${doc.claimToken ?? 'none'}`;
 }
 
 /** Finds and resets stale jobs, once or periodically. */
 export class StaleRecovery {
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> = Promise.resolve(0);
+  private running: Promise<unknown> = Promise.resolve();
+  private readonly sightings = new Map<string, Sighting>();
 
   constructor(private readonly deps: StaleRecoveryDeps) {}
 
-  /** Recovers what is stale now; resolves with the number of jobs reset. */
+  /** Looks at every running job's lock; recovers those seen unchanged for `lockTimeout`. */
   async recoverOnce(): Promise<number> {
-    const { clock, lockTimeout, policy, events } = this.deps;
-    const now = clock.now();
-    const stale = await this.deps.findStale(now);
-    if (stale.length === 0) return 0;
-    const decisions = stale.map((job) => {
-      const reason = `lock expired: not renewed for ${lockTimeout} ms by ${job.owner ?? 'its owner'} (stopped or crashed while running the job)`;
-      const { transition, willRetry } = decideFailure(job, reason, now, policy, now);
+    let docs: JobDocument[];
+    try {
+      docs = await this.deps.findProcessing();
+    } catch (error) {
+      this.forget();
+      throw error;
+    }
+    const now = this.deps.clock.now().getTime();
+    const stale: JobDocument[] = [];
+    const seenNow = new Set<string>();
+    for (const doc of docs) {
+      const key = doc._id.toHexString();
+      if (this.deps.runsHere(doc)) continue;
+      seenNow.add(key);
+      const lock = lockOf(doc);
+      const sighting = this.sightings.get(key);
+      const oldAtFirstSight =
+        doc.lockedAt !== null && now - doc.lockedAt.getTime() > this.deps.lockTimeout + this.deps.clockSkewTolerance;
+      if (sighting?.lock !== lock) this.sightings.set(key, { lock, since: now });
+      const unchangedFor = sighting?.lock === lock ? now - sighting.since : 0;
+      if (unchangedFor >= this.deps.lockTimeout || oldAtFirstSight) stale.push(doc);
+    }
+    for (const key of this.sightings.keys()) if (!seenNow.has(key)) this.sightings.delete(key);
+    return this.recover(stale, 'not renewed');
+  }
+
+  /** Recovers jobs recorded as this instance's own that it does not run (at start). */
+  async recoverOwnOrphans(): Promise<number> {
+    const orphans = (await this.deps.findOwned()).filter((doc) => !this.deps.runsHere(doc));
+    return this.recover(orphans, 'left by an earlier process with this instanceId');
+  }
+
+  /** Forgets every lock seen (this instance could not reach the database). */
+  forget(): void {
+    this.sightings.clear();
+  }
+
+  private async recover(docs: JobDocument[], why: string): Promise<number> {
+    if (docs.length === 0) return 0;
+    const { clock, lockTimeout, settings, events } = this.deps;
+    const at = clock.now();
+    const decisions = docs.map((doc) => {
+      const reason = `lock expired: ${why} for ${lockTimeout} ms by ${doc.owner ?? 'its owner'} (stopped or crashed while running the job)`;
+      // A job whose cancellation was requested ends cancelled, whoever ran it.
+      const { transition, willRetry } = doc.cancelRequestedAt
+        ? { transition: decideCancelled(at, settings), willRetry: false }
+        : decideFailure(doc, reason, at, this.deps.policyOf(doc), settings, { retryAt: at });
       const outcome: JobOutcome = {
-        job,
+        job: doc,
         transition: { ...transition, clearClaim: true },
-        fence: { lockedAt: job.lockedAt as Date },
+        fence: { claimToken: doc.claimToken ?? null, lockedAt: doc.lockedAt as Date },
       };
       return { outcome, willRetry };
     });
-    const lost = new Set(
-      (
-        await this.deps.apply(
-          decisions.map((d) => d.outcome),
-          now,
-        )
-      ).map((id) => id.toHexString()),
-    );
+    const results = await this.deps.apply(decisions.map((decision) => decision.outcome));
     let recovered = 0;
-    for (const { outcome, willRetry } of decisions) {
-      if (lost.has(outcome.job._id.toHexString())) continue;
+    decisions.forEach(({ outcome, willRetry }, index) => {
+      const result = results[index];
+      if (result?.kind !== 'written') return;
       recovered += 1;
+      this.sightings.delete(outcome.job._id.toHexString());
+      this.deps.logger.warn('recovered a stale job', {
+        jobId: outcome.job._id.toHexString(),
+        name: outcome.job.name,
+        owner: outcome.job.owner,
+        willRetry,
+      });
       events.emit('job:recovered', { job: toPublicJob(outcome.job), willRetry });
-    }
+    });
     if (recovered > 0) this.deps.onRecovered();
     return recovered;
   }
@@ -71,7 +142,6 @@ export class StaleRecovery {
     this.timer = setInterval(() => {
       this.running = this.recoverOnce().catch((error: unknown) => {
         this.deps.events.emit('job:error', { error: error instanceof Error ? error : new Error(String(error)) });
-        return 0;
       });
     }, this.deps.interval);
     this.timer.unref();
@@ -81,6 +151,7 @@ export class StaleRecovery {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.sightings.clear();
     await this.running;
   }
 }

@@ -72,6 +72,14 @@ function validatePart(expression: string, field: FieldSpec, part: string): void 
     if (!/^\d+$/.test(step) || Number(step) < 1) {
       fail(expression, `${field.name} field step '/${step}' must be a whole number of at least 1`);
     }
+    // Day-of-week has 7 values (7 is another name for Sunday).
+    const values = field.name === 'day-of-week' ? 7 : field.max - field.min + 1;
+    if (Number(step) > values) {
+      fail(
+        expression,
+        `${field.name} field step '/${step}' is larger than the field's ${values} values (${field.min}-${field.max})`,
+      );
+    }
     if (range !== '*' && !range?.includes('-')) {
       fail(expression, `${field.name} field '${part}': a step needs '*' or a range before it (e.g. '*/${step}')`);
     }

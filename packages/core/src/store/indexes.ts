@@ -40,6 +40,17 @@ export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDes
   ];
 }
 
+/** The indexes could not be created; `cause` is the driver's error. */
+export class IndexCreationError extends Error {
+  constructor(collectionName: string, cause: unknown) {
+    super(
+      `could not create the indexes of '${collectionName}': ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.name = 'IndexCreationError';
+  }
+}
+
 /** Creates the indexes once; a failed attempt is retried by the next caller. */
 export class IndexManager {
   private created: Promise<void> | undefined;
@@ -56,7 +67,7 @@ export class IndexManager {
       .then(() => undefined)
       .catch((error: unknown) => {
         this.created = undefined;
-        throw error;
+        throw new IndexCreationError(this.collection.collectionName, error);
       });
     return this.created;
   }

@@ -30,7 +30,8 @@ export function looksLikeObjectId(value: unknown): value is ObjectId {
 /** Makes `ObjectId`s of the `Db`'s own driver. */
 export class ObjectIds {
   private readonly idClass: ObjectIdClass;
-  private readonly version: unknown;
+  /** The BSON major version of the `Db`'s driver. */
+  readonly version: unknown;
 
   constructor(db: Db) {
     const client = (db as { client?: { options?: { pkFactory?: { createPk(): unknown } } } }).client;

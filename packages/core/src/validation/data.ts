@@ -18,8 +18,10 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 /** MongoDB's document limit minus room for the job's own fields. */
 export const MAX_DATA_BYTES = 16 * 1024 * 1024 - 16 * 1024;
 
+const BSON_VERSION = Symbol.for('@@mdb.bson.version');
+
 /** Why a value would not come back unchanged, or `undefined`. */
-function findUnstorable(value: unknown, path: string, seen: Set<object>): string | undefined {
+function findUnstorable(value: unknown, path: string, seen: Set<object>, bsonVersion?: unknown): string | undefined {
   switch (typeof value) {
     case 'function':
       return `${path} is a function (BSON drops functions)`;
@@ -34,7 +36,12 @@ function findUnstorable(value: unknown, path: string, seen: Set<object>): string
   }
   if (value === null) return undefined;
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? `${path} is an invalid Date` : undefined;
-  if ('_bsontype' in value || typeof (value as { toBSON?: unknown }).toBSON === 'function') return undefined;
+  if ('_bsontype' in value) {
+    const version = (value as Record<symbol, unknown>)[BSON_VERSION];
+    if (bsonVersion === undefined || version === undefined || version === bsonVersion) return undefined;
+    return `${path} is a BSON ${String((value as { _bsontype: unknown })._bsontype)} of another copy of the driver (BSON ${String(version)}; this database's driver uses BSON ${String(bsonVersion)}): create it with the driver your Db comes from (e.g. mongoose.Types.ObjectId when the connection is Mongoose's)`;
+  }
+  if (typeof (value as { toBSON?: unknown }).toBSON === 'function') return undefined;
   if (value instanceof RegExp || value instanceof Uint8Array) return undefined;
   if (ArrayBuffer.isView(value)) {
     return `${path} is a ${value.constructor.name} (only Buffer/Uint8Array binary data is stored as given)`;
@@ -49,7 +56,12 @@ function findUnstorable(value: unknown, path: string, seen: Set<object>): string
   for (const [key, child] of Object.entries(value)) {
     if (key.includes('\0')) return `${path} has a key with a NUL character`;
     if (key.startsWith('$') && !Array.isArray(value)) return `${path} has a key starting with '$' ('${key}')`;
-    const problem = findUnstorable(child, Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`, seen);
+    const problem = findUnstorable(
+      child,
+      Array.isArray(value) ? `${path}[${key}]` : `${path}.${key}`,
+      seen,
+      bsonVersion,
+    );
     if (problem) return problem;
   }
   seen.delete(value);
@@ -73,9 +85,16 @@ export function bsonSize(value: unknown): number | undefined {
 /**
  * Why `value` cannot be stored as given (path named), or `undefined` when it can.
  * @param maxBytes - the size limit of its BSON form
+ * @param bsonVersion - the BSON major version of the driver that writes it (BSON values of another
+ *   copy are refused by it); unchecked when `undefined`
  */
-export function unstorableReason(value: unknown, argument: string, maxBytes = MAX_DATA_BYTES): string | undefined {
-  const problem = findUnstorable(value, argument, new Set());
+export function unstorableReason(
+  value: unknown,
+  argument: string,
+  maxBytes = MAX_DATA_BYTES,
+  bsonVersion?: unknown,
+): string | undefined {
+  const problem = findUnstorable(value, argument, new Set(), bsonVersion);
   if (problem) return `cannot be stored in MongoDB as given: ${problem}`;
   const size = bsonSize(value);
   if (size !== undefined && size > maxBytes) return `is ${size} bytes as BSON; the limit is ${maxBytes} bytes`;
@@ -83,7 +102,7 @@ export function unstorableReason(value: unknown, argument: string, maxBytes = MA
 }
 
 /** Job data: stored as given, within the size limit. @throws InvalidArgumentError naming the path */
-export function checkData(data: unknown, argument = 'data'): void {
-  const problem = unstorableReason(data, argument);
+export function checkData(data: unknown, argument = 'data', bsonVersion?: unknown): void {
+  const problem = unstorableReason(data, argument, MAX_DATA_BYTES, bsonVersion);
   if (problem) throw new InvalidArgumentError(argument, problem);
 }

@@ -156,7 +156,7 @@ describe('getStats', () => {
     const specs = [];
     for (const [n, name] of ['alpha', 'beta', 'gamma'].entries()) {
       STATUSES.forEach((status, s) => {
-        for (let i = 0; i < ((n + 1) * (s + 2)) % 5; i += 1) specs.push({ name, status });
+        for (let i = 0; i < ((n + 1) * (s + 2)) % 5; i += 1) specs.push({ name, status, nextRunAt: new Date(now) });
       });
       for (let i = 0; i <= n; i += 1) {
         specs.push({ name, status: JobStatus.PENDING, nextRunAt: new Date(now - (i + 1) * MINUTE * (n + 1)) });

@@ -1,0 +1,72 @@
+/**
+ * Database errors as callers see them: every failure of a database round trip made by a public
+ * method reaches the caller as a {@link ConnectionError} with the driver's error as `cause`, and
+ * no round trip waits longer than `operationTimeout`.
+ */
+import { ConnectionError } from './errors/connection-error.js';
+import { MonqueError } from './errors/monque-error.js';
+
+/** A round trip that took longer than `operationTimeout` (its outcome is unknown). */
+export class OperationTimeoutError extends Error {
+  constructor(what: string, ms: number) {
+    super(`${what}: no answer from the database within ${ms} ms (operationTimeout)`);
+    this.name = 'OperationTimeoutError';
+  }
+}
+
+const TRANSIENT_NAMES =
+  /Network|Timeout|ServerSelection|NotConnected|TopologyClosed|PoolCleared|ServerClosed|Interrupted/;
+const TRANSIENT_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'NetworkError', 'ResetPool'];
+
+/**
+ * `true` for errors that say nothing about the write itself (the network, a timeout, an election):
+ * trying again later may succeed. Anything else (a document too large, a bad value) will fail again.
+ */
+export function isTransientError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error instanceof OperationTimeoutError || TRANSIENT_NAMES.test(error.name)) return true;
+  const hasLabel = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
+  if (typeof hasLabel === 'function' && TRANSIENT_LABELS.some((label) => hasLabel.call(error, label))) return true;
+  const code = (error as { code?: unknown }).code;
+  // Not primary / shutting down / interrupted codes of MongoDB (elections, restarts).
+  return typeof code === 'number' && [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].includes(code);
+}
+
+/** Rejects with an {@link OperationTimeoutError} when `work` takes longer than `ms` (it goes on in the background). */
+export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new OperationTimeoutError(what, ms)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+function describeCause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (
+    error.name === 'MongoTopologyClosedError' ||
+    error.name === 'MongoNotConnectedError' ||
+    /client (was|is) closed|must be connected/i.test(error.message)
+  ) {
+    return `the MongoClient is closed (client.close() was called): create Monque with a connected client (${error.message})`;
+  }
+  return error.message.split('\n')[0] ?? error.name;
+}
+
+/**
+ * Runs one public operation's database work: bounded by `ms`, and any database error turned into a
+ * {@link ConnectionError} naming `what`. Monque's own errors pass through unchanged.
+ */
+export async function databaseCall<T>(what: string, ms: number, work: () => Promise<T>): Promise<T> {
+  try {
+    return await withTimeout(work(), ms, what);
+  } catch (error) {
+    if (error instanceof MonqueError) throw error;
+    const unknownOutcome = error instanceof OperationTimeoutError ? ' (it may still be applied)' : '';
+    // Index creation wraps the driver's error to say what it was doing: keep the driver's as cause.
+    const context =
+      error instanceof Error && error.name === 'IndexCreationError' ? `${error.message.split(':')[0]}: ` : '';
+    const cause = context ? (error as Error).cause : error;
+    throw new ConnectionError(`${what} failed${unknownOutcome}: ${context}${describeCause(cause)}`, cause);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * One claim turn: which due jobs this instance takes now, in as few commands as possible.
+ *
+ * - One free slot of one name: one `findAndModify` (sorted, guarded).
+ * - Otherwise, reads first: one `find` per name whose last claim was full (a backlog), and ONE
+ *   `find` for all the other names together, so an idle instance spends one command per poll
+ *   however many workers it has, and a quiet name never waits behind another name's backlog for
+ *   more than one turn. Then each name takes up to its free slots, in claim order (priority, then
+ *   due time), and one `findAndModify` (one job) or one `updateMany` (more) claims them, guarded
+ *   again by status and due time. When the write took every job asked for, the jobs are known
+ *   without reading them back; when other instances took some first, one `find` by the claim's
+ *   token reads what this instance got, and the next reads look at a wider, shuffled window (up to
+ *   8× the free slots) so instances stop competing for the same jobs.
+ * - Every claim carries a fresh token, known before it is sent: when a claim's reply is lost (or
+ *   late), the next turn finds its jobs by that token, so they run (or are given back when
+ *   stopping) instead of waiting for their locks to expire.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ObjectId } from 'mongodb';
+import { withTimeout } from '../database-errors.js';
+import type { ClaimStamp, ClaimStore } from '../store/claim-store.js';
+import type { JobDocument } from '../store/job-document.js';
+import type { PauseGate } from './pause-gate.js';
+import type { ClaimRequest } from './worker-registry.js';
+
+/** What the claimer needs. */
+export interface ClaimerDeps {
+  readonly store: ClaimStore;
+  readonly owner: string;
+  readonly pauses: PauseGate;
+  /** Jobs with a run in this instance (never claimed again meanwhile). */
+  readonly busyIds: () => ObjectId[];
+  /** Longest wait for one claim round trip. */
+  readonly timeout: number;
+  /** A claim whose reply was lost has now settled: its jobs can be looked up. */
+  readonly onLateClaim: () => void;
+  /** A number in [0, 1) (tests may fix it). */
+  readonly random?: () => number;
+}
+
+/** What one turn got. */
+export interface ClaimTurn {
+  readonly jobs: JobDocument[];
+  /** Names whose every free slot found a due job: more of theirs are likely due. */
+  readonly full: ReadonlySet<string>;
+}
+
+const MAX_SPREAD = 8;
+
+/** Claims due jobs for one instance. */
+export class Claimer {
+  /** How much wider than the free slots the reads look (grows under contention). */
+  private spread = 1;
+  /** Claims whose outcome is unknown, and whether their command has settled since. */
+  private readonly unresolved = new Map<string, { settled: boolean; late: boolean }>();
+
+  constructor(private readonly deps: ClaimerDeps) {}
+
+  /** Claims up to `requests` due jobs; `backlogged` names get their own read. */
+  async claim(requests: readonly ClaimRequest[], now: Date, backlogged: ReadonlySet<string>): Promise<ClaimTurn> {
+    const { pauses, store } = this.deps;
+    if (pauses.anyPaused) await pauses.refreshIfStale();
+    const wanted = requests.filter((request) => !pauses.isPaused(request.name));
+    const none: ClaimTurn = { jobs: [], full: new Set() };
+    if (wanted.length === 0) return none;
+    const exclude = this.deps.busyIds();
+    const only = wanted[0] as ClaimRequest;
+    if (wanted.length === 1 && only.limit === 1) {
+      await pauses.refreshIfStale();
+      if (pauses.isPaused(only.name)) return none;
+      const stamp = this.stamp(now);
+      const doc = await this.send(stamp, store.claimNext(only.name, stamp, exclude));
+      return doc ? { jobs: [doc], full: new Set([only.name]) } : none;
+    }
+    const found = await this.readCandidates(wanted, now, backlogged, exclude);
+    if (found.length === 0) return none;
+    await pauses.refreshIfStale();
+    const { picked, full } = this.pick(found, wanted);
+    if (picked.length === 0) return { jobs: [], full };
+    return { jobs: await this.take(picked, now), full };
+  }
+
+  private async readCandidates(
+    wanted: readonly ClaimRequest[],
+    now: Date,
+    backlogged: ReadonlySet<string>,
+    exclude: ObjectId[],
+  ): Promise<JobDocument[]> {
+    const { store, timeout } = this.deps;
+    const read = (requests: readonly ClaimRequest[]) => {
+      const slots = requests.reduce((sum, request) => sum + request.limit, 0);
+      const names = requests.map((request) => request.name);
+      return withTimeout(store.findDue(names, slots * this.spread, now, exclude), timeout, 'reading due jobs');
+    };
+    const quiet = wanted.filter((request) => !backlogged.has(request.name));
+    const loud = wanted.filter((request) => backlogged.has(request.name));
+    const [together = [], ...alone] = await Promise.all([
+      quiet.length > 0 ? read(quiet) : [],
+      ...loud.map((request) => read([request])),
+    ]);
+    // The shared read came back full: one name's backlog may have crowded out the others. Those
+    // that found fewer jobs than slots read again on their own, so they get their share this turn.
+    const slots = quiet.reduce((sum, request) => sum + request.limit, 0);
+    if (quiet.length < 2 || together.length < slots * this.spread) return [...together, ...alone.flat()];
+    const found = new Map<string, number>();
+    for (const doc of together) found.set(doc.name, (found.get(doc.name) ?? 0) + 1);
+    const crowdedOut = quiet.filter((request) => (found.get(request.name) ?? 0) < request.limit);
+    const seen = new Set(together.map((doc) => doc._id.toHexString()));
+    const again = (await Promise.all(crowdedOut.map((request) => read([request])))).flat();
+    return [...together, ...again.filter((doc) => !seen.has(doc._id.toHexString())), ...alone.flat()];
+  }
+
+  /** Up to each name's free slots, in claim order (shuffled within a priority when spread). */
+  private pick(found: JobDocument[], wanted: readonly ClaimRequest[]) {
+    const limits = new Map(wanted.map((request) => [request.name, request.limit]));
+    const counts = new Map<string, number>();
+    const candidates = this.spread > 1 ? this.shuffleWithinPriority(found) : found;
+    const picked: JobDocument[] = [];
+    for (const doc of candidates) {
+      const taken = counts.get(doc.name) ?? 0;
+      counts.set(doc.name, taken + 1);
+      if (taken < (limits.get(doc.name) ?? 0) && !this.deps.pauses.isPaused(doc.name)) picked.push(doc);
+    }
+    const full = new Set(
+      wanted.filter((request) => (counts.get(request.name) ?? 0) >= request.limit).map((r) => r.name),
+    );
+    return { picked, full };
+  }
+
+  private shuffleWithinPriority(found: JobDocument[]): JobDocument[] {
+    const random = this.deps.random ?? Math.random;
+    const keyed = found.map((doc) => ({ doc, order: random() }));
+    keyed.sort((a, b) => (b.doc.priority ?? 0) - (a.doc.priority ?? 0) || a.order - b.order);
+    return keyed.map(({ doc }) => doc);
+  }
+
+  /** Claims `picked`: by id when one, else one guarded `updateMany` (and a read-back when contended). */
+  private async take(picked: JobDocument[], now: Date): Promise<JobDocument[]> {
+    const { store, owner } = this.deps;
+    const stamp = this.stamp(now);
+    if (picked.length === 1) {
+      const doc = await this.send(stamp, store.claimById((picked[0] as JobDocument)._id, stamp));
+      return doc ? [doc] : [];
+    }
+    const ids = picked.map((doc) => doc._id);
+    const taken = await this.send(stamp, store.claimIds(ids, stamp));
+    if (taken === picked.length) {
+      this.spread = Math.max(1, this.spread / 2);
+      return picked.map((doc) => store.applyClaim(doc, stamp));
+    }
+    this.spread = Math.min(MAX_SPREAD, this.spread * 2);
+    if (taken === 0) return [];
+    return withTimeout(store.findClaimed(owner, [stamp.token]), this.deps.timeout, 'reading claimed jobs');
+  }
+
+  private stamp(now: Date): ClaimStamp {
+    return { owner: this.deps.owner, token: randomUUID(), now };
+  }
+
+  /**
+   * Waits for one claim write, remembering its token until its outcome is known: when the reply is
+   * lost or late, the token stays, and its jobs are looked up by the next turn.
+   */
+  private async send<T>(stamp: ClaimStamp, work: Promise<T>): Promise<T> {
+    const entry = { settled: false, late: false };
+    this.unresolved.set(stamp.token, entry);
+    work.then(
+      () => {
+        entry.settled = true;
+        if (entry.late) this.deps.onLateClaim();
+      },
+      () => {
+        entry.settled = true;
+      },
+    );
+    try {
+      const result = await withTimeout(work, this.deps.timeout, 'claiming jobs');
+      this.unresolved.delete(stamp.token);
+      return result;
+    } catch (error) {
+      entry.late = true;
+      throw error;
+    }
+  }
+
+  /** Whether some claim's outcome is still unknown. */
+  get hasUnresolved(): boolean {
+    return this.unresolved.size > 0;
+  }
+
+  /**
+   * The jobs of claims whose reply was lost or late (one `find` by their tokens). A token is
+   * forgotten once its command has settled and been looked up.
+   */
+  async resolveLost(): Promise<JobDocument[]> {
+    const tokens = [...this.unresolved.keys()];
+    const settled = tokens.filter((token) => this.unresolved.get(token)?.settled);
+    const docs = await withTimeout(
+      this.deps.store.findClaimed(this.deps.owner, tokens),
+      this.deps.timeout,
+      'finding the jobs of a lost claim',
+    );
+    for (const token of settled) this.unresolved.delete(token);
+    return docs;
+  }
+
+  /** Gives back every job of claims whose outcome is unknown (at stop). */
+  async releaseLost(now: Date): Promise<void> {
+    const tokens = [...this.unresolved.keys()];
+    if (tokens.length === 0) return;
+    await this.deps.store.release(this.deps.owner, tokens, now);
+    for (const [token, entry] of this.unresolved) if (entry.settled) this.unresolved.delete(token);
+  }
+}

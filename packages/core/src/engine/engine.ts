@@ -1,0 +1,253 @@
+/**
+ * The engine of one instance, assembled: workers, the claim loop, the runner, outcome writes,
+ * heartbeat, stale recovery, wake-ups, retention and throughput counting, and the life cycle that
+ * starts and stops them. `Monque` drives it; nothing here is public.
+ */
+import type { Collection, Db } from 'mongodb';
+import { databaseCall, withTimeout } from '../database-errors.js';
+import type { MonqueEventEmitter } from '../events.js';
+import type { JobHandler, RunPolicyOptions } from '../job-options.js';
+import type { ResolvedMonqueOptions } from '../options.js';
+import { ClaimStore } from '../store/claim-store.js';
+import type { JobDocument } from '../store/job-document.js';
+import { LockStore } from '../store/lock-store.js';
+import { OutcomeStore } from '../store/outcome-store.js';
+import type { PauseStore } from '../store/pause-store.js';
+import { watchPending } from '../store/pending-watch.js';
+import type { RetentionStore } from '../store/retention-store.js';
+import type { ThroughputStore } from '../store/throughput-store.js';
+import { ChangeStreamWakeups } from './change-stream-wakeups.js';
+import { Claimer } from './claimer.js';
+import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
+import { Heartbeat } from './heartbeat.js';
+import type { Instrumentation } from './instrumentation.js';
+import { type DecisionSettings, policyFor, toError } from './outcome.js';
+import { OutcomeWriter } from './outcome-writer.js';
+import { PauseGate } from './pause-gate.js';
+import { Poller } from './poller.js';
+import { RetentionSweeper } from './retention-sweeper.js';
+import { JobRunner } from './runner.js';
+import { type BackgroundTask, Scheduler, type SchedulerState } from './scheduler.js';
+import { StaleRecovery } from './stale-recovery.js';
+import { ThroughputRecorder } from './throughput-recorder.js';
+import { WorkerRegistry } from './worker-registry.js';
+
+/** What the engine is built from. */
+export interface EngineDeps {
+  readonly db: Db;
+  readonly collection: Collection<JobDocument>;
+  readonly options: ResolvedMonqueOptions;
+  readonly events: MonqueEventEmitter;
+  readonly instrumentation: Instrumentation;
+  /** Creates the indexes. */
+  readonly ready: () => Promise<void>;
+  readonly pauses: PauseStore;
+  readonly throughput: ThroughputStore;
+  readonly retention: RetentionStore;
+}
+
+/** The running side of one instance. */
+export class Engine {
+  readonly registry: WorkerRegistry;
+  private readonly scheduler: Scheduler;
+  private readonly poller: Poller;
+  private readonly pauseGate: PauseGate;
+  private readonly recovery: StaleRecovery;
+  private readonly events: MonqueEventEmitter;
+  private readonly probe: () => Promise<void>;
+  private databaseAnswers = false;
+
+  constructor(deps: EngineDeps) {
+    const { options, events, collection } = deps;
+    this.events = events;
+    const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
+    const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
+    const claims = new ClaimStore(collection);
+    const locks = new LockStore(collection);
+    this.probe = () => bounded('ping', locks.ping());
+    const outcomes = new OutcomeStore(collection);
+    const settings: DecisionSettings = options;
+    this.registry = new WorkerRegistry(options.instanceConcurrency);
+    const writer = new OutcomeWriter(outcomes, (error, consecutive) => {
+      this.databaseResult(error);
+      if (consecutive === 1) logger.warn('could not write job outcomes; retrying', { error: toError(error).message });
+    });
+    const recorder = new ThroughputRecorder({ store: deps.throughput, events, logger });
+    const runner: JobRunner = new JobRunner({
+      registry: this.registry,
+      writer,
+      clock,
+      events,
+      settings,
+      logger,
+      instrumentation: deps.instrumentation,
+      setProgress: (run, value) => bounded('storing progress', locks.setProgress(run, value)),
+      release: async (runs) => {
+        await bounded(
+          'giving jobs back',
+          claims.release(
+            owner,
+            [...new Set(runs.map((run) => run.token))],
+            clock.now(),
+            runs.map((run) => run.id),
+          ),
+        );
+      },
+      onSlotFreed: (name) => this.poller.slotFreed(name),
+      onJobPending: (name, at) => this.hint(name, at),
+      onRunEnded: (name, ending, at) => {
+        if (ending !== 'cancelled') recorder.record(name, ending, at);
+      },
+    });
+    this.pauseGate = new PauseGate(() => deps.pauses.read(), options.pollInterval, clock);
+    const claimer = new Claimer({
+      store: claims,
+      owner,
+      pauses: this.pauseGate,
+      busyIds: () => runner.busyIds(),
+      timeout,
+      onLateClaim: () => this.poller.wake(),
+    });
+    this.poller = new Poller({
+      clock,
+      pollInterval: options.pollInterval,
+      claimer,
+      freeSlots: () => this.registry.freeSlots(),
+      run: (job) => runner.run(job),
+      runsHere: (job) => runner.holds(job._id.toHexString(), job.claimToken),
+      release: (jobs) => runner.releaseUnstarted(jobs),
+      onPollResult: (error) => this.databaseResult(error),
+      ping: () => bounded('ping', locks.ping()),
+    });
+    const heartbeat = new Heartbeat({
+      interval: options.heartbeatInterval,
+      heldRuns: () => runner.heldRuns(),
+      renew: (runs) => bounded('renewing locks', locks.renew(owner, runs, clock.now())),
+      onReport: (report) => runner.renewed(report),
+      onResult: (error) => this.databaseResult(error),
+    });
+    this.recovery = new StaleRecovery({
+      clock,
+      lockTimeout: options.lockTimeout,
+      clockSkewTolerance: options.clockSkewTolerance,
+      interval: options.staleCheckInterval,
+      settings,
+      events,
+      logger,
+      findProcessing: () => bounded('reading locks', locks.findProcessing(1000)),
+      findOwned: () => bounded('reading own jobs', locks.findOwnedBy(owner)),
+      runsHere: (doc) => runner.holds(doc._id.toHexString(), doc.claimToken),
+      policyOf: (job) => policyFor(job, this.registry.get(job.name)?.policy, settings),
+      apply: (list) => bounded('recovering stale jobs', outcomes.apply(list)),
+      onRecovered: () => this.poller.wake(),
+    });
+    const background: BackgroundTask[] = [recorder, this.connectionWatch(deps.db)];
+    if (options.retention !== false) {
+      background.push(
+        new RetentionSweeper({
+          store: deps.retention,
+          clock,
+          interval: options.retention.sweepInterval,
+          events,
+          logger,
+        }),
+      );
+    }
+    if (options.changeStreamWakeups) {
+      background.push(
+        new ChangeStreamWakeups({
+          open: () => watchPending(collection),
+          onPending: (name, at) => this.hint(name, at),
+          onFallback: (reason) => events.emit('wakeup:fallback', { reason }),
+          reopenDelay: Math.max(options.pollInterval, 1000),
+        }),
+      );
+    }
+    this.scheduler = new Scheduler({
+      clock,
+      events,
+      logger,
+      shutdownTimeout: options.shutdownTimeout,
+      recoverStaleJobs: options.recoverStaleJobs,
+      ready: () => databaseCall('start()', timeout, deps.ready),
+      recovery: this.recovery,
+      poller: this.poller,
+      claimer,
+      runner,
+      writer,
+      heartbeat,
+      background,
+      onRunning: () => {
+        this.databaseAnswers = true;
+      },
+      onStopped: () => {
+        this.databaseAnswers = false;
+      },
+    });
+  }
+
+  private connectionWatch(db: Db): BackgroundTask {
+    const client = (db as { client?: unknown }).client;
+    const monitored =
+      typeof (client as MonitoredClient | undefined)?.on === 'function' ? (client as MonitoredClient) : undefined;
+    return new ConnectionWatch(monitored, () => {
+      this.databaseAnswers = false;
+    });
+  }
+
+  /** Records the result of a database round trip of the engine (health, `job:error`). */
+  private databaseResult(error: unknown): void {
+    this.databaseAnswers = error === null;
+    if (error === null) return;
+    // This instance cannot see the database: what it saw of other instances' locks says nothing.
+    this.recovery.forget();
+    this.events.emit('job:error', { error: toError(error) });
+  }
+
+  /** Registers a worker and wakes the loop. */
+  register(name: string, handler: JobHandler, concurrency: number, policy: RunPolicyOptions): void {
+    this.registry.register(name, handler, concurrency, policy);
+    this.poller.wake();
+  }
+
+  /** A job of `name` is pending from `at` (a local write or another instance's): wake the loop in time. */
+  hint(name: string | undefined, at: Date | undefined): void {
+    if (this.poller.state !== 'running') return;
+    if (name !== undefined && !this.registry.hasFreeSlot(name)) return;
+    if (at === undefined) this.poller.wake();
+    else this.poller.wakeAt(at);
+  }
+
+  /** This instance paused or resumed something: read the state again and look at once. */
+  pauseChanged(): void {
+    this.pauseGate.invalidate();
+    this.poller.wake();
+  }
+
+  start(): Promise<void> {
+    return this.scheduler.start();
+  }
+
+  stop(): Promise<void> {
+    return this.scheduler.stop();
+  }
+
+  get state(): SchedulerState {
+    return this.scheduler.state;
+  }
+
+  /** Asks the database to answer; `true` when it did within `operationTimeout`. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.probe();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** `true` only while running and the database answers. */
+  isHealthy(): boolean {
+    return this.scheduler.state === 'running' && this.databaseAnswers;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Producing jobs: `enqueue`, `enqueueMany`, `schedule` and `unschedule`. Each checks its input
+ * (nothing is written on bad input), makes its store call bounded by `operationTimeout` (database
+ * errors reach the caller as `ConnectionError`) and hints the poller of the new due time.
+ */
+import type { ClientSession } from 'mongodb';
+import { databaseCall } from './database-errors.js';
+import type { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
+import type { Instrumentation } from './engine/instrumentation.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { InvalidCronError } from './errors/invalid-cron-error.js';
+import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
+import type { Clock } from './monque-options.js';
+import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
+import type { InsertStore, NewJob } from './store/insert-store.js';
+import type { JobDocument } from './store/job-document.js';
+import type { ScheduleStore } from './store/schedule-store.js';
+import { checkData } from './validation/data.js';
+import {
+  checkEnqueueOptions,
+  checkScheduleOptions,
+  checkSession,
+  checkUnscheduleOptions,
+} from './validation/job-options.js';
+import { checkName, checkOptionsObject, describeValue } from './validation.js';
+
+/** Most jobs one `enqueueMany` call takes. */
+export const MAX_ENQUEUE_MANY = 10_000;
+
+/** What the producer needs. */
+export interface ProducerDeps {
+  readonly inserts: InsertStore;
+  readonly schedules: ScheduleStore;
+  readonly coalescer: EnqueueCoalescer;
+  readonly clock: Clock;
+  readonly instrumentation: Instrumentation;
+  readonly operationTimeout: number;
+  /** The BSON major version of the `Db`'s driver (payload values of another copy are refused). */
+  readonly bsonVersion: unknown;
+  /** Resolves once the indexes exist. */
+  readonly ready: () => Promise<void>;
+  /** A job of `name` is pending from `at`: wake this instance's poller in time. */
+  readonly hint: (name: string, at: Date) => void;
+}
+
+function policyFields(options: EnqueueOptions | ScheduleOptions): Partial<NewJob> {
+  const fields: Partial<NewJob> = {};
+  if (options.priority !== undefined) fields.priority = options.priority;
+  if (options.maxRetries !== undefined) fields.maxRetries = options.maxRetries;
+  if (options.backoff !== undefined) fields.backoff = options.backoff;
+  if (options.timeout !== undefined) fields.timeout = options.timeout;
+  return fields;
+}
+
+/** Adds jobs and schedules. */
+export class Producer {
+  constructor(private readonly deps: ProducerDeps) {}
+
+  private call<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return databaseCall(what, this.deps.operationTimeout, async () => {
+      await this.deps.ready();
+      return work();
+    });
+  }
+
+  /** See `MonquePublicAPI.enqueue`. */
+  async enqueue(name: string, data: unknown, options?: EnqueueOptions): Promise<JobDocument> {
+    checkName(name);
+    checkData(data, 'data', this.deps.bsonVersion);
+    const checked = checkEnqueueOptions(options);
+    const { session } = checked;
+    const now = this.deps.clock.now();
+    const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, createdAt: now, ...policyFields(checked) };
+    if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
+    const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
+      const traced = trace ? { ...job, trace } : job;
+      return this.call(`enqueue '${name}'`, () =>
+        session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced),
+      );
+    });
+    this.hintUnlessInTransaction(doc, session);
+    return doc;
+  }
+
+  /** See `MonquePublicAPI.enqueueMany`. */
+  async enqueueMany(items: unknown, options?: { session?: ClientSession }): Promise<JobDocument[]> {
+    if (!Array.isArray(items)) throw new InvalidArgumentError('jobs', `expected an array, got ${describeValue(items)}`);
+    if (items.length > MAX_ENQUEUE_MANY) {
+      throw new InvalidArgumentError('jobs', `at most ${MAX_ENQUEUE_MANY} jobs per call, got ${items.length}`);
+    }
+    const { session } = checkOptionsObject(options, 'options', ['session']) as { session?: unknown };
+    const checkedSession = session === undefined ? undefined : checkSession(session, 'options.session');
+    const now = this.deps.clock.now();
+    const jobs = (items as unknown[]).map((item, index): NewJob => {
+      const at = `jobs[${index}]`;
+      if (typeof item !== 'object' || item === null) {
+        throw new InvalidArgumentError(at, `expected { name, data, options? }, got ${describeValue(item)}`);
+      }
+      const { name, data, options: itemOptions } = item as EnqueueManyItem;
+      checkName(name, `${at}.name`);
+      checkData(data, `${at}.data`, this.deps.bsonVersion);
+      const checked = checkEnqueueOptions(itemOptions, `${at}.options`, false);
+      const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, ...policyFields(checked) };
+      if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
+      return job;
+    });
+    if (jobs.length === 0) return [];
+    const names = [...new Set(jobs.map((job) => job.name))].join(', ');
+    const docs = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
+      this.call(`enqueueMany of ${jobs.length} jobs`, async () => {
+        const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
+        const results = await this.deps.inserts.insertBatch(traced, now, checkedSession);
+        // Like insertMany: on an error some jobs may have been written; the first error is thrown.
+        const failed = results.find((result) => 'error' in result);
+        if (failed) throw failed.error;
+        return results.map((result) => (result as { doc: JobDocument }).doc);
+      }),
+    );
+    for (const doc of docs) this.hintUnlessInTransaction(doc, checkedSession);
+    return docs;
+  }
+
+  /**
+   * A job inserted inside a transaction exists only once it commits: no local hint then (on a
+   * replica set, the change stream reports it after the commit; otherwise the next poll finds it).
+   */
+  private hintUnlessInTransaction(doc: JobDocument, session: ClientSession | undefined): void {
+    if (!session?.inTransaction()) this.deps.hint(doc.name, doc.nextRunAt);
+  }
+
+  /** See `MonquePublicAPI.schedule`. */
+  async schedule(cron: unknown, name: unknown, data: unknown, options?: ScheduleOptions): Promise<JobDocument> {
+    const expression = this.checkCron(cron, name);
+    checkName(name);
+    checkData(data, 'data', this.deps.bsonVersion);
+    const checked = checkScheduleOptions(options);
+    const { timezone, uniqueKey } = checked;
+    if (timezone !== undefined && !isValidTimezone(timezone)) {
+      throw new InvalidArgumentError(
+        'options.timezone',
+        `'${timezone}' is not an IANA time zone (e.g. 'Europe/Berlin')`,
+      );
+    }
+    const now = this.deps.clock.now();
+    const spec = {
+      name: name as string,
+      data,
+      cron: expression,
+      nextRunAt: nextCronTime(expression, now, timezone),
+      ...(timezone === undefined ? {} : { timezone }),
+      ...(uniqueKey === undefined ? {} : { uniqueKey }),
+      ...policyFields(checked),
+    };
+    const doc = await this.call(`schedule '${spec.name}'`, () => this.deps.schedules.upsert(spec, now));
+    this.deps.hint(doc.name, doc.nextRunAt);
+    return doc;
+  }
+
+  /** The cron expression, with a clear message when the arguments look swapped. */
+  private checkCron(cron: unknown, name: unknown): string {
+    try {
+      return validateCronExpression(cron);
+    } catch (error) {
+      if (!(error instanceof InvalidCronError) || typeof name !== 'string') throw error;
+      let nameIsCron = false;
+      try {
+        validateCronExpression(name);
+        nameIsCron = true;
+      } catch {}
+      if (!nameIsCron) throw error;
+      throw new InvalidCronError(
+        String(cron),
+        `schedule() takes the cron expression first: schedule('${name}', '${String(cron)}', data), not schedule('${String(cron)}', '${name}', …)`,
+      );
+    }
+  }
+
+  /** See `MonquePublicAPI.unschedule`. */
+  async unschedule(name: unknown, options?: unknown): Promise<boolean> {
+    checkName(name);
+    const { uniqueKey } = checkUnscheduleOptions(options);
+    return this.call(`unschedule '${name as string}'`, () =>
+      this.deps.schedules.remove(name as string, uniqueKey, this.deps.clock.now()),
+    );
+  }
+}

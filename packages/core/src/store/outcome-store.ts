@@ -1,0 +1,196 @@
+/**
+ * Writing what runs (and recoveries) did to their jobs, many at a time, each fenced:
+ * - a run's outcome on its claim (`claimToken`, still `processing`), on no cancellation having
+ *   been requested meanwhile (unless it is the cancellation), and for a recurring job on the
+ *   schedule it ran with (`repeatInterval`, `timezone`): an operator's `cancelJob`, `schedule()` or
+ *   `unschedule()` during the run is never undone by it;
+ * - a recovery on the lock it saw (`lockedAt` and `claimToken`).
+ * A write that is fenced out is read back and reported as `lost` (someone else holds the job) or
+ * `changed` (still ours, but cancelled or rescheduled: decide again from the current document).
+ * Each transition carries its own time, so a write retried after a lost reply is recognised as
+ * already applied.
+ */
+import type { Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
+import { isTransientError } from '../database-errors.js';
+import { JobStatus, type JobStatusType } from '../job.js';
+import { FINISHED_STATUSES, type JobDocument } from './job-document.js';
+
+/** The state a finished run (or a recovery) moves a job to. */
+export interface Transition {
+  status: JobStatusType;
+  /** When it was decided: becomes `updatedAt` (and identifies the write when retried). */
+  at: Date;
+  /** New due time (for `pending`). */
+  nextRunAt?: Date;
+  failCount?: number;
+  /** The failure message; `null` removes a previous one. */
+  failReason?: string | null;
+  /** Set when a run succeeded. */
+  completedAt?: Date;
+  /** Set when the job reached `completed`, `failed` or `cancelled`. */
+  finishedAt?: Date;
+  /** When retention deletes the finished job. */
+  expireAt?: Date;
+  /** The handler's return value to store. */
+  result?: { value: unknown };
+  /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
+  clearClaim?: boolean;
+}
+
+/** Whom a write must still find holding the job. */
+export type OutcomeFence = { claimToken: string } | { claimToken: string | null; lockedAt: Date };
+
+/** A transition of one job, fenced. */
+export interface JobOutcome {
+  /** The job as claimed (or as the recovery saw it). */
+  job: JobDocument;
+  transition: Transition;
+  fence: OutcomeFence;
+}
+
+/** What became of one outcome write. */
+export type OutcomeResult =
+  | { kind: 'written' }
+  | { kind: 'lost' }
+  | { kind: 'changed'; current: JobDocument }
+  | { kind: 'error'; error: unknown };
+
+function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument> {
+  const filter: Filter<JobDocument> = { _id: job._id, status: JobStatus.PROCESSING, claimToken: fence.claimToken };
+  if ('lockedAt' in fence) return { ...filter, lockedAt: fence.lockedAt };
+  if (transition.status !== JobStatus.CANCELLED) filter.cancelRequestedAt = { $exists: false };
+  if (job.repeatInterval) {
+    filter.repeatInterval = job.repeatInterval;
+    // `null` also matches a schedule stored before time zones were recorded.
+    Object.assign(filter, { timezone: job.timezone ?? null });
+  }
+  return filter;
+}
+
+function updateFor(transition: Transition): UpdateFilter<JobDocument> {
+  const set: Partial<JobDocument> = { status: transition.status, lockedAt: null, updatedAt: transition.at };
+  const unset: Record<string, ''> = { owner: '' };
+  if (transition.nextRunAt) set.nextRunAt = transition.nextRunAt;
+  if (transition.failCount !== undefined) set.failCount = transition.failCount;
+  if (typeof transition.failReason === 'string') set.failReason = transition.failReason;
+  if (transition.failReason === null) unset.failReason = '';
+  if (transition.completedAt) set.completedAt = transition.completedAt;
+  if (transition.finishedAt) set.finishedAt = transition.finishedAt;
+  if (transition.expireAt) set.expireAt = transition.expireAt;
+  if (transition.result) set.result = transition.result.value;
+  if (transition.clearClaim) set.claimToken = null;
+  if (FINISHED_STATUSES.includes(transition.status)) unset.activeKey = '';
+  return { $set: set, $unset: unset };
+}
+
+/** A plain completion: the same update for every job of one claim, so one `updateMany` fits them all. */
+function isPlainCompletion(outcome: JobOutcome): outcome is JobOutcome & { fence: { claimToken: string } } {
+  return (
+    !('lockedAt' in outcome.fence) &&
+    outcome.transition.status === JobStatus.COMPLETED &&
+    !outcome.job.repeatInterval &&
+    outcome.transition.result === undefined
+  );
+}
+
+/** Whether `doc` already shows `outcome` applied (a retried write whose first reply was lost). */
+function alreadyApplied(doc: JobDocument, { transition, fence }: JobOutcome): boolean {
+  const token = transition.clearClaim ? null : fence.claimToken;
+  return (
+    doc.status === transition.status &&
+    doc.updatedAt.getTime() === transition.at.getTime() &&
+    (doc.claimToken ?? null) === token
+  );
+}
+
+/** Writes outcomes. */
+export class OutcomeStore {
+  constructor(private readonly collection: Collection<JobDocument>) {}
+
+  /**
+   * Writes `outcomes`: plain completions of one claim share one `updateMany`, the rest go in one
+   * unordered `bulkWrite`; when any was fenced out, one `find` reads them back. A write error that
+   * is not transient (a poison outcome) is isolated by writing the batch one by one, so it fails
+   * only its own outcome. Transient errors are thrown (the caller retries the batch).
+   * @returns each outcome's result, in order
+   */
+  async apply(outcomes: readonly JobOutcome[]): Promise<OutcomeResult[]> {
+    try {
+      return await this.applyBatch(outcomes);
+    } catch (error) {
+      if (isTransientError(error) || outcomes.length === 1) throw error;
+      const results: OutcomeResult[] = [];
+      for (const outcome of outcomes) {
+        try {
+          results.push(...(await this.applyBatch([outcome])));
+        } catch (single) {
+          if (isTransientError(single)) throw single;
+          results.push({ kind: 'error', error: single });
+        }
+      }
+      return results;
+    }
+  }
+
+  private async applyBatch(outcomes: readonly JobOutcome[]): Promise<OutcomeResult[]> {
+    const completions = new Map<string, JobOutcome[]>();
+    const individual: JobOutcome[] = [];
+    for (const outcome of outcomes) {
+      if (!isPlainCompletion(outcome)) {
+        individual.push(outcome);
+        continue;
+      }
+      const key = `${outcome.fence.claimToken}\0${outcome.transition.at.getTime()}`;
+      completions.set(key, [...(completions.get(key) ?? []), outcome]);
+    }
+    let shortfall = false;
+    const writes: Promise<void>[] = [...completions.values()].map(async (group) => {
+      const first = group[0] as JobOutcome & { fence: { claimToken: string } };
+      const result = await this.collection.updateMany(
+        {
+          _id: { $in: group.map((outcome) => outcome.job._id) },
+          status: JobStatus.PROCESSING,
+          claimToken: first.fence.claimToken,
+          cancelRequestedAt: { $exists: false },
+        },
+        updateFor(first.transition),
+      );
+      if (result.modifiedCount < group.length) shortfall = true;
+    });
+    if (individual.length > 0) {
+      writes.push(
+        (async () => {
+          const result = await this.collection.bulkWrite(
+            individual.map((outcome) => ({
+              updateOne: { filter: fenceFilter(outcome), update: updateFor(outcome.transition) },
+            })),
+            { ordered: false },
+          );
+          if (result.modifiedCount < individual.length) shortfall = true;
+        })(),
+      );
+    }
+    await Promise.all(writes);
+    if (!shortfall) return outcomes.map(() => ({ kind: 'written' }));
+    return this.readBack(outcomes);
+  }
+
+  /** After a shortfall: which outcomes landed, which were fenced out, and why. */
+  private async readBack(outcomes: readonly JobOutcome[]): Promise<OutcomeResult[]> {
+    const ids: ObjectId[] = outcomes.map((outcome) => outcome.job._id);
+    const docs = await this.collection.find({ _id: { $in: ids } }).toArray();
+    const byId = new Map(docs.map((doc) => [doc._id.toHexString(), doc]));
+    return outcomes.map((outcome): OutcomeResult => {
+      const doc = byId.get(outcome.job._id.toHexString());
+      if (!doc) return { kind: 'lost' };
+      if (alreadyApplied(doc, outcome)) return { kind: 'written' };
+      const { fence } = outcome;
+      const held =
+        doc.status === JobStatus.PROCESSING &&
+        (doc.claimToken ?? null) === fence.claimToken &&
+        (!('lockedAt' in fence) || doc.lockedAt?.getTime() === fence.lockedAt.getTime());
+      if (!held || 'lockedAt' in fence) return { kind: 'lost' };
+      return { kind: 'changed', current: doc };
+    });
+  }
+}

@@ -327,3 +327,57 @@ describe('GET throughput and config', () => {
     expect(wrong.headers.get('allow')).toBe('GET');
   });
 });
+
+describe('errors and the db option', () => {
+  it('makes its own Monque from a db (and collectionName), never started', async () => {
+    const name = collectionOf(monque).collectionName;
+    await insertJobs(db, name, [{ name: 'email', status: 'failed' }]);
+    const own = await serve(createDashboard({ db, collectionName: name }));
+    const stats = await send<{ total: { failed: number } }>(`${own.origin}/api/stats`);
+    expect(stats.body.total.failed).toBe(1);
+  });
+
+  it('answers 503 when the database cannot be reached, without driver details', async () => {
+    const { MongoClient } = await import('mongodb');
+    const client = new MongoClient('mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300');
+    try {
+      const down = await serve(createDashboard({ db: client.db('nowhere') }));
+      const answer = await send<{ error: string }>(`${down.origin}/api/stats`);
+      expect(answer.status).toBe(503);
+      expect(answer.body.error).toBe('the database cannot be reached; try again shortly');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('answers 500 without the message for an unexpected error, and reports it to onError', async () => {
+    const reported: unknown[] = [];
+    const broken = {
+      ...monque,
+      getStats: async () => {
+        throw new TypeError('secret internals at /srv/app');
+      },
+      getPaused: async () => [],
+    } as unknown as Monque;
+    const server500 = await serve(createDashboard({ monque: broken, onError: (error) => reported.push(error) }));
+    const answer = await send(`${server500.origin}/api/stats`);
+    expect(answer.status).toBe(500);
+    expect(answer.text).not.toContain('secret');
+    expect(reported).toEqual([expect.any(TypeError)]);
+  });
+
+  it('rejects bad options when created, naming them', () => {
+    const cases: Array<[unknown, RegExp]> = [
+      [{}, /give monque .* or db/],
+      [{ monque, db }, /not both/],
+      [{ monque, basePath: '/a?b' }, /basePath/],
+      [{ monque, bodyLimit: 10 }, /bodyLimit/],
+      [{ monque, authorize: 'yes' }, /authorize/],
+      [{ monque, allowedHosts: 'localhost' }, /allowedHosts/],
+      [{ monque, trustedOrigins: ['not a url'] }, /trustedOrigins/],
+    ];
+    for (const [options, message] of cases) {
+      expect(() => createDashboard(options as Parameters<typeof createDashboard>[0]), String(message)).toThrow(message);
+    }
+  });
+});

@@ -52,7 +52,8 @@ async function main(): Promise<number> {
     process.stderr.write('error: no database: pass --db or name it in the URI (mongodb://host/mydb)\n');
     return 2;
   }
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000, appName: 'monque-dashboard' });
+  const timeout = /[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 };
+  const client = new MongoClient(uri, { ...timeout, appName: 'monque-dashboard' });
   try {
     await client.connect();
   } catch (error) {

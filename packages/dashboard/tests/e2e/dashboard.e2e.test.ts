@@ -142,10 +142,10 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
     await page.goto(server.url);
     const row = page.locator('tr[data-name="sync-crm"]');
     await row.waitFor();
-    await expect.poll(() => row.locator('td.col-failed').innerText()).toBe('1');
+    await expect.poll(() => row.locator('td.col-failed').textContent()).toBe('1');
     const report = page.locator('tr[data-name="generate-report"]');
-    expect(await report.locator('td.col-due').innerText()).toBe('1');
-    expect(await report.locator('td.col-processing').innerText()).toBe('1');
+    expect(await report.locator('td.col-due').textContent()).toBe('1');
+    expect(await report.locator('td.col-processing').textContent()).toBe('1');
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
     await screenshot('overview.png');
   });
@@ -154,7 +154,7 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
     await page.getByRole('link', { name: 'Jobs', exact: true }).click();
     await page.getByLabel('Data field').fill('customer.id = 42');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await expect.poll(() => page.locator('.count').innerText()).toBe('3 matching jobs');
+    await expect.poll(() => page.locator('.count').textContent()).toBe('3 matching jobs');
     const data = await page.locator('table.jobs tbody td.data-preview').allInnerTexts();
     expect(data).toHaveLength(3);
     for (const text of data) expect(text).toContain('"customer":{"id":42}');
@@ -166,9 +166,9 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
     const id = failedJob._id.toHexString();
     await page.locator(`tr[data-id="${id}"] a`).click();
     await page.getByRole('heading', { name: /sync-crm/ }).waitFor();
-    expect(await page.locator('h1 .badge').innerText()).toBe('failed');
-    expect(await page.locator('.block.fail pre').innerText()).toBe('CRM API answered 503 (try again later)');
-    expect(await page.locator('.fields').innerText()).toMatch(/Fail count\s+3/);
+    expect(await page.locator('h1 .badge').textContent()).toBe('failed');
+    expect(await page.locator('.block.fail pre').textContent()).toBe('CRM API answered 503 (try again later)');
+    expect(await page.locator('.fields').textContent()).toMatch(/Fail count\s*3/);
     await screenshot('job-detail.png');
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.getByText('Retried: the job is due now').waitFor();
@@ -176,12 +176,12 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
       .poll(
         async () => {
           await page.getByRole('button', { name: 'Refresh' }).click();
-          return page.locator('h1 .badge').innerText();
+          return page.locator('h1 .badge').textContent();
         },
         { timeout: 20_000, interval: 500 },
       )
       .toBe('completed');
-    expect(await page.locator('.blocks').innerText()).toContain('"synced": 53');
+    expect(await page.locator('.blocks').textContent()).toContain('"synced": 53');
   });
 
   it('pauses a job name from the overview', async () => {

@@ -1,0 +1,117 @@
+/**
+ * The pure parts: how a typed data filter is read (shared by the API, the CLI and the UI), how
+ * durations are read and printed, and how BSON values become JSON.
+ */
+import { Binary, Decimal128, Long, ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { toJson } from '../src/api/to-json.js';
+import { formatDuration, parseDuration } from '../src/cli/duration.js';
+import { formatTable } from '../src/cli/table.js';
+import { checkDataPath, parseDataFilter, parseDataValue } from '../src/shared/data-filter.js';
+
+describe('parseDataValue', () => {
+  it('types numbers, booleans and null, and keeps other text', () => {
+    const cases: Array<[string, unknown]> = [
+      ['42', 42],
+      ['-1.5', -1.5],
+      ['1e3', 1000],
+      ['true', true],
+      ['false', false],
+      ['null', null],
+      ['"42"', '42'],
+      ['"true"', 'true'],
+      ['"say \\"hi\\""', 'say "hi"'],
+      ['Ada', 'Ada'],
+      ['042', '042'],
+      ['1,5', '1,5'],
+      ['', ''],
+      ['0x10', '0x10'],
+    ];
+    for (const [text, value] of cases) expect(parseDataValue(text), text).toEqual({ ok: true, value });
+  });
+
+  it('refuses objects, arrays (operators included) and broken quotes', () => {
+    for (const text of ['{"$ne":null}', '[1,2]', '{}', '"unclosed', '"a" "b"']) {
+      expect(parseDataValue(text).ok, text).toBe(false);
+    }
+  });
+});
+
+describe('parseDataFilter and checkDataPath', () => {
+  it('reads path = value with or without spaces', () => {
+    expect(parseDataFilter('customer.id = 42')).toEqual({ ok: true, value: { path: 'customer.id', value: 42 } });
+    expect(parseDataFilter('a=b=c')).toEqual({ ok: true, value: { path: 'a', value: 'b=c' } });
+  });
+
+  it('refuses a missing =, empty segments and $-prefixed names', () => {
+    for (const text of ['customer.id', '=1', 'a..b=1', '.a=1', 'a.=1', '$where=1', 'a.$gt=1', 'a\u0000b=1']) {
+      expect(parseDataFilter(text).ok, text).toBe(false);
+    }
+    expect(checkDataPath('a'.repeat(201)).ok).toBe(false);
+    expect(checkDataPath('a$.b').ok).toBe(true);
+  });
+});
+
+describe('durations', () => {
+  it('reads and prints them', () => {
+    expect(parseDuration('7d')).toBe(604_800_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('2w')).toBe(1_209_600_000);
+    for (const text of ['7', 'd', '7 days', '-1d', ''])
+      expect(() => parseDuration(text), text).toThrow(/not a duration/);
+    expect(formatDuration(850)).toBe('850ms');
+    expect(formatDuration(90_000)).toBe('1m 30s');
+    expect(formatDuration(604_800_000)).toBe('7d');
+    expect(formatDuration(93_784_000)).toBe('1d 2h');
+  });
+});
+
+describe('toJson', () => {
+  it('turns ids, dates and other BSON values into plain JSON', () => {
+    const id = new ObjectId();
+    const value = toJson({
+      _id: id,
+      at: new Date('2025-01-02T03:04:05.006Z'),
+      nested: { ids: [id], long: Long.fromString('9007199254740993'), dec: Decimal128.fromString('1.10') },
+      bin: new Binary(Buffer.from('abc')),
+      skipped: undefined,
+      fn: () => 1,
+      nan: Number.NaN,
+      big: 10n,
+    });
+    expect(value).toEqual({
+      _id: id.toHexString(),
+      at: '2025-01-02T03:04:05.006Z',
+      nested: { ids: [id.toHexString()], long: '9007199254740993', dec: '1.10' },
+      bin: '<binary, 3 bytes>',
+      nan: 'NaN',
+      big: '10',
+    });
+  });
+
+  it('stops at a depth limit instead of overflowing the stack', () => {
+    let deep: Record<string, unknown> = {};
+    const root = deep;
+    for (let index = 0; index < 200; index += 1) {
+      deep.next = {};
+      deep = deep.next as Record<string, unknown>;
+    }
+    expect(JSON.stringify(toJson(root))).toContain('<nested too deeply>');
+  });
+});
+
+describe('formatTable', () => {
+  it('pads columns and cuts long cells', () => {
+    expect(
+      formatTable(
+        ['A', 'BB'],
+        [
+          ['1', 'x'.repeat(10)],
+          ['long cell', 'y'],
+        ],
+        5,
+      ),
+    ).toBe(['A      BB', '1      xxxx…', 'long…  y'].join('\n'));
+  });
+});

@@ -39,7 +39,7 @@ function medianRunCommands(runs: PerLibrary<DrainResult[]>): Record<string, unkn
 async function run(context: BenchContext, options: BenchOptions): Promise<SuiteResult> {
   const runs = perLibrary<DrainResult[]>(() => []);
   for (let runIndex = 0; runIndex < options.runs; runIndex += 1) {
-    for (const { library, classify } of orderFor(runIndex)) {
+    for (const { library, classify } of orderFor(runIndex, options)) {
       const drain = await runDrain(context, library, classify, DRAIN);
       runs[library.label].push(drain);
       log(

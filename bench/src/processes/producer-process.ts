@@ -8,7 +8,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { sleep } from '../bench-context.js';
-import { CommandCounter, type CommandCounts } from '../command-counter.js';
+import { CommandCounter, type CommandCounts, emptyCounts } from '../command-counter.js';
 import { type BenchQueue, loadLibrary, type QueueLibrary } from '../queues/bench-queue.js';
 import { classifierFor } from '../queues/command-purposes.js';
 import { percentile } from '../stats.js';
@@ -163,7 +163,7 @@ async function handle(request: ProducerRequest): Promise<void> {
     case 'report':
       reply({
         type: 'report',
-        commands: counter?.stop() ?? { total: 0, byName: {}, byPurpose: {} },
+        commands: counter?.stop() ?? emptyCounts(),
       } satisfies ProducerReply);
       return;
     case 'close':

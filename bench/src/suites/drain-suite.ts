@@ -31,6 +31,7 @@ function medianRunCommands(runs: PerLibrary<DrainResult[]>): Record<string, unkn
     result[label] = {
       byPurpose: perJob(middle.commands, DRAIN.jobs, 'byPurpose'),
       byName: perJob(middle.commands, DRAIN.jobs, 'byName'),
+      ...(Object.keys(middle.commands.otherShapes).length > 0 ? { otherShapes: middle.commands.otherShapes } : {}),
     };
   }
   return result;

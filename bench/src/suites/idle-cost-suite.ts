@@ -56,8 +56,8 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
           `one scheduler in the benchmark process, ${settings.names} registered job names, an empty collection; ` +
           `after start() and one warm-up interval, every command of its client is counted for ${settings.seconds} s ` +
           `and divided by the number of poll intervals (Monque pollInterval = Agenda processEvery = ${settings.pollInterval} ms)`,
-        Monque: results.Monque.map((r) => ({ commandsPerPoll: r.commandsPerPoll, byName: r.commands.byName })),
-        Agenda: results.Agenda.map((r) => ({ commandsPerPoll: r.commandsPerPoll, byName: r.commands.byName })),
+        Monque: results.Monque.map((r) => ({ commandsPerPoll: r.commandsPerPoll, ...r.commands })),
+        Agenda: results.Agenda.map((r) => ({ commandsPerPoll: r.commandsPerPoll, ...r.commands })),
       },
     },
     settings,

@@ -26,6 +26,7 @@ function summary(result: MultiInstanceResult): Record<string, unknown> {
     commandsPerJob: Number(result.commandsPerJob.toFixed(4)),
     byPurpose: perJob(result.commands, SETTINGS.jobs, 'byPurpose'),
     byName: perJob(result.commands, SETTINGS.jobs, 'byName'),
+    otherShapes: result.commands.otherShapes,
     commandsPerInstance: result.commandsPerInstance,
     jobsPerInstance: result.jobsPerInstance,
     startMs: result.startMs,

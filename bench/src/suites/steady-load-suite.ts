@@ -44,6 +44,7 @@ function detailOf(result: SteadyLoadResult): Record<string, unknown> {
     commands: undefined,
     commandsPerJobByPurpose: perJob(result.commands, jobs, 'byPurpose'),
     commandsPerJobByName: perJob(result.commands, jobs, 'byName'),
+    otherShapes: result.commands.otherShapes,
   };
 }
 
@@ -85,7 +86,8 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
       ...latencyFigures('enqueue → completion', (r) => r.latency.completion),
       figure('completed within the window', 'jobs/s', 'higher', (r) => r.completedRate),
       figure('backlog at the end of the window', 'jobs', 'lower', (r) => r.backlogAtEnd),
-      figure('commands per job, all processes', 'commands', 'lower', (r) => r.commandsPerJob),
+      figure(`not completed ${settings.graceMs / 1000} s after the window`, 'jobs', 'lower', (r) => r.unfinished),
+      figure('commands per completed job, all processes', 'commands', 'lower', (r) => r.commandsPerJob),
     ],
     targets: monque
       ? [

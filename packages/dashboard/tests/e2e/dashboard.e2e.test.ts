@@ -203,9 +203,9 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
 
   it('switches to dark mode and fits a phone screen', async () => {
     await page.getByRole('button', { name: /Colour theme: system/ }).click();
-    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
-    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
-    expect(background).toBe('rgb(18, 22, 28)');
+    // The theme is applied in an effect, just after the click's render: poll for it.
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    await expect.poll(() => page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(18, 22, 28)');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}#/jobs/${failedJob._id.toHexString()}`);
     await page.getByRole('heading', { name: /sync-crm/ }).waitFor();

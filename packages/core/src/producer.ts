@@ -7,6 +7,7 @@ import type { ClientSession } from 'mongodb';
 import { databaseCall } from './database-errors.js';
 import type { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
+import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { InvalidCronError } from './errors/invalid-cron-error.js';
 import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
@@ -43,6 +44,17 @@ export interface ProducerDeps {
   readonly hint: (name: string, at: Date) => void;
 }
 
+const TRANSACTION_LABELS = ['TransientTransactionError', 'UnknownTransactionCommitResult'];
+
+/** Whether `error` is a driver error telling the owner of a transaction to retry it. */
+function hasTransactionLabel(error: unknown): boolean {
+  const hasErrorLabel = (error as { hasErrorLabel?: unknown } | null | undefined)?.hasErrorLabel;
+  return (
+    typeof hasErrorLabel === 'function' &&
+    TRANSACTION_LABELS.some((label) => (hasErrorLabel as (label: string) => boolean).call(error, label))
+  );
+}
+
 function policyFields(options: EnqueueOptions | ScheduleOptions): Partial<NewJob> {
   const fields: Partial<NewJob> = {};
   if (options.priority !== undefined) fields.priority = options.priority;
@@ -56,11 +68,23 @@ function policyFields(options: EnqueueOptions | ScheduleOptions): Partial<NewJob
 export class Producer {
   constructor(private readonly deps: ProducerDeps) {}
 
-  private call<T>(what: string, work: () => Promise<T>): Promise<T> {
-    return databaseCall(what, this.deps.operationTimeout, async () => {
-      await this.deps.ready();
-      return work();
-    });
+  /**
+   * Runs one database call of a public method. Inside the caller's transaction (`session`), a
+   * driver error labelled `TransientTransactionError` or `UnknownTransactionCommitResult` (a write
+   * conflict, a lost connection) reaches the caller as the driver's own error, not wrapped: that is
+   * what `session.withTransaction()` looks for to run the transaction again.
+   */
+  private async call<T>(what: string, work: () => Promise<T>, session?: ClientSession): Promise<T> {
+    try {
+      return await databaseCall(what, this.deps.operationTimeout, async () => {
+        await this.deps.ready();
+        return work();
+      });
+    } catch (error) {
+      const cause = error instanceof ConnectionError ? error.cause : undefined;
+      if (session && hasTransactionLabel(cause)) throw cause;
+      throw error;
+    }
   }
 
   /** See `MonquePublicAPI.enqueue`. */
@@ -74,8 +98,10 @@ export class Producer {
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
     const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
       const traced = trace ? { ...job, trace } : job;
-      return this.call(`enqueue '${name}'`, () =>
-        session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced),
+      return this.call(
+        `enqueue '${name}'`,
+        () => (session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced)),
+        session,
       );
     });
     this.hintUnlessInTransaction(doc, session);
@@ -107,14 +133,18 @@ export class Producer {
     if (jobs.length === 0) return [];
     const names = [...new Set(jobs.map((job) => job.name))].join(', ');
     const docs = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
-      this.call(`enqueueMany of ${jobs.length} jobs`, async () => {
-        const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
-        const results = await this.deps.inserts.insertBatch(traced, now, checkedSession);
-        // Like insertMany: on an error some jobs may have been written; the first error is thrown.
-        const failed = results.find((result) => 'error' in result);
-        if (failed) throw failed.error;
-        return results.map((result) => (result as { doc: JobDocument }).doc);
-      }),
+      this.call(
+        `enqueueMany of ${jobs.length} jobs`,
+        async () => {
+          const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
+          const results = await this.deps.inserts.insertBatch(traced, now, checkedSession);
+          // Like insertMany: on an error some jobs may have been written; the first error is thrown.
+          const failed = results.find((result) => 'error' in result);
+          if (failed) throw failed.error;
+          return results.map((result) => (result as { doc: JobDocument }).doc);
+        },
+        checkedSession,
+      ),
     );
     for (const doc of docs) this.hintUnlessInTransaction(doc, checkedSession);
     return docs;

@@ -116,6 +116,20 @@ describe('authorize', () => {
     expect(allowed.status).toBe(200);
   });
 
+  it('leaves the answer alone when the hook wrote it', async () => {
+    const { api } = await dashboard({
+      authorize: (_req, res) => {
+        res.statusCode = 302;
+        res.setHeader('Location', '/login');
+        res.end();
+        return false;
+      },
+    });
+    const answer = await send(`${api}/stats`);
+    expect(answer.status).toBe(302);
+    expect(answer.headers.get('location')).toBe('/login');
+  });
+
   it('answers 500 without details when the hook throws', async () => {
     const reported: unknown[] = [];
     const { api } = await dashboard({

@@ -6,8 +6,10 @@ import { Binary, Decimal128, Long, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { toJson } from '../src/api/to-json.js';
 import { formatDuration, parseDuration } from '../src/cli/duration.js';
+import { formatJob, formatJobList, formatStats } from '../src/cli/format.js';
 import { formatTable } from '../src/cli/table.js';
 import { checkDataPath, parseDataFilter, parseDataValue } from '../src/shared/data-filter.js';
+import { findUiDirectory, loadUiAssets } from '../src/static/ui-assets.js';
 
 describe('parseDataValue', () => {
   it('types numbers, booleans and null, and keeps other text', () => {
@@ -113,5 +115,90 @@ describe('formatTable', () => {
         5,
       ),
     ).toBe(['A      BB', '1      xxxx…', 'long…  y'].join('\n'));
+  });
+});
+
+describe('CLI formatting', () => {
+  const at = new Date('2025-06-10T12:00:00.000Z');
+  const id = new ObjectId('665f1c2e9b1d4a0012345678');
+
+  it('shows every field a job has, and leaves out those it has not', () => {
+    const text = formatJob({
+      _id: id,
+      name: 'report',
+      data: { customer: { id: 42 } },
+      status: 'processing',
+      nextRunAt: at,
+      priority: 5,
+      lockedAt: at,
+      failCount: 1,
+      attempts: 2,
+      maxRetries: 3,
+      failReason: 'timeout',
+      repeatInterval: '0 3 * * *',
+      timezone: 'Europe/Paris',
+      uniqueKey: 'nightly',
+      owner: 'host-1',
+      startedAt: at,
+      cancelRequestedAt: at,
+      cancelReason: 'stop',
+      progress: { step: 2 },
+      result: { pages: 3 },
+      createdAt: at,
+      updatedAt: at,
+    });
+    const fields: Array<[string, string]> = [
+      ['id', '665f1c2e9b1d4a0012345678'],
+      ['priority', '5'],
+      ['max retries', '3'],
+      ['cron', '0 3 * * * (Europe/Paris)'],
+      ['unique key', 'nightly'],
+      ['owner', 'host-1'],
+      ['locked at', '2025-06-10 12:00:00Z'],
+      ['cancel requested', '2025-06-10 12:00:00Z'],
+      ['cancel reason', 'stop'],
+    ];
+    for (const [label, value] of fields) {
+      const line = text.split('\n').find((candidate) => candidate.startsWith(`${label}:`));
+      expect(line?.replace(/:\s+/, ': '), label).toBe(`${label}: ${value}`);
+    }
+    expect(text).toContain('progress:\n{\n  "step": 2\n}');
+    expect(text).toContain('result:\n{\n  "pages": 3\n}');
+    const bare = formatJob({
+      _id: id,
+      name: 'x',
+      data: null,
+      status: 'pending',
+      nextRunAt: at,
+      lockedAt: null,
+      failCount: 0,
+      createdAt: at,
+      updatedAt: at,
+    });
+    expect(bare).not.toMatch(/priority|owner|progress|result|cron/);
+    expect(bare).toMatch(/^attempts:\s+0$/m);
+  });
+
+  it('prints empty lists and stats, and a note when everything is paused', () => {
+    expect(formatJobList([])).toBe('no matching jobs');
+    const empty = { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+    expect(formatStats({ total: empty, byName: {} }, [], at)).toBe('no jobs');
+    const stats = {
+      total: { ...empty, pending: 1, due: 1 },
+      byName: { a: { ...empty, pending: 1, due: 1, oldestDueAt: new Date(at.getTime() - 65_000) } },
+    };
+    const text = formatStats(stats, 'all', at);
+    expect(text).toMatch(/^a\s+1\s+1\s+0\s+0\s+0\s+0\s+1m 5s\s+yes$/m);
+    expect(text).toContain('every job name is paused');
+  });
+});
+
+describe('UI assets', () => {
+  it('finds the built UI from the bundle or from source, and nothing elsewhere', () => {
+    expect(findUiDirectory('/nonexistent/dist')).toBeUndefined();
+    expect(loadUiAssets(undefined).size).toBe(0);
+    const assets = loadUiAssets();
+    expect(assets.get('index.html')?.contentType).toBe('text/html; charset=utf-8');
+    expect([...assets.keys()].every((key) => !key.includes('..') && !key.startsWith('/'))).toBe(true);
   });
 });

@@ -15,7 +15,7 @@ import { readJsonBody } from './http/read-json-body.js';
 import { checkHost, checkJsonContentType, checkSameOrigin, type Refusal } from './http/request-guards.js';
 import { sendError, sendJson } from './http/respond.js';
 import { setSecurityHeaders } from './http/security-headers.js';
-import { loadUiAssets, type UiAsset } from './static/ui-assets.js';
+import { findUiDirectory, loadUiAssets, type UiAsset } from './static/ui-assets.js';
 
 /** `next` of Express-style frameworks: called for requests outside the dashboard. */
 export type NextFunction = (error?: unknown) => void;
@@ -112,7 +112,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       if (located.rest === '/api' || located.rest.startsWith('/api/')) {
         return await serveApi(req, res, located, settings, monque);
       }
-      assets ??= loadUiAssets();
+      assets ??= loadUiAssets(findUiDirectory());
       return serveUi(req, res, located, assets);
     } catch (error) {
       const answer = answerForError(error);

@@ -197,7 +197,7 @@ describe('UI assets', () => {
   it('finds the built UI from the bundle or from source, and nothing elsewhere', () => {
     expect(findUiDirectory('/nonexistent/dist')).toBeUndefined();
     expect(loadUiAssets(undefined).size).toBe(0);
-    const assets = loadUiAssets();
+    const assets = loadUiAssets(findUiDirectory());
     expect(assets.get('index.html')?.contentType).toBe('text/html; charset=utf-8');
     expect([...assets.keys()].every((key) => !key.includes('..') && !key.startsWith('/'))).toBe(true);
   });

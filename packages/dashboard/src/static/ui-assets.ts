@@ -51,7 +51,7 @@ function listFiles(dir: string, root = dir, out: string[] = []): string[] {
 }
 
 /** Loads every file of the UI into memory, keyed by its path relative to the UI folder. */
-export function loadUiAssets(dir: string | undefined = findUiDirectory()): ReadonlyMap<string, UiAsset> {
+export function loadUiAssets(dir: string | undefined): ReadonlyMap<string, UiAsset> {
   const assets = new Map<string, UiAsset>();
   if (!dir) return assets;
   for (const file of listFiles(dir)) {

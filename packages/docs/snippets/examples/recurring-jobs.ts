@@ -40,16 +40,19 @@ for (const job of schedules) {
   console.log(`${job.name}${key}: '${job.repeatInterval}', next run ${job.nextRunAt.toISOString()}`);
 }
 
-await monque.start();
-console.log('running; press Ctrl-C to stop');
-
 // Graceful shutdown on Ctrl-C (SIGINT) and SIGTERM (what Docker and Kubernetes send):
 // no new claims, running jobs finish (up to shutdownTimeout), then the connection is closed.
+let stopping = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
+  if (stopping) return; // a repeated signal changes nothing
+  stopping = true;
   console.log(`${signal}: stopping`);
   await monque.stop();
   await client.close();
   console.log('stopped');
 }
-process.once('SIGINT', (signal) => void shutdown(signal));
-process.once('SIGTERM', (signal) => void shutdown(signal));
+process.on('SIGINT', (signal) => void shutdown(signal));
+process.on('SIGTERM', (signal) => void shutdown(signal));
+
+await monque.start();
+console.log('running; press Ctrl-C to stop');

@@ -1,6 +1,6 @@
 /**
  * Runs a program taken from the docs the way a reader does: saved in a new ESM project
- * (`"type": "module"`) and started with `npx tsx <file>`.
+ * (`"type": "module"`) and started with tsx (`npx tsx <file>`).
  *
  * `@monque/core` resolves to the workspace's SOURCE (`packages/core/src/index.ts`) through the
  * project's tsconfig `paths`, which tsx honours: no build is needed, and the program runs against
@@ -11,11 +11,12 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const CORE_SOURCE = fileURLToPath(new URL('../../../core/src/index.ts', import.meta.url));
 const TSX_CLI = require.resolve('tsx/cli');
+const TSX_LOADER = pathToFileURL(require.resolve('tsx')).href;
 const MONGODB_PACKAGE = dirname(require.resolve('mongodb/package.json'));
 
 /** A throwaway project directory holding the given files. */
@@ -56,32 +57,23 @@ export interface RunOptions {
   /** Kill the program (SIGKILL) and reject after this long. */
   timeoutMs: number;
   /**
-   * Send this signal once stdout contains `after` (for programs that run until stopped), to the
-   * program's whole process group, as a terminal does on Ctrl-C. (tsx runs the program in a child
-   * process; a signal sent to tsx alone is relayed, but tsx kills a child that does not confirm
-   * within 30 ms, which a loaded machine can miss.)
+   * Send this signal once stdout contains `after` (for programs that run until stopped). The
+   * program then runs as `node --import tsx <file>`: the same loader in ONE process. The tsx CLI
+   * runs the program in a child process and relays signals to it, but kills a child that does
+   * not confirm a signal within 30 ms, which a loaded test machine can miss.
    */
   signal?: { name: NodeJS.Signals; after: string };
 }
 
-/** Runs `npx tsx <file>` in `dir` (as `node <tsx cli> <file>`) and collects its output. */
+/** Runs `npx tsx <file>` in `dir` (as `node <tsx cli> <file>`; see `signal`) and collects its output. */
 export function runProgram(dir: string, file: string, options: RunOptions): Promise<ProgramResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
   delete env.MONGODB_URI;
   delete env.NODE_OPTIONS;
   if (options.mongodbUri !== undefined) env.MONGODB_URI = options.mongodbUri;
   const started = Date.now();
-  const ownGroup = options.signal !== undefined;
-  const child = spawn(process.execPath, [TSX_CLI, file], {
-    cwd: dir,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: ownGroup,
-  });
-  const kill = (signal: NodeJS.Signals): void => {
-    if (ownGroup && child.pid !== undefined) process.kill(-child.pid, signal);
-    else child.kill(signal);
-  };
+  const args = options.signal ? ['--import', TSX_LOADER, file] : [TSX_CLI, file];
+  const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let signalled = false;
@@ -89,7 +81,7 @@ export function runProgram(dir: string, file: string, options: RunOptions): Prom
     stdout += chunk;
     if (options.signal && !signalled && stdout.includes(options.signal.after)) {
       signalled = true;
-      kill(options.signal.name);
+      child.kill(options.signal.name);
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
@@ -97,7 +89,7 @@ export function runProgram(dir: string, file: string, options: RunOptions): Prom
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      kill('SIGKILL');
+      child.kill('SIGKILL');
       reject(new Error(`${file} did not exit within ${options.timeoutMs} ms\nstdout:\n${stdout}\nstderr:\n${stderr}`));
     }, options.timeoutMs);
     child.once('error', (error) => {

@@ -266,6 +266,10 @@ describe('usage and connection errors', () => {
     const run = await bare(['stats', '--uri', 'mongodb://127.0.0.1:1/app?serverSelectionTimeoutMS=300']);
     expect(run.code).toBe(ExitCode.FAILURE);
     expect(run.stderr).toMatch(/^error: cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:1\//);
+    const inline = await bare(['stats', '--uri=mongodb://ops:pw@127.0.0.1:1/app?serverSelectionTimeoutMS=300']);
+    expect(inline.code).toBe(ExitCode.FAILURE);
+    expect(inline.stderr).toContain('cannot reach MongoDB at mongodb://***@127.0.0.1:1/');
+    expect(inline.stderr).not.toContain('pw');
   });
 });
 

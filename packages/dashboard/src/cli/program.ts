@@ -66,7 +66,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return ExitCode.FAILURE;
     }
     const uriIndex = argv.indexOf('--uri');
-    const uri = uriIndex >= 0 ? argv[uriIndex + 1] : io.env.MONGODB_URI;
+    const inline = argv.find((arg) => arg.startsWith('--uri='))?.slice('--uri='.length);
+    const uri = inline ?? (uriIndex >= 0 ? argv[uriIndex + 1] : io.env.MONGODB_URI);
     io.stderr(`error: ${describe(error, uri)}\n`);
     return ExitCode.FAILURE;
   }

@@ -4,9 +4,11 @@
  */
 import { Binary, Decimal128, Long, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import packageJson from '../package.json' with { type: 'json' };
 import { toJson } from '../src/api/to-json.js';
 import { formatDuration, parseDuration } from '../src/cli/duration.js';
 import { formatJob, formatJobList, formatStats } from '../src/cli/format.js';
+import { CLI_VERSION } from '../src/cli/program.js';
 import { formatTable } from '../src/cli/table.js';
 import { checkDataPath, parseDataFilter, parseDataValue } from '../src/shared/data-filter.js';
 import { findUiDirectory, loadUiAssets } from '../src/static/ui-assets.js';
@@ -201,4 +203,8 @@ describe('UI assets', () => {
     expect(assets.get('index.html')?.contentType).toBe('text/html; charset=utf-8');
     expect([...assets.keys()].every((key) => !key.includes('..') && !key.startsWith('/'))).toBe(true);
   });
+});
+
+it('prints the package version with --version', () => {
+  expect(CLI_VERSION).toBe(packageJson.version);
 });

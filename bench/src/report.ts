@@ -77,6 +77,9 @@ function formatNumber(value: number | null): string {
 function formatRatio(figure: Figure): string {
   if (figure.ratio === null || !Number.isFinite(figure.ratio)) return '—';
   const advantage = figure.better === 'higher' ? figure.ratio : 1 / figure.ratio;
+  if (!Number.isFinite(advantage) || advantage === 0) {
+    return `${formatNumber(figure.ratio)} (${advantage === 0 ? 'Agenda' : 'Monque'} better)`;
+  }
   const verdict =
     advantage >= 1 ? `Monque ${formatNumber(advantage)}× better` : `Agenda ${formatNumber(1 / advantage)}× better`;
   return `${formatNumber(figure.ratio)} (${verdict})`;

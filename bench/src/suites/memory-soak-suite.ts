@@ -20,6 +20,22 @@ function settingsFor(options: BenchOptions): Settings {
   return { waves: options.quick ? 10 : 40, jobsPerWave: 500, concurrency: 50, pollInterval: 200 };
 }
 
+/** Least-squares slope of `values` (per step), over their second half: the trend once warmed up. */
+function secondHalfSlope(values: readonly number[]): number {
+  const half = values.slice(Math.floor(values.length / 2));
+  const n = half.length;
+  if (n < 2) return Number.NaN;
+  const meanX = (n - 1) / 2;
+  const meanY = half.reduce((sum, y) => sum + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  half.forEach((y, x) => {
+    num += (x - meanX) * (y - meanY);
+    den += (x - meanX) ** 2;
+  });
+  return num / den;
+}
+
 function describe(changes: readonly CountChange[]): string {
   return changes.length === 0 ? 'unchanged' : changes.map((c) => `${c.key} ${c.before} → ${c.after}`).join(', ');
 }
@@ -51,6 +67,7 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
       `(${(comparison.heapChange * 100).toFixed(1)} %), timers started ${describe(comparison.timerChanges.started)}, ` +
       `stopped ${describe(comparison.timerChanges.stopped)}, listeners ${describe(comparison.listenerChanges.started)}`,
   );
+  const slopeKiB = secondHalfSlope(result.heapAfterWave) / 1024;
   const scenario = `memory soak, ${jobs.toLocaleString('en-US')} jobs in ${settings.waves} waves`;
   const timerChanges = [
     ...comparison.timerChanges.started,
@@ -64,6 +81,7 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
       monqueOnly(scenario, 'heap after GC, first wave', 'MiB', first / MIB),
       monqueOnly(scenario, 'heap after GC, last wave', 'MiB', last / MIB),
       monqueOnly(scenario, 'heap change first → last wave', '%', comparison.heapChange * 100),
+      monqueOnly(scenario, 'heap trend over the second half', 'KiB/wave', slopeKiB),
     ],
     targets: [
       atMost({
@@ -101,6 +119,7 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
           'idle after the last wave, and after stop(). Maps inside Monque are not reachable through the public API: the heap ' +
           'figure stands for them.',
         heapBeforeWavesMiB: result.heapBeforeWaves / MIB,
+        heapTrendSecondHalfKiBPerWave: slopeKiB,
         heapAfterWaveMiB: result.heapAfterWave.map((bytes) => Number((bytes / MIB).toFixed(3))),
         waveMs: result.waveMs.map((ms) => Math.round(ms)),
         jobsCompleted: result.jobsCompleted,

@@ -1,6 +1,6 @@
 /**
  * Steady load (once per library: one run is a whole offer window): a producer process offers
- * `--steady-rate` jobs/s (default 100) for `--steady-seconds` (default 60, quick 10) to 2 worker
+ * `--steady-rate` jobs/s (default 50) for `--steady-seconds` (default 60, quick 10) to 2 worker
  * processes. No numeric target in issue 14; the benchmark checks that Monque held the offered
  * rate and never started an attempt twice.
  */

@@ -180,7 +180,7 @@ export class JobRunner {
       if (problem)
         return this.decide(
           run,
-          { kind: 'failure', error: new UnrecoverableError(`the handler's ${problem}`), unrecoverable: true },
+          { kind: 'failure', error: new UnrecoverableError(`the handler's result ${problem}`), unrecoverable: true },
           now,
         );
       const transition = decideSuccess(job, ending.value, now, settings);

@@ -138,7 +138,8 @@ describe('enqueue rejects bad input and writes nothing', () => {
     const job = await monque.enqueue('job', { gone: undefined, bytes: Buffer.from('hi'), when: new Date(0), re: /x/i });
     const stored = await monque.getJob(job._id);
     expect(stored?.data).toMatchObject({ gone: null, when: new Date(0) });
-    expect(Buffer.from((stored?.data as { bytes: { buffer: Uint8Array } }).bytes.buffer).toString()).toBe('hi');
+    const { bytes } = stored?.data as { bytes: { buffer: Uint8Array } };
+    expect(Buffer.from(bytes.buffer).toString()).toBe('hi');
   });
 
   it('data: over the 16 MB document limit', async () => {

@@ -138,7 +138,7 @@ describe('enqueue rejects bad input and writes nothing', () => {
     const job = await monque.enqueue('job', { gone: undefined, bytes: Buffer.from('hi'), when: new Date(0), re: /x/i });
     const stored = await monque.getJob(job._id);
     expect(stored?.data).toMatchObject({ gone: null, when: new Date(0) });
-    const { bytes } = stored?.data as { bytes: { buffer: Uint8Array } };
+    const { bytes } = (stored?.data ?? {}) as { bytes: { buffer: Uint8Array } };
     expect(Buffer.from(bytes.buffer).toString()).toBe('hi');
   });
 

@@ -125,7 +125,9 @@ describe('retention', () => {
     const bad = await monque.enqueue('bad', {});
     await nextEvent(monque, 'job:fail');
     const failed = (await jobsOf(db, monque).findOne({ _id: bad._id })) as JobDocument | null;
-    expect(failed?.expireAt && failed.finishedAt && failed.expireAt.getTime() - failed.finishedAt.getTime()).toBe(60_000);
+    expect(failed?.expireAt && failed.finishedAt && failed.expireAt.getTime() - failed.finishedAt.getTime()).toBe(
+      60_000,
+    );
     await waitUntil(
       async () => (await jobsOf(db, monque).findOne({ _id: ok._id })) === null,
       'the completed job to be swept',

@@ -4,7 +4,8 @@
  * - `--only <names>`: run only these scenarios (comma-separated or repeated), e.g. `--only steady`;
  * - `--quick`: a smoke run (1 repetition, shorter steady load and soak, fewer samples);
  * - `--runs <n>`: repetitions of the repeated scenarios (default `BENCH_RUNS` or 3; 1 when quick);
- * - `--steady-rate <jobs/s>`, `--steady-seconds <s>`: the steady load's offered rate and duration.
+ * - `--steady-rate <jobs/s>`, `--steady-seconds <s>`: the steady load's offered rate and duration;
+ * - `--library <Monque|Agenda>`: measure one library only (comparisons and ratios are then empty).
  *
  * The environment can say the same (handy from the repository root, where `npm run bench -- --x`
  * would hand `--x` to npm): `BENCH_ONLY=steady`, `BENCH_QUICK=1`, `BENCH_RUNS=5`. Options win.
@@ -40,6 +41,25 @@ export interface BenchOptions {
   readonly steadyRate: number;
   /** Duration of the steady load's offer window (s). @defaultValue 60 (10 when quick) */
   readonly steadySeconds: number;
+  /** The libraries to measure. @defaultValue both */
+  readonly libraries: readonly LibraryLabel[];
+}
+
+/** The libraries under test. */
+export const LIBRARY_LABELS = ['Monque', 'Agenda'] as const;
+
+/** One library's label. */
+export type LibraryLabel = (typeof LIBRARY_LABELS)[number];
+
+function librariesOf(asked: readonly string[] | undefined): LibraryLabel[] {
+  if (!asked || asked.length === 0) return [...LIBRARY_LABELS];
+  const names = asked.flatMap((entry) => entry.split(',')).map((name) => name.trim().toLowerCase());
+  for (const name of names) {
+    if (!LIBRARY_LABELS.some((label) => label.toLowerCase() === name)) {
+      throw new BenchUsageError(`--library: unknown library '${name}' (Monque or Agenda)`);
+    }
+  }
+  return LIBRARY_LABELS.filter((label) => names.includes(label.toLowerCase()));
 }
 
 /** Bad command-line input. */
@@ -53,7 +73,7 @@ export class BenchUsageError extends Error {
 /** Printed with `--help` and after a usage error. */
 export const USAGE = [
   'usage: npm run bench -- [--only <scenario>[,<scenario>...]] [--quick] [--runs <n>]',
-  '                        [--steady-rate <jobs/s>] [--steady-seconds <s>]',
+  '                        [--steady-rate <jobs/s>] [--steady-seconds <s>] [--library <Monque|Agenda>]',
   `scenarios: ${SCENARIOS.join(', ')}`,
   'environment: MONGODB_URI (a real server instead of the embedded backend), BENCH_ONLY, BENCH_QUICK=1, BENCH_RUNS (default 3)',
 ].join('\n');
@@ -107,6 +127,7 @@ export function parseBenchOptions(argv: readonly string[], env: NodeJS.ProcessEn
     runs: positive('--runs', values.runs ?? env.BENCH_RUNS, quick ? 1 : 3, true),
     steadyRate: positive('--steady-rate', values['steady-rate'], 100, false),
     steadySeconds: positive('--steady-seconds', values['steady-seconds'], quick ? 10 : 60, false),
+    libraries: librariesOf(values.library),
   };
 }
 
@@ -121,12 +142,8 @@ function parse(argv: readonly string[]) {
       runs: { type: 'string' },
       'steady-rate': { type: 'string' },
       'steady-seconds': { type: 'string' },
+      library: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
-}
-
-/** Whether the run is the default full one (it alone overwrites `results/latest.json`). */
-export function isDefaultRun(options: BenchOptions): boolean {
-  return !options.quick && options.scenarios.length === SCENARIOS.length;
 }

@@ -13,6 +13,9 @@ export type CommandPurpose =
   | 'run-start'
   | 'completion'
   | 'heartbeat'
+  | 'recovery'
+  | 'retention'
+  | 'bookkeeping'
   | 'setup'
   | 'other';
 
@@ -24,6 +27,31 @@ export interface CommandCounts {
   total: number;
   byName: Record<string, number>;
   byPurpose: Partial<Record<CommandPurpose, number>>;
+  /** Commands classified `other`, by shape (command, collection, the keys of its filter/update), to name them. */
+  otherShapes: Record<string, number>;
+}
+
+/** The keys of a document, nested one level (values left out). */
+function keysOf(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return '';
+  return Object.entries(value as Document)
+    .map(([key, inner]) =>
+      typeof inner === 'object' && inner !== null && !Array.isArray(inner)
+        ? `${key}{${Object.keys(inner).join(',')}}`
+        : key,
+    )
+    .join(',');
+}
+
+/** A short description of a command's shape: name, collection, filter keys, update keys. */
+export function shapeOf(event: CommandStartedEvent): string {
+  const { command, commandName } = event;
+  const statement =
+    (command.updates as Document[] | undefined)?.[0] ?? (command.deletes as Document[] | undefined)?.[0];
+  const filter = command.filter ?? command.query ?? statement?.q;
+  const update = command.update ?? statement?.u;
+  const collection = typeof command[commandName] === 'string' ? command[commandName] : '';
+  return `${commandName} ${collection} filter {${keysOf(filter)}}${update ? ` update {${keysOf(update)}}` : ''}`;
 }
 
 function firstUpdate(command: Document): Document {
@@ -47,9 +75,14 @@ function cameBackEmpty(event: CommandSucceededEvent): boolean {
   return false;
 }
 
+/** Counts of nothing. */
+export function emptyCounts(): CommandCounts {
+  return { total: 0, byName: {}, byPurpose: {}, otherShapes: {} };
+}
+
 /** Counts the commands of one client while enabled. */
 export class CommandCounter {
-  private counts: CommandCounts = { total: 0, byName: {}, byPurpose: {} };
+  private counts: CommandCounts = emptyCounts();
   private readonly claims = new Set<number>();
   private classify: CommandClassifier | undefined;
 
@@ -61,7 +94,7 @@ export class CommandCounter {
   /** Starts counting from zero with `classify`. */
   start(classify: CommandClassifier): void {
     this.classify = classify;
-    this.counts = { total: 0, byName: {}, byPurpose: {} };
+    this.counts = emptyCounts();
     this.claims.clear();
   }
 
@@ -81,6 +114,10 @@ export class CommandCounter {
     this.counts.total += 1;
     this.counts.byName[event.commandName] = (this.counts.byName[event.commandName] ?? 0) + 1;
     this.add(purpose, 1);
+    if (purpose === 'other') {
+      const shape = shapeOf(event).replace(/bench_\w+?_\d+_\d+/g, '<collection>');
+      this.counts.otherShapes[shape] = (this.counts.otherShapes[shape] ?? 0) + 1;
+    }
     if (purpose === 'claim') this.claims.add(event.requestId);
   }
 

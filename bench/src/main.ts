@@ -2,7 +2,7 @@
  * `npm run bench [-- options]`: Monque and Agenda side by side on one MongoDB server —
  * `MONGODB_URI` when set, else the embedded backend (jongodb behind the serialising relay).
  * Prints a table and the target checks, and writes the same figures to `bench/results/latest.json`
- * (a quick or partial run writes `results/<mode>.tmp.json` instead, so the recorded full run stays).
+ * (a quick or partial run writes another file there, so the recorded full run stays).
  *
  * Options: see `cli-options.ts` (`--only <scenario>`, `--quick`, `--runs`, `--steady-rate`, `--steady-seconds`).
  */
@@ -11,14 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { resolveTestBackend } from '../../tools/test-backend/src/resolve.js';
 import type { BenchContext } from './bench-context.js';
-import {
-  type BenchOptions,
-  BenchUsageError,
-  isDefaultRun,
-  parseBenchOptions,
-  SCENARIOS,
-  type ScenarioName,
-} from './cli-options.js';
+import { type BenchOptions, BenchUsageError, parseBenchOptions, SCENARIOS, type ScenarioName } from './cli-options.js';
 import { CommandCounter } from './command-counter.js';
 import { agendaLibrary } from './queues/agenda-queue.js';
 import { monqueLibrary } from './queues/monque-queue.js';
@@ -46,10 +39,16 @@ const SUITES: Record<ScenarioName, Suite> = {
   memory: memorySoakSuite,
 };
 
+/**
+ * `latest.json` for a full run, `latest-quick.json` for a quick run of every scenario,
+ * `only-<scenarios>[-quick].json` for a run of some scenarios, so a smoke run never overwrites the
+ * recorded full run.
+ */
 function resultsFile(options: BenchOptions): string {
-  const parts = [options.quick ? 'quick' : 'partial'];
-  if (options.scenarios.length < SCENARIOS.length) parts.push(...options.scenarios);
-  const name = isDefaultRun(options) ? 'latest.json' : `${parts.join('-')}.tmp.json`;
+  const partial = options.scenarios.length < SCENARIOS.length;
+  const name = !partial
+    ? `latest${options.quick ? '-quick' : ''}.json`
+    : `only-${options.scenarios.join('-')}${options.quick ? '-quick' : ''}.json`;
   return fileURLToPath(new URL(`../results/${name}`, import.meta.url));
 }
 
@@ -88,6 +87,7 @@ async function main(): Promise<void> {
     log(`backend: ${backend.description}`);
     log(`versions: ${JSON.stringify(versions)}; ${mode} mode, ${options.runs} run(s); ${options.scenarios.join(', ')}`);
     const startedAt = performance.now();
+    const loadAtStart = os.loadavg()[0] ?? Number.NaN;
     const figures: Figure[] = [];
     const targets: TargetCheck[] = [];
     const notes: string[] = [];
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
       mode,
       scenarios: options.scenarios,
       wallSeconds,
-      machine: machine(),
+      machine: { ...machine(), loadAverage1m: { start: loadAtStart, end: os.loadavg()[0] ?? Number.NaN } },
       backend: backend.kind === 'uri' ? backend.description : `${backend.kind}: jongodb behind the serialising relay`,
       versions,
       settings,
@@ -124,7 +124,8 @@ async function main(): Promise<void> {
     const out = [
       `Monque vs Agenda — ${report.backend}`,
       `node ${versions.node}, mongodb driver ${versions.mongodb}, monque ${versions.monque}, agenda ${versions.agenda}`,
-      `${cpus} × ${cores}, ${memoryGiB} GiB, ${report.machine.os}; ${mode} mode, ${options.runs} run(s) (median; latency percentiles pooled)`,
+      `${cpus} × ${cores}, ${memoryGiB} GiB, ${report.machine.os}; load average ${loadAtStart.toFixed(1)} at the start, ` +
+        `${(os.loadavg()[0] ?? 0).toFixed(1)} at the end; ${mode} mode, ${options.runs} run(s) (median; latency percentiles pooled)`,
       '',
       formatTable(figures),
       '',

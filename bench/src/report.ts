@@ -33,7 +33,14 @@ export interface BenchReport {
   readonly scenarios: readonly string[];
   /** Wall time of the whole run, in seconds. */
   readonly wallSeconds: number;
-  readonly machine: { readonly cpus: string; readonly cores: number; readonly memoryGiB: number; readonly os: string };
+  readonly machine: {
+    readonly cpus: string;
+    readonly cores: number;
+    readonly memoryGiB: number;
+    readonly os: string;
+    /** 1-minute load average of the machine when the run started and ended (other work slows every figure but the command counts). */
+    readonly loadAverage1m?: { readonly start: number; readonly end: number };
+  };
   readonly backend: string;
   readonly versions: Record<string, string>;
   readonly settings: Record<string, unknown>;

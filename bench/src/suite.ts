@@ -50,9 +50,15 @@ export function perLibrary<T>(make: () => T): PerLibrary<T> {
   return { Monque: make(), Agenda: make() };
 }
 
+/** The libraries `options.libraries` asks for, Monque first. */
+export function librariesFor(options: BenchOptions): LibraryUnderTest[] {
+  return LIBRARIES.filter(({ library }) => options.libraries.includes(library.label));
+}
+
 /** Each run alternates which library goes first, so neither always meets a warmer server. */
-export function orderFor(run: number): LibraryUnderTest[] {
-  return run % 2 === 0 ? [...LIBRARIES] : [...LIBRARIES].reverse();
+export function orderFor(run: number, options: BenchOptions): LibraryUnderTest[] {
+  const chosen = librariesFor(options);
+  return run % 2 === 0 ? chosen : chosen.reverse();
 }
 
 /** Progress on stderr (the table goes to stdout). */

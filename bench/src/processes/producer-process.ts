@@ -8,7 +8,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { sleep } from '../bench-context.js';
-import { CommandCounter, type CommandCounts } from '../command-counter.js';
+import { CommandCounter, type CommandCounts, emptyCounts } from '../command-counter.js';
 import { type BenchQueue, loadLibrary, type QueueLibrary } from '../queues/bench-queue.js';
 import { classifierFor } from '../queues/command-purposes.js';
 import { percentile } from '../stats.js';
@@ -31,6 +31,8 @@ export interface OfferSummary {
   readonly enqueuedInWindow: number;
   readonly errors: number;
   readonly firstError?: string;
+  /** Calls still in flight when the producer stopped waiting for them. */
+  readonly unsettled: number;
   /** How long `enqueue` calls took (ms). */
   readonly callMs: { p50: number; p99: number; max: number };
   /** How late calls were made against their schedule (ms; the producer's own lag). */
@@ -41,7 +43,16 @@ export interface OfferSummary {
 
 /** Messages from the parent. */
 export type ProducerRequest =
-  | { type: 'open'; library: QueueLibrary['label']; uri: string; dbName: string; collection: string; plan: OfferPlan }
+  | {
+      type: 'open';
+      library: QueueLibrary['label'];
+      uri: string;
+      dbName: string;
+      collection: string;
+      plan: OfferPlan;
+      /** After the window, how long to wait for calls still in flight before reporting them as not enqueued. */
+      settleMs: number;
+    }
   | { type: 'count' }
   | { type: 'go' }
   | { type: 'report' }
@@ -58,9 +69,10 @@ let client: MongoClient | undefined;
 let counter: CommandCounter | undefined;
 let queue: BenchQueue | undefined;
 let plan: OfferPlan | undefined;
+let settleMs = 30_000;
 let label: QueueLibrary['label'] = 'Monque';
 
-async function offer(target: BenchQueue, offerPlan: OfferPlan): Promise<OfferSummary> {
+async function offer(target: BenchQueue, offerPlan: OfferPlan, settleLimitMs: number): Promise<OfferSummary> {
   const total = offeredJobs(offerPlan);
   const jobs: OfferedJob[] = [];
   const calls: Promise<void>[] = [];
@@ -98,7 +110,10 @@ async function offer(target: BenchQueue, offerPlan: OfferPlan): Promise<OfferSum
       ),
     );
   }
-  await Promise.all(calls);
+  const settled = Promise.all(calls).then(() => true);
+  if (!(await Promise.race([settled, sleep(settleLimitMs).then(() => false)]))) {
+    process.stderr.write(`producer: ${inFlight} enqueue calls still in flight ${settleLimitMs} ms after the window\n`);
+  }
   const windowEnd = windowStart + offerPlan.seconds * 1000;
   return {
     windowStart,
@@ -108,6 +123,7 @@ async function offer(target: BenchQueue, offerPlan: OfferPlan): Promise<OfferSum
     enqueued: jobs.filter(([, , , resolvedAt]) => resolvedAt > 0).length,
     enqueuedInWindow: jobs.filter(([, , , resolvedAt]) => resolvedAt > 0 && resolvedAt <= windowEnd).length,
     errors,
+    unsettled: inFlight,
     ...(firstError === undefined ? {} : { firstError }),
     callMs: { p50: percentile(callMs, 50), p99: percentile(callMs, 99), max: Math.max(0, ...callMs) },
     lateMs: { p99: percentile(lateMs, 99), max: Math.max(0, ...lateMs) },
@@ -120,6 +136,7 @@ async function handle(request: ProducerRequest): Promise<void> {
   switch (request.type) {
     case 'open': {
       plan = request.plan;
+      settleMs = request.settleMs;
       label = request.library;
       client = new MongoClient(request.uri, { monitorCommands: true });
       await client.connect();
@@ -141,12 +158,12 @@ async function handle(request: ProducerRequest): Promise<void> {
       return;
     case 'go':
       if (!queue || !plan) throw new Error('go before open');
-      reply({ type: 'offered', summary: await offer(queue, plan) } satisfies ProducerReply);
+      reply({ type: 'offered', summary: await offer(queue, plan, settleMs) } satisfies ProducerReply);
       return;
     case 'report':
       reply({
         type: 'report',
-        commands: counter?.stop() ?? { total: 0, byName: {}, byPurpose: {} },
+        commands: counter?.stop() ?? emptyCounts(),
       } satisfies ProducerReply);
       return;
     case 'close':

@@ -2,7 +2,7 @@
  * The parent's side of several worker processes (`worker-process.ts`): opens them, starts
  * counting and processing in all of them at once, collects their events and command counts.
  */
-import type { CommandCounts } from '../command-counter.js';
+import { type CommandCounts, emptyCounts } from '../command-counter.js';
 import { ChildProcessHandle } from './child-process.js';
 import type { WorkerEvent, WorkerProcessSettings, WorkerReply, WorkerRequest } from './worker-process.js';
 
@@ -10,10 +10,13 @@ const SCRIPT = new URL('./worker-process.ts', import.meta.url);
 
 /** Sums command counts of several processes. */
 export function sumCounts(all: readonly CommandCounts[]): CommandCounts {
-  const sum: CommandCounts = { total: 0, byName: {}, byPurpose: {} };
+  const sum: CommandCounts = emptyCounts();
   for (const counts of all) {
     sum.total += counts.total;
     for (const [name, count] of Object.entries(counts.byName)) sum.byName[name] = (sum.byName[name] ?? 0) + count;
+    for (const [shape, count] of Object.entries(counts.otherShapes)) {
+      sum.otherShapes[shape] = (sum.otherShapes[shape] ?? 0) + count;
+    }
     for (const [purpose, count] of Object.entries(counts.byPurpose)) {
       const key = purpose as keyof CommandCounts['byPurpose'];
       sum.byPurpose[key] = (sum.byPurpose[key] ?? 0) + (count ?? 0);

@@ -9,7 +9,7 @@
  */
 import { MongoClient } from 'mongodb';
 import { sleep } from '../bench-context.js';
-import { CommandCounter, type CommandCounts } from '../command-counter.js';
+import { CommandCounter, type CommandCounts, emptyCounts } from '../command-counter.js';
 import { type BenchQueue, type JobPayload, loadLibrary, type QueueLibrary } from '../queues/bench-queue.js';
 import { classifierFor } from '../queues/command-purposes.js';
 import { reply, serveRequests } from './child-process.js';
@@ -118,7 +118,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       reply({ type: 'started' } satisfies WorkerReply);
       return;
     case 'report': {
-      const commands = counter?.stop() ?? { total: 0, byName: {}, byPurpose: {} };
+      const commands = counter?.stop() ?? emptyCounts();
       flush();
       reply({ type: 'report', commands } satisfies WorkerReply);
       return;

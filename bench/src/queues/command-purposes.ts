@@ -8,17 +8,28 @@ import { type CommandClassifier, type CommandPurpose, setOf } from '../command-c
 
 const SETUP = new Set(['createIndexes', 'listIndexes', 'hello', 'isMaster', 'buildInfo']);
 
-/** Monque: claim = find of due ids / updateMany to `processing` / read-back by claim token. */
+/** The collection a command addresses (`{ find: 'jobs', ... }`). */
+function collectionOf(event: CommandStartedEvent): string {
+  const target = event.command[event.commandName] as unknown;
+  return typeof target === 'string' ? target : '';
+}
+
+/**
+ * Monque: claim = find of due jobs / updateMany to `processing` / read-back by claim token;
+ * recovery = reads of `processing` jobs (stale locks); bookkeeping = its side collections
+ * (`<jobs>_metrics` throughput counters, `<jobs>_control` pauses).
+ */
 export const monquePurpose: CommandClassifier = (event: CommandStartedEvent): CommandPurpose => {
   const { commandName, command } = event;
   if (SETUP.has(commandName)) return 'setup';
+  if (/_(metrics|control)$/.test(collectionOf(event))) return 'bookkeeping';
   if (commandName === 'insert') return 'enqueue';
   if (commandName === 'ping') return 'poll';
   const set = setOf(event);
   if (commandName === 'find') {
     const filter = (command.filter as Document | undefined) ?? {};
     if (filter.status === 'pending' || filter.claimToken !== undefined) return 'claim';
-    if (filter.status === 'processing') return 'setup'; // stale recovery on start
+    if (filter.status === 'processing') return 'recovery';
     return 'other';
   }
   if (commandName === 'findAndModify') return set.status === 'processing' ? 'claim' : 'enqueue';
@@ -27,6 +38,7 @@ export const monquePurpose: CommandClassifier = (event: CommandStartedEvent): Co
     if (set.status !== undefined) return 'completion';
     if (set.lockedAt !== undefined) return 'heartbeat';
   }
+  if (commandName === 'delete') return 'retention';
   return 'other';
 };
 

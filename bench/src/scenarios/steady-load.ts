@@ -116,7 +116,10 @@ export async function runSteadyLoad(
           },
           onEvent,
         ),
-        producer.request({ type: 'open', library: library.label, ...target, plan: settings.plan }, 'ready'),
+        producer.request(
+          { type: 'open', library: library.label, ...target, plan: settings.plan, settleMs: settings.graceMs },
+          'ready',
+        ),
       ]);
       await pool.start();
       await Promise.all([pool.count(), producer.request({ type: 'count' }, 'counting')]);
@@ -125,7 +128,7 @@ export async function runSteadyLoad(
       ).summary;
       ledger.offered(summary.jobs);
       const graceEnd = Date.now() + settings.graceMs;
-      while (ledger.completedCount() < summary.enqueued && Date.now() < graceEnd) await sleep(50);
+      while (ledger.completedCount() < summary.enqueued + summary.unsettled && Date.now() < graceEnd) await sleep(50);
       const [workerCounts, producerReport] = await Promise.all([
         pool.report(),
         producer.request({ type: 'report' }, 'report'),
@@ -141,7 +144,7 @@ export async function runSteadyLoad(
         completedRate: ledger.completedBy(summary.windowEnd) / seconds,
         backlogAtEnd,
         completed,
-        unfinished: summary.enqueued - completed,
+        unfinished: summary.offered - summary.errors - completed,
         tailMs: Math.max(0, ledger.lastCompletionAt() - summary.windowEnd),
         held: summary.enqueuedInWindow >= 0.99 * summary.offered && backlogAtEnd < settings.plan.rate,
         latency: ledger.latency(),

@@ -31,6 +31,7 @@ function medianRunCommands(runs: PerLibrary<DrainResult[]>): Record<string, unkn
     result[label] = {
       byPurpose: perJob(middle.commands, DRAIN.jobs, 'byPurpose'),
       byName: perJob(middle.commands, DRAIN.jobs, 'byName'),
+      ...(Object.keys(middle.commands.otherShapes).length > 0 ? { otherShapes: middle.commands.otherShapes } : {}),
     };
   }
   return result;
@@ -39,7 +40,7 @@ function medianRunCommands(runs: PerLibrary<DrainResult[]>): Record<string, unkn
 async function run(context: BenchContext, options: BenchOptions): Promise<SuiteResult> {
   const runs = perLibrary<DrainResult[]>(() => []);
   for (let runIndex = 0; runIndex < options.runs; runIndex += 1) {
-    for (const { library, classify } of orderFor(runIndex)) {
+    for (const { library, classify } of orderFor(runIndex, options)) {
       const drain = await runDrain(context, library, classify, DRAIN);
       runs[library.label].push(drain);
       log(

@@ -32,7 +32,7 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
   const burstWrites = perLibrary<number[]>(() => []);
   const burstByName = perLibrary<Record<string, number>[]>(() => []);
   for (let runIndex = 0; runIndex < options.runs; runIndex += 1) {
-    for (const { library, classify } of orderFor(runIndex)) {
+    for (const { library, classify } of orderFor(runIndex, options)) {
       const label = library.label;
       for (const mode of ['sequential', 'concurrent', 'bulk'] as const) {
         const result = await runEnqueue(context, library, classify, mode, jobs);

@@ -7,7 +7,7 @@ import type { BenchOptions } from '../cli-options.js';
 import type { Figure } from '../report.js';
 import { type FairnessSettings, type QuietSample, runFairness } from '../scenarios/fairness.js';
 import { percentile } from '../stats.js';
-import { LIBRARIES, log, perLibrary, type Suite, type SuiteResult } from '../suite.js';
+import { librariesFor, log, perLibrary, type Suite, type SuiteResult } from '../suite.js';
 import { atMost, holds, ISSUE_14 } from '../targets.js';
 
 const INTERVALS_LIMIT = 3;
@@ -19,7 +19,7 @@ function settingsFor(options: BenchOptions): FairnessSettings {
 async function run(context: BenchContext, options: BenchOptions): Promise<SuiteResult> {
   const settings = settingsFor(options);
   const samples = perLibrary<QuietSample[]>(() => []);
-  for (const { library } of LIBRARIES) {
+  for (const { library } of librariesFor(options)) {
     samples[library.label] = await runFairness(context, library, settings);
     log(`${library.label} quiet name beside a backlog: waits ${JSON.stringify(samples[library.label])}`);
   }

@@ -6,7 +6,7 @@ import type { BenchContext } from '../bench-context.js';
 import type { BenchOptions } from '../cli-options.js';
 import { figureOf } from '../report.js';
 import { type IdleCostResult, type IdleCostSettings, runIdleCost } from '../scenarios/idle-cost.js';
-import { LIBRARIES, log, perLibrary, type Suite, type SuiteResult } from '../suite.js';
+import { librariesFor, log, perLibrary, type Suite, type SuiteResult } from '../suite.js';
 import { atMost, ISSUE_14 } from '../targets.js';
 
 const COMMANDS_PER_POLL_LIMIT = 1.5;
@@ -18,7 +18,7 @@ function settingsFor(options: BenchOptions): IdleCostSettings {
 async function run(context: BenchContext, options: BenchOptions): Promise<SuiteResult> {
   const settings = settingsFor(options);
   const results = perLibrary<IdleCostResult[]>(() => []);
-  for (const { library, classify } of LIBRARIES) {
+  for (const { library, classify } of librariesFor(options)) {
     const result = await runIdleCost(context, library, classify, settings);
     results[library.label].push(result);
     log(
@@ -56,8 +56,8 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
           `one scheduler in the benchmark process, ${settings.names} registered job names, an empty collection; ` +
           `after start() and one warm-up interval, every command of its client is counted for ${settings.seconds} s ` +
           `and divided by the number of poll intervals (Monque pollInterval = Agenda processEvery = ${settings.pollInterval} ms)`,
-        Monque: results.Monque.map((r) => ({ commandsPerPoll: r.commandsPerPoll, byName: r.commands.byName })),
-        Agenda: results.Agenda.map((r) => ({ commandsPerPoll: r.commandsPerPoll, byName: r.commands.byName })),
+        Monque: results.Monque.map((r) => ({ commandsPerPoll: r.commandsPerPoll, ...r.commands })),
+        Agenda: results.Agenda.map((r) => ({ commandsPerPoll: r.commandsPerPoll, ...r.commands })),
       },
     },
     settings,

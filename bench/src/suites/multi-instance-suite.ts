@@ -26,6 +26,7 @@ function summary(result: MultiInstanceResult): Record<string, unknown> {
     commandsPerJob: Number(result.commandsPerJob.toFixed(4)),
     byPurpose: perJob(result.commands, SETTINGS.jobs, 'byPurpose'),
     byName: perJob(result.commands, SETTINGS.jobs, 'byName'),
+    otherShapes: result.commands.otherShapes,
     commandsPerInstance: result.commandsPerInstance,
     jobsPerInstance: result.jobsPerInstance,
     startMs: result.startMs,
@@ -40,7 +41,7 @@ function summary(result: MultiInstanceResult): Record<string, unknown> {
 async function run(context: BenchContext, options: BenchOptions): Promise<SuiteResult> {
   const runs = perLibrary<MultiInstanceResult[]>(() => []);
   for (let runIndex = 0; runIndex < options.runs; runIndex += 1) {
-    for (const { library } of orderFor(runIndex)) {
+    for (const { library } of orderFor(runIndex, options)) {
       const result = await runMultiInstance(context, library, SETTINGS);
       runs[library.label].push(result);
       log(

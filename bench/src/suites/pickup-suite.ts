@@ -30,7 +30,7 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
     'other-process': perLibrary<number[]>(() => []),
   };
   for (let runIndex = 0; runIndex < options.runs; runIndex += 1) {
-    for (const { library } of orderFor(runIndex)) {
+    for (const { library } of orderFor(runIndex, options)) {
       for (const setting of settings) {
         const latencies = await runPickupLatency(context, library, setting);
         pooled[setting.origin][library.label].push(...latencies);

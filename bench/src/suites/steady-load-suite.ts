@@ -10,7 +10,7 @@ import { offerPlan } from '../processes/offer-plan.js';
 import type { Figure } from '../report.js';
 import type { Percentiles } from '../scenarios/job-ledger.js';
 import { runSteadyLoad, type SteadyLoadResult, type SteadyLoadSettings } from '../scenarios/steady-load.js';
-import { LIBRARIES, log, type PerLibrary, type Suite, type SuiteResult } from '../suite.js';
+import { librariesFor, log, type PerLibrary, type Suite, type SuiteResult } from '../suite.js';
 import { BENCH_CHECK, holds } from '../targets.js';
 import { perJob } from './drain-suite.js';
 
@@ -44,13 +44,14 @@ function detailOf(result: SteadyLoadResult): Record<string, unknown> {
     commands: undefined,
     commandsPerJobByPurpose: perJob(result.commands, jobs, 'byPurpose'),
     commandsPerJobByName: perJob(result.commands, jobs, 'byName'),
+    otherShapes: result.commands.otherShapes,
   };
 }
 
 async function run(context: BenchContext, options: BenchOptions): Promise<SuiteResult> {
   const settings = settingsFor(options);
   const results: Partial<PerLibrary<SteadyLoadResult>> = {};
-  for (const { library } of LIBRARIES) {
+  for (const { library } of librariesFor(options)) {
     log(`${library.label} steady load: ${settings.plan.rate} jobs/s for ${settings.plan.seconds} s…`);
     const result = await runSteadyLoad(context, library, settings);
     results[library.label] = result;
@@ -85,7 +86,8 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
       ...latencyFigures('enqueue → completion', (r) => r.latency.completion),
       figure('completed within the window', 'jobs/s', 'higher', (r) => r.completedRate),
       figure('backlog at the end of the window', 'jobs', 'lower', (r) => r.backlogAtEnd),
-      figure('commands per job, all processes', 'commands', 'lower', (r) => r.commandsPerJob),
+      figure(`not completed ${settings.graceMs / 1000} s after the window`, 'jobs', 'lower', (r) => r.unfinished),
+      figure('commands per completed job, all processes', 'commands', 'lower', (r) => r.commandsPerJob),
     ],
     targets: monque
       ? [
@@ -122,7 +124,7 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
     },
     settings,
     notes: [
-      ...LIBRARIES.flatMap(({ library }) => {
+      ...librariesFor(options).flatMap(({ library }) => {
         const result = results[library.label];
         return result ? [`Steady load, ${library.label}: ${describe(result)}`] : [];
       }),

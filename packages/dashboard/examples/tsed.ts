@@ -6,7 +6,7 @@
 import { Monque } from '@monque/core';
 import { createDashboard } from '@monque/dashboard';
 import { Configuration, Inject, inject } from '@tsed/di';
-import type { PlatformApplication } from '@tsed/platform-http';
+import { PlatformApplication } from '@tsed/platform-http';
 import '@tsed/platform-express';
 
 @Configuration({
@@ -15,7 +15,7 @@ import '@tsed/platform-express';
   logger: { level: 'off' },
 })
 export class Server {
-  @Inject()
+  @Inject(PlatformApplication)
   protected app!: PlatformApplication;
 
   $beforeRoutesInit(): void {

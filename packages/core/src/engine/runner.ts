@@ -12,6 +12,7 @@
 import { JobCancelledError } from '../errors/job-cancelled-error.js';
 import { JobLockLostError } from '../errors/job-lock-lost-error.js';
 import { JobTimeoutError } from '../errors/job-timeout-error.js';
+import { MonqueErrorCode } from '../errors/monque-error.js';
 import type { ShutdownTimeoutError } from '../errors/shutdown-timeout-error.js';
 import { UnrecoverableError } from '../errors/unrecoverable-error.js';
 import type { MonqueEventEmitter } from '../events.js';
@@ -40,6 +41,16 @@ import type { WorkerRegistry } from './worker-registry.js';
 
 /** Largest handler result stored, as BSON. */
 export const MAX_RESULT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether `error` asks for no retry: an {@link UnrecoverableError}, also one of another copy of
+ * `@monque/core` (two installed versions, or its ESM and CommonJS builds both loaded), which is
+ * not an instance of this copy's class but carries its name and code.
+ */
+export function isUnrecoverable(error: Error): boolean {
+  if (error instanceof UnrecoverableError) return true;
+  return error.name === 'UnrecoverableError' && (error as { code?: unknown }).code === MonqueErrorCode.UNRECOVERABLE;
+}
 
 /** How a run ended, as far as the handler is concerned. */
 type Ending =
@@ -106,7 +117,7 @@ export class JobRunner {
       return { kind: 'success', value };
     } catch (thrown) {
       const error = toError(thrown);
-      return { kind: 'failure', error, unrecoverable: error instanceof UnrecoverableError };
+      return { kind: 'failure', error, unrecoverable: isUnrecoverable(error) };
     }
   }
 

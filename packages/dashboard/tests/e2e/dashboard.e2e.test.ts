@@ -119,6 +119,12 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
       'the resize-image jobs to complete',
       { timeoutMs: 20_000, intervalMs: 100 },
     );
+    // The runs are counted per minute by the instance and written every few seconds.
+    const counted = async () => (await worker.getThroughput({ minutes: 10 })).reduce((sum, b) => sum + b.completed, 0);
+    await waitUntil(async () => (await counted()) >= 12, 'the runs to be counted', {
+      timeoutMs: 20_000,
+      intervalMs: 250,
+    });
 
     server = await startStandaloneServer({ db, collectionName, port: 0 });
     browser = await launchBrowser((chromiumFound as { path: string }).path);
@@ -147,6 +153,7 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
     expect(await report.locator('td.col-due').textContent()).toBe('1');
     expect(await report.locator('td.col-processing').textContent()).toBe('1');
     expect(await page.locator('.chart canvas').count()).toBeGreaterThan(0);
+    expect(await page.locator('.chart figcaption').textContent()).toContain('12 completed, 0 failed');
     await screenshot('overview.png');
   });
 
@@ -196,9 +203,9 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
 
   it('switches to dark mode and fits a phone screen', async () => {
     await page.getByRole('button', { name: /Colour theme: system/ }).click();
-    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
-    const background = await page.evaluate('getComputedStyle(document.body).backgroundColor');
-    expect(background).toBe('rgb(18, 22, 28)');
+    // The theme is applied in an effect, just after the click's render: poll for it.
+    await expect.poll(() => page.evaluate('document.documentElement.dataset.theme')).toBe('dark');
+    await expect.poll(() => page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe('rgb(18, 22, 28)');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${server.url}#/jobs/${failedJob._id.toHexString()}`);
     await page.getByRole('heading', { name: /sync-crm/ }).waitFor();

@@ -118,6 +118,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       ready,
       onPauseChanged: () => this.engine.pauseChanged(),
       onJobsPending: hint,
+      operationTimeout: this.options.operationTimeout,
     });
     this.engine = new Engine({
       db,

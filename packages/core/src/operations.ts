@@ -5,9 +5,8 @@
  * `ConnectionError` whose `cause` is the driver's error; Monque's own errors pass unchanged.
  */
 import type { Collection, Db } from 'mongodb';
-import { ConnectionError } from './errors/connection-error.js';
+import { databaseCall } from './database-errors.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
-import { MonqueError } from './errors/monque-error.js';
 import type { MonqueEventEmitter } from './events.js';
 import type { Job } from './job.js';
 import type { Clock, Logger } from './monque-options.js';
@@ -50,6 +49,8 @@ export interface OperationsDeps {
   readonly onPauseChanged: () => void;
   /** Jobs of `name` (any when undefined) became pending, due at `at` (now when undefined). */
   readonly onJobsPending: (name: string | undefined, at: Date | undefined) => void;
+  /** Longest wait for one call's database work (`operationTimeout`). */
+  readonly operationTimeout: number;
 }
 
 /** Longest accepted `cancelReason`. */
@@ -98,15 +99,11 @@ export class Operations {
   }
 
   /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */
-  private async call<T>(method: string, work: () => Promise<T>): Promise<T> {
-    try {
+  private call<T>(method: string, work: () => Promise<T>): Promise<T> {
+    return databaseCall(method, this.deps.operationTimeout, async () => {
       await this.deps.ready();
-      return await work();
-    } catch (error) {
-      if (error instanceof MonqueError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
-      throw new ConnectionError(`${method} failed: ${message}`, error);
-    }
+      return work();
+    });
   }
 
   async getJob<T>(id: JobId): Promise<Job<T> | null> {

@@ -191,3 +191,45 @@ describe('enqueueMany with unique keys', () => {
     expect(await jobsOf(db, monque).countDocuments()).toBe(3);
   });
 });
+
+describe('unique keys never stick to a job that is not pending or processing', () => {
+  it.each(['failed', 'completed', 'cancelled'] as const)(
+    'a job set to %s by hand (its key left in place) gives the key up to the next enqueue',
+    async (status) => {
+      const db = await getDb();
+      const monque = createMonque(db);
+      const old = await monque.enqueue('sync', { v: 1 }, { uniqueKey: 'user:7' });
+      await jobsOf(db, monque).updateOne({ _id: old._id }, { $set: { status } });
+      const fresh = await monque.enqueue('sync', { v: 2 }, { uniqueKey: 'user:7' });
+      expect(fresh._id.equals(old._id)).toBe(false);
+      expect(fresh).toMatchObject({ status: JobStatus.PENDING, data: { v: 2 } });
+      const [many] = await monque.enqueueMany([{ name: 'sync', data: { v: 3 }, options: { uniqueKey: 'user:7' } }]);
+      expect(many?._id.equals(fresh._id)).toBe(true);
+    },
+  );
+
+  it('enqueueMany heals a hand-edited key too, once per key', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const old = await monque.enqueue('sync', {}, { uniqueKey: 'k' });
+    await jobsOf(db, monque).updateOne({ _id: old._id }, { $set: { status: 'failed' } });
+    const jobs = await monque.enqueueMany([
+      { name: 'sync', data: { n: 1 }, options: { uniqueKey: 'k' } },
+      { name: 'sync', data: { n: 2 }, options: { uniqueKey: 'k' } },
+      { name: 'sync', data: { n: 3 }, options: { uniqueKey: 'other' } },
+    ]);
+    expect(jobs[0]?._id.equals(old._id)).toBe(false);
+    expect(jobs[1]?._id.equals(jobs[0]?._id as never)).toBe(true);
+    expect(await jobsOf(db, monque).countDocuments({ status: JobStatus.PENDING })).toBe(2);
+  });
+
+  it('a schedule set to failed by hand gives its key up to the next schedule()', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const old = await monque.schedule('0 * * * *', 'hourly', {});
+    await jobsOf(db, monque).updateOne({ _id: old._id }, { $set: { status: 'failed' } });
+    const fresh = await monque.schedule('0 * * * *', 'hourly', {});
+    expect(fresh._id.equals(old._id)).toBe(false);
+    expect(fresh.status).toBe(JobStatus.PENDING);
+  });
+});

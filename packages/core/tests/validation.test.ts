@@ -103,6 +103,21 @@ const BAD_DATA: readonly [string, unknown, string][] = [
   ['a nested Set', { tags: new Set(['a']) }, 'data.tags is a Set'],
   ['an invalid Date', { when: new Date('nope') }, 'data.when is an invalid Date'],
   ['a key with NUL', { 'a\0b': 1 }, 'data has a key with a NUL character'],
+  ['a bigint past 2^63', { v: 2n ** 70n }, 'data.v is a bigint'],
+  ['a small bigint', { v: 2n }, 'data.v is a bigint'],
+  ['a URL', { site: new URL('https://example.com') }, 'data.site is a URL'],
+  ['an Error', { cause: new Error('x') }, 'data.cause is a Error'],
+  [
+    'a class instance',
+    {
+      at: new (class Point {
+        x = 1;
+      })(),
+    },
+    'data.at is a Point',
+  ],
+  ['a Float64Array', { samples: new Float64Array(2) }, 'data.samples is a Float64Array'],
+  ['a key starting with $', { filter: { $gt: 1 } }, "data.filter has a key starting with '$'"],
 ];
 
 describe('enqueue rejects bad input and writes nothing', () => {
@@ -116,6 +131,15 @@ describe('enqueue rejects bad input and writes nothing', () => {
     const monque = await seededMonque();
     const error = await expectRejected(monque, () => monque.enqueue('job', data), InvalidArgumentError, 'data');
     expect(error.message).toContain(text);
+  });
+
+  it('data: what BSON stores with a documented change goes through (undefined → null, Buffer → Binary)', async () => {
+    const monque = await seededMonque();
+    const job = await monque.enqueue('job', { gone: undefined, bytes: Buffer.from('hi'), when: new Date(0), re: /x/i });
+    const stored = await monque.getJob(job._id);
+    expect(stored?.data).toMatchObject({ gone: null, when: new Date(0) });
+    const { bytes } = (stored?.data ?? {}) as { bytes: { buffer: Uint8Array } };
+    expect(Buffer.from(bytes.buffer).toString()).toBe('hi');
   });
 
   it('data: over the 16 MB document limit', async () => {

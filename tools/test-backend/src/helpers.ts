@@ -89,6 +89,8 @@ export interface Capabilities {
   changeStreams: true | string;
   transactions: true | string;
   ttlExpiry: true | string;
+  /** Query plans (`explain`), to check that queries use indexes. */
+  explain: true | string;
 }
 
 let probed: Promise<Capabilities> | undefined;
@@ -105,7 +107,13 @@ async function probe(): Promise<Capabilities> {
   const replicaSet = typeof hello.setName === 'string';
   const changeStreams = await probeChangeStreams(db);
   const kind = getBackendKind();
+  const explain = await db.command({ explain: { count: 'capability_probe', query: {} } }).then(
+    () => true as const,
+    (error: unknown) =>
+      `the server cannot explain queries (${error instanceof Error ? error.message.split('\n')[0] : String(error)})`,
+  );
   return {
+    explain,
     changeStreams,
     transactions: replicaSet ? true : 'the server is not a replica set (transactions need one)',
     ttlExpiry:

@@ -38,6 +38,7 @@ function build(db: Db) {
     clock,
     events: new MonqueEventEmitter(),
     logger,
+    operationTimeout: 10_000,
     retention: DEFAULT_OPTIONS.retention,
     ready: async () => {
       ready += 1;

@@ -1,0 +1,97 @@
+/**
+ * Replies lost after the server applied a command: a claim whose reply is lost costs nothing (the
+ * instance finds its jobs by the claim's token and runs them, never waiting for lockTimeout and never
+ * charging a failure), and an outcome write whose reply is lost is recognised when retried.
+ */
+import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import { describe, expect, it } from 'vitest';
+import { JobStatus } from '../../src/index.js';
+import { faultyMonque, isClaim, isOutcome } from '../helpers/faulty.js';
+import { jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
+
+const getDb = useTestDb(import.meta.url);
+
+describe('a lost claim reply', () => {
+  it.each([
+    ['one job (findAndModify)', 1],
+    ['a batch (updateMany)', 4],
+  ])('of %s: the jobs run at once, uncharged, even with maxRetries 1', async (_, count) => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const { monque, proxy } = await faultyMonque(db, collectionName, { maxRetries: 1, lockTimeout: 30 * 60_000 });
+    const runs = new Map<string, number>();
+    monque.worker(
+      'lost-reply',
+      (job) => {
+        runs.set(job._id.toHexString(), (runs.get(job._id.toHexString()) ?? 0) + 1);
+      },
+      { concurrency: count },
+    );
+    const jobs = await monque.enqueueMany(
+      Array.from({ length: count }, (_, i) => ({ name: 'lost-reply', data: { i } })),
+    );
+    const lost = proxy.loseReply(isClaim);
+    await monque.start();
+    await lost.firstHit;
+    await waitUntil(
+      async () => (await jobsOf(db, monque).countDocuments({ status: JobStatus.COMPLETED })) === count,
+      `${count} jobs to complete after the lost reply`,
+      { timeoutMs: 10_000 },
+    );
+    await monque.stop();
+    for (const job of jobs) {
+      expect(runs.get(job._id.toHexString())).toBe(1);
+      expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject({
+        status: JobStatus.COMPLETED,
+        failCount: 0,
+        attempts: 1,
+      });
+    }
+  });
+
+  it('of a claim still in flight at stop(): its jobs are given back uncharged, never started after stop()', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const { monque, proxy } = await faultyMonque(db, collectionName, { shutdownTimeout: 2_000 });
+    let stopped = false;
+    let startedAfterStop = 0;
+    monque.worker('late', () => {
+      if (stopped) startedAfterStop += 1;
+    });
+    const job = await monque.enqueue('late', {});
+    const slow = proxy.delayReplies(isClaim, 600);
+    await monque.start();
+    await slow.firstHit;
+    await monque.stop();
+    stopped = true;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(startedAfterStop).toBe(0);
+    expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.PENDING,
+      failCount: 0,
+      attempts: 0,
+    });
+  });
+});
+
+describe('a lost outcome reply', () => {
+  it('the retried write is recognised as applied: the job completes once, no job:error', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
+    const errors: Error[] = [];
+    monque.on('job:error', ({ error }) => errors.push(error));
+    monque.worker('report', () => ({ rows: 2 }));
+    const job = await monque.enqueue('report', {});
+    proxy.loseReply(isOutcome);
+    const done = nextEvent(monque, 'job:complete');
+    await monque.start();
+    const { result } = await done;
+    await monque.stop();
+    expect(result).toEqual({ rows: 2 });
+    expect(errors.filter((error) => error.name === 'JobLockLostError')).toEqual([]);
+    expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.COMPLETED,
+      result: { rows: 2 },
+    });
+  });
+});

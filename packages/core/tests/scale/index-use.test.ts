@@ -1,0 +1,116 @@
+/**
+ * Every query Monque sends on its hot paths is served by an index: a realistic run (enqueue, claim,
+ * run, heartbeat, recovery, outcomes, the operations API, the retention sweep) is recorded with
+ * command monitoring, then each recorded read and write is sent again wrapped in `explain`, and no
+ * plan may scan the collection. Reading everything (an empty filter) is a scan by nature and is left
+ * out, as is the few-document pause collection. Needs a server with `explain` (the embedded one has
+ * none): it runs against a real MongoDB via MONGODB_URI and is skipped visibly otherwise.
+ */
+import { freshCollectionName, getCapabilities, waitUntil } from '@monque/test-backend';
+import type { CommandStartedEvent, Document } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { JobStatus } from '../../src/index.js';
+import { openCommandLog } from '../helpers/command-log.js';
+import { createMonque, deferred, nextEvent, useTestDb } from '../helpers/monque.js';
+
+const getDb = useTestDb(import.meta.url);
+
+const EXPLAINABLE = new Set(['find', 'aggregate', 'count', 'update', 'delete', 'findAndModify', 'distinct']);
+/** Fields of a sent command that are not part of the query itself. */
+const TRANSPORT =
+  /^(\$db|\$clusterTime|\$readPreference|lsid|txnNumber|autocommit|startTransaction|readConcern|writeConcern|cursor|batchSize|singleBatch|ordered|bypassDocumentValidation)$/;
+
+function stripped(command: Document): Document {
+  return Object.fromEntries(Object.entries(command).filter(([key]) => !TRANSPORT.test(key)));
+}
+
+/** One explainable command per statement (explain takes one update or delete statement at a time). */
+function explainable(event: CommandStartedEvent): Document[] {
+  const command = stripped(event.command);
+  if (event.commandName === 'update')
+    return (command.updates as Document[]).map((u) => ({ update: command.update, updates: [u] }));
+  if (event.commandName === 'delete')
+    return (command.deletes as Document[]).map((d) => ({ delete: command.delete, deletes: [d] }));
+  if (event.commandName === 'aggregate') return [{ ...command, cursor: {} }];
+  return [command];
+}
+
+function filterOf(command: Document): Document | undefined {
+  return (command.filter ??
+    command.query ??
+    command.q ??
+    (command.updates as Document[] | undefined)?.[0]?.q ??
+    (command.deletes as Document[] | undefined)?.[0]?.q ??
+    (command.pipeline as Document[] | undefined)?.[0]?.$match) as Document | undefined;
+}
+
+describe('index use', () => {
+  it('no hot query of Monque scans the collection', async (ctx) => {
+    const capabilities = await getCapabilities();
+    if (capabilities.explain !== true) ctx.skip(capabilities.explain);
+    const db = await getDb();
+    const log = await openCommandLog(db.databaseName);
+    const collectionName = freshCollectionName(db);
+    try {
+      const monque = createMonque(log.db, {
+        collectionName,
+        dataIndexes: ['customer.id'],
+        lockTimeout: 1_000,
+        heartbeatInterval: 100,
+        staleCheckInterval: 100,
+        retention: { sweepInterval: 100 },
+      });
+      const hold = deferred();
+      monque.worker(
+        'work',
+        async (job, { progress }) => {
+          await progress(50);
+          if ((job.data as { hold?: boolean }).hold) await hold.promise;
+          if ((job.data as { fail?: boolean }).fail) throw new Error('no');
+          return { ok: true };
+        },
+        { concurrency: 10 },
+      );
+      await monque.enqueueMany(
+        Array.from({ length: 30 }, (_, n) => ({
+          name: 'work',
+          data: { customer: { id: n % 3 }, fail: n % 5 === 0, hold: n === 1 },
+        })),
+      );
+      await monque.enqueue('work', { customer: { id: 9 } }, { uniqueKey: 'k' });
+      await monque.schedule('0 * * * *', 'work', {});
+      await monque.start();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      hold.resolve();
+      await waitUntil(async () => (await monque.countJobs({ status: JobStatus.PROCESSING })) === 0, 'the runs to end');
+      await monque.getStats();
+      await monque.getJobs({ name: 'work', status: JobStatus.FAILED });
+      await monque.getJobs({ status: JobStatus.COMPLETED }, { limit: 5 });
+      await monque.getJobs({ data: { 'customer.id': 1 } });
+      await monque.countJobs({ name: 'work' });
+      await monque.retryJobs({ name: 'work', status: JobStatus.FAILED });
+      await monque.cancelJobs({ name: 'work', status: JobStatus.PENDING });
+      await monque.deleteJobs({ status: JobStatus.CANCELLED });
+      await monque.enqueue('work', {});
+      await nextEvent(monque, 'job:complete');
+      await monque.stop();
+      const plans: { command: Document; plan: Document }[] = [];
+      for (const event of log.commands) {
+        if (!EXPLAINABLE.has(event.commandName)) continue;
+        const target = String(event.command[event.commandName]);
+        if (!target.startsWith(collectionName) || target.endsWith('_control')) continue;
+        for (const command of explainable(event)) {
+          const filter = filterOf(command);
+          if (filter && Object.keys(filter).length === 0) continue;
+          const plan = await db.command({ explain: command, verbosity: 'queryPlanner' });
+          plans.push({ command, plan });
+        }
+      }
+      expect(plans.length).toBeGreaterThan(20);
+      const scans = plans.filter(({ plan }) => JSON.stringify(plan).includes('COLLSCAN'));
+      expect(scans.map(({ command }) => JSON.stringify(command))).toEqual([]);
+    } finally {
+      await log.close();
+    }
+  }, 60_000);
+});

@@ -3,6 +3,7 @@
  * compile time. Without a type argument every name and payload is accepted, as before.
  */
 import type { Job } from './job.js';
+import type { EnqueueManyItem } from './job-options.js';
 
 /** Job names mapped to their payload types. The default accepts any name and payload. */
 export type JobMap = Record<string, unknown>;
@@ -25,3 +26,12 @@ export type AnyJobOf<J> =
   IsUntypedJobMap<J> extends true
     ? Job
     : { [N in Extract<keyof J, string>]: Job<J[N]> & { name: N } }[Extract<keyof J, string>];
+
+/**
+ * An `enqueueMany` item of `J`. Typed: a union discriminated by `name`, so each item's payload is
+ * checked against its own name (not against every name of the batch). Untyped: any name, payload `T`.
+ */
+export type EnqueueManyItemOf<J, N extends string, T = unknown> =
+  IsUntypedJobMap<J> extends true
+    ? EnqueueManyItem<T, N>
+    : { [K in N]: EnqueueManyItem<K extends keyof J ? J[K] : never, K> }[N];

@@ -74,7 +74,7 @@ const api: DefaultTheme.SidebarItem[] = [
  * no analytics or other third-party script.
  *
  * Mermaid: the plugin's Markdown rule turns each ```mermaid block into a `<Mermaid>` element;
- * the theme's own component (theme/MermaidDiagram.vue) draws it, loading Mermaid only on a page
+ * the theme's own component (theme/mermaid-diagram.ts) draws it, loading Mermaid only on a page
  * that has a diagram. (The plugin's `withMermaid` would put Mermaid, about 2 MB, on every page.)
  */
 export default defineConfig({

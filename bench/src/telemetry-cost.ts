@@ -18,8 +18,8 @@ import { metrics, trace } from '@opentelemetry/api';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { type Db, MongoClient, ObjectId } from 'mongodb';
-import { Monque } from '../../packages/core/src/index.js';
 import { type Instrumentation, noInstrumentation } from '../../packages/core/src/engine/instrumentation.js';
+import { Monque } from '../../packages/core/src/index.js';
 import type { JobDocument } from '../../packages/core/src/store/job-document.js';
 import { createInstrumentation } from '../../packages/core/src/telemetry/create-instrumentation.js';
 import { loadOpenTelemetryApi } from '../../packages/core/src/telemetry/opentelemetry-api.js';
@@ -48,7 +48,9 @@ function registerSdk(): () => void {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function shuffled<T>(items: readonly T[]): T[] {
@@ -143,7 +145,8 @@ async function main(): Promise<void> {
   });
   const rounds = Number(values.rounds);
   const jobs = Number(values.jobs);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs: expected a positive integer, got ${values.jobs}`);
   const backend = await resolveTestBackend();
   const client = await new MongoClient(backend.uri).connect();

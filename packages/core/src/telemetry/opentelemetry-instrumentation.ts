@@ -86,6 +86,8 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
       { kind: api.SpanKind.PRODUCER, attributes },
       parent,
     );
+    // No provider and no incoming trace: nothing to record or carry, so no wrapping either.
+    if (!span.isRecording() && !api.isSpanContextValid(span.spanContext())) return work(undefined);
     const context = api.trace.setSpan(parent, span);
     let carrier: TraceCarrier | undefined;
     try {
@@ -135,6 +137,9 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
       },
       parent,
     );
+    // No provider and no stored trace: nothing to record; the handler still runs outside the
+    // scheduler's own context.
+    if (!span.isRecording() && !api.isSpanContextValid(span.spanContext())) return within(api, parent, work);
     return within(api, api.trace.setSpan(parent, span), work).then(
       (result) => {
         span.end();

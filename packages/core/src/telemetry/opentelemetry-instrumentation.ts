@@ -87,7 +87,7 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
       parent,
     );
     // No provider and no incoming trace: nothing to record or carry, so no wrapping either.
-    if (!span.isRecording() && !api.isSpanContextValid(span.spanContext())) return work(undefined);
+    if (this.inert(span)) return work(undefined);
     const context = api.trace.setSpan(parent, span);
     let carrier: TraceCarrier | undefined;
     try {
@@ -139,7 +139,7 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
     );
     // No provider and no stored trace: nothing to record; the handler still runs outside the
     // scheduler's own context.
-    if (!span.isRecording() && !api.isSpanContextValid(span.spanContext())) return within(api, parent, work);
+    if (this.inert(span)) return within(api, parent, work);
     return within(api, api.trace.setSpan(parent, span), work).then(
       (result) => {
         span.end();
@@ -155,6 +155,13 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
   readonly runEnded = (name: string, ending: RunEnding, durationMs: number): void => {
     this.metrics.ended(name, ending, durationMs);
   };
+
+  /** Whether `span` neither records nor carries a trace (the API's no-op tracer gives such spans). */
+  private inert(span: Span): boolean {
+    if (span.isRecording()) return false;
+    const spanContext = span.spanContext();
+    return spanContext === this.api.INVALID_SPAN_CONTEXT || !this.api.isSpanContextValid(spanContext);
+  }
 
   /** Records `error` on `span`, sets status ERROR and ends it. */
   private failed(span: Span, error: unknown): void {

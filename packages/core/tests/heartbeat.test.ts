@@ -7,63 +7,91 @@ import { waitUntil } from '@monque/test-backend';
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { type Job, JobLockLostError, JobStatus, MonqueErrorCode } from '../src/index.js';
+import { type CommandLog, openCommandLog } from './helpers/command-log.js';
 import { createMonque, deferred, jobsOf, nextEvent, useTestDb, waitForStatus } from './helpers/monque.js';
+import { TestClock } from './helpers/test-clock.js';
 
 const getDb = useTestDb(import.meta.url);
+
+/** Resolves once `count` more reads of `collection`'s running jobs (stale-recovery passes) were sent. */
+async function lockReadsBy(log: CommandLog, collection: string, count: number): Promise<void> {
+  const reads = () =>
+    log.commands.filter(
+      (event) =>
+        event.commandName === 'find' &&
+        event.command.find === collection &&
+        (event.command.filter as { status?: unknown } | undefined)?.status === JobStatus.PROCESSING,
+    ).length;
+  const target = reads() + count;
+  await waitUntil(() => reads() >= target, `${count} more stale-recovery passes`);
+}
 
 describe('heartbeat', () => {
   it('a job running 3× lockTimeout, watched by a second recovering instance, runs exactly once and completes', async () => {
     const db = await getDb();
-    const lockTimeout = 300;
-    const options = { lockTimeout, heartbeatInterval: 50, staleCheckInterval: 25, pollInterval: 20 };
+    // Time is the test's: the lock's age is what the injected clock says, never how busy the
+    // machine is. Both instances share the clock, as instances with synchronised clocks would.
+    const clock = new TestClock('2030-01-01T00:00:00Z');
+    const lockTimeout = 30_000;
+    const options = { clock, lockTimeout, heartbeatInterval: 20, staleCheckInterval: 20, pollInterval: 20 };
     const owner = createMonque(db, { ...options, instanceId: 'owner' });
-    const watcher = createMonque(db, {
-      ...options,
-      collectionName: owner.options.collectionName,
-      instanceId: 'watcher',
-    });
-    const runs: { instance: string; job: Job }[] = [];
-    const lockSamples: number[] = [];
-    const recoveries: Job[] = [];
-    const errors: Error[] = [];
-    for (const monque of [owner, watcher]) {
-      monque.on('job:recovered', ({ job }) => recoveries.push(job));
-      monque.on('job:error', ({ error }) => errors.push(error));
-    }
-    owner.worker('long-report', async (job) => {
-      runs.push({ instance: 'owner', job });
-      await new Promise((resolve) => setTimeout(resolve, 3 * lockTimeout));
-    });
-    watcher.worker('long-report', (job) => {
-      runs.push({ instance: 'watcher', job });
-    });
-
-    const job = await owner.enqueue('long-report', {});
-    const completed = nextEvent(owner, 'job:complete', ({ job: done }) => done._id.equals(job._id));
-    await owner.start();
-    await nextEvent(owner, 'job:start');
-    await watcher.start();
-    const sampling = (async () => {
-      for (;;) {
-        const doc = await jobsOf(db, owner).findOne({ _id: job._id });
-        if (doc?.status !== JobStatus.PROCESSING) return;
-        lockSamples.push(doc.lockedAt?.getTime() ?? 0);
-        await new Promise((resolve) => setTimeout(resolve, 30));
+    // The watcher's commands are counted, to know it looked at the lock after each step.
+    const log = await openCommandLog(db.databaseName);
+    try {
+      const watcher = createMonque(log.db, {
+        ...options,
+        collectionName: owner.options.collectionName,
+        instanceId: 'watcher',
+      });
+      const runs: { instance: string; job: Job }[] = [];
+      const recoveries: Job[] = [];
+      const errors: Error[] = [];
+      for (const monque of [owner, watcher]) {
+        monque.on('job:recovered', ({ job }) => recoveries.push(job));
+        monque.on('job:error', ({ error }) => errors.push(error));
       }
-    })();
-    const { duration } = await completed;
-    await sampling;
+      const finish = deferred();
+      owner.worker('long-report', async (job) => {
+        runs.push({ instance: 'owner', job });
+        await finish.promise;
+      });
+      watcher.worker('long-report', (job) => {
+        runs.push({ instance: 'watcher', job });
+      });
 
-    expect(duration).toBeGreaterThanOrEqual(3 * lockTimeout - 5);
-    expect(runs.map((run) => run.instance)).toEqual(['owner']);
-    expect(recoveries).toEqual([]);
-    expect(errors).toEqual([]);
-    const stored = (await jobsOf(db, owner).findOne({ _id: job._id })) as Job;
-    expect(stored).toMatchObject({ status: JobStatus.COMPLETED, failCount: 0 });
-    expect(stored.failReason).toBeUndefined();
-    // The lock was renewed while the job ran (several distinct lockedAt values).
-    expect(new Set(lockSamples).size).toBeGreaterThanOrEqual(3);
-    await Promise.all([owner.stop(), watcher.stop()]);
+      const job = await owner.enqueue('long-report', {});
+      const completed = nextEvent(owner, 'job:complete', ({ job: done }) => done._id.equals(job._id));
+      await owner.start();
+      await nextEvent(owner, 'job:start');
+      await watcher.start();
+      const locksSeen = new Set<number>();
+      // Six steps of lockTimeout / 2: after each, the owner's heartbeat renews the lock at the new
+      // time, and the watcher looks at it (so it saw every lock, each younger than lockTimeout).
+      for (let step = 1; step <= 6; step += 1) {
+        clock.advance(lockTimeout / 2);
+        const now = clock.now().getTime();
+        await waitUntil(
+          async () => (await jobsOf(db, owner).findOne({ _id: job._id }))?.lockedAt?.getTime() === now,
+          `the heartbeat to renew the lock at step ${step}`,
+        );
+        locksSeen.add(now);
+        await lockReadsBy(log, owner.options.collectionName, 2);
+      }
+      finish.resolve();
+      const { duration } = await completed;
+
+      expect(duration).toBe(3 * lockTimeout);
+      expect(runs.map((run) => run.instance)).toEqual(['owner']);
+      expect(recoveries).toEqual([]);
+      expect(errors).toEqual([]);
+      const stored = (await jobsOf(db, owner).findOne({ _id: job._id })) as Job;
+      expect(stored).toMatchObject({ status: JobStatus.COMPLETED, failCount: 0 });
+      expect(stored.failReason).toBeUndefined();
+      expect(locksSeen.size).toBe(6);
+      await Promise.all([owner.stop(), watcher.stop()]);
+    } finally {
+      await log.close();
+    }
   });
 
   it('a run that lost its job (recovered, now held by another claim) cannot write its result: job:error JobLockLostError', async () => {
@@ -94,7 +122,10 @@ describe('heartbeat', () => {
     await monque.stop();
   });
 
-  it('the heartbeat renews only the locks this instance holds', async () => {
+  // What this shows: a job this instance does not run is never written by its heartbeat. (That a
+  // job it does run, but now recorded for another owner, is not renewed either is shown in
+  // guards/run-fences.test.ts and store/lock-store.test.ts.)
+  it('the heartbeat renews the lock of its running job and never touches a job it does not run', async () => {
     const db = await getDb();
     const monque = createMonque(db, { lockTimeout: 1_000, heartbeatInterval: 20, instanceId: 'me' });
     const release = deferred();

@@ -37,9 +37,11 @@ describe('start() and stop()', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(runs).toBe(0);
     expect(monque.isRunning).toBe(false);
+    // A later stop() resolves at once: well within 1 s, where waiting for anything would take the
+    // shutdownTimeout (5 s).
     const began = Date.now();
     await monque.stop();
-    expect(Date.now() - began).toBeLessThan(50);
+    expect(Date.now() - began).toBeLessThan(1_000);
     expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
   });
 

@@ -1,8 +1,8 @@
 /**
  * What OpenTelemetry support costs Monque: the drain (pre-enqueued no-op jobs run by one
  * scheduler) with telemetry off, on with `@opentelemetry/api` loaded but no provider registered
- * (the API's no-ops), and on with SDK providers (spans to an in-memory exporter, metrics to a
- * reader never collected); then the hooks alone, per job, in a tight loop, the same three ways and
+ * (the API's no-ops), and on with SDK providers (every span exported to an exporter that drops it,
+ * metrics to a reader never collected); then the hooks alone, per job, in a tight loop, the same three ways and
  * with the package absent (the loader finds nothing).
  *
  *   npx tsx bench/src/telemetry-cost.ts                  # 7 rounds of 500 jobs
@@ -15,11 +15,17 @@
  */
 import { parseArgs } from 'node:util';
 import { metrics, trace } from '@opentelemetry/api';
+import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { type Db, MongoClient, ObjectId } from 'mongodb';
-import { Monque } from '../../packages/core/src/index.js';
 import { type Instrumentation, noInstrumentation } from '../../packages/core/src/engine/instrumentation.js';
+import { Monque } from '../../packages/core/src/index.js';
 import type { JobDocument } from '../../packages/core/src/store/job-document.js';
 import { createInstrumentation } from '../../packages/core/src/telemetry/create-instrumentation.js';
 import { loadOpenTelemetryApi } from '../../packages/core/src/telemetry/opentelemetry-api.js';
@@ -28,6 +34,14 @@ import { resolveTestBackend } from '../../tools/test-backend/src/resolve.js';
 type Mode = 'off' | 'no provider' | 'SDK';
 const MODES: readonly Mode[] = ['off', 'no provider', 'SDK'];
 
+/** Takes every finished span and keeps none (an in-memory exporter would grow the heap). */
+class DiscardingExporter implements SpanExporter {
+  export(_spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+}
+
 class UncollectedReader extends MetricReader {
   protected override async onShutdown(): Promise<void> {}
   protected override async onForceFlush(): Promise<void> {}
@@ -35,11 +49,11 @@ class UncollectedReader extends MetricReader {
 
 /** Registers SDK providers globally; returns the function that unregisters them. */
 function registerSdk(): () => void {
-  const exporter = new InMemorySpanExporter();
-  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+  trace.setGlobalTracerProvider(
+    new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new DiscardingExporter())] }),
+  );
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [new UncollectedReader()] }));
   return () => {
-    exporter.reset();
     trace.disable();
     metrics.disable();
   };
@@ -48,7 +62,9 @@ function registerSdk(): () => void {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function shuffled<T>(items: readonly T[]): T[] {
@@ -117,7 +133,7 @@ async function hookCosts(rounds: number): Promise<Record<string, number>> {
   await loadOpenTelemetryApi();
   const absent = createInstrumentation({}, { loadApi: () => Promise.resolve(undefined) });
   await absent.enqueue('warm-up', 1, async () => undefined);
-  const tracing = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
+  const tracing = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new DiscardingExporter())] });
   const variants: Record<string, Instrumentation> = {
     off: noInstrumentation,
     'package absent': absent,
@@ -143,7 +159,8 @@ async function main(): Promise<void> {
   });
   const rounds = Number(values.rounds);
   const jobs = Number(values.jobs);
-  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
+  if (!Number.isInteger(rounds) || rounds < 1)
+    throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
   if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs: expected a positive integer, got ${values.jobs}`);
   const backend = await resolveTestBackend();
   const client = await new MongoClient(backend.uri).connect();

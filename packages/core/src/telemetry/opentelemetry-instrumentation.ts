@@ -86,6 +86,8 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
       { kind: api.SpanKind.PRODUCER, attributes },
       parent,
     );
+    // No provider and no incoming trace: nothing to record or carry, so no wrapping either.
+    if (this.inert(span)) return work(undefined);
     const context = api.trace.setSpan(parent, span);
     let carrier: TraceCarrier | undefined;
     try {
@@ -135,6 +137,9 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
       },
       parent,
     );
+    // No provider and no stored trace: nothing to record; the handler still runs outside the
+    // scheduler's own context.
+    if (this.inert(span)) return within(api, parent, work);
     return within(api, api.trace.setSpan(parent, span), work).then(
       (result) => {
         span.end();
@@ -150,6 +155,13 @@ export class OpenTelemetryInstrumentation implements Instrumentation {
   readonly runEnded = (name: string, ending: RunEnding, durationMs: number): void => {
     this.metrics.ended(name, ending, durationMs);
   };
+
+  /** Whether `span` neither records nor carries a trace (the API's no-op tracer gives such spans). */
+  private inert(span: Span): boolean {
+    if (span.isRecording()) return false;
+    const spanContext = span.spanContext();
+    return spanContext === this.api.INVALID_SPAN_CONTEXT || !this.api.isSpanContextValid(spanContext);
+  }
 
   /** Records `error` on `span`, sets status ERROR and ends it. */
   private failed(span: Span, error: unknown): void {

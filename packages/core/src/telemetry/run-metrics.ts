@@ -27,6 +27,12 @@ import {
   Operation,
 } from './semantic-conventions.js';
 
+/** The attributes of one job name: of the counters, and of the histogram by outcome. */
+interface NameAttributes {
+  readonly counted: Attributes;
+  readonly timed: Record<RunEnding, Attributes>;
+}
+
 interface Instruments {
   readonly provider: MeterProvider;
   readonly started: Counter;
@@ -59,7 +65,7 @@ function dueJobsCallback(cache: DueJobsCache, gauge: () => ObservableGauge | und
 /** Records run metrics on the configured or the global meter provider. */
 export class RunMetrics {
   private instruments: Instruments | undefined;
-  private readonly attributesByName = new Map<string, Attributes>();
+  private readonly attributesByName = new Map<string, NameAttributes>();
 
   /**
    * @param api - the OpenTelemetry API
@@ -76,27 +82,38 @@ export class RunMetrics {
 
   /** A run of `name` started. */
   started(name: string): void {
-    this.current().started.add(1, this.attributes(name));
+    this.current().started.add(1, this.attributes(name).counted);
   }
 
   /** A run of `name` ended as `ending` after `durationMs`. */
   ended(name: string, ending: RunEnding, durationMs: number): void {
     const instruments = this.current();
-    const attributes = this.attributes(name);
-    instruments.ended[ending].add(1, attributes);
-    const durationAttributes: Attributes = {
-      ...attributes,
-      [Attr.OPERATION_NAME]: Operation.PROCESS,
-      [Attr.OUTCOME]: ending,
-    };
-    if (ending === 'failed') durationAttributes[Attr.ERROR_TYPE] = '_OTHER';
-    instruments.duration.record(durationMs / 1000, durationAttributes);
+    const { counted, timed } = this.attributes(name);
+    instruments.ended[ending].add(1, counted);
+    instruments.duration.record(durationMs / 1000, timed[ending]);
   }
 
-  private attributes(name: string): Attributes {
+  /**
+   * The attribute sets of `name`, made once (for up to 1000 names): building them per call costs
+   * microseconds (an object spread with computed keys is a slow path in V8).
+   */
+  private attributes(name: string): NameAttributes {
     let attributes = this.attributesByName.get(name);
     if (!attributes) {
-      attributes = { [Attr.SYSTEM]: MESSAGING_SYSTEM, [Attr.DESTINATION]: name };
+      const timed = (outcome: RunEnding): Attributes => ({
+        [Attr.SYSTEM]: MESSAGING_SYSTEM,
+        [Attr.DESTINATION]: name,
+        [Attr.OPERATION_NAME]: Operation.PROCESS,
+        [Attr.OUTCOME]: outcome,
+      });
+      attributes = {
+        counted: { [Attr.SYSTEM]: MESSAGING_SYSTEM, [Attr.DESTINATION]: name },
+        timed: {
+          completed: timed('completed'),
+          failed: { ...timed('failed'), [Attr.ERROR_TYPE]: '_OTHER' },
+          cancelled: timed('cancelled'),
+        },
+      };
       if (this.attributesByName.size < 1000) this.attributesByName.set(name, attributes);
     }
     return attributes;

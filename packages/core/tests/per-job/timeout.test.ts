@@ -109,7 +109,7 @@ describe('timeout', () => {
     await bothFailed;
     await monque.stop();
     const timeoutOf = (job: Job) =>
-      (failures.find((event) => event.job._id.equals(job._id))?.error as JobTimeoutError).timeout;
+      (failures.find((event) => event.job._id.equals(job._id))?.error as JobTimeoutError | undefined)?.timeout;
     expect(timeoutOf(byWorker)).toBe(150);
     expect(timeoutOf(byJob)).toBe(450);
     const elapsed = runs.map((run) => (run.abortedAt as number) - run.startedAt).sort((a, b) => a - b);
@@ -201,8 +201,13 @@ describe('a handler that ignores its signal', () => {
       { label: 'stubborn' },
       { timeout: 100, backoff: { type: 'fixed', delay: 10 } },
     );
-    await nextEvent(monque, 'job:fail', (event) => event.job._id.equals(job._id));
-    const other = await monque.enqueue('single', { label: 'other' });
+    const timedOut = await nextEvent(monque, 'job:fail', (event) => event.job._id.equals(job._id));
+    // Due just after the retry: once the slot is free, the retry goes first.
+    const other = await monque.enqueue(
+      'single',
+      { label: 'other' },
+      { runAt: new Date(timedOut.job.nextRunAt.getTime() + 5) },
+    );
     // Fifteen poll intervals: nothing starts while the timed-out handler holds the only slot.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(started).toEqual(['stubborn']);

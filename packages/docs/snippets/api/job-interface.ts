@@ -12,13 +12,13 @@ export function describeJob(job: Job<{ orderId: string }>): string {
         ? `order ${job.data.orderId}: retry ${job.failCount} due ${job.nextRunAt.toISOString()} (${job.failReason})`
         : `order ${job.data.orderId}: due ${job.nextRunAt.toISOString()}`;
     case JobStatus.PROCESSING:
-      return `order ${job.data.orderId}: running on ${job.owner}, lock renewed ${job.lockedAt?.toISOString()}`;
+      return `order ${job.data.orderId}: run ${job.attempts ?? 1} on ${job.owner}, progress ${JSON.stringify(job.progress ?? 0)}`;
     case JobStatus.COMPLETED:
-      return `order ${job.data.orderId}: done at ${job.completedAt?.toISOString()}`;
+      return `order ${job.data.orderId}: done at ${job.finishedAt?.toISOString()}, result ${JSON.stringify(job.result)}`;
     case JobStatus.FAILED:
       return `order ${job.data.orderId}: gave up after ${job.failCount} failures: ${job.failReason}`;
-    default:
-      return `order ${job.data.orderId}: ${job.status}`;
+    case JobStatus.CANCELLED:
+      return `order ${job.data.orderId}: cancelled (${job.cancelReason ?? 'no reason given'})`;
   }
 }
 // #endregion describe

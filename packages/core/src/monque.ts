@@ -11,9 +11,8 @@ import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import type { MonqueEventEmitter as Emitter } from './events.js';
 import { MonqueEventEmitter } from './events.js';
 import type { Job } from './job.js';
-import type { JobDataOf, JobMap, JobNameOf } from './job-map.js';
+import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
 import type {
-  EnqueueManyItem,
   EnqueueManyOptions,
   EnqueueOptions,
   JobHandler,
@@ -155,7 +154,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return this.engine.state === 'running';
   }
 
-  async enqueue<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  async enqueue<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     data: JobDataOf<J, N, T>,
     options?: EnqueueOptions,
@@ -163,22 +162,22 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return toPublicJob(await this.producer.enqueue(name, data, options)) as Job<JobDataOf<J, N, T>>;
   }
 
-  now<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  now<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     data: JobDataOf<J, N, T>,
   ): Promise<Job<JobDataOf<J, N, T>>> {
     return this.enqueue<T, N>(name, data);
   }
 
-  async enqueueMany<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
-    jobs: readonly EnqueueManyItem<JobDataOf<J, N, T>, N>[],
+  async enqueueMany<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
+    jobs: readonly EnqueueManyItemOf<J, N, T>[],
     options?: EnqueueManyOptions,
   ): Promise<Job<JobDataOf<J, N, T>>[]> {
     const docs = await this.producer.enqueueMany(jobs, options);
     return docs.map((doc) => toPublicJob(doc) as Job<JobDataOf<J, N, T>>);
   }
 
-  async schedule<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  async schedule<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     cron: string,
     name: N,
     data: JobDataOf<J, N, T>,
@@ -191,7 +190,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return this.producer.unschedule(name, options);
   }
 
-  worker<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  worker<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     handler: JobHandler<JobDataOf<J, N, T>>,
     options?: WorkerOptions,

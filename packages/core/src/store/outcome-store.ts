@@ -31,8 +31,8 @@ export interface Transition {
   finishedAt?: Date;
   /** When retention deletes the finished job. */
   expireAt?: Date;
-  /** The handler's return value to store. */
-  result?: { value: unknown };
+  /** The handler's return value to store; `null` removes an earlier run's. */
+  result?: { value: unknown } | null;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
 }
@@ -78,6 +78,7 @@ function updateFor(transition: Transition): UpdateFilter<JobDocument> {
   if (transition.finishedAt) set.finishedAt = transition.finishedAt;
   if (transition.expireAt) set.expireAt = transition.expireAt;
   if (transition.result) set.result = transition.result.value;
+  if (transition.result === null) unset.result = '';
   if (transition.clearClaim) set.claimToken = null;
   if (FINISHED_STATUSES.includes(transition.status)) unset.activeKey = '';
   return { $set: set, $unset: unset };

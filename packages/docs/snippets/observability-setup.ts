@@ -20,22 +20,22 @@ import {
   ConsoleSpanExporter,
   type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
-// To send to Jaeger (or any OTLP collector) instead of the console:
-//   npm install @opentelemetry/exporter-trace-otlp-http @opentelemetry/exporter-metrics-otlp-http
+// To Jaeger (or any OTLP collector) instead of the console, install
+// @opentelemetry/exporter-trace-otlp-http and @opentelemetry/exporter-metrics-otlp-http:
 //   import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 //   import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 //   setUpOpenTelemetry('billing-worker', {
-//     spans: new OTLPTraceExporter({ url: 'http://localhost:4318/v1/traces' }),
-//     metrics: new OTLPMetricExporter({ url: 'http://localhost:4318/v1/metrics' }),
+//     spans: new OTLPTraceExporter(), // http://localhost:4318/v1/traces
+//     metrics: new OTLPMetricExporter(), // http://localhost:4318/v1/metrics
 //   });
 
-/** Registers the global providers. Call it first, before creating `Monque` instances. */
+/** Registers the global providers. Call it before creating `Monque`s. */
 export function setUpOpenTelemetry(
   serviceName: string,
   exporters: { spans?: SpanExporter; metrics?: PushMetricExporter } = {},
 ): { shutdown: () => Promise<void> } {
   const resource = resourceFromAttributes({ 'service.name': serviceName });
-  // Without a context manager, the handler's own spans would not nest under the job's span.
+  // Without a context manager, spans would not nest (e.g. yours in a handler).
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const tracerProvider = new BasicTracerProvider({
@@ -54,7 +54,7 @@ export function setUpOpenTelemetry(
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);
   return {
-    // On SIGTERM, after `monque.stop()`: sends what is still buffered.
+    // On SIGTERM, after `monque.stop()`: sends what is buffered.
     shutdown: async () => {
       await Promise.all([tracerProvider.shutdown(), meterProvider.shutdown()]);
     },

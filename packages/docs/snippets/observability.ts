@@ -12,7 +12,7 @@ export function invoicing(monque: Monque): { createInvoice: (customerId: number)
   // #region handler
   const tracer = trace.getTracer('billing');
   monque.worker<{ customerId: number }>('send-invoice', async (job) => {
-    // Runs inside the job's "process send-invoice" span: this span is its child.
+    // Runs inside the job's "process send-invoice" span: this is its child.
     await tracer.startActiveSpan('render invoice', async (span) => {
       span.setAttribute('customer.id', job.data.customerId);
       span.end();
@@ -21,8 +21,8 @@ export function invoicing(monque: Monque): { createInvoice: (customerId: number)
   // #endregion handler
 
   // #region enqueue
-  // E.g. in an HTTP handler: the enqueue span is a child of the request's span, and the job's run,
-  // in whichever process runs it, continues the same trace.
+  // E.g. in an HTTP handler: the enqueue span is a child of the request's
+  // span, and the job's run, in whichever process, continues that trace.
   const createInvoice = (customerId: number) =>
     tracer.startActiveSpan('POST /invoices', async (request) => {
       try {
@@ -38,9 +38,14 @@ export function invoicing(monque: Monque): { createInvoice: (customerId: number)
 /** The `telemetry` option's three forms. */
 export function telemetryOptions(db: Db, tracerProvider: TracerProvider, meterProvider: MeterProvider) {
   // #region options
-  const traced = new Monque(db); // default (telemetry: true): the global providers
-  const untraced = new Monque(db, { telemetry: false }); // no spans, no metrics, nothing stored on jobs
-  const ownProviders = new Monque(db, { telemetry: { tracerProvider, meterProvider } }); // instead of the global ones
+  // Default (telemetry: true): the global providers.
+  const traced = new Monque(db);
+  // No spans, no metrics, nothing stored on jobs.
+  const untraced = new Monque(db, { telemetry: false });
+  // These providers instead of the global ones.
+  const ownProviders = new Monque(db, {
+    telemetry: { tracerProvider, meterProvider },
+  });
   // #endregion options
   return { traced, untraced, ownProviders };
 }

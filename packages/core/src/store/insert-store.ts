@@ -88,7 +88,8 @@ export class InsertStore {
   /**
    * Inserts many jobs: one unordered `insert` for those without a unique key; for those with one,
    * one unordered `update` batch of upserts (one per distinct key) and one `find` to read them
-   * back. Returns each item's job or error, in the order given.
+   * back. The two go in parallel, or one after the other inside a transaction (`session`).
+   * Returns each item's job or error, in the order given.
    */
   async insertBatch<T>(jobs: readonly NewJob<T>[], now: Date, session?: ClientSession): Promise<InsertResult<T>[]> {
     const results: InsertResult<T>[] = new Array(jobs.length);
@@ -104,10 +105,16 @@ export class InsertStore {
       if (group) group.indexes.push(index);
       else keyed.set(keyOf(doc), { doc, indexes: [index] });
     });
-    await Promise.all([
-      plain.length > 0 ? this.insertPlain(plain, results, session) : undefined,
-      keyed.size > 0 ? this.insertKeyed([...keyed.values()], results, session) : undefined,
-    ]);
+    const writePlain = () => (plain.length > 0 ? this.insertPlain(plain, results, session) : undefined);
+    const writeKeyed = () => (keyed.size > 0 ? this.insertKeyed([...keyed.values()], results, session) : undefined);
+    if (session) {
+      // One transaction's commands must go one at a time: the first one starts it on the server,
+      // and a concurrent second one could arrive first (NoSuchTransaction).
+      await writePlain();
+      await writeKeyed();
+    } else {
+      await Promise.all([writePlain(), writeKeyed()]);
+    }
     return results;
   }
 

@@ -22,6 +22,23 @@ export const DUE_JOBS_MAX_AGE = 30_000;
 export const DUE_JOBS_MAX_TIME = 10_000;
 
 /**
+ * Longest wait (ms) for a count, whatever the server does (one that stopped answering without
+ * closing the connection never ends the command): then the refresh counts as failed.
+ * @defaultValue 15000
+ */
+export const DUE_JOBS_WAIT = 15_000;
+
+/** Rejects after `ms` unless `work` settles first; the timer does not keep the process alive. */
+function bounded<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
+}
+
+/**
  * Counts the `pending` jobs due by `now`, per name: `$match` on `status` and `nextRunAt`, then
  * `$group` by `name` (index `monque_claim_priority` `{status, name, priority, nextRunAt}` covers
  * it on MongoDB: no document is fetched). Jobs of paused names count too: they are due.
@@ -43,7 +60,8 @@ export async function countDueJobs(collection: Collection<JobDocument>, now: Dat
  * The last figures of a {@link DueJobsSource}, refreshed on read once older than `maxAge`. One
  * refresh at a time: reads during a refresh wait for it. A name seen before and absent from a
  * refresh is reported as 0 (so a chart goes back to zero instead of stopping at its last value);
- * a failed refresh, or a source that reports nothing, leaves no figures until the next refresh.
+ * a failed refresh (an error, or no answer within `wait`), or a source that reports nothing,
+ * leaves no figures until the next refresh.
  */
 export class DueJobsCache {
   private figures: ReadonlyMap<string, number> = new Map();
@@ -54,11 +72,13 @@ export class DueJobsCache {
    * @param source - where the figures come from
    * @param maxAge - oldest figures read without a refresh (ms); default {@link DUE_JOBS_MAX_AGE}
    * @param monotonicNow - the current time in ms, for ages only; default `performance.now`
+   * @param wait - longest wait for one count (ms); default {@link DUE_JOBS_WAIT}
    */
   constructor(
     private readonly source: DueJobsSource,
     private readonly maxAge = DUE_JOBS_MAX_AGE,
     private readonly monotonicNow: () => number = () => performance.now(),
+    private readonly wait = DUE_JOBS_WAIT,
   ) {}
 
   /** The figures, refreshed first if they are older than `maxAge`. */
@@ -79,7 +99,7 @@ export class DueJobsCache {
         this.figures = new Map();
         return;
       }
-      const counts = await counting;
+      const counts = await bounded(counting, this.wait);
       const next = new Map<string, number>();
       for (const name of this.figures.keys()) next.set(name, 0);
       for (const [name, count] of counts) next.set(name, count);

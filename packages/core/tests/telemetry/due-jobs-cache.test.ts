@@ -89,4 +89,16 @@ describe('DueJobsCache', () => {
     const cache = new DueJobsCache(() => undefined, 0);
     expect((await cache.read()).size).toBe(0);
   });
+
+  it('gives up on a count that never answers (a silent server): no figures, and the next read tries again', async () => {
+    const time = clock();
+    const answers: (() => Promise<Map<string, number>>)[] = [
+      () => new Promise(() => {}),
+      async () => new Map([['email', 2]]),
+    ];
+    const cache = new DueJobsCache(() => (answers.shift() as () => Promise<Map<string, number>>)(), 10, time.now, 50);
+    expect((await cache.read()).size).toBe(0);
+    time.advance(10);
+    expect([...(await cache.read())]).toEqual([['email', 2]]);
+  });
 });

@@ -1,0 +1,228 @@
+/**
+ * Stale recovery's boundaries, on a test clock and the real stores: a lock seen unchanged for
+ * exactly `lockTimeout` is stale, 1 ms less is not; at first sight only a lock older than
+ * `lockTimeout + clockSkewTolerance` (strictly) is; any change of the lock (time or claim token)
+ * starts the watch again, as does a job that left `processing` and came back; this instance never
+ * recovers its own runs, and forgets what it saw when it cannot read.
+ */
+import type { Db } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { type DecisionSettings, policyFor } from '../../src/engine/outcome.js';
+import { StaleRecovery } from '../../src/engine/stale-recovery.js';
+import { MonqueEventEmitter } from '../../src/events.js';
+import { JobStatus } from '../../src/job.js';
+import type { Logger } from '../../src/monque-options.js';
+import type { JobDocument } from '../../src/store/job-document.js';
+import { useTestDb } from '../helpers/monque.js';
+import { TestClock } from '../helpers/test-clock.js';
+import { freshStores, heldJob, plus, type Stores, stored } from '../store/stores.js';
+
+const getDb = useTestDb(import.meta.url);
+const T0 = new Date('2030-01-01T00:00:00Z');
+const LOCK_TIMEOUT = 10_000;
+const SKEW = 5_000;
+/** A tolerance so large that only watching can find a lock stale (the first-sight rule applies at every look). */
+const WATCH_ONLY = 24 * 60 * 60 * 1000;
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const settings: DecisionSettings = {
+  maxRetries: 10,
+  baseRetryInterval: 1_000,
+  maxBackoffDelay: 60_000,
+  retention: false,
+};
+
+/** A recovery over `stores` on `clock`; `here` lists the job ids this instance runs. */
+function recoveryOf(stores: Stores, clock: TestClock, options: { here?: Set<string>; skew?: number } = {}) {
+  const events = new MonqueEventEmitter();
+  const recovered: JobDocument[] = [];
+  let wakes = 0;
+  events.on('job:recovered', ({ job }) => recovered.push(job as JobDocument));
+  const recovery = new StaleRecovery({
+    clock,
+    lockTimeout: LOCK_TIMEOUT,
+    clockSkewTolerance: options.skew ?? SKEW,
+    interval: 60_000,
+    settings,
+    events,
+    logger: quiet,
+    findProcessing: () => stores.locks.findProcessing(1000),
+    findOwned: () => stores.locks.findOwnedBy('me'),
+    runsHere: (doc) => options.here?.has(doc._id.toHexString()) ?? false,
+    policyOf: (job) => policyFor(job, undefined, settings),
+    apply: (outcomes) => stores.outcomes.apply(outcomes),
+    onRecovered: () => {
+      wakes += 1;
+    },
+  });
+  return { recovery, recovered, wakes: () => wakes };
+}
+
+async function setup(db: Db) {
+  const stores = await freshStores(db);
+  const clock = new TestClock(T0);
+  return { stores, clock };
+}
+
+describe('stale recovery: a lock watched unchanged', () => {
+  it('unchanged-for boundary: not stale 1 ms before lockTimeout, stale at exactly lockTimeout', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const job = await heldJob(stores, T0, 'dead', 'claim-1');
+    const { recovery, recovered, wakes } = recoveryOf(stores, clock);
+    expect(await recovery.recoverOnce()).toBe(0);
+    clock.advance(LOCK_TIMEOUT - 1);
+    expect(await recovery.recoverOnce()).toBe(0);
+    expect((await stored(stores, job._id)).status).toBe(JobStatus.PROCESSING);
+    expect(wakes()).toBe(0);
+    clock.advance(1);
+    expect(await recovery.recoverOnce()).toBe(1);
+    expect(recovered.map((doc) => doc._id)).toEqual([job._id]);
+    expect(wakes()).toBe(1);
+    expect(await stored(stores, job._id)).toMatchObject({
+      status: JobStatus.PENDING,
+      failCount: 1,
+      nextRunAt: clock.now(),
+      claimToken: null,
+      lockedAt: null,
+    });
+    expect((await stored(stores, job._id)).failReason).toContain(`for ${LOCK_TIMEOUT} ms by dead`);
+  });
+
+  it('a renewed lock (new lockedAt) starts the watch again', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const job = await heldJob(stores, T0, 'alive', 'claim-1');
+    const { recovery } = recoveryOf(stores, clock, { skew: WATCH_ONLY });
+    await recovery.recoverOnce();
+    clock.advance(LOCK_TIMEOUT - 1);
+    await stores.locks.renew('alive', [{ id: job._id, token: 'claim-1' }], plus(T0, 1));
+    await recovery.recoverOnce();
+    clock.advance(LOCK_TIMEOUT - 1);
+    expect(await recovery.recoverOnce()).toBe(0);
+    clock.advance(1);
+    expect(await recovery.recoverOnce()).toBe(1);
+  });
+
+  it('the same lock time under another claim token starts the watch again', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const job = await heldJob(stores, T0, 'a', 'claim-1');
+    const { recovery } = recoveryOf(stores, clock);
+    await recovery.recoverOnce();
+    clock.advance(LOCK_TIMEOUT - 1);
+    await stores.collection.updateOne({ _id: job._id }, { $set: { claimToken: 'claim-2', owner: 'b' } });
+    await recovery.recoverOnce();
+    clock.advance(1);
+    expect(await recovery.recoverOnce()).toBe(0);
+    expect((await stored(stores, job._id)).claimToken).toBe('claim-2');
+  });
+
+  it('a job that left processing between two looks is watched afresh when it comes back', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const job = await heldJob(stores, T0, 'a', 'claim-1');
+    const { recovery } = recoveryOf(stores, clock);
+    await recovery.recoverOnce();
+    clock.advance(LOCK_TIMEOUT / 2);
+    await stores.collection.updateOne({ _id: job._id }, { $set: { status: JobStatus.PENDING } });
+    await recovery.recoverOnce();
+    await stores.collection.updateOne({ _id: job._id }, { $set: { status: JobStatus.PROCESSING } });
+    clock.advance(LOCK_TIMEOUT / 2);
+    expect(await recovery.recoverOnce()).toBe(0);
+  });
+
+  it('never recovers a job this instance runs itself', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const mine = await heldJob(stores, plus(T0, -10 * LOCK_TIMEOUT), 'me', 'claim-1');
+    const { recovery } = recoveryOf(stores, clock, { here: new Set([mine._id.toHexString()]) });
+    await recovery.recoverOnce();
+    clock.advance(LOCK_TIMEOUT);
+    expect(await recovery.recoverOnce()).toBe(0);
+    expect(await stored(stores, mine._id)).toEqual(mine);
+  });
+
+  it('forgets what it saw when it cannot read the locks: the owners get a full lockTimeout after', async () => {
+    const { stores, clock } = await setup(await getDb());
+    await heldJob(stores, T0, 'a', 'claim-1');
+    let failing = false;
+    const { recovery } = recoveryOf(stores, clock, { skew: WATCH_ONLY });
+    const findProcessing = stores.locks.findProcessing.bind(stores.locks);
+    stores.locks.findProcessing = (limit) =>
+      failing ? Promise.reject(new Error('unreachable')) : findProcessing(limit);
+    await recovery.recoverOnce();
+    clock.advance(LOCK_TIMEOUT - 1);
+    failing = true;
+    await expect(recovery.recoverOnce()).rejects.toThrow('unreachable');
+    failing = false;
+    clock.advance(1);
+    expect(await recovery.recoverOnce()).toBe(0);
+    clock.advance(LOCK_TIMEOUT - 1);
+    expect(await recovery.recoverOnce()).toBe(0);
+    clock.advance(1);
+    expect(await recovery.recoverOnce()).toBe(1);
+  });
+});
+
+describe('stale recovery: a lock at first sight (after a restart of every instance)', () => {
+  it('first-sight boundary: a lock exactly lockTimeout + clockSkewTolerance old is not stale, 1 ms older is', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const edge = await heldJob(stores, plus(T0, -(LOCK_TIMEOUT + SKEW)), 'dead', 'claim-1');
+    const older = await heldJob(stores, plus(T0, -(LOCK_TIMEOUT + SKEW + 1)), 'dead', 'claim-2');
+    const { recovery, recovered } = recoveryOf(stores, clock);
+    expect(await recovery.recoverOnce()).toBe(1);
+    expect(recovered.map((doc) => doc._id)).toEqual([older._id]);
+    expect((await stored(stores, edge._id)).status).toBe(JobStatus.PROCESSING);
+  });
+
+  it('clockSkewTolerance Infinity: never stale at first sight, still stale after lockTimeout watched', async () => {
+    const { stores, clock } = await setup(await getDb());
+    await heldJob(stores, new Date(0), 'dead', 'claim-1');
+    const { recovery } = recoveryOf(stores, clock, { skew: Number.POSITIVE_INFINITY });
+    expect(await recovery.recoverOnce()).toBe(0);
+    clock.advance(LOCK_TIMEOUT);
+    expect(await recovery.recoverOnce()).toBe(1);
+  });
+
+  it('a job without a lock time is only stale once watched for lockTimeout', async () => {
+    const { stores, clock } = await setup(await getDb());
+    await heldJob(stores, T0, 'dead', 'claim-1', { lockedAt: null });
+    const { recovery } = recoveryOf(stores, clock, { skew: 0 });
+    expect(await recovery.recoverOnce()).toBe(0);
+    clock.advance(LOCK_TIMEOUT);
+    expect(await recovery.recoverOnce()).toBe(1);
+  });
+});
+
+describe('stale recovery: what a recovery writes', () => {
+  it('a job whose cancellation was requested ends cancelled, not retried', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const job = await heldJob(stores, plus(T0, -60_000), 'dead', 'claim-1', { cancelRequestedAt: T0 });
+    const { recovery } = recoveryOf(stores, clock);
+    expect(await recovery.recoverOnce()).toBe(1);
+    expect(await stored(stores, job._id)).toMatchObject({ status: JobStatus.CANCELLED, finishedAt: T0 });
+  });
+
+  it('own orphans (recorded for this instance id, not run here) are recovered at once; its own runs are not', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const orphan = await heldJob(stores, T0, 'me', 'old-claim');
+    const running = await heldJob(stores, T0, 'me', 'claim-1');
+    const foreign = await heldJob(stores, T0, 'someone-else', 'claim-2');
+    const { recovery, wakes } = recoveryOf(stores, clock, { here: new Set([running._id.toHexString()]) });
+    expect(await recovery.recoverOwnOrphans()).toBe(1);
+    expect(wakes()).toBe(1);
+    expect((await stored(stores, orphan._id)).failReason).toContain('left by an earlier process with this instanceId');
+    expect(await stored(stores, running._id)).toEqual(running);
+    expect(await stored(stores, foreign._id)).toEqual(foreign);
+  });
+
+  it('a recovery that finds the lock renewed meanwhile is not counted, and wakes nobody', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const job = await heldJob(stores, plus(T0, -60_000), 'slow', 'claim-1');
+    const { recovery, recovered, wakes } = recoveryOf(stores, clock);
+    const apply = stores.outcomes.apply.bind(stores.outcomes);
+    stores.outcomes.apply = async (outcomes) => {
+      await stores.locks.renew('slow', [{ id: job._id, token: 'claim-1' }], T0);
+      return apply(outcomes);
+    };
+    expect(await recovery.recoverOnce()).toBe(0);
+    expect(recovered).toEqual([]);
+    expect(wakes()).toBe(0);
+    expect((await stored(stores, job._id)).status).toBe(JobStatus.PROCESSING);
+  });
+});

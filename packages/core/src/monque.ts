@@ -12,13 +12,7 @@ import type { MonqueEventEmitter as Emitter } from './events.js';
 import { MonqueEventEmitter } from './events.js';
 import type { Job } from './job.js';
 import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
-import type {
-  EnqueueManyOptions,
-  EnqueueOptions,
-  JobHandler,
-  ScheduleOptions,
-  WorkerOptions,
-} from './job-options.js';
+import type { EnqueueManyOptions, EnqueueOptions, JobHandler, ScheduleOptions, WorkerOptions } from './job-options.js';
 import type { MonqueOptions } from './monque-options.js';
 import { Operations } from './operations.js';
 import { type ResolvedMonqueOptions, resolveOptions } from './options.js';
@@ -40,6 +34,7 @@ import { type JobDocument, toPublicJob } from './store/job-document.js';
 import { ObjectIds } from './store/object-ids.js';
 import { ScheduleStore } from './store/schedule-store.js';
 import { createInstrumentation } from './telemetry/create-instrumentation.js';
+import { countDueJobs } from './telemetry/due-jobs.js';
 import { checkWorkerOptions } from './validation/job-options.js';
 import { checkName, describeValue } from './validation.js';
 
@@ -102,7 +97,11 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     const collection = db.collection<JobDocument>(collectionName);
     const indexes = new IndexManager(collection, this.options.dataIndexes);
     const ready = () => indexes.ensure();
-    const instrumentation = createInstrumentation(this.options.telemetry);
+    const instrumentation = createInstrumentation(this.options.telemetry, {
+      // Only called when metrics are collected, so the engine exists by then.
+      dueJobs: () => (this.isRunning ? countDueJobs(collection, clock.now()) : undefined),
+      logger: this.options.logger,
+    });
     const hint = (name: string | undefined, at: Date | undefined) => this.engine.hint(name, at);
     const ids = new ObjectIds(db);
     this.operations = new Operations({

@@ -4,13 +4,7 @@
 import type { ObjectId } from 'mongodb';
 import type { Job } from './job.js';
 import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
-import type {
-  EnqueueManyOptions,
-  EnqueueOptions,
-  JobHandler,
-  ScheduleOptions,
-  WorkerOptions,
-} from './job-options.js';
+import type { EnqueueManyOptions, EnqueueOptions, JobHandler, ScheduleOptions, WorkerOptions } from './job-options.js';
 import type {
   BulkResult,
   CancelOptions,

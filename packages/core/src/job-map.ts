@@ -11,6 +11,13 @@ export type JobMap = Record<string, unknown>;
 /** `true` when `J` does not restrict names (the default {@link JobMap}). */
 export type IsUntypedJobMap<J> = string extends keyof J ? true : false;
 
+/**
+ * The default of a method's name parameter: `string` when untyped; `never` when typed, so a typed
+ * instance infers the name from the call (an explicit payload type argument there is an error
+ * rather than a way around the payload check).
+ */
+export type DefaultJobName<J> = IsUntypedJobMap<J> extends true ? string : never;
+
 /** The job names of `J`: `string` when untyped. */
 export type JobNameOf<J> = IsUntypedJobMap<J> extends true ? string : Extract<keyof J, string>;
 

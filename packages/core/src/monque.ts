@@ -11,15 +11,8 @@ import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import type { MonqueEventEmitter as Emitter } from './events.js';
 import { MonqueEventEmitter } from './events.js';
 import type { Job } from './job.js';
-import type { JobDataOf, JobMap, JobNameOf } from './job-map.js';
-import type {
-  EnqueueManyItem,
-  EnqueueManyOptions,
-  EnqueueOptions,
-  JobHandler,
-  ScheduleOptions,
-  WorkerOptions,
-} from './job-options.js';
+import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
+import type { EnqueueManyOptions, EnqueueOptions, JobHandler, ScheduleOptions, WorkerOptions } from './job-options.js';
 import type { MonqueOptions } from './monque-options.js';
 import { Operations } from './operations.js';
 import { type ResolvedMonqueOptions, resolveOptions } from './options.js';
@@ -41,6 +34,7 @@ import { type JobDocument, toPublicJob } from './store/job-document.js';
 import { ObjectIds } from './store/object-ids.js';
 import { ScheduleStore } from './store/schedule-store.js';
 import { createInstrumentation } from './telemetry/create-instrumentation.js';
+import { countDueJobs } from './telemetry/due-jobs.js';
 import { checkWorkerOptions } from './validation/job-options.js';
 import { checkName, describeValue } from './validation.js';
 
@@ -103,7 +97,11 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     const collection = db.collection<JobDocument>(collectionName);
     const indexes = new IndexManager(collection, this.options.dataIndexes);
     const ready = () => indexes.ensure();
-    const instrumentation = createInstrumentation(this.options.telemetry);
+    const instrumentation = createInstrumentation(this.options.telemetry, {
+      // Only called when metrics are collected, so the engine exists by then.
+      dueJobs: () => (this.isRunning ? countDueJobs(collection, clock.now()) : undefined),
+      logger: this.options.logger,
+    });
     const hint = (name: string | undefined, at: Date | undefined) => this.engine.hint(name, at);
     const ids = new ObjectIds(db);
     this.operations = new Operations({
@@ -155,7 +153,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return this.engine.state === 'running';
   }
 
-  async enqueue<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  async enqueue<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     data: JobDataOf<J, N, T>,
     options?: EnqueueOptions,
@@ -163,22 +161,22 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return toPublicJob(await this.producer.enqueue(name, data, options)) as Job<JobDataOf<J, N, T>>;
   }
 
-  now<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  now<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     data: JobDataOf<J, N, T>,
   ): Promise<Job<JobDataOf<J, N, T>>> {
     return this.enqueue<T, N>(name, data);
   }
 
-  async enqueueMany<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
-    jobs: readonly EnqueueManyItem<JobDataOf<J, N, T>, N>[],
+  async enqueueMany<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
+    jobs: readonly EnqueueManyItemOf<J, N, T>[],
     options?: EnqueueManyOptions,
   ): Promise<Job<JobDataOf<J, N, T>>[]> {
     const docs = await this.producer.enqueueMany(jobs, options);
     return docs.map((doc) => toPublicJob(doc) as Job<JobDataOf<J, N, T>>);
   }
 
-  async schedule<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  async schedule<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     cron: string,
     name: N,
     data: JobDataOf<J, N, T>,
@@ -191,7 +189,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return this.producer.unschedule(name, options);
   }
 
-  worker<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  worker<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     handler: JobHandler<JobDataOf<J, N, T>>,
     options?: WorkerOptions,

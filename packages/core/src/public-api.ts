@@ -3,15 +3,8 @@
  */
 import type { ObjectId } from 'mongodb';
 import type { Job } from './job.js';
-import type { JobDataOf, JobMap, JobNameOf } from './job-map.js';
-import type {
-  EnqueueManyItem,
-  EnqueueManyOptions,
-  EnqueueOptions,
-  JobHandler,
-  ScheduleOptions,
-  WorkerOptions,
-} from './job-options.js';
+import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
+import type { EnqueueManyOptions, EnqueueOptions, JobHandler, ScheduleOptions, WorkerOptions } from './job-options.js';
 import type {
   BulkResult,
   CancelOptions,
@@ -43,14 +36,14 @@ export interface MonquePublicAPI<J = JobMap> {
    * @throws InvalidArgumentError for a bad name, data or option (nothing is written)
    * @throws ConnectionError when the database cannot be reached (the driver's error is its `cause`)
    */
-  enqueue<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  enqueue<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     data: JobDataOf<J, N, T>,
     options?: EnqueueOptions,
   ): Promise<Job<JobDataOf<J, N, T>>>;
 
   /** Adds a job due now; the same as `enqueue(name, data)`. */
-  now<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  now<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     data: JobDataOf<J, N, T>,
   ): Promise<Job<JobDataOf<J, N, T>>>;
@@ -62,8 +55,8 @@ export interface MonquePublicAPI<J = JobMap> {
    * @throws InvalidArgumentError naming the index of the first bad item (nothing is written)
    * @throws ConnectionError when the database cannot be reached
    */
-  enqueueMany<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
-    jobs: readonly EnqueueManyItem<JobDataOf<J, N, T>, N>[],
+  enqueueMany<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
+    jobs: readonly EnqueueManyItemOf<J, N, T>[],
     options?: EnqueueManyOptions,
   ): Promise<Job<JobDataOf<J, N, T>>[]>;
 
@@ -75,7 +68,7 @@ export interface MonquePublicAPI<J = JobMap> {
    * @throws InvalidCronError for a bad expression, InvalidArgumentError for other bad input (nothing is written)
    * @throws ConnectionError when the database cannot be reached
    */
-  schedule<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  schedule<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     cron: string,
     name: N,
     data: JobDataOf<J, N, T>,
@@ -99,7 +92,7 @@ export interface MonquePublicAPI<J = JobMap> {
    *
    * @throws InvalidArgumentError for a bad name, handler or option; DuplicateWorkerError when `name` has a worker
    */
-  worker<T = unknown, N extends JobNameOf<J> = JobNameOf<J>>(
+  worker<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(
     name: N,
     handler: JobHandler<JobDataOf<J, N, T>>,
     options?: WorkerOptions,

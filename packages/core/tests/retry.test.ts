@@ -263,6 +263,7 @@ describe('failure decisions', () => {
       failCount: 0,
       failReason: null,
       completedAt: at,
+      result: null,
     });
   });
 

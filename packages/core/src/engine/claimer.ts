@@ -110,28 +110,26 @@ export class Claimer {
     return [...together, ...again.filter((doc) => !seen.has(doc._id.toHexString())), ...alone.flat()];
   }
 
-  /** Up to each name's free slots, in claim order (shuffled within a priority when spread). */
+  /**
+   * Up to each name's free slots, in claim order. When instances compete (spread > 1), each name's
+   * share is a run of consecutive candidates starting at a random place in the wider window, so two
+   * instances rarely pick the same jobs (claim order then holds within each instance's share).
+   */
   private pick(found: JobDocument[], wanted: readonly ClaimRequest[]) {
-    const limits = new Map(wanted.map((request) => [request.name, request.limit]));
-    const counts = new Map<string, number>();
-    const candidates = this.spread > 1 ? this.shuffleWithinPriority(found) : found;
-    const picked: JobDocument[] = [];
-    for (const doc of candidates) {
-      const taken = counts.get(doc.name) ?? 0;
-      counts.set(doc.name, taken + 1);
-      if (taken < (limits.get(doc.name) ?? 0) && !this.deps.pauses.isPaused(doc.name)) picked.push(doc);
-    }
-    const full = new Set(
-      wanted.filter((request) => (counts.get(request.name) ?? 0) >= request.limit).map((r) => r.name),
-    );
-    return { picked, full };
-  }
-
-  private shuffleWithinPriority(found: JobDocument[]): JobDocument[] {
+    const byName = new Map<string, JobDocument[]>();
+    for (const doc of found) byName.set(doc.name, [...(byName.get(doc.name) ?? []), doc]);
     const random = this.deps.random ?? Math.random;
-    const keyed = found.map((doc) => ({ doc, order: random() }));
-    keyed.sort((a, b) => (b.doc.priority ?? 0) - (a.doc.priority ?? 0) || a.order - b.order);
-    return keyed.map(({ doc }) => doc);
+    const picked: JobDocument[] = [];
+    const full = new Set<string>();
+    for (const { name, limit } of wanted) {
+      const candidates = byName.get(name) ?? [];
+      if (candidates.length >= limit) full.add(name);
+      if (this.deps.pauses.isPaused(name)) continue;
+      const spare = candidates.length - limit;
+      const offset = this.spread > 1 && spare > 0 ? Math.floor(random() * (spare + 1)) : 0;
+      picked.push(...candidates.slice(offset, offset + limit));
+    }
+    return { picked, full };
   }
 
   /** Claims `picked`: by id when one, else one guarded `updateMany` (and a read-back when contended). */

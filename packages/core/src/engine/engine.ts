@@ -118,6 +118,7 @@ export class Engine {
       release: (jobs) => runner.releaseUnstarted(jobs),
       onPollResult: (error) => this.databaseResult(error),
       ping: () => bounded('ping', locks.ping()),
+      mostlyBusy: () => this.registry.mostlyBusy(),
     });
     const heartbeat = new Heartbeat({
       interval: options.heartbeatInterval,
@@ -135,7 +136,7 @@ export class Engine {
       events,
       logger,
       findProcessing: () => bounded('reading locks', locks.findProcessing(1000)),
-      findOwned: () => bounded('reading own jobs', locks.findOwnedBy(owner)),
+      owner,
       runsHere: (doc) => runner.holds(doc._id.toHexString(), doc.claimToken),
       policyOf: (job) => policyFor(job, this.registry.get(job.name)?.policy, settings),
       apply: (list) => bounded('recovering stale jobs', outcomes.apply(list)),

@@ -68,6 +68,7 @@ export function nextOccurrence(job: Job, now: Date): Date {
 export function decideSuccess(job: Job, result: unknown, now: Date, settings: DecisionSettings): Transition {
   const stored = result === undefined ? {} : { result: { value: result } };
   if (job.repeatInterval) {
+    // Each run of a recurring job leaves its own result: none when it returned nothing.
     return {
       status: JobStatus.PENDING,
       at: now,
@@ -75,7 +76,7 @@ export function decideSuccess(job: Job, result: unknown, now: Date, settings: De
       failCount: 0,
       failReason: null,
       completedAt: now,
-      ...stored,
+      ...(result === undefined ? { result: null } : stored),
     };
   }
   return {
@@ -175,5 +176,6 @@ export function jobAfter(job: Job, transition: Transition): Job {
   if (transition.completedAt) next.completedAt = transition.completedAt;
   if (transition.finishedAt) next.finishedAt = transition.finishedAt;
   if (transition.result) next.result = transition.result.value;
+  if (transition.result === null) delete next.result;
   return next;
 }

@@ -6,7 +6,9 @@
  * back unstarted) → `stopped`.
  *
  * Each turn first looks up the jobs of any claim whose reply was lost, then asks the registry how
- * many jobs each worker can take and lets the {@link Claimer} take at most that many. Then it
+ * many jobs each worker can take and lets the {@link Claimer} take at most that many (when most
+ * slots are still busy, it first waits `BATCH_WINDOW_MS` for more to free up, so claims stay big).
+ * Then it
  * waits: not at all when every free slot found a job (more work is likely), otherwise
  * `pollInterval` — unless woken earlier by a local enqueue, a change-stream hint, a timer for a
  * known due time, or a freed slot of a worker whose last claim was full.
@@ -35,7 +37,12 @@ export interface PollerDeps {
   readonly onPollResult: (error: unknown) => void;
   /** Asks the database to answer when there is nothing to claim (keeps health honest). */
   readonly ping: () => Promise<void>;
+  /** Whether some slots are free but most are busy. */
+  readonly mostlyBusy: () => boolean;
 }
+
+/** How long a claim waits for more slots to free up when most are busy. */
+export const BATCH_WINDOW_MS = 20;
 
 /** Delay that lets freed slots pile up into one claim. */
 const SLOT_COALESCE_MS = 2;
@@ -48,6 +55,8 @@ export class Poller {
   state: PollerState = 'idle';
   private loopDone: Promise<void> = Promise.resolve();
   private wakeSleeper: (() => void) | undefined;
+  /** Ends any sleep, wakeable or not (stop). */
+  private stopSleeper: (() => void) | undefined;
   private wakeRequested = false;
   /** Job names whose last claim filled every slot asked for: more of their jobs are likely due. */
   private backlogged = new Set<string>();
@@ -55,6 +64,8 @@ export class Poller {
   /** Known due times before the next regular poll, ascending; `timedWake` fires at the first one. */
   private wakeTimes: number[] = [];
   private slotTimer: NodeJS.Timeout | undefined;
+  /** The current turn already waited for slots to free up. */
+  private batched = false;
 
   constructor(private readonly deps: PollerDeps) {}
 
@@ -74,6 +85,7 @@ export class Poller {
     this.state = 'stopping';
     this.clearTimers();
     this.wake();
+    this.stopSleeper?.();
     await this.loopDone;
     this.state = 'stopped';
   }
@@ -133,6 +145,12 @@ export class Poller {
 
   private async loop(): Promise<void> {
     while (this.state === 'running') {
+      if (!this.batched && this.deps.mostlyBusy()) {
+        this.batched = true;
+        await this.sleep(BATCH_WINDOW_MS, { wakeable: false });
+        continue;
+      }
+      this.batched = false;
       this.wakeRequested = false;
       const turnStartedAt = this.deps.clock.now();
       let turn: { requests: ClaimRequest[]; full: ReadonlySet<string> };
@@ -194,8 +212,9 @@ export class Poller {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
-    if (this.wakeRequested || this.state !== 'running') {
+  /** Waits `ms`; a wake-up ends it early unless `wakeable` is false (stopping always does). */
+  private sleep(ms: number, { wakeable = true } = {}): Promise<void> {
+    if (this.state !== 'running' || (wakeable && this.wakeRequested)) {
       this.wakeRequested = false;
       return Promise.resolve();
     }
@@ -203,10 +222,12 @@ export class Poller {
       const done = (): void => {
         clearTimeout(timer);
         this.wakeSleeper = undefined;
+        this.stopSleeper = undefined;
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wakeSleeper = done;
+      if (wakeable) this.wakeSleeper = done;
+      this.stopSleeper = done;
     });
   }
 

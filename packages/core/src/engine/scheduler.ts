@@ -93,9 +93,7 @@ export class Scheduler {
     if (!current()) return;
     if (deps.recoverStaleJobs) {
       try {
-        await deps.recovery.recoverOwnOrphans();
-        if (!current()) return;
-        await deps.recovery.recoverOnce();
+        await deps.recovery.recoverOnce(true);
       } catch (error) {
         throw new ConnectionError(`stale job recovery failed: ${toError(error).message}`, error);
       }

@@ -33,8 +33,8 @@ export interface StaleRecoveryDeps {
   readonly logger: Logger;
   /** `processing` jobs, oldest locks first. */
   readonly findProcessing: () => Promise<JobDocument[]>;
-  /** `processing` jobs recorded as owned by this instance's id. */
-  readonly findOwned: () => Promise<JobDocument[]>;
+  /** This instance's id (jobs recorded as its own that it does not run are orphans at start). */
+  readonly owner: string;
   /** Whether this instance runs `doc` under its current claim. */
   readonly runsHere: (doc: JobDocument) => boolean;
   /** The retry rules of `job` here. */
@@ -61,8 +61,12 @@ export class StaleRecovery {
 
   constructor(private readonly deps: StaleRecoveryDeps) {}
 
-  /** Looks at every running job's lock; recovers those seen unchanged for `lockTimeout`. */
-  async recoverOnce(): Promise<number> {
+  /**
+   * Looks at every running job's lock; recovers those seen unchanged for `lockTimeout`. At start
+   * (`atStart`), jobs recorded as this instance's own are orphans of an earlier process with the
+   * same `instanceId` (this one runs nothing yet) and are recovered at once.
+   */
+  async recoverOnce(atStart = false): Promise<number> {
     let docs: JobDocument[];
     try {
       docs = await this.deps.findProcessing();
@@ -83,16 +87,11 @@ export class StaleRecovery {
         doc.lockedAt !== null && now - doc.lockedAt.getTime() > this.deps.lockTimeout + this.deps.clockSkewTolerance;
       if (sighting?.lock !== lock) this.sightings.set(key, { lock, since: now });
       const unchangedFor = sighting?.lock === lock ? now - sighting.since : 0;
-      if (unchangedFor >= this.deps.lockTimeout || oldAtFirstSight) stale.push(doc);
+      const orphan = atStart && doc.owner === this.deps.owner;
+      if (unchangedFor >= this.deps.lockTimeout || oldAtFirstSight || orphan) stale.push(doc);
     }
     for (const key of this.sightings.keys()) if (!seenNow.has(key)) this.sightings.delete(key);
-    return this.recover(stale, 'not renewed');
-  }
-
-  /** Recovers jobs recorded as this instance's own that it does not run (at start). */
-  async recoverOwnOrphans(): Promise<number> {
-    const orphans = (await this.deps.findOwned()).filter((doc) => !this.deps.runsHere(doc));
-    return this.recover(orphans, 'left by an earlier process with this instanceId');
+    return this.recover(stale);
   }
 
   /** Forgets every lock seen (this instance could not reach the database). */
@@ -100,12 +99,15 @@ export class StaleRecovery {
     this.sightings.clear();
   }
 
-  private async recover(docs: JobDocument[], why: string): Promise<number> {
+  private async recover(docs: JobDocument[]): Promise<number> {
     if (docs.length === 0) return 0;
     const { clock, lockTimeout, settings, events } = this.deps;
     const at = clock.now();
     const decisions = docs.map((doc) => {
-      const reason = `lock expired: ${why} for ${lockTimeout} ms by ${doc.owner ?? 'its owner'} (stopped or crashed while running the job)`;
+      const reason =
+        doc.owner === this.deps.owner
+          ? `lock expired: left by an earlier process with this instanceId (${doc.owner}), which stopped or crashed while running the job`
+          : `lock expired: not renewed for ${lockTimeout} ms by ${doc.owner ?? 'its owner'} (stopped or crashed while running the job)`;
       // A job whose cancellation was requested ends cancelled, whoever ran it.
       const { transition, willRetry } = doc.cancelRequestedAt
         ? { transition: decideCancelled(at, settings), willRetry: false }

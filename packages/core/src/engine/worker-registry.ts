@@ -79,6 +79,18 @@ export class WorkerRegistry {
     return requests;
   }
 
+  /**
+   * Whether some slots are free but most are taken: then waiting a moment lets more free up, so
+   * one claim takes them together instead of several small claims.
+   */
+  mostlyBusy(): boolean {
+    let capacity = 0;
+    for (const worker of this.workers.values()) capacity += worker.concurrency;
+    capacity = Math.min(capacity, this.instanceConcurrency);
+    const free = capacity - this.running;
+    return free > 0 && this.running > 0 && free < capacity / 2;
+  }
+
   /** Handlers running now, of all names. */
   get runningCount(): number {
     return this.running;

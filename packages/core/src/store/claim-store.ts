@@ -38,14 +38,17 @@ export class ClaimStore {
   claimUpdate({ owner, token, now }: ClaimStamp): UpdateFilter<JobDocument> {
     return {
       $set: { status: JobStatus.PROCESSING, owner, claimToken: token, lockedAt: now, startedAt: now, updatedAt: now },
+      // A run reports its own progress: an earlier run's (a retry, a recurring job) is gone.
+      $unset: { progress: '' },
       $inc: { attempts: 1 },
     };
   }
 
   /** `doc` as a claim by `stamp` leaves it (to skip reading back what the claim wrote). */
   applyClaim(doc: JobDocument, { owner, token, now }: ClaimStamp): JobDocument {
+    const { progress: _earlierRun, ...rest } = doc;
     return {
-      ...doc,
+      ...rest,
       status: JobStatus.PROCESSING,
       owner,
       claimToken: token,

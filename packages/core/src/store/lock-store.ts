@@ -71,11 +71,6 @@ export class LockStore {
     return this.collection.find({ status: JobStatus.PROCESSING }).sort({ lockedAt: 1 }).limit(limit).toArray();
   }
 
-  /** `processing` jobs recorded as owned by `owner` (index `monque_owner`). */
-  findOwnedBy(owner: string): Promise<JobDocument[]> {
-    return this.collection.find({ owner, status: JobStatus.PROCESSING }).toArray();
-  }
-
   /** Stores a run's progress, fenced on its claim (one `update`). @returns whether it was stored */
   async setProgress(run: HeldRun, progress: number | Record<string, unknown>): Promise<boolean> {
     const result = await this.collection.updateOne(

@@ -31,8 +31,8 @@ export interface Transition {
   finishedAt?: Date;
   /** When retention deletes the finished job. */
   expireAt?: Date;
-  /** The handler's return value to store. */
-  result?: { value: unknown };
+  /** The handler's return value to store; `null` removes an earlier run's. */
+  result?: { value: unknown } | null;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
 }
@@ -78,6 +78,7 @@ function updateFor(transition: Transition): UpdateFilter<JobDocument> {
   if (transition.finishedAt) set.finishedAt = transition.finishedAt;
   if (transition.expireAt) set.expireAt = transition.expireAt;
   if (transition.result) set.result = transition.result.value;
+  if (transition.result === null) unset.result = '';
   if (transition.clearClaim) set.claimToken = null;
   if (FINISHED_STATUSES.includes(transition.status)) unset.activeKey = '';
   return { $set: set, $unset: unset };
@@ -91,6 +92,14 @@ function isPlainCompletion(outcome: JobOutcome): outcome is JobOutcome & { fence
     !outcome.job.repeatInterval &&
     outcome.transition.result === undefined
   );
+}
+
+/** Gives `transition` the times of `model` (completions written together share them). */
+function sameTimes(transition: Transition, model: Transition): void {
+  transition.at = model.at;
+  if (model.completedAt) transition.completedAt = model.completedAt;
+  if (model.finishedAt) transition.finishedAt = model.finishedAt;
+  if (model.expireAt) transition.expireAt = model.expireAt;
 }
 
 /** Whether `doc` already shows `outcome` applied (a retried write whose first reply was lost). */
@@ -108,7 +117,7 @@ export class OutcomeStore {
   constructor(private readonly collection: Collection<JobDocument>) {}
 
   /**
-   * Writes `outcomes`: plain completions of one claim share one `updateMany`, the rest go in one
+   * Writes `outcomes`: plain completions (of any claims) share one `updateMany`, the rest go in one
    * unordered `bulkWrite`; when any was fenced out, one `find` reads them back. A write error that
    * is not transient (a poison outcome) is isolated by writing the batch one by one, so it fails
    * only its own outcome. Transient errors are thrown (the caller retries the batch).
@@ -133,30 +142,22 @@ export class OutcomeStore {
   }
 
   private async applyBatch(outcomes: readonly JobOutcome[]): Promise<OutcomeResult[]> {
-    const completions = new Map<string, JobOutcome[]>();
+    const completions: (JobOutcome & { fence: { claimToken: string } })[] = [];
     const individual: JobOutcome[] = [];
     for (const outcome of outcomes) {
       if (!isPlainCompletion(outcome)) {
         individual.push(outcome);
         continue;
       }
-      const key = `${outcome.fence.claimToken}\0${outcome.transition.at.getTime()}`;
-      completions.set(key, [...(completions.get(key) ?? []), outcome]);
+      // One update for every plain completion: they take the first's times. The transition is
+      // changed in place, so the run's event and a retry of this write show the times stored.
+      if (completions[0]) sameTimes(outcome.transition, completions[0].transition);
+      completions.push(outcome);
     }
     let shortfall = false;
-    const writes: Promise<void>[] = [...completions.values()].map(async (group) => {
-      const first = group[0] as JobOutcome & { fence: { claimToken: string } };
-      const result = await this.collection.updateMany(
-        {
-          _id: { $in: group.map((outcome) => outcome.job._id) },
-          status: JobStatus.PROCESSING,
-          claimToken: first.fence.claimToken,
-          cancelRequestedAt: { $exists: false },
-        },
-        updateFor(first.transition),
-      );
-      if (result.modifiedCount < group.length) shortfall = true;
-    });
+    const writes: Promise<void>[] = [];
+    if (completions.length > 0)
+      writes.push(this.completeTogether(completions).then((all) => void (shortfall ||= !all)));
     if (individual.length > 0) {
       writes.push(
         (async () => {
@@ -173,6 +174,27 @@ export class OutcomeStore {
     await Promise.all(writes);
     if (!shortfall) return outcomes.map(() => ({ kind: 'written' }));
     return this.readBack(outcomes);
+  }
+
+  /**
+   * Plain completions, whatever their claims: one `updateMany` fenced per claim (`$or` of its token
+   * and job ids when several claims finish together). @returns whether every one was written
+   */
+  private async completeTogether(group: (JobOutcome & { fence: { claimToken: string } })[]): Promise<boolean> {
+    const byToken = new Map<string, ObjectId[]>();
+    for (const outcome of group) {
+      byToken.set(outcome.fence.claimToken, [...(byToken.get(outcome.fence.claimToken) ?? []), outcome.job._id]);
+    }
+    const held = [...byToken].map(([claimToken, ids]) => ({ claimToken, _id: { $in: ids } }));
+    const result = await this.collection.updateMany(
+      {
+        ...(held.length === 1 ? held[0] : { $or: held }),
+        status: JobStatus.PROCESSING,
+        cancelRequestedAt: { $exists: false },
+      },
+      updateFor((group[0] as JobOutcome).transition),
+    );
+    return result.modifiedCount >= group.length;
   }
 
   /** After a shortfall: which outcomes landed, which were fenced out, and why. */

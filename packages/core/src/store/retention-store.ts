@@ -1,15 +1,15 @@
 /**
  * Deletes what has outlived its retention: finished jobs whose `expireAt` has passed, and
- * per-minute counters older than 2 days. MongoDB's TTL indexes (`monque_retention`,
- * `monque_metrics_retention`) do the same about once a minute where the server runs them; this
- * sweep makes retention hold where TTL does not run or falls behind (some MongoDB-compatible
- * servers store TTL indexes but never expire anything). Deleting what is already deleted is a no-op,
+ * per-minute counters past their `expireAt` (2 days). MongoDB's TTL index `monque_retention` does
+ * the same for jobs about once a minute where the server runs it; this sweep makes retention hold
+ * where TTL does not run or falls behind (some MongoDB-compatible servers store TTL indexes but
+ * never expire anything), and is the only deletion of counters. Deleting what is already deleted is a no-op,
  * so any number of instances may sweep at once.
  */
 import type { Collection } from 'mongodb';
 import type { JobDocument } from './job-document.js';
 import { FINISHED_STATUSES } from './job-document.js';
-import type { MetricDocument } from './throughput-store.js';
+import { METRICS_RETENTION_MS, type MetricDocument, MINUTE_MS, metricId, minuteOf } from './throughput-store.js';
 
 /** Most documents one sweep deletes per collection. */
 export const MAX_DELETIONS_PER_SWEEP = 1000;
@@ -29,16 +29,22 @@ export class RetentionStore {
 
   /**
    * Deletes at most `limit` expired jobs and `limit` expired counters. Per collection: one `find`
-   * of the ids with `expireAt <= now` (index `monque_retention` / `monque_metrics_retention`,
-   * oldest first, limited), then one `deleteMany` of those ids, guarded again by `expireAt` (and,
-   * for jobs, by a finished status: an active job is never deleted, whatever its fields say).
+   * of the ids due (jobs: `expireAt <= now`, index `monque_retention`, oldest first; counters:
+   * their `_id` range before the minute that expires now, index `_id`, whose documents all carry an
+   * earlier `expireAt`), then one `deleteMany` of those ids, guarded again by `expireAt` (and, for
+   * jobs, by a finished status: an active job is never deleted, whatever its fields say).
    */
   async deleteExpired(now: Date, limit = MAX_DELETIONS_PER_SWEEP): Promise<SweepResult> {
     const jobFilter = { expireAt: { $lte: now }, status: { $in: [...FINISHED_STATUSES] } };
-    const metricFilter = { expireAt: { $lte: now } };
+    const cutoff = metricId(minuteOf(new Date(now.getTime() - METRICS_RETENTION_MS + MINUTE_MS)), '');
     const [jobs, metrics] = await Promise.all([
-      this.deleteBounded(this.jobs as unknown as Collection<{ _id: unknown }>, jobFilter, limit),
-      this.deleteBounded(this.metrics as unknown as Collection<{ _id: unknown }>, metricFilter, limit),
+      this.deleteBounded(this.jobs as unknown as Collection<{ _id: unknown }>, jobFilter, { expireAt: 1 }, limit),
+      this.deleteBounded(
+        this.metrics as unknown as Collection<{ _id: unknown }>,
+        { _id: { $lt: cutoff }, expireAt: { $lte: now } },
+        { _id: 1 },
+        limit,
+      ),
     ]);
     return { jobs, metrics };
   }
@@ -46,11 +52,12 @@ export class RetentionStore {
   private async deleteBounded(
     collection: Collection<{ _id: unknown }>,
     filter: Record<string, unknown>,
+    order: Record<string, 1>,
     limit: number,
   ): Promise<number> {
     const expired = await collection
       .find(filter, { projection: { _id: 1 }, batchSize: limit })
-      .sort({ expireAt: 1 })
+      .sort(order)
       .limit(limit)
       .toArray();
     if (expired.length === 0) return 0;

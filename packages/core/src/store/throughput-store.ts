@@ -4,7 +4,7 @@
  * that ran the jobs. Each document expires 2 days after its minute (TTL index
  * `monque_metrics_retention`, and the retention sweep where TTL does not run).
  */
-import type { AnyBulkWriteOperation, Collection, Db, IndexDescription } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import type { ThroughputBucket } from '../queries.js';
 
 /** Suffix of the collection holding the per-minute counters. */
@@ -35,16 +35,13 @@ export interface ThroughputCount {
 }
 
 /**
- * The indexes of the metrics collection:
- * - `monque_metrics_minute` `{minute: 1}`: `getThroughput` of every name;
- * - `monque_metrics_name_minute` `{name: 1, minute: 1}`: `getThroughput` of one name;
- * - `monque_metrics_retention` `{expireAt: 1}` with `expireAfterSeconds: 0`: TTL deletion, and the sweep.
+ * The `_id` of a counter: the minute as an ISO string, then the name (`2030-01-01T10:05:00.000Z|mail`).
+ * ISO strings of one length sort by time, so reads and the sweep go by `_id` range, served by the
+ * `_id` index: the collection needs no index of its own (and no command to create one).
  */
-export const METRICS_INDEXES: readonly IndexDescription[] = [
-  { key: { minute: 1 }, name: 'monque_metrics_minute' },
-  { key: { name: 1, minute: 1 }, name: 'monque_metrics_name_minute' },
-  { key: { expireAt: 1 }, name: 'monque_metrics_retention', expireAfterSeconds: 0 },
-];
+export function metricId(minute: Date, name: string): string {
+  return `${minute.toISOString()}|${name}`;
+}
 
 /** The start of the minute holding `at`. */
 export function minuteOf(at: Date): Date {
@@ -54,33 +51,19 @@ export function minuteOf(at: Date): Date {
 /** Reads and increments the per-minute counters. */
 export class ThroughputStore {
   readonly collection: Collection<MetricDocument>;
-  private indexes: Promise<void> | undefined;
 
   constructor(db: Db, jobsCollectionName: string) {
     this.collection = db.collection<MetricDocument>(`${jobsCollectionName}${METRICS_COLLECTION_SUFFIX}`);
   }
 
-  /** Creates the indexes once (idempotent; a failed attempt is retried by the next caller). */
-  ensureIndexes(): Promise<void> {
-    this.indexes ??= this.collection
-      .createIndexes([...METRICS_INDEXES])
-      .then(() => undefined)
-      .catch((error: unknown) => {
-        this.indexes = undefined;
-        throw error;
-      });
-    return this.indexes;
-  }
-
   /** Adds the counts: one unordered `bulkWrite` of `$inc` upserts by `_id`, whatever their number. */
   async add(counts: readonly ThroughputCount[]): Promise<void> {
     if (counts.length === 0) return;
-    await this.ensureIndexes();
     const operations: AnyBulkWriteOperation<MetricDocument>[] = counts.map((count) => {
       const minute = minuteOf(count.minute);
       return {
         updateOne: {
-          filter: { _id: `${minute.toISOString()}|${count.name}` },
+          filter: { _id: metricId(minute, count.name) },
           update: {
             $inc: { completed: count.completed, failed: count.failed },
             $setOnInsert: {
@@ -98,15 +81,15 @@ export class ThroughputStore {
 
   /**
    * The counters of the `minutes` minutes ending with the one holding `now`, oldest first, every
-   * minute present (zeros where nothing ran): one `aggregate` that `$match`es the minutes (and the
-   * name) and `$group`s by minute with `$sum` (index `monque_metrics_minute`, or
-   * `monque_metrics_name_minute` with a name).
+   * minute present (zeros where nothing ran): one `aggregate` that `$match`es the minutes by `_id`
+   * range (index `_id`; and the name) and `$group`s by minute with `$sum`.
    */
   async read(now: Date, minutes: number, name?: string): Promise<ThroughputBucket[]> {
-    await this.ensureIndexes();
     const last = minuteOf(now).getTime();
     const first = last - (minutes - 1) * MINUTE_MS;
-    const match: Record<string, unknown> = { minute: { $gte: new Date(first), $lte: new Date(last) } };
+    const match: Record<string, unknown> = {
+      _id: { $gte: new Date(first).toISOString(), $lt: new Date(last + MINUTE_MS).toISOString() },
+    };
     if (name !== undefined) match.name = name;
     const rows = await this.collection
       .aggregate<{ _id: Date; completed: number; failed: number }>([

@@ -96,7 +96,10 @@ export class DueJobsCache {
     try {
       const counting = this.source();
       if (counting === undefined) {
+        // Nothing to report now (a stopped instance): no figures, and no waiting for maxAge to
+        // ask again once there is something.
         this.figures = new Map();
+        this.refreshedAt = Number.NEGATIVE_INFINITY;
         return;
       }
       const counts = await bounded(counting, this.wait);
@@ -106,8 +109,7 @@ export class DueJobsCache {
       this.figures = next;
     } catch {
       this.figures = new Map();
-    } finally {
-      this.refreshedAt = this.monotonicNow();
     }
+    this.refreshedAt = this.monotonicNow();
   }
 }

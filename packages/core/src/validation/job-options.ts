@@ -39,7 +39,7 @@ export function checkBackoff(value: unknown, argument: string): BackoffOptions {
   }
   const backoff: BackoffOptions = {
     type: value.type,
-    delay: checkNumberIn(value.delay, `${argument}.delay`, { min: 0, max: MAX_TIMER_MS }),
+    delay: checkNumberIn(value.delay, `${argument}.delay`, { min: 0, max: Number.MAX_SAFE_INTEGER }),
   };
   if (value.maxDelay !== undefined) {
     backoff.maxDelay = checkNumberIn(value.maxDelay, `${argument}.maxDelay`, { min: 0, max: Number.MAX_SAFE_INTEGER });

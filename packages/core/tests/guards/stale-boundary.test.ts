@@ -46,7 +46,7 @@ function recoveryOf(stores: Stores, clock: TestClock, options: { here?: Set<stri
     events,
     logger: quiet,
     findProcessing: () => stores.locks.findProcessing(1000),
-    findOwned: () => stores.locks.findOwnedBy('me'),
+    owner: 'me',
     runsHere: (doc) => options.here?.has(doc._id.toHexString()) ?? false,
     policyOf: (job) => policyFor(job, undefined, settings),
     apply: (outcomes) => stores.outcomes.apply(outcomes),
@@ -198,17 +198,25 @@ describe('stale recovery: what a recovery writes', () => {
     expect(await stored(stores, job._id)).toMatchObject({ status: JobStatus.CANCELLED, finishedAt: T0 });
   });
 
-  it('own orphans (recorded for this instance id, not run here) are recovered at once; its own runs are not', async () => {
+  it('own orphans (recorded for this instance id, not run here) are recovered at once by the first scan; its own runs are not', async () => {
     const { stores, clock } = await setup(await getDb());
     const orphan = await heldJob(stores, T0, 'me', 'old-claim');
     const running = await heldJob(stores, T0, 'me', 'claim-1');
     const foreign = await heldJob(stores, T0, 'someone-else', 'claim-2');
     const { recovery, wakes } = recoveryOf(stores, clock, { here: new Set([running._id.toHexString()]) });
-    expect(await recovery.recoverOwnOrphans()).toBe(1);
+    expect(await recovery.recoverOnce(true)).toBe(1);
     expect(wakes()).toBe(1);
     expect((await stored(stores, orphan._id)).failReason).toContain('left by an earlier process with this instanceId');
     expect(await stored(stores, running._id)).toEqual(running);
     expect(await stored(stores, foreign._id)).toEqual(foreign);
+  });
+
+  it('own orphans are left to the watch after start: a lost claim of this instance is not one', async () => {
+    const { stores, clock } = await setup(await getDb());
+    const unresolvedClaim = await heldJob(stores, T0, 'me', 'lost-reply-claim');
+    const { recovery } = recoveryOf(stores, clock);
+    expect(await recovery.recoverOnce()).toBe(0);
+    expect(await stored(stores, unresolvedClaim._id)).toEqual(unresolvedClaim);
   });
 
   it('a recovery that finds the lock renewed meanwhile is not counted, and wakes nobody', async () => {

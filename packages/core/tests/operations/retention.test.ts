@@ -8,7 +8,7 @@ import type { Logger } from '../../src/monque-options.js';
 import { silentLogger } from '../../src/options.js';
 import type { JobDocument } from '../../src/store/job-document.js';
 import { RetentionStore } from '../../src/store/retention-store.js';
-import type { MetricDocument } from '../../src/store/throughput-store.js';
+import { METRICS_RETENTION_MS, type MetricDocument, metricId, minuteOf } from '../../src/store/throughput-store.js';
 import { openOwnClient, useOwnClients } from '../helpers/own-client.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { createOpsMonque, insertJobs, rawJobs, rememberSideCollections, useOperationsDb } from './helpers.js';
@@ -60,15 +60,13 @@ describe('the retention sweep', () => {
       { status: JobStatus.PROCESSING, expireAt: past },
     ]);
     const metrics = db.collection<MetricDocument>(`${monque.options.collectionName}_metrics`);
-    const metric = (id: string, expireAt: Date): MetricDocument => ({
-      _id: id,
-      name: 'm',
-      minute: new Date(0),
-      completed: 1,
-      failed: 0,
-      expireAt,
-    });
-    await metrics.insertMany([metric('old', past), metric('new', future)]);
+    // Counters as the recorder writes them: keyed by minute, expiring 2 days after it.
+    const metric = (expireAt: Date): MetricDocument => {
+      const minute = minuteOf(new Date(expireAt.getTime() - METRICS_RETENTION_MS));
+      return { _id: metricId(minute, 'm'), name: 'm', minute, completed: 1, failed: 0, expireAt };
+    };
+    const [old, fresh] = [metric(past), metric(future)];
+    await metrics.insertMany([old, fresh]);
 
     const sweeper = sweeperOf(db, monque, clock);
     expect(await sweeper.sweepOnce()).toEqual({ jobs: 3, metrics: 1 });
@@ -76,7 +74,7 @@ describe('the retention sweep', () => {
       docs.findIndex((d) => d._id.equals(job._id)),
     );
     expect(left.sort()).toEqual([3, 4, 5, 6, 7]);
-    expect((await metrics.find({}).toArray()).map((doc) => doc._id)).toEqual(['new']);
+    expect((await metrics.find({}).toArray()).map((doc) => doc._id)).toEqual([fresh._id]);
     // Idempotent: nothing more is due.
     expect(await sweeper.sweepOnce()).toEqual({ jobs: 0, metrics: 0 });
     clock.advance(2 * HOUR);

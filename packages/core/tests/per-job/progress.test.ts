@@ -178,3 +178,23 @@ describe('progress', () => {
     expect(stored).toMatchObject({ status: JobStatus.COMPLETED, progress: -12.5 });
   });
 });
+
+describe('progress of a later run', () => {
+  it("starts afresh: a retry does not show the failed run's progress", async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { baseRetryInterval: 10 });
+    const seen: unknown[] = [];
+    monque.worker('steps', async (job, { progress }) => {
+      seen.push((await jobsOf(db, monque).findOne({ _id: job._id }))?.progress);
+      if (job.failCount === 0) {
+        await progress(60);
+        throw new Error('first run fails');
+      }
+    });
+    await monque.start();
+    await monque.enqueue('steps', {});
+    await nextEvent(monque, 'job:complete');
+    await monque.stop();
+    expect(seen).toEqual([undefined, undefined]);
+  });
+});

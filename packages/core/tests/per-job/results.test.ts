@@ -196,3 +196,27 @@ describe('UnrecoverableError', () => {
     });
   });
 });
+
+describe('results of recurring jobs', () => {
+  it("each run leaves its own result: a run that returns nothing removes the previous run's", async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    let run = 0;
+    monque.worker('tally', () => {
+      run += 1;
+      return run === 1 ? { rows: 7 } : undefined;
+    });
+    const job = await monque.schedule('* * * * *', 'tally', {});
+    const due = () =>
+      jobsOf(db, monque).updateOne({ _id: job._id }, { $set: { nextRunAt: new Date(Date.now() - 1000) } });
+    await due();
+    await monque.start();
+    await nextEvent(monque, 'job:complete');
+    expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.result).toEqual({ rows: 7 });
+    await due();
+    const { job: second } = await nextEvent(monque, 'job:complete');
+    await monque.stop();
+    expect(second.result).toBeUndefined();
+    expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.result).toBeUndefined();
+  });
+});

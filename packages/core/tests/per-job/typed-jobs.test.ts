@@ -47,6 +47,13 @@ export function typedCalls(monque: Monque<AppJobs>): void {
   void monque.enqueueMany([{ name: 'send-sms', data: { to: '+1' } }]);
   // @ts-expect-error: a payload that fits no job of the batch
   void monque.enqueueMany([{ name: 'send-email', data: { to: 42 } }]);
+  void monque.enqueueMany([
+    { name: 'resize-image', data: { url: '/a.png', width: 64 } },
+    // @ts-expect-error: the payload of another job of the same batch, under the wrong name
+    { name: 'send-email', data: { url: '/b.png', width: 32 } },
+  ]);
+  // @ts-expect-error: an explicit payload type cannot get around the map on a typed instance
+  void monque.enqueue<Resize>('send-email', { url: '/a.png', width: 64 });
 
   // worker: the handler's job has the payload of its name.
   monque.worker('resize-image', async (job, { signal, progress }) => {

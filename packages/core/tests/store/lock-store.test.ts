@@ -115,14 +115,6 @@ describe('LockStore reads', () => {
     expect(hex(await stores.locks.findProcessing(10))).toEqual(hex([oldest, middle, newer]));
     expect(hex(await stores.locks.findProcessing(2))).toEqual(hex([oldest, middle]));
   });
-
-  it('findOwnedBy: processing jobs recorded for that owner only', async () => {
-    const stores = await freshStores(await getDb());
-    const mine = await heldJob(stores, NOW, 'me', 't1');
-    await heldJob(stores, NOW, 'someone-else', 't2');
-    await storeJob(stores, NOW, { status: JobStatus.FAILED, owner: 'me' });
-    expect(hex(await stores.locks.findOwnedBy('me'))).toEqual(hex([mine]));
-  });
 });
 
 describe('LockStore.setProgress', () => {

@@ -270,16 +270,17 @@ describe('what an outcome write sets', () => {
     expect(await stored(stores, cancelled._id)).not.toHaveProperty('activeKey');
   });
 
-  it('completions of one claim at different times each keep their own time', async () => {
+  it("completions written together share the first one's times, and their transitions say so", async () => {
     const stores = await freshStores(await getDb());
     const first = await held(stores);
     const second = await held(stores);
-    const results = await stores.outcomes.apply([
-      fenced(first, completion(LATER)),
-      fenced(second, completion(plus(LATER, 7))),
-    ]);
+    const outcomes = [fenced(first, completion(LATER)), fenced(second, completion(plus(LATER, 7)))];
+    const results = await stores.outcomes.apply(outcomes);
     expect(results.map((result) => result.kind)).toEqual(['written', 'written']);
     expect((await stored(stores, first._id)).updatedAt).toEqual(LATER);
-    expect((await stored(stores, second._id)).updatedAt).toEqual(plus(LATER, 7));
+    expect((await stored(stores, second._id)).updatedAt).toEqual(LATER);
+    // The second transition now carries the stored time: its event and a retried write agree.
+    expect(outcomes[1]?.transition.at).toEqual(LATER);
+    expect((await stores.outcomes.apply([outcomes[1] as never]))[0]?.kind).toBe('written');
   });
 });

@@ -171,4 +171,22 @@ describe('metrics', () => {
     expect(pointValue(second, 'monque.jobs.due', { 'messaging.destination.name': 'email' })).toBe(3);
     expect(queries).toBe(1);
   });
+
+  it('a started instance reports its due jobs per name; a stopped one reports none', async () => {
+    const db = await getDb();
+    const { provider, reader } = inMemoryMetrics();
+    await loadOpenTelemetryApi();
+    const monque = createMonque(db, { telemetry: { meterProvider: provider } });
+    await monque.enqueueMany([
+      { name: 'report', data: { i: 1 } },
+      { name: 'report', data: { i: 2 } },
+    ]);
+    const stopped = await reader.points();
+    expect(pointValue(stopped, 'monque.jobs.due', { 'messaging.destination.name': 'report' })).toBeUndefined();
+    monque.worker('other', () => {});
+    await monque.start();
+    const running = await reader.points();
+    await monque.stop();
+    expect(pointValue(running, 'monque.jobs.due', { 'messaging.destination.name': 'report' })).toBe(2);
+  });
 });

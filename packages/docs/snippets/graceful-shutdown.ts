@@ -9,9 +9,9 @@ export function stopOnSignals(monque: Monque, client: MongoClient): void {
   // #region signals
   monque.on('job:error', ({ error }) => {
     if (error instanceof ShutdownTimeoutError) {
-      // These handlers were still running after shutdownTimeout. Their jobs stay `processing`;
-      // if the process exits now, another instance recovers them once lockTimeout has passed.
-      for (const job of error.incompleteJobs) console.warn(`unfinished: ${job.name} ${job._id.toHexString()}`);
+      // Still running at the deadline: their signals were aborted and their jobs given back
+      // (pending, no failure charged), so another instance runs them at once.
+      for (const job of error.incompleteJobs) console.warn(`given back: ${job.name} ${job._id.toHexString()}`);
     }
   });
 
@@ -20,28 +20,30 @@ export function stopOnSignals(monque: Monque, client: MongoClient): void {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: stopping the scheduler`);
-    await monque.stop(); // stops claiming at once, waits up to shutdownTimeout for running jobs
-    await client.close(); // only after stop(): outcomes of finished jobs are written during stop()
-    process.exit(0);
+    await monque.stop(); // resolves at most about shutdownTimeout + 1 s later
+    await client.close(); // only after stop(): outcomes are written during stop()
+    process.exit(0); // a handler that ignored its aborted signal must not keep running
   };
   process.once('SIGTERM', (signal) => void shutdown(signal));
   process.once('SIGINT', (signal) => void shutdown(signal));
   // #endregion signals
 }
 
-/** A handler that stops early when the process is shutting down. */
-export function cooperativeHandler(monque: Monque, shuttingDown: AbortSignal): void {
+/** A long handler that stops between steps when its run is asked to stop. */
+export function cooperativeHandler(monque: Monque): void {
   // #region cooperative
-  monque.worker<{ fileIds: string[] }>('export-files', async (job) => {
-    for (const fileId of job.data.fileIds) {
-      // Handlers are never interrupted by stop(): check a signal of your own between steps.
-      if (shuttingDown.aborted) throw new Error('interrupted by shutdown; will be retried');
-      await exportFile(fileId);
+  monque.worker<{ fileIds: string[] }>('export-files', async (job, { signal, progress }) => {
+    for (const [index, fileId] of job.data.fileIds.entries()) {
+      // Aborted at stop()'s deadline (ShutdownTimeoutError), on timeout, cancelJob() or a lost lock.
+      signal.throwIfAborted();
+      await exportFile(fileId, signal);
+      await progress({ done: index + 1, of: job.data.fileIds.length });
     }
   });
   // #endregion cooperative
 }
 
-async function exportFile(fileId: string): Promise<void> {
-  console.log('exporting', fileId);
+async function exportFile(fileId: string, signal: AbortSignal): Promise<void> {
+  // A real export would pass the signal on, e.g. fetch(url, { signal }).
+  if (!signal.aborted) console.log('exporting', fileId);
 }

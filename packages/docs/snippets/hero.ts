@@ -6,8 +6,8 @@ import { Monque } from '@monque/core';
 import { MongoClient } from 'mongodb';
 
 /** Stand-in for a mailer. */
-async function sendEmail(to: string): Promise<void> {
-  console.log('sending to', to);
+async function sendEmail(to: string, signal: AbortSignal): Promise<void> {
+  if (!signal.aborted) console.log('sending to', to);
 }
 
 const client = await new MongoClient(process.env.MONGODB_URI ?? 'mongodb://localhost:27017').connect();
@@ -15,11 +15,11 @@ const client = await new MongoClient(process.env.MONGODB_URI ?? 'mongodb://local
 // #region hero
 const monque = new Monque(client.db('app'));
 
-monque.worker<{ to: string }>('email', async (job) => {
-  await sendEmail(job.data.to); // throw to retry later
+monque.worker<{ to: string }>('email', async (job, { signal }) => {
+  await sendEmail(job.data.to, signal); // throw to retry later
 });
 await monque.start();
 
-await monque.enqueue('email', { to: 'ada@example.com' });
+await monque.enqueue('email', { to: 'ada@example.com' }, { priority: 1 });
 await monque.schedule('0 3 * * *', 'report', {});
 // #endregion hero

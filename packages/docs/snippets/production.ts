@@ -1,5 +1,6 @@
 /**
- * Production set-up: write concern, readable owners, and optional clean-up of finished jobs.
+ * Production set-up: write concern, a unique readable instance id, a logger, and the indexes an
+ * upgrade leaves behind.
  */
 import { hostname } from 'node:os';
 import { Monque } from '@monque/core';
@@ -9,33 +10,27 @@ import { type Db, MongoClient } from 'mongodb';
 export async function productionMonque(uri: string): Promise<{ client: MongoClient; monque: Monque }> {
   // #region client
   const client = new MongoClient(uri, {
-    writeConcern: { w: 'majority' }, // claims and results survive a primary failover
+    writeConcern: { w: 'majority' }, // claims and outcomes survive a primary failover
     retryWrites: true, // the driver's default; retries a write once on a transient error
   });
   await client.connect();
   const monque = new Monque(client.db('my_app'), {
-    instanceId: process.env.HOSTNAME ?? hostname(), // e.g. the pod name: shown as `owner`
-    lockTimeout: 5 * 60 * 1000, // a dead instance's jobs run again after 5 minutes
-    shutdownTimeout: 25_000, // below Kubernetes' default 30 s grace period
+    instanceId: process.env.HOSTNAME ?? hostname(), // the pod name: unique per live instance, shown as `owner`
+    lockTimeout: 5 * 60 * 1000, // above the longest outage one instance may ride out with jobs running
+    shutdownTimeout: 25_000, // + 1 s, below Kubernetes' default 30 s grace period
+    logger: console, // start/stop, recoveries, lost locks, write trouble; never job data
   });
   // #endregion client
   return { client, monque };
 }
 
-/** Optional TTL indexes that delete finished jobs after a week (Monque itself deletes nothing). */
-export async function expireFinishedJobs(db: Db, collectionName = 'monque_jobs'): Promise<void> {
-  // #region ttl
+/** After upgrading from a version that used them: indexes Monque no longer uses. */
+export async function dropUnusedIndexes(db: Db, collectionName = 'monque_jobs'): Promise<void> {
+  // #region upgrade
   const jobs = db.collection(collectionName);
-  const week = 7 * 24 * 60 * 60;
-  // Only `completed` jobs: recurring jobs also carry `completedAt` but are never `completed`.
-  await jobs.createIndex(
-    { completedAt: 1 },
-    { name: 'ttl_completed', expireAfterSeconds: week, partialFilterExpression: { status: 'completed' } },
-  );
-  // `failed` jobs have no failedAt; `updatedAt` is when they failed.
-  await jobs.createIndex(
-    { updatedAt: 1 },
-    { name: 'ttl_failed', expireAfterSeconds: week, partialFilterExpression: { status: 'failed' } },
-  );
-  // #endregion ttl
+  const unused = ['monque_claim', 'ttl_completed', 'ttl_failed']; // replaced by monque_claim_priority and retention
+  for (const index of await jobs.indexes()) {
+    if (index.name && unused.includes(index.name)) await jobs.dropIndex(index.name);
+  }
+  // #endregion upgrade
 }

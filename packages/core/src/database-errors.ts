@@ -53,6 +53,13 @@ function describeCause(error: unknown): string {
   return error.message.split('\n')[0] ?? error.name;
 }
 
+/** A database error of the engine's own work (`what`), as reported in `job:error`. */
+export function engineConnectionError(what: string, error: unknown): ConnectionError {
+  return error instanceof ConnectionError
+    ? error
+    : new ConnectionError(`${what} failed: ${describeCause(error)}`, error);
+}
+
 /**
  * Runs one public operation's database work: bounded by `ms`, and any database error turned into a
  * {@link ConnectionError} naming `what`. Monque's own errors pass through unchanged.

@@ -5,6 +5,7 @@ import type { ObjectId } from 'mongodb';
 import type { Job } from './job.js';
 import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
 import type { EnqueueManyOptions, EnqueueOptions, JobHandler, ScheduleOptions, WorkerOptions } from './job-options.js';
+import type { ResolvedMonqueOptions } from './options.js';
 import type {
   BulkResult,
   CancelOptions,
@@ -23,6 +24,8 @@ export type JobId = ObjectId | string;
 export interface MonquePublicAPI<J = JobMap> {
   /** The id recorded as `owner` on jobs this instance claims. */
   readonly instanceId: string;
+  /** The options in force, with defaults applied. */
+  readonly options: ResolvedMonqueOptions;
   /** Whether the scheduler is running (started and not stopping). */
   readonly isRunning: boolean;
 

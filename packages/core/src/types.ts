@@ -19,7 +19,15 @@ export type {
   WakeupFallbackEvent,
 } from './event-map.js';
 export { type BackoffOptions, JOB_STATUSES, type Job, JobStatus, type JobStatusType } from './job.js';
-export type { AnyJobOf, IsUntypedJobMap, JobDataOf, JobMap, JobNameOf } from './job-map.js';
+export type {
+  AnyJobOf,
+  DefaultJobName,
+  EnqueueManyItemOf,
+  IsUntypedJobMap,
+  JobDataOf,
+  JobMap,
+  JobNameOf,
+} from './job-map.js';
 export type {
   EnqueueManyItem,
   EnqueueManyOptions,

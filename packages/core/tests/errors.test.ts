@@ -69,7 +69,6 @@ describe('errors', () => {
       JOB_TIMEOUT: 'MONQUE_JOB_TIMEOUT',
       JOB_CANCELLED: 'MONQUE_JOB_CANCELLED',
       UNRECOVERABLE: 'MONQUE_UNRECOVERABLE',
-      CONFIGURATION: 'MONQUE_CONFIGURATION',
     });
   });
 
@@ -108,7 +107,7 @@ describe('errors', () => {
     const error = new ShutdownTimeoutError(250, running);
     expect(error.incompleteJobs).toBe(running);
     expect(error.message).toContain('250 ms');
-    expect(error.message).toContain('2 job(s) still running');
+    expect(error.message).toContain('2 job(s) not finished');
     for (const incomplete of running) {
       expect(error.message).toContain(`${incomplete.name} ${incomplete._id.toHexString()}`);
     }

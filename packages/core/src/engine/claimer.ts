@@ -1,7 +1,7 @@
 /**
  * One claim turn: which due jobs this instance takes now, in as few commands as possible.
  *
- * - One free slot of one name: one `findAndModify` (sorted, guarded).
+ * - One free slot of one name (and the paused state fresh): one `findAndModify` (sorted, guarded).
  * - Otherwise, reads first: one `find` per name whose last claim was full (a backlog), and ONE
  *   `find` for all the other names together, so an idle instance spends one command per poll
  *   however many workers it has, and a quiet name never waits behind another name's backlog for
@@ -65,9 +65,9 @@ export class Claimer {
     if (wanted.length === 0) return none;
     const exclude = this.deps.busyIds();
     const only = wanted[0] as ClaimRequest;
-    if (wanted.length === 1 && only.limit === 1) {
-      await pauses.refreshIfStale();
-      if (pauses.isPaused(only.name)) return none;
+    // One free slot, and the paused state is fresh: claim in one round trip. (With a stale state,
+    // the read below comes first, so an idle instance does not read the paused state every poll.)
+    if (wanted.length === 1 && only.limit === 1 && !pauses.stale) {
       const stamp = this.stamp(now);
       const doc = await this.send(stamp, store.claimNext(only.name, stamp, exclude));
       return doc ? { jobs: [doc], full: new Set([only.name]) } : none;

@@ -4,7 +4,7 @@
  * starts and stops them. `Monque` drives it; nothing here is public.
  */
 import type { Collection, Db } from 'mongodb';
-import { databaseCall, withTimeout } from '../database-errors.js';
+import { databaseCall, engineConnectionError, withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
 import type { JobHandler, RunPolicyOptions } from '../job-options.js';
 import type { ResolvedMonqueOptions } from '../options.js';
@@ -69,7 +69,7 @@ export class Engine {
     const settings: DecisionSettings = options;
     this.registry = new WorkerRegistry(options.instanceConcurrency);
     const writer = new OutcomeWriter(outcomes, (error, consecutive) => {
-      this.databaseResult(error);
+      this.databaseResult(error, 'writing job outcomes');
       if (consecutive === 1) logger.warn('could not write job outcomes; retrying', { error: toError(error).message });
     });
     const recorder = new ThroughputRecorder({ store: deps.throughput, events, logger });
@@ -116,7 +116,7 @@ export class Engine {
       run: (job) => runner.run(job),
       runsHere: (job) => runner.holds(job._id.toHexString(), job.claimToken),
       release: (jobs) => runner.releaseUnstarted(jobs),
-      onPollResult: (error) => this.databaseResult(error),
+      onPollResult: (error) => this.databaseResult(error, 'claiming jobs'),
       ping: () => bounded('ping', locks.ping()),
       mostlyBusy: () => this.registry.mostlyBusy(),
     });
@@ -125,7 +125,7 @@ export class Engine {
       heldRuns: () => runner.heldRuns(),
       renew: (runs) => bounded('renewing locks', locks.renew(owner, runs, clock.now())),
       onReport: (report) => runner.renewed(report),
-      onResult: (error) => this.databaseResult(error),
+      onResult: (error) => this.databaseResult(error, 'renewing locks'),
     });
     this.recovery = new StaleRecovery({
       clock,
@@ -196,13 +196,16 @@ export class Engine {
     });
   }
 
-  /** Records the result of a database round trip of the engine (health, `job:error`). */
-  private databaseResult(error: unknown): void {
+  /**
+   * Records the result of a database round trip of the engine (health, and `job:error` with a
+   * `ConnectionError` whose cause is the driver's error).
+   */
+  private databaseResult(error: unknown, what = 'a database round trip of the engine'): void {
     this.databaseAnswers = error === null;
     if (error === null) return;
     // This instance cannot see the database: what it saw of other instances' locks says nothing.
     this.recovery.forget();
-    this.events.emit('job:error', { error: toError(error) });
+    this.events.emit('job:error', { error: engineConnectionError(what, error) });
   }
 
   /** Registers a worker and wakes the loop. */

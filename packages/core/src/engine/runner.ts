@@ -9,6 +9,7 @@
  * discarded. A job whose outcome write finds the job changed (cancelled or rescheduled meanwhile)
  * is decided again from the stored job.
  */
+import { engineConnectionError } from '../database-errors.js';
 import { JobCancelledError } from '../errors/job-cancelled-error.js';
 import { JobLockLostError } from '../errors/job-lock-lost-error.js';
 import { JobTimeoutError } from '../errors/job-timeout-error.js';
@@ -173,8 +174,10 @@ export class JobRunner {
         if (result.current.cancelRequestedAt) ending = { kind: 'cancelled', reason: result.current.cancelReason };
         continue;
       }
-      this.deps.events.emit('job:error', { error: toError(result.error), job: run.job });
-      if (result.error instanceof OutcomeAbandonedError || ending.kind === 'failure') break;
+      const abandoned = result.error instanceof OutcomeAbandonedError;
+      const error = abandoned ? engineConnectionError('writing the outcome', result.error) : toError(result.error);
+      this.deps.events.emit('job:error', { error, job: run.job });
+      if (abandoned || ending.kind === 'failure') break;
       const message = `the run's outcome could not be stored: ${toError(result.error).message}`;
       ending = { kind: 'failure', error: new UnrecoverableError(message), unrecoverable: true };
     }

@@ -11,8 +11,6 @@ export const MonqueErrorCode = {
   JOB_TIMEOUT: 'MONQUE_JOB_TIMEOUT',
   JOB_CANCELLED: 'MONQUE_JOB_CANCELLED',
   UNRECOVERABLE: 'MONQUE_UNRECOVERABLE',
-  /** An integration (e.g. `@monque/tsed`) is configured wrongly; its own error says how. */
-  CONFIGURATION: 'MONQUE_CONFIGURATION',
 } as const;
 
 /** One of {@link MonqueErrorCode}'s values. */

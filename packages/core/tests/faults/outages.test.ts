@@ -117,6 +117,26 @@ describe('a lost lock', () => {
   });
 });
 
+describe('database errors of the engine', () => {
+  it('reach job:error as ConnectionError naming what failed, with the driver error as cause', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), {
+      operationTimeout: 500,
+      pollInterval: 50,
+    });
+    monque.worker('any', () => {});
+    await monque.start();
+    const reported = nextEvent(monque, 'job:error');
+    proxy.partition({ mode: 'reset' });
+    const { error } = await reported;
+    proxy.heal();
+    await monque.stop();
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toMatch(/^claiming jobs failed: /);
+    expect(error.cause).toBeInstanceOf(Error);
+  });
+});
+
 describe('database errors reach callers', () => {
   it.each(['blackhole', 'reset'] as const)(
     'as ConnectionError with the driver error as cause, in bounded time (%s)',

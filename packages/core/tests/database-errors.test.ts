@@ -1,0 +1,59 @@
+/**
+ * Which database errors count as transient (an outcome write is retried later; a transaction is left
+ * to the driver's retry) and which are not (the write itself is at fault: it is isolated and fails
+ * its own job), and how the engine's own database errors are reported.
+ */
+import { MongoError, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { engineConnectionError, isTransientError, OperationTimeoutError, withTimeout } from '../src/database-errors.js';
+import { ConnectionError } from '../src/index.js';
+
+function serverError(code: number, labels: string[] = []): MongoServerError {
+  const error = new MongoServerError({ message: `code ${code}`, code, errorLabels: labels });
+  return error;
+}
+
+describe('isTransientError', () => {
+  it.each([
+    ['a network error', new MongoNetworkError('connection reset')],
+    [
+      'no server selected',
+      new MongoServerSelectionError('no primary', { type: 'Unknown', servers: new Map() } as never),
+    ],
+    ['our own operation timeout', new OperationTimeoutError('claiming jobs', 100)],
+    ['not primary (an election)', serverError(10107)],
+    ['primary stepped down', serverError(189)],
+    ['shutting down', serverError(91)],
+    ['a retryable write error label', serverError(1, ['RetryableWriteError'])],
+    ['a transient transaction error label', serverError(2, ['TransientTransactionError'])],
+  ])('%s is transient', (_, error) => {
+    expect(isTransientError(error)).toBe(true);
+  });
+
+  it.each([
+    ['a duplicate key', serverError(11000)],
+    ['a document too large', serverError(10334)],
+    ['a bad value', serverError(2)],
+    ['a plain Error', new Error('boom')],
+    ['a driver error that says nothing about the network', new MongoError('invalid BSON')],
+    ['not an error at all', 'string'],
+  ])('%s is not transient', (_, error) => {
+    expect(isTransientError(error)).toBe(false);
+  });
+});
+
+describe('engine errors', () => {
+  it('arrive as ConnectionError naming what failed, with the driver error as cause', () => {
+    const cause = new MongoNetworkError('connection reset');
+    const error = engineConnectionError('renewing locks', cause);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toBe('renewing locks failed: connection reset');
+    expect(error.cause).toBe(cause);
+    expect(engineConnectionError('again', error)).toBe(error);
+  });
+
+  it('withTimeout rejects with OperationTimeoutError when the work takes too long, and passes results through', async () => {
+    await expect(withTimeout(new Promise(() => {}), 20, 'a read')).rejects.toBeInstanceOf(OperationTimeoutError);
+    await expect(withTimeout(Promise.resolve(7), 10_000, 'a read')).resolves.toBe(7);
+  });
+});

@@ -156,8 +156,13 @@ export class OutcomeStore {
     }
     let shortfall = false;
     const writes: Promise<void>[] = [];
-    if (completions.length > 0)
-      writes.push(this.completeTogether(completions).then((all) => void (shortfall ||= !all)));
+    if (completions.length > 0) {
+      writes.push(
+        this.completeTogether(completions).then((all) => {
+          if (!all) shortfall = true;
+        }),
+      );
+    }
     if (individual.length > 0) {
       writes.push(
         (async () => {

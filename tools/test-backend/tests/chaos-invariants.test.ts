@@ -217,4 +217,29 @@ describe('chaos invariants', () => {
     expect(results[7]?.pass).toBe(false);
     expect(results[7]?.examples).toHaveLength(2);
   });
+
+  it('1. excuses a success that could not be stored because its instance lost the lock, and no other', () => {
+    // Three attempts: a run that threw, then two successes whose instances were cut off for longer
+    // than lockTimeout: each was recovered from its own instance with the lock it took during the run.
+    const unlucky = job('slow', 'failed', 3);
+    const runs = [run(unlucky, 'A', 0, 10, 'threw'), run(unlucky, 'B', 20, 30), run(unlucky, 'A', 4_000, 4_010)];
+    const recoveries = [
+      { jobId: String(unlucky._id), owner: 'B', lockedAt: T + 25 },
+      { jobId: String(unlucky._id), owner: 'A', lockedAt: T + 4_005 },
+    ];
+    const excused = check({ jobs: [unlucky], runs, recoveries });
+    expect(excused[1]?.pass).toBe(true);
+    expect(excused[1]?.note).toMatch(/^2 successful runs of failed jobs could not be stored/);
+    // The same, but the recovery of A's success saw a lock from another time: that success was stored.
+    const stored = check({
+      jobs: [unlucky],
+      runs,
+      recoveries: [
+        recoveries[0] as (typeof recoveries)[number],
+        { ...(recoveries[1] as (typeof recoveries)[number]), lockedAt: T + 60_000 },
+      ],
+    });
+    expect(stored[1]?.pass).toBe(false);
+    expect(stored[1]?.examples[0]).toContain('failed although a run succeeded');
+  });
 });

@@ -17,6 +17,17 @@ export class OperationTimeoutError extends Error {
 const TRANSIENT_NAMES =
   /Network|Timeout|ServerSelection|NotConnected|TopologyClosed|PoolCleared|ServerClosed|Interrupted/;
 const TRANSIENT_LABELS = ['RetryableWriteError', 'TransientTransactionError', 'NetworkError', 'ResetPool'];
+/** Socket errors (Node's `code`), sometimes passed on by the driver as they are. */
+const SOCKET_CODES = [
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTCONN',
+];
 
 /**
  * `true` for errors that say nothing about the write itself (the network, a timeout, an election):
@@ -28,6 +39,7 @@ export function isTransientError(error: unknown): boolean {
   const hasLabel = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
   if (typeof hasLabel === 'function' && TRANSIENT_LABELS.some((label) => hasLabel.call(error, label))) return true;
   const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && SOCKET_CODES.includes(code)) return true;
   // Not primary / shutting down / interrupted codes of MongoDB (elections, restarts).
   return typeof code === 'number' && [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].includes(code);
 }

@@ -26,6 +26,11 @@ describe('isTransientError', () => {
     ['shutting down', serverError(91)],
     ['a retryable write error label', serverError(1, ['RetryableWriteError'])],
     ['a transient transaction error label', serverError(2, ['TransientTransactionError'])],
+    [
+      'a socket error passed on as it is',
+      Object.assign(new Error('write ECONNRESET'), { code: 'ECONNRESET', syscall: 'write' }),
+    ],
+    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' })],
   ])('%s is transient', (_, error) => {
     expect(isTransientError(error)).toBe(true);
   });

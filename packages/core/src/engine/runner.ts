@@ -178,6 +178,11 @@ export class JobRunner {
       const error = abandoned ? engineConnectionError('writing the outcome', result.error) : toError(result.error);
       this.deps.events.emit('job:error', { error, job: run.job });
       if (abandoned || ending.kind === 'failure') break;
+      if (ending.kind === 'success' && ending.value !== undefined) {
+        // The run succeeded: store that without its result rather than turn it into a failure.
+        ending = { kind: 'success', value: undefined };
+        continue;
+      }
       const message = `the run's outcome could not be stored: ${toError(result.error).message}`;
       ending = { kind: 'failure', error: new UnrecoverableError(message), unrecoverable: true };
     }

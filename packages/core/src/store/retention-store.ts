@@ -61,7 +61,10 @@ export class RetentionStore {
       .limit(limit)
       .toArray();
     if (expired.length === 0) return 0;
-    const { deletedCount } = await collection.deleteMany({ _id: { $in: expired.map((doc) => doc._id) }, ...filter });
+    // `$and`: the filter may hold an `_id` range of its own, which a spread would overwrite.
+    const { deletedCount } = await collection.deleteMany({
+      $and: [{ _id: { $in: expired.map((doc) => doc._id) } }, filter],
+    });
     return deletedCount;
   }
 }

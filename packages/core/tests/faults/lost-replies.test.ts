@@ -94,4 +94,25 @@ describe('a lost outcome reply', () => {
       result: { rows: 2 },
     });
   });
+
+  it('a dropped outcome write (connection reset, never applied) is retried: the success is stored, never turned into a failure', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
+    monque.worker('export', () => ({ rows: 3 }), { concurrency: 5 });
+    const jobs = await monque.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ name: 'export', data: { n } })));
+    proxy.dropRequest(isOutcome, { times: 3 });
+    await monque.start();
+    await waitUntil(
+      async () => (await jobsOf(db, monque).countDocuments({ status: JobStatus.COMPLETED })) === 5,
+      'the five jobs to complete',
+    );
+    await monque.stop();
+    for (const job of jobs) {
+      expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject({
+        status: JobStatus.COMPLETED,
+        failCount: 0,
+        result: { rows: 3 },
+      });
+    }
+  });
 });

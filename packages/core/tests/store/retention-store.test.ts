@@ -10,7 +10,7 @@ import type { Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
 import { RetentionStore } from '../../src/store/retention-store.js';
-import type { MetricDocument } from '../../src/store/throughput-store.js';
+import { METRICS_RETENTION_MS, type MetricDocument, metricId, minuteOf } from '../../src/store/throughput-store.js';
 import { useTestDb } from '../helpers/monque.js';
 import { withRace } from './race.js';
 import { freshStores, heldJob, plus, storeJob } from './stores.js';
@@ -24,17 +24,15 @@ async function setup(db: Db) {
   return { stores, metrics, sweep: new RetentionStore(stores.collection, metrics) };
 }
 
-const metric = (id: string, expireAt: Date): MetricDocument => ({
-  _id: id,
-  name: 'task',
-  minute: NOW,
-  completed: 1,
-  failed: 0,
-  expireAt,
-});
+/** A counter as the recorder writes it (keyed by its minute, expiring 2 days after it), named `name`. */
+const metric = (name: string, expireAt: Date): MetricDocument => {
+  const minute = minuteOf(new Date(expireAt.getTime() - METRICS_RETENTION_MS));
+  return { _id: metricId(minute, name), name, minute, completed: 1, failed: 0, expireAt };
+};
 
+/** What is left: job ids, or counters' names. */
 async function remainingIds(collection: { find(filter: object): { toArray(): Promise<{ _id: unknown }[]> } }) {
-  return (await collection.find({}).toArray()).map((doc) => String(doc._id)).sort();
+  return (await collection.find({}).toArray()).map((doc) => String(doc._id).split('|').pop() as string).sort();
 }
 
 describe('RetentionStore.deleteExpired', () => {
@@ -74,7 +72,7 @@ describe('RetentionStore.deleteExpired', () => {
     const db = await getDb();
     const { stores, metrics } = await setup(db);
     await metrics.insertMany([metric('extended', plus(NOW, -1)), metric('expired', plus(NOW, -1))]);
-    const extend = () => metrics.updateOne({ _id: 'extended' }, { $set: { expireAt: plus(NOW, 60_000) } });
+    const extend = () => metrics.updateOne({ name: 'extended' }, { $set: { expireAt: plus(NOW, 60_000) } });
     const racing = new RetentionStore(stores.collection, withRace(metrics, { after: 'find', meddle: extend }));
     expect(await racing.deleteExpired(NOW)).toEqual({ jobs: 0, metrics: 1 });
     expect(await remainingIds(metrics)).toEqual(['extended']);
@@ -85,7 +83,10 @@ describe('RetentionStore.deleteExpired', () => {
     const expiries = [-1, -5, -3, -4, -2].map((ms) => plus(NOW, ms));
     const jobs = [];
     for (const expireAt of expiries) jobs.push(await storeJob(stores, NOW, { status: JobStatus.COMPLETED, expireAt }));
-    await metrics.insertMany(expiries.map((expireAt, n) => metric(`m${n}`, expireAt)));
+    // Counters expire a whole minute at a time (2 days after their minute): their order is by minute.
+    await metrics.insertMany(
+      expiries.map((expireAt, n) => metric(`m${n}`, plus(expireAt, (expireAt.getTime() - NOW.getTime()) * 59_999))),
+    );
     expect(await sweep.deleteExpired(NOW, 2)).toEqual({ jobs: 2, metrics: 2 });
     // -5 and -4 went first.
     expect(await remainingIds(stores.collection)).toEqual(

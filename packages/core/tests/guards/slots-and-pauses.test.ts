@@ -70,6 +70,28 @@ describe('WorkerRegistry', () => {
     expect(registry.freeSlots()).toEqual([{ name: 'b', limit: 2 }]);
   });
 
+  it('mostly busy: some slots free but fewer than half of the capacity (the instance limit included)', () => {
+    const registry = new WorkerRegistry();
+    registry.register('a', handler, 3);
+    registry.register('b', handler, 1);
+    const a = registry.get('a') as NonNullable<ReturnType<WorkerRegistry['get']>>;
+    const busy: boolean[] = [registry.mostlyBusy()];
+    for (let n = 0; n < 3; n += 1) {
+      registry.take(a);
+      busy.push(registry.mostlyBusy());
+    }
+    registry.take(registry.get('b') as NonNullable<ReturnType<WorkerRegistry['get']>>);
+    busy.push(registry.mostlyBusy());
+    // Capacity 4: 0 running (none busy), 1 and 2 (half free), 3 (1 free < 2), 4 (none free).
+    expect(busy).toEqual([false, false, false, true, false]);
+    const limited = new WorkerRegistry(2);
+    limited.register('a', handler, 4);
+    const worker = limited.get('a') as NonNullable<ReturnType<WorkerRegistry['get']>>;
+    limited.take(worker);
+    // Capacity 2 (the instance limit): 1 free is half, not fewer.
+    expect(limited.mostlyBusy()).toBe(false);
+  });
+
   it('no workers: no slots; an unknown name has none; a name is registered once', () => {
     const registry = new WorkerRegistry();
     expect(registry.freeSlots()).toEqual([]);

@@ -61,10 +61,9 @@ export class RetentionStore {
       .limit(limit)
       .toArray();
     if (expired.length === 0) return 0;
-    // `$and`: the filter may hold an `_id` range of its own, which a spread would overwrite.
-    const { deletedCount } = await collection.deleteMany({
-      $and: [{ _id: { $in: expired.map((doc) => doc._id) } }, filter],
-    });
+    // `$and`: the counters' filter has an `_id` range of its own, which must not replace the ids read.
+    const ids = { _id: { $in: expired.map((doc) => doc._id) } };
+    const { deletedCount } = await collection.deleteMany({ $and: [ids, filter] });
     return deletedCount;
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The claim's guards seen from outside, on a test clock: whichever path a claim takes (one free
- * slot: one `findAndModify`; several: a read, then a guarded write), a job is never started before
- * its due time, and a job this instance still runs is never claimed by it again, even when
- * another instance made it `pending` meanwhile. The claim commands are counted on the wire, so
+ * slot with the paused state fresh: one `findAndModify`; otherwise a read, then a guarded write),
+ * a job is never started before its due time, and a job this instance still runs is never claimed
+ * by it again, even when another instance made it `pending` meanwhile. The claim commands are counted on the wire, so
  * "not claimed" means "not claimed although the engine looked several times".
  */
 import { waitUntil } from '@monque/test-backend';
@@ -52,8 +52,14 @@ describe.each(PATHS)('$path', ({ concurrency, claimRead }) => {
         },
         { concurrency },
       );
+      // A first job due now: once a claim has read the paused state, a single free slot is
+      // claimed in one findAndModify (with the clock standing still, that state stays fresh).
+      const warmup = await monque.enqueue('later', { warmup: true });
       const job = await monque.enqueue('later', {}, { runAt: new Date(T0.getTime() + 60_000) });
+      const warmedUp = nextEvent(monque, 'job:complete');
       await monque.start();
+      expect((await warmedUp).job._id).toEqual(warmup._id);
+      started.length = 0;
       await seenMore(log, monque, claimRead, 3);
       expect(started).toEqual([]);
       expect((await jobsOf(log.db, monque).findOne({ _id: job._id }))?.status).toBe(JobStatus.PENDING);

@@ -10,7 +10,7 @@ import type { Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
 import { RetentionStore } from '../../src/store/retention-store.js';
-import { METRICS_RETENTION_MS, type MetricDocument, metricId, minuteOf } from '../../src/store/throughput-store.js';
+import { METRICS_RETENTION_MS, type MetricDocument, MINUTE_MS, metricId } from '../../src/store/throughput-store.js';
 import { useTestDb } from '../helpers/monque.js';
 import { withRace } from './race.js';
 import { freshStores, heldJob, plus, storeJob } from './stores.js';
@@ -24,28 +24,31 @@ async function setup(db: Db) {
   return { stores, metrics, sweep: new RetentionStore(stores.collection, metrics) };
 }
 
-/** A counter as the recorder writes it (keyed by its minute, expiring 2 days after it), named `name`. */
-const metric = (name: string, expireAt: Date): MetricDocument => {
-  const minute = minuteOf(new Date(expireAt.getTime() - METRICS_RETENTION_MS));
-  return { _id: metricId(minute, name), name, minute, completed: 1, failed: 0, expireAt };
-};
+/** The counters of `name` for the minute that expires `expiresIn` ms after NOW (negative: before). */
+function metric(expiresIn: number, name = 'task'): MetricDocument {
+  const minute = new Date(NOW.getTime() - METRICS_RETENTION_MS + expiresIn);
+  return { _id: metricId(minute, name), name, minute, completed: 1, failed: 0, expireAt: plus(NOW, expiresIn) };
+}
 
-/** What is left: job ids, or counters' names. */
 async function remainingIds(collection: { find(filter: object): { toArray(): Promise<{ _id: unknown }[]> } }) {
-  return (await collection.find({}).toArray()).map((doc) => String(doc._id).split('|').pop() as string).sort();
+  return (await collection.find({}).toArray()).map((doc) => String(doc._id)).sort();
 }
 
 describe('RetentionStore.deleteExpired', () => {
-  it('expiry boundary: deletes what expires at or before now, keeps what expires 1 ms later', async () => {
+  it('expiry boundary: deletes what expires at or before now, keeps what expires later', async () => {
     const { stores, metrics, sweep } = await setup(await getDb());
     await storeJob(stores, NOW, { status: JobStatus.COMPLETED, expireAt: NOW });
     await storeJob(stores, NOW, { status: JobStatus.FAILED, expireAt: plus(NOW, -1) });
     const later = await storeJob(stores, NOW, { status: JobStatus.CANCELLED, expireAt: plus(NOW, 1) });
     const forever = await storeJob(stores, NOW, { status: JobStatus.COMPLETED });
-    await metrics.insertMany([metric('now', NOW), metric('before', plus(NOW, -1)), metric('later', plus(NOW, 1))]);
-    expect(await sweep.deleteExpired(NOW)).toEqual({ jobs: 2, metrics: 2 });
+    const [atNow, before, after] = [metric(0), metric(-MINUTE_MS), metric(MINUTE_MS)];
+    await metrics.insertMany([atNow, before, after]);
+    // 1 ms before, the counters expiring now are kept.
+    expect(await sweep.deleteExpired(plus(NOW, -1))).toEqual({ jobs: 1, metrics: 1 });
+    expect(await remainingIds(metrics)).toEqual([atNow._id, after._id].sort());
+    expect(await sweep.deleteExpired(NOW)).toEqual({ jobs: 1, metrics: 1 });
     expect(await remainingIds(stores.collection)).toEqual([later._id, forever._id].map(String).sort());
-    expect(await remainingIds(metrics)).toEqual(['later']);
+    expect(await remainingIds(metrics)).toEqual([after._id]);
   });
 
   it('status guard: an active job is never deleted, whatever its expireAt says', async () => {
@@ -68,14 +71,15 @@ describe('RetentionStore.deleteExpired', () => {
     expect(await remainingIds(stores.collection)).toEqual([String(failed._id)]);
   });
 
-  it('expiry guard of the delete: a document given a later expiry between the read and the delete is kept', async () => {
+  it('expiry guard of the delete: counters given a later expiry between the read and the delete are kept', async () => {
     const db = await getDb();
     const { stores, metrics } = await setup(db);
-    await metrics.insertMany([metric('extended', plus(NOW, -1)), metric('expired', plus(NOW, -1))]);
-    const extend = () => metrics.updateOne({ name: 'extended' }, { $set: { expireAt: plus(NOW, 60_000) } });
+    const [extended, expired] = [metric(-1, 'extended'), metric(-1, 'expired')];
+    await metrics.insertMany([extended, expired]);
+    const extend = () => metrics.updateOne({ _id: extended._id }, { $set: { expireAt: plus(NOW, 60_000) } });
     const racing = new RetentionStore(stores.collection, withRace(metrics, { after: 'find', meddle: extend }));
     expect(await racing.deleteExpired(NOW)).toEqual({ jobs: 0, metrics: 1 });
-    expect(await remainingIds(metrics)).toEqual(['extended']);
+    expect(await remainingIds(metrics)).toEqual([extended._id]);
   });
 
   it('deletes at most `limit` per collection and sweep, the oldest expiry first', async () => {
@@ -83,16 +87,16 @@ describe('RetentionStore.deleteExpired', () => {
     const expiries = [-1, -5, -3, -4, -2].map((ms) => plus(NOW, ms));
     const jobs = [];
     for (const expireAt of expiries) jobs.push(await storeJob(stores, NOW, { status: JobStatus.COMPLETED, expireAt }));
-    // Counters expire a whole minute at a time (2 days after their minute): their order is by minute.
-    await metrics.insertMany(
-      expiries.map((expireAt, n) => metric(`m${n}`, plus(expireAt, (expireAt.getTime() - NOW.getTime()) * 59_999))),
-    );
+    const counters = [-1, -5, -3, -4, -2].map((minutes) => metric(minutes * MINUTE_MS));
+    await metrics.insertMany(counters);
     expect(await sweep.deleteExpired(NOW, 2)).toEqual({ jobs: 2, metrics: 2 });
-    // -5 and -4 went first.
+    // Expiring 5 and 4 (ms, minutes) before now went first.
     expect(await remainingIds(stores.collection)).toEqual(
       [jobs[0], jobs[2], jobs[4]].map((job) => String(job?._id)).sort(),
     );
-    expect(await remainingIds(metrics)).toEqual(['m0', 'm2', 'm4']);
+    expect(await remainingIds(metrics)).toEqual(
+      [counters[0], counters[2], counters[4]].map((m) => String(m?._id)).sort(),
+    );
     expect(await sweep.deleteExpired(NOW)).toEqual({ jobs: 3, metrics: 3 });
     expect(await sweep.deleteExpired(NOW)).toEqual({ jobs: 0, metrics: 0 });
   });

@@ -8,7 +8,7 @@
  */
 import type { Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
 import { JobStatus } from '../job.js';
-import type { JobDocument } from './job-document.js';
+import { type JobDocument, unsetOf } from './job-document.js';
 
 /** The claim's own values, stamped on every job it takes. */
 export interface ClaimStamp {
@@ -21,13 +21,12 @@ export interface ClaimStamp {
 export const CLAIM_SORT = { priority: -1, nextRunAt: 1 } as const;
 
 function dueFilter(names: readonly string[], now: Date, exclude: readonly ObjectId[]): Filter<JobDocument> {
-  const filter: Filter<JobDocument> = {
+  return {
     status: JobStatus.PENDING,
-    name: names.length === 1 ? (names[0] as string) : { $in: [...names] },
+    name: { $in: [...names] },
     nextRunAt: { $lte: now },
+    _id: { $nin: [...exclude] },
   };
-  if (exclude.length > 0) filter._id = { $nin: [...exclude] };
-  return filter;
 }
 
 /** Claims and releases jobs. */
@@ -39,7 +38,7 @@ export class ClaimStore {
     return {
       $set: { status: JobStatus.PROCESSING, owner, claimToken: token, lockedAt: now, startedAt: now, updatedAt: now },
       // A run reports its own progress: an earlier run's (a retry, a recurring job) is gone.
-      $unset: { progress: '' },
+      $unset: unsetOf('progress'),
       $inc: { attempts: 1 },
     };
   }
@@ -106,7 +105,7 @@ export class ClaimStore {
       .find({
         owner,
         status: JobStatus.PROCESSING,
-        claimToken: tokens.length === 1 ? (tokens[0] as string) : { $in: [...tokens] },
+        claimToken: { $in: [...tokens] },
       })
       .sort(CLAIM_SORT)
       .toArray();
@@ -122,12 +121,12 @@ export class ClaimStore {
     const filter: Filter<JobDocument> = {
       owner,
       status: JobStatus.PROCESSING,
-      claimToken: tokens.length === 1 ? (tokens[0] as string) : { $in: [...tokens] },
+      claimToken: { $in: [...tokens] },
     };
     if (ids) filter._id = { $in: [...ids] };
     const result = await this.collection.updateMany(filter, {
       $set: { status: JobStatus.PENDING, lockedAt: null, claimToken: null, updatedAt: now },
-      $unset: { owner: '' },
+      $unset: unsetOf('owner'),
       $inc: { attempts: -1 },
     });
     return result.modifiedCount;

@@ -12,7 +12,7 @@ import type { AnyBulkWriteOperation, Collection, Filter, ObjectId, UpdateFilter 
 import { JobStateError } from '../errors/job-state-error.js';
 import { JOB_STATUSES, JobStatus, type JobStatusType } from '../job.js';
 import type { ResolvedRetention } from '../options.js';
-import { activeKeyOf, isDuplicateKeyError, type JobDocument } from './job-document.js';
+import { activeKeyOf, isDuplicateKeyError, type JobDocument, unsetOf } from './job-document.js';
 import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
 
 /** How often a single-job operation reads and writes again after losing a race before giving up. */
@@ -44,16 +44,16 @@ function retryUpdate(activeKey: string | undefined, now: Date): UpdateFilter<Job
       updatedAt: now,
       ...(activeKey === undefined ? {} : { activeKey }),
     },
-    $unset: {
-      finishedAt: '',
-      expireAt: '',
-      cancelRequestedAt: '',
-      cancelReason: '',
-      result: '',
-      progress: '',
-      owner: '',
-      claimToken: '',
-    },
+    $unset: unsetOf(
+      'finishedAt',
+      'expireAt',
+      'cancelRequestedAt',
+      'cancelReason',
+      'result',
+      'progress',
+      'owner',
+      'claimToken',
+    ),
   };
 }
 
@@ -80,7 +80,7 @@ export class ControlStore {
         ...(reason === undefined ? {} : { cancelReason: reason }),
         ...(Number.isFinite(expireAt) && expireAt <= MAX_DATE_MS ? { expireAt: new Date(expireAt) } : {}),
       },
-      $unset: { activeKey: '' },
+      $unset: unsetOf('activeKey'),
     };
   }
 

@@ -15,6 +15,7 @@ import {
   isDuplicateKeyError,
   type JobDocument,
   type TraceCarrier,
+  unsetOf,
 } from './job-document.js';
 
 /** What a new job is made of. */
@@ -240,7 +241,7 @@ export class InsertStore {
       if (holder) {
         await this.collection.updateOne(
           { _id: holder._id, activeKey: holder.activeKey as string, status: { $nin: [...ACTIVE_STATUSES] } },
-          { $unset: { activeKey: '' } },
+          { $unset: unsetOf('activeKey') },
           { session },
         );
       }

@@ -44,6 +44,11 @@ export function activeKeyOf(kind: 'u' | 's', uniqueKey: string | undefined): str
   return `${kind}:${uniqueKey ?? ''}`;
 }
 
+/** The `$unset` that removes `fields` (MongoDB ignores the values of an `$unset`). */
+export function unsetOf(...fields: readonly (keyof JobDocument)[]): Record<string, ''> {
+  return Object.fromEntries(fields.map((field) => [field, '']));
+}
+
 /** Whether `error` is MongoDB's duplicate-key error (E11000). */
 export function isDuplicateKeyError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;

@@ -141,9 +141,9 @@ export function selectStatuses(query: CheckedQuery, allowed: readonly JobStatusT
  */
 export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusType[]): Filter<JobDocument> {
   const filter: Record<string, unknown> = {};
-  if (query.names) filter.name = query.names.length === 1 ? query.names[0] : { $in: [...query.names] };
+  if (query.names) filter.name = { $in: [...query.names] };
   const status = statuses ?? query.statuses ?? (query.names ? JOB_STATUSES : undefined);
-  if (status) filter.status = status.length === 1 ? status[0] : { $in: [...status] };
+  if (status) filter.status = { $in: [...status] };
   if (query.uniqueKey !== undefined) filter.uniqueKey = query.uniqueKey;
   for (const [path, value] of query.data ?? []) filter[`data.${path}`] = value;
   if (query.createdAfter || query.createdBefore) {

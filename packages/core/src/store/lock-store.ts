@@ -24,7 +24,7 @@ function heldFilter(owner: string, runs: readonly HeldRun[]): Filter<JobDocument
   const byToken = new Map<string, ObjectId[]>();
   for (const { id, token } of runs) byToken.set(token, [...(byToken.get(token) ?? []), id]);
   const pairs = [...byToken].map(([token, ids]) => ({ claimToken: token, _id: { $in: ids } }));
-  return { owner, status: JobStatus.PROCESSING, ...(pairs.length === 1 ? pairs[0] : { $or: pairs }) };
+  return { owner, status: JobStatus.PROCESSING, $or: pairs };
 }
 
 /** Reads and renews locks. */

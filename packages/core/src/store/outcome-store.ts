@@ -13,7 +13,7 @@
 import type { Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
 import { isTransientError } from '../database-errors.js';
 import { JobStatus, type JobStatusType } from '../job.js';
-import { FINISHED_STATUSES, type JobDocument } from './job-document.js';
+import { FINISHED_STATUSES, type JobDocument, unsetOf } from './job-document.js';
 
 /** The state a finished run (or a recovery) moves a job to. */
 export interface Transition {
@@ -69,19 +69,19 @@ function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument
 
 function updateFor(transition: Transition): UpdateFilter<JobDocument> {
   const set: Partial<JobDocument> = { status: transition.status, lockedAt: null, updatedAt: transition.at };
-  const unset: Record<string, ''> = { owner: '' };
+  const unset: (keyof JobDocument)[] = ['owner'];
   if (transition.nextRunAt) set.nextRunAt = transition.nextRunAt;
   if (transition.failCount !== undefined) set.failCount = transition.failCount;
   if (typeof transition.failReason === 'string') set.failReason = transition.failReason;
-  if (transition.failReason === null) unset.failReason = '';
+  if (transition.failReason === null) unset.push('failReason');
   if (transition.completedAt) set.completedAt = transition.completedAt;
   if (transition.finishedAt) set.finishedAt = transition.finishedAt;
   if (transition.expireAt) set.expireAt = transition.expireAt;
   if (transition.result) set.result = transition.result.value;
-  if (transition.result === null) unset.result = '';
+  if (transition.result === null) unset.push('result');
   if (transition.clearClaim) set.claimToken = null;
-  if (FINISHED_STATUSES.includes(transition.status)) unset.activeKey = '';
-  return { $set: set, $unset: unset };
+  if (FINISHED_STATUSES.includes(transition.status)) unset.push('activeKey');
+  return { $set: set, $unset: unsetOf(...unset) };
 }
 
 /** A plain completion: the same update for every job of one claim, so one `updateMany` fits them all. */
@@ -193,7 +193,7 @@ export class OutcomeStore {
     const held = [...byToken].map(([claimToken, ids]) => ({ claimToken, _id: { $in: ids } }));
     const result = await this.collection.updateMany(
       {
-        ...(held.length === 1 ? held[0] : { $or: held }),
+        $or: held,
         status: JobStatus.PROCESSING,
         cancelRequestedAt: { $exists: false },
       },

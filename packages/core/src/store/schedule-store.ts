@@ -5,7 +5,7 @@
 import type { Collection, UpdateFilter } from 'mongodb';
 import type { BackoffOptions } from '../job.js';
 import { JobStatus } from '../job.js';
-import { ACTIVE_STATUSES, activeKeyOf, isDuplicateKeyError, type JobDocument } from './job-document.js';
+import { ACTIVE_STATUSES, activeKeyOf, isDuplicateKeyError, type JobDocument, unsetOf } from './job-document.js';
 
 /** A recurring job to create or update. */
 export interface ScheduleSpec<T = unknown> {
@@ -54,12 +54,12 @@ export class ScheduleStore {
       priority: spec.priority ?? 0,
       updatedAt: now,
     };
-    const unset: Record<string, ''> = {};
+    const unset: (keyof JobDocument)[] = [];
     for (const key of ['maxRetries', 'backoff', 'timeout'] as const) {
-      if (spec[key] === undefined) unset[key] = '';
+      if (spec[key] === undefined) unset.push(key);
       else Object.assign(set, { [key]: spec[key] });
     }
-    const update: UpdateFilter<JobDocument> = { $set: set, $setOnInsert: onInsert, $unset: unset };
+    const update: UpdateFilter<JobDocument> = { $set: set, $setOnInsert: onInsert, $unset: unsetOf(...unset) };
     for (let attempt = 1; ; attempt += 1) {
       let before: JobDocument | null;
       try {
@@ -71,7 +71,7 @@ export class ScheduleStore {
       if (before && !ACTIVE_STATUSES.includes(before.status)) {
         // A finished job still holding the key (edited by hand): it gives the key up, and the
         // schedule starts afresh in a new document.
-        await this.collection.updateOne({ _id: before._id, status: before.status }, { $unset: { activeKey: '' } });
+        await this.collection.updateOne({ _id: before._id, status: before.status }, { $unset: unsetOf('activeKey') });
         if (attempt >= MAX_ATTEMPTS) throw new Error(`could not take the schedule key of '${spec.name}'`);
         continue;
       }
@@ -96,7 +96,7 @@ export class ScheduleStore {
     if (deleted.deletedCount > 0) return true;
     const ended = await this.collection.updateOne(
       { ...filter, status: JobStatus.PROCESSING },
-      { $unset: { repeatInterval: '', timezone: '', activeKey: '' }, $set: { updatedAt: now } },
+      { $unset: unsetOf('repeatInterval', 'timezone', 'activeKey'), $set: { updatedAt: now } },
     );
     return ended.matchedCount > 0;
   }

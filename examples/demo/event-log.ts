@@ -18,7 +18,8 @@ export interface EventLogDeps {
   readonly maxRetries: number;
 }
 
-type Listeners = { [K in keyof MonqueEventMap]: (payload: MonqueEventMap[K]) => void };
+/** The events the demo prints (the operations API's events never fire in it). */
+type Listeners = { [K in keyof MonqueEventMap]?: (payload: MonqueEventMap[K]) => void };
 
 /** Subscribes to a `Monque` instance's events and prints them. */
 export class EventLog {

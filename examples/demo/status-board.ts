@@ -134,6 +134,7 @@ export class StatusBoard {
       processing: palette.cyan,
       completed: palette.green,
       failed: palette.red,
+      cancelled: palette.dim,
     }[job.status];
     const wait = job.nextRunAt.getTime() - now.getTime();
     const due =

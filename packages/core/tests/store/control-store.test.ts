@@ -280,3 +280,34 @@ describe('cancelMany', () => {
     expect(await stored(stores, running._id)).not.toHaveProperty('cancelReason');
   });
 });
+
+describe('refusals say why, at once', () => {
+  it('cancel: a finished job is refused as finished (not as a lost race), and nothing is written', async () => {
+    const stores = await freshStores(await getDb());
+    for (const status of [JobStatus.COMPLETED, JobStatus.FAILED]) {
+      const job = await storeJob(stores, NOW, { status });
+      const error = await stateError(stores.control.cancel(job._id, undefined, LATER));
+      expect(error).toMatchObject({ status, message: expect.stringContaining('a finished job cannot be cancelled') });
+      expect(await stored(stores, job._id)).toEqual(job);
+    }
+  });
+
+  it('cancel: an unknown id is no job and nothing cancelled', async () => {
+    const stores = await freshStores(await getDb());
+    const job = await storeJob(stores, NOW);
+    await stores.collection.deleteOne({ _id: job._id });
+    expect(await stores.control.cancel(job._id, undefined, LATER)).toEqual({ job: null, cancelled: false });
+  });
+
+  it('retry, reschedule and delete: each refusal names its rule', async () => {
+    const stores = await freshStores(await getDb());
+    const pending = await storeJob(stores, NOW);
+    const running = await heldJob(stores, NOW, 'runner', 'c');
+    const retried = await stateError(stores.control.retry(pending._id, LATER));
+    expect(retried.message).toContain('only failed or cancelled jobs can be retried');
+    const moved = await stateError(stores.control.reschedule(running._id, LATER, LATER));
+    expect(moved.message).toContain('only pending jobs can be rescheduled');
+    const deleted = await stateError(stores.control.delete(running._id));
+    expect(deleted.message).toContain('a running job cannot be deleted (cancel it first)');
+  });
+});

@@ -34,8 +34,8 @@ interface Bench {
   readonly pauseReads: () => number;
   /** Sets what the next read of the paused state returns. */
   pause(state: PausedState): void;
-  /** `jobs` due before T0 in the order given (across calls): `{ tag }` in the data. */
-  seed(jobs: readonly { name: string; tag: string }[]): Promise<void>;
+  /** Jobs due before T0 in the order given (across calls), one per tag: `a1` is a job named `a`, `{ tag: 'a1' }` its data. */
+  seed(...tags: readonly string[]): Promise<void>;
   readonly log: CommandLog;
 }
 
@@ -86,11 +86,15 @@ async function bench(options: { race?: (unmonitored: Collection<JobDocument>) =>
     pause: (state) => {
       paused = state;
     },
-    seed: async (jobs) => {
+    seed: async (...jobTags) => {
       const inserts = new InsertStore(collection);
       const results = await inserts.insertBatch(
         // Due in the order seeded, across calls.
-        jobs.map(({ name, tag }) => ({ name, data: { tag }, nextRunAt: new Date(T0.getTime() - 60_000 + seeded++) })),
+        jobTags.map((tag) => ({
+          name: tag.replace(/\d+$/, ''),
+          data: { tag },
+          nextRunAt: new Date(T0.getTime() - 60_000 + seeded++),
+        })),
         T0,
       );
       expect(results.every((result) => 'doc' in result)).toBe(true);
@@ -124,10 +128,7 @@ describe('Claimer, one turn', () => {
 
   it('pause filter after the read: a name found paused by the read after the find is not claimed, and nothing is written', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-      ]);
+      await b.seed('a1', 'a2');
       b.pause(['a']);
       const turn = await b.claimer.claim(want(['a', 2], ['b', 2]), T0, new Set());
       expect(turn).toEqual({ jobs: [], full: new Set(['a']) });
@@ -142,11 +143,7 @@ describe('Claimer, one turn', () => {
 
   it('single-slot path: with the paused state fresh, one free slot of one name is one findAndModify, and that name is full', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-        { name: 'b', tag: 'b1' },
-      ]);
+      await b.seed('a1', 'a2', 'b1');
       // Warms the paused state up (the shared read finds a1 a2; b, crowded out, is read again).
       await b.claimer.claim(want(['a', 1], ['b', 1]), T0, new Set());
       expect(b.sent()).toEqual(['find', 'find', 'update']);
@@ -159,16 +156,9 @@ describe('Claimer, one turn', () => {
 
   it('one free slot in each of two names: both are claimed in the same turn (the single-slot path is for one name only)', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'b', tag: 'b1' },
-        { name: 'a', tag: 'a2' },
-      ]);
+      await b.seed('a1', 'b1', 'a2');
       await b.claimer.claim(want(['a', 1], ['b', 1]), T0, new Set()); // the paused state is fresh now
-      await b.seed([
-        { name: 'a', tag: 'a3' },
-        { name: 'b', tag: 'b2' },
-      ]);
+      await b.seed('a3', 'b2');
       const turn = await b.claimer.claim(want(['a', 1], ['b', 1]), T0, new Set());
       expect(tags(turn)).toEqual(['a2', 'b2']);
       expect(turn.full).toEqual(new Set(['a', 'b']));
@@ -177,11 +167,7 @@ describe('Claimer, one turn', () => {
 
   it('full set: a name whose every free slot found a job is full; one with fewer jobs than slots, or none, is not', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-        { name: 'b', tag: 'b1' },
-      ]);
+      await b.seed('a1', 'a2', 'b1');
       const turn = await b.claimer.claim(want(['a', 2], ['b', 2], ['c', 2]), T0, new Set());
       expect(tags(turn)).toEqual(['a1', 'a2', 'b1']);
       expect(turn.full).toEqual(new Set(['a']));
@@ -191,12 +177,7 @@ describe('Claimer, one turn', () => {
 
   it('claim order in a shared read: a name with more candidates than slots takes its longest due, not a random slice', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-        { name: 'a', tag: 'a3' },
-        { name: 'b', tag: 'b1' },
-      ]);
+      await b.seed('a1', 'a2', 'a3', 'b1');
       // 4 slots (a: 2, b: 2): the shared read returns a1 a2 a3 b1; a takes a1 a2 (spread 1).
       const turn = await b.claimer.claim(want(['a', 2], ['b', 2]), T0, new Set());
       expect(tags(turn)).toEqual(['a1', 'a2', 'b1']);
@@ -205,11 +186,7 @@ describe('Claimer, one turn', () => {
 
   it('backlogged names: each gets its own read, the quiet ones share one, and no job is read twice', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-        { name: 'b', tag: 'b1' },
-      ]);
+      await b.seed('a1', 'a2', 'b1');
       // a has 3 free slots and 2 jobs: read in the shared read too, they would be picked twice.
       const turn = await b.claimer.claim(want(['a', 3], ['b', 2]), T0, new Set(['a']));
       expect(tags(turn)).toEqual(['a1', 'a2', 'b1']);
@@ -221,10 +198,7 @@ describe('Claimer, one turn', () => {
 
   it('every name backlogged: one read per name, no shared read', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'b', tag: 'b1' },
-      ]);
+      await b.seed('a1', 'b1');
       const turn = await b.claimer.claim(want(['a', 2], ['b', 2]), T0, new Set(['a', 'b']));
       expect(tags(turn)).toEqual(['a1', 'b1']);
       expect(b.sent()).toEqual(['find', 'find', 'update']);
@@ -233,11 +207,7 @@ describe('Claimer, one turn', () => {
 
   it('one quiet name whose read came back full is not read again', async () => {
     await withBench(async (b) => {
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-        { name: 'a', tag: 'a3' },
-      ]);
+      await b.seed('a1', 'a2', 'a3');
       const turn = await b.claimer.claim(want(['a', 2]), T0, new Set());
       expect(tags(turn)).toEqual(['a1', 'a2']);
       expect(b.sent()).toEqual(['find', 'update']);
@@ -248,13 +218,7 @@ describe('Claimer, one turn', () => {
     await withBench(async (b) => {
       // The shared read (4 slots) returns a1 a2 a3 b1: b found 1 of its 2 slots, so b is read
       // again (b1 b2); b1 is not taken twice, so the write takes all four it asked for.
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-        { name: 'a', tag: 'a3' },
-        { name: 'b', tag: 'b1' },
-        { name: 'b', tag: 'b2' },
-      ]);
+      await b.seed('a1', 'a2', 'a3', 'b1', 'b2');
       const turn = await b.claimer.claim(want(['a', 2], ['b', 2]), T0, new Set());
       expect(tags(turn)).toEqual(['a1', 'a2', 'b1', 'b2']);
       expect(b.sent()).toEqual(['find', 'find', 'update']);
@@ -264,13 +228,7 @@ describe('Claimer, one turn', () => {
   it('crowded out: a name that found exactly its slots is not read again; one that found none is', async () => {
     await withBench(async (b) => {
       // 4 slots (a: 2, b: 1, c: 1): the shared read returns a1 a2 a3 b1; b has its one, c none.
-      await b.seed([
-        { name: 'a', tag: 'a1' },
-        { name: 'a', tag: 'a2' },
-        { name: 'a', tag: 'a3' },
-        { name: 'b', tag: 'b1' },
-        { name: 'c', tag: 'c1' },
-      ]);
+      await b.seed('a1', 'a2', 'a3', 'b1', 'c1');
       const turn = await b.claimer.claim(want(['a', 2], ['b', 1], ['c', 1]), T0, new Set());
       expect(tags(turn)).toEqual(['a1', 'a2', 'b1', 'c1']);
       expect(b.sent()).toEqual(['find', 'find', 'update']);
@@ -280,7 +238,7 @@ describe('Claimer, one turn', () => {
   it('contention: a claim that lost some jobs to another instance reads back what it got, then reads a wider window', async () => {
     await withBench(
       async (b) => {
-        await b.seed(Array.from({ length: 8 }, (_, n) => ({ name: 'a', tag: `a${n + 1}` })));
+        await b.seed(...Array.from({ length: 8 }, (_, n) => `a${n + 1}`));
         // Another instance takes a1 between this turn's read and its write.
         const first = await b.claimer.claim(want(['a', 2]), T0, new Set());
         expect(tags(first)).toEqual(['a2']);

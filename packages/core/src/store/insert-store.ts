@@ -134,28 +134,46 @@ export class InsertStore {
       }
       return;
     }
-    let failed = new Map<number, unknown>();
-    let insertedIds: Record<number, ObjectId> = {};
+    let written: Record<number, ObjectId>;
+    let failure: unknown;
     try {
-      ({ insertedIds } = await this.collection.insertMany(
+      ({ insertedIds: written } = await this.collection.insertMany(
         items.map(({ doc }) => doc as JobDocument),
         { ordered: false, session },
       ));
     } catch (error) {
-      const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-      const inserted = (error as { insertedIds?: Record<number, ObjectId> }).insertedIds;
-      if (!Array.isArray(writeErrors) || !inserted) {
-        for (const { index } of items) results[index] = { error };
-        return;
-      }
-      failed = new Map(writeErrors.map((writeError: { index: number }) => [writeError.index, error]));
-      insertedIds = inserted;
+      failure = error;
+      written = await this.writtenDespite(error, session);
     }
     items.forEach(({ index, doc }, position) => {
-      const id = insertedIds[position];
-      results[index] =
-        failed.has(position) || !id ? { error: failed.get(position) } : { doc: { ...doc, _id: id } as JobDocument<T> };
+      const id = written[position];
+      results[index] = id ? { doc: { ...doc, _id: id } as JobDocument<T> } : { error: failure };
     });
+  }
+
+  /**
+   * Which items of a failed unordered `insertMany` were written, by position. With a write error
+   * per refused item, every other item sent was written. Without one, the command failed as a
+   * whole (a lost connection, a write concern error, a server that refuses the whole batch), and
+   * the driver's `insertedIds` lists every id it sent, written or not: one `find` by `_id` reads
+   * back what was; when that read fails too, no item is reported as written.
+   */
+  private async writtenDespite(error: unknown, session: ClientSession | undefined): Promise<Record<number, ObjectId>> {
+    const sent = (error as { insertedIds?: Record<number, ObjectId> }).insertedIds ?? {};
+    const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
+    if (Array.isArray(writeErrors) && writeErrors.length > 0) {
+      const refused = new Set(writeErrors.map((writeError: { index: number }) => writeError.index));
+      return Object.fromEntries(Object.entries(sent).filter(([position]) => !refused.has(Number(position))));
+    }
+    const ids = Object.values(sent);
+    if (ids.length === 0) return {};
+    try {
+      const found = await this.collection.find({ _id: { $in: ids } }, { session, projection: { _id: 1 } }).toArray();
+      const present = new Set(found.map((doc) => doc._id.toHexString()));
+      return Object.fromEntries(Object.entries(sent).filter(([, id]) => present.has(id.toHexString())));
+    } catch {
+      return {};
+    }
   }
 
   private async insertKeyed<T>(

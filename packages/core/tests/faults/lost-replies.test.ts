@@ -116,3 +116,31 @@ describe('a lost outcome reply', () => {
     }
   });
 });
+
+describe('a lost insert reply of enqueueMany', () => {
+  const isInsert = { name: 'insert' };
+
+  it('applied, reply lost: the jobs written are read back and returned, each stored exactly once', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
+    await monque.countJobs();
+    const lost = proxy.loseReply(isInsert, { times: 1 });
+    const jobs = await monque.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ name: 'export', data: { n } })));
+    expect(lost.hits).toBe(1);
+    expect(jobs.map((job) => job.data)).toEqual([0, 1, 2, 3, 4].map((n) => ({ n })));
+    for (const job of jobs) expect(await jobsOf(db, monque).findOne({ _id: job._id })).toEqual(job);
+    expect(await jobsOf(db, monque).countDocuments({})).toBe(5);
+  });
+
+  it('dropped, never applied: enqueueMany rejects and nothing is stored', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
+    await monque.countJobs();
+    const dropped = proxy.dropRequest(isInsert, { times: 1 });
+    await expect(
+      monque.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ name: 'export', data: { n } }))),
+    ).rejects.toThrow();
+    expect(dropped.hits).toBe(1);
+    expect(await jobsOf(db, monque).countDocuments({})).toBe(0);
+  });
+});

@@ -63,3 +63,22 @@ export function withRace<T extends Document>(collection: Collection<T>, race: Ra
     },
   });
 }
+
+/** `collection`, counting the calls of `method` (answered or refused) in `counter.calls`. */
+export function countingCalls<T extends Document>(
+  collection: Collection<T>,
+  method: string,
+): { collection: Collection<T>; readonly calls: number } {
+  const counter = { collection, calls: 0 };
+  counter.collection = new Proxy(collection, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property !== method || typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        counter.calls += 1;
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return counter;
+}

@@ -5,63 +5,13 @@
  * starts the watch again, as does a job that left `processing` and came back; this instance never
  * recovers its own runs, and forgets what it saw when it cannot read.
  */
-import type { Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { type DecisionSettings, policyFor } from '../../src/engine/outcome.js';
-import { StaleRecovery } from '../../src/engine/stale-recovery.js';
-import { MonqueEventEmitter } from '../../src/events.js';
 import { JobStatus } from '../../src/job.js';
-import type { Logger } from '../../src/monque-options.js';
-import type { JobDocument } from '../../src/store/job-document.js';
 import { useTestDb } from '../helpers/monque.js';
-import { TestClock } from '../helpers/test-clock.js';
-import { freshStores, heldJob, plus, type Stores, stored } from '../store/stores.js';
+import { heldJob, plus, stored } from '../store/stores.js';
+import { LOCK_TIMEOUT, recoveryOf, SKEW, setup, T0, WATCH_ONLY } from './stale-harness.js';
 
 const getDb = useTestDb(import.meta.url);
-const T0 = new Date('2030-01-01T00:00:00Z');
-const LOCK_TIMEOUT = 10_000;
-const SKEW = 5_000;
-/** A tolerance so large that only watching can find a lock stale (the first-sight rule applies at every look). */
-const WATCH_ONLY = 24 * 60 * 60 * 1000;
-const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const settings: DecisionSettings = {
-  maxRetries: 10,
-  baseRetryInterval: 1_000,
-  maxBackoffDelay: 60_000,
-  retention: false,
-};
-
-/** A recovery over `stores` on `clock`; `here` lists the job ids this instance runs. */
-function recoveryOf(stores: Stores, clock: TestClock, options: { here?: Set<string>; skew?: number } = {}) {
-  const events = new MonqueEventEmitter();
-  const recovered: JobDocument[] = [];
-  let wakes = 0;
-  events.on('job:recovered', ({ job }) => recovered.push(job as JobDocument));
-  const recovery = new StaleRecovery({
-    clock,
-    lockTimeout: LOCK_TIMEOUT,
-    clockSkewTolerance: options.skew ?? SKEW,
-    interval: 60_000,
-    settings,
-    events,
-    logger: quiet,
-    findProcessing: () => stores.locks.findProcessing(1000),
-    owner: 'me',
-    runsHere: (doc) => options.here?.has(doc._id.toHexString()) ?? false,
-    policyOf: (job) => policyFor(job, undefined, settings),
-    apply: (outcomes) => stores.outcomes.apply(outcomes),
-    onRecovered: () => {
-      wakes += 1;
-    },
-  });
-  return { recovery, recovered, wakes: () => wakes };
-}
-
-async function setup(db: Db) {
-  const stores = await freshStores(db);
-  const clock = new TestClock(T0);
-  return { stores, clock };
-}
 
 describe('stale recovery: a lock watched unchanged', () => {
   it('unchanged-for boundary: not stale 1 ms before lockTimeout, stale at exactly lockTimeout', async () => {

@@ -3,7 +3,8 @@
  * run, heartbeat, recovery, outcomes, the operations API, the retention sweep) is recorded with
  * command monitoring, then each recorded read and write is sent again wrapped in `explain`, and no
  * plan may scan the collection. Reading everything (an empty filter) is a scan by nature and is left
- * out, as is the few-document pause collection. Needs a server with `explain` (the embedded one has
+ * out, as is the few-document pause collection; and the claim's sort must come from its index, never
+ * from an in-memory SORT stage. Needs a server with `explain` (the embedded one has
  * none): it runs against a real MongoDB via MONGODB_URI and is skipped visibly otherwise.
  */
 import { freshCollectionName, getCapabilities, waitUntil } from '@monque/test-backend';
@@ -45,7 +46,7 @@ function filterOf(command: Document): Document | undefined {
 }
 
 describe('index use', () => {
-  it('no hot query of Monque scans the collection', async (ctx) => {
+  it('no hot query of Monque scans the collection, and the claim never sorts in memory', async (ctx) => {
     const capabilities = await getCapabilities();
     if (capabilities.explain !== true) ctx.skip(capabilities.explain);
     const db = await getDb();
@@ -109,6 +110,12 @@ describe('index use', () => {
       expect(plans.length).toBeGreaterThan(20);
       const scans = plans.filter(({ plan }) => JSON.stringify(plan).includes('COLLSCAN'));
       expect(scans.map(({ command }) => JSON.stringify(command))).toEqual([]);
+      // The claim's order (priority descending, then due time) comes from walking the claim index
+      // (or merging its walks, one per name): an in-memory SORT would read every due job first.
+      const claims = plans.filter(({ command }) => 'priority' in ((command.sort as Document | undefined) ?? {}));
+      expect(claims.length).toBeGreaterThan(0);
+      const sorted = claims.filter(({ plan }) => /"stage":"SORT"/.test(JSON.stringify(plan.queryPlanner?.winningPlan)));
+      expect(sorted.map(({ command }) => JSON.stringify(command))).toEqual([]);
     } finally {
       await log.close();
     }

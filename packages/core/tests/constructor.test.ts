@@ -2,7 +2,8 @@
  * The constructor checks its database handle and options before anything else and does no I/O:
  * bad input is an InvalidArgumentError naming what is wrong, and not one command reaches the server.
  */
-import { freshCollectionName } from '@monque/test-backend';
+import { freshCollectionName, getTestUri } from '@monque/test-backend';
+import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Monque, MonqueError, type MonqueOptions } from '../src/index.js';
 import { type CommandLog, openCommandLog } from './helpers/command-log.js';
@@ -98,5 +99,21 @@ describe('the constructor', () => {
 
   it('rejects options that are not an object', () => {
     expect(constructorError(log.db, 'fast').argument).toBe('options');
+  });
+
+  it('rejects a Db whose client makes primary keys other than ObjectIds (a custom pkFactory)', async () => {
+    const client = new MongoClient(getTestUri(), { pkFactory: { createPk: () => 'my-own-id' } });
+    try {
+      const error = constructorError(client.db(log.db.databaseName));
+      expect(error.argument).toBe('db');
+      expect(error.message).toBe(
+        'db: its driver does not create ObjectId primary keys (a custom pkFactory is not supported)',
+      );
+      // The same factory given to the Db alone is seen too.
+      const ownDb = log.db.client.db(log.db.databaseName, { pkFactory: { createPk: () => 7 } });
+      expect(constructorError(ownDb).argument).toBe('db');
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -101,6 +101,9 @@ describe('getJobs', () => {
     expect(await names({ name: 'b', status: JobStatus.PROCESSING })).toEqual([3]);
     expect(await names({ uniqueKey: 'k1' })).toEqual([3, 4]);
     expect(await names({ createdAfter: at(1), createdBefore: at(4) })).toEqual([1, 2, 3]);
+    // Either bound alone: from (inclusive), before (exclusive).
+    expect(await names({ createdAfter: at(3) })).toEqual([3, 4]);
+    expect(await names({ createdBefore: at(1) })).toEqual([0]);
     expect(await names({ finishedBefore: at(4) })).toEqual([2]);
     expect(await names({ name: 'nobody' })).toEqual([]);
     for (const query of [{ name: 'a' }, { uniqueKey: 'k1' }, { createdAfter: at(2) }, {}]) {

@@ -3,7 +3,8 @@
  * guarded write reads again at most 5 times, then refuses saying so, having written nothing of its
  * own; a bulk retry that keeps losing unique keys to other writers tries twice, then leaves those
  * jobs as they are. The other writers act exactly between the store's read and its write
- * (`race.ts`), with a fixed `now`.
+ * (`race.ts`), with a fixed `now`. Also: an error that is not a lost race is passed on as it is, a
+ * key conflict names the key, and the bulk writes touch only what they were asked for.
  */
 import type { Collection, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
@@ -157,5 +158,64 @@ describe('retryMany losing unique keys', () => {
     expect(await store.retryMany(checkJobQuery({}), LATER)).toBe(0);
     expect(finds).toBe(4);
     expect(await stored(stores, held._id)).toEqual(held);
+  });
+});
+
+describe('errors that are not lost races are passed on', () => {
+  const lostConnection = async () => {
+    throw new Error('connection lost after the write');
+  };
+
+  it('retry: an error of the guarded write that is not a key conflict is passed on as it is', async () => {
+    const stores = await freshStores(await getDb());
+    const job = await storeJob(stores, NOW, { status: JobStatus.FAILED, uniqueKey: 'k' });
+    const store = racing(stores, { after: 'findOneAndUpdate', meddle: lostConnection });
+    await expect(store.retry(job._id, LATER)).rejects.toThrow('connection lost after the write');
+  });
+
+  it('retryMany: an error of the keyed batch that is not a key conflict is passed on, not read back', async () => {
+    const stores = await freshStores(await getDb());
+    await storeJob(stores, NOW, { status: JobStatus.FAILED, uniqueKey: 'k' });
+    const store = racing(stores, { after: 'bulkWrite', meddle: lostConnection });
+    await expect(store.retryMany(checkJobQuery({}), LATER)).rejects.toThrow('connection lost after the write');
+  });
+});
+
+describe('retry names what holds the key', () => {
+  it('a schedule without a unique key: its empty key is shown as empty', async () => {
+    const stores = await freshStores(await getDb());
+    await storeJob(stores, NOW, { name: 'report', repeatInterval: '0 * * * *', activeKey: 's:' });
+    const old = await storeJob(stores, NOW, {
+      name: 'report',
+      status: JobStatus.CANCELLED,
+      repeatInterval: '0 * * * *',
+    });
+    const error = await stores.control.retry(old._id, LATER).then(
+      () => undefined,
+      (thrown: unknown) => thrown as Error,
+    );
+    expect(error?.message).toContain("its unique key '' is held by active job");
+  });
+});
+
+describe('bulk writes keep to what they were asked', () => {
+  it('cancelMany for running jobs only leaves pending jobs alone', async () => {
+    const stores = await freshStores(await getDb());
+    const pending = await storeJob(stores, NOW);
+    const running = await heldJob(stores, NOW, 'runner', 'c');
+    expect(await stores.control.cancelMany(checkJobQuery({ status: JobStatus.PROCESSING }), 'r', LATER)).toBe(1);
+    expect(await stored(stores, pending._id)).toEqual(pending);
+    expect(await stored(stores, running._id)).toMatchObject({ cancelRequestedAt: LATER });
+  });
+
+  it('retryMany gives schedules and keyed jobs their keys back; plain jobs get none', async () => {
+    const stores = await freshStores(await getDb());
+    const schedule = await storeJob(stores, NOW, { status: JobStatus.CANCELLED, repeatInterval: '0 * * * *' });
+    const keyed = await storeJob(stores, NOW, { status: JobStatus.FAILED, uniqueKey: 'k' });
+    const plain = await storeJob(stores, NOW, { status: JobStatus.FAILED });
+    expect(await stores.control.retryMany(checkJobQuery({}), LATER)).toBe(3);
+    expect(await stored(stores, schedule._id)).toMatchObject({ status: JobStatus.PENDING, activeKey: 's:' });
+    expect(await stored(stores, keyed._id)).toMatchObject({ status: JobStatus.PENDING, activeKey: 'u:k' });
+    expect(await stored(stores, plain._id)).not.toHaveProperty('activeKey');
   });
 });

@@ -137,6 +137,46 @@ describe('database errors of the engine', () => {
   });
 });
 
+describe('an outage while a job runs', () => {
+  it('each failing engine operation says which it was: claiming, renewing locks, reading locks, storing progress', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), {
+      operationTimeout: 300,
+      pollInterval: 100,
+      heartbeatInterval: 100,
+      staleCheckInterval: 200,
+      lockTimeout: 60_000,
+    });
+    monque.worker(
+      'reporting',
+      async (_job, { signal, progress }) => {
+        for (let step = 0; step < 40 && !signal.aborted; step += 1) {
+          await progress(step);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
+      { concurrency: 2 },
+    );
+    const messages: string[] = [];
+    monque.on('job:error', ({ error }) => messages.push(error.message));
+    await monque.enqueue('reporting', {});
+    const started = nextEvent(monque, 'job:start');
+    await monque.start();
+    await started;
+    proxy.partition({ mode: 'blackhole' });
+    await waitUntil(
+      () =>
+        ['claiming jobs', 'renewing locks', 'reading locks', 'storing progress'].every((what) =>
+          messages.some((message) => message.startsWith(what)),
+        ),
+      'an error of each operation',
+      { timeoutMs: 10_000 },
+    );
+    proxy.heal();
+    await monque.stop();
+  });
+});
+
 describe('database errors reach callers', () => {
   it.each(['blackhole', 'reset'] as const)(
     'as ConnectionError with the driver error as cause, in bounded time (%s)',

@@ -5,6 +5,7 @@ import {
   decideFailure,
   decideSuccess,
   failReasonOf,
+  MAX_FAIL_REASON_CHARS,
   policyFor,
   toError,
 } from '../src/engine/outcome.js';
@@ -285,5 +286,11 @@ describe('failure decisions', () => {
     const nameless = new Error('');
     nameless.name = '';
     expect(failReasonOf(nameless)).toBe('Error');
+  });
+
+  it(`cuts a fail reason longer than ${MAX_FAIL_REASON_CHARS} characters, saying how much was left out`, () => {
+    const exact = 'e'.repeat(MAX_FAIL_REASON_CHARS);
+    expect(failReasonOf(new Error(exact))).toBe(exact);
+    expect(failReasonOf(new Error(`${exact}xyz`))).toBe(`${exact}… (3 more characters)`);
   });
 });

@@ -160,9 +160,20 @@ export function toError(thrown: unknown): Error {
   return new Error(`the handler threw a non-Error value: ${String(thrown)}`);
 }
 
-/** The `failReason` stored for an error: its message, or its name when the message is empty. */
+/**
+ * Longest `failReason` stored, in characters (64 Ki): a longer message is cut, saying how much was
+ * left out, so an outcome is never refused for the size of an error message.
+ */
+export const MAX_FAIL_REASON_CHARS = 64 * 1024;
+
+/**
+ * The `failReason` stored for an error: its message, or its name when the message is empty, cut to
+ * {@link MAX_FAIL_REASON_CHARS}.
+ */
 export function failReasonOf(error: Error): string {
-  return error.message !== '' ? error.message : error.name || 'Error';
+  const reason = error.message !== '' ? error.message : error.name || 'Error';
+  if (reason.length <= MAX_FAIL_REASON_CHARS) return reason;
+  return `${reason.slice(0, MAX_FAIL_REASON_CHARS)}… (${reason.length - MAX_FAIL_REASON_CHARS} more characters)`;
 }
 
 /** The job as it is after `transition` (for event payloads). */

@@ -121,4 +121,24 @@ describe('a poison outcome', () => {
     expect(await jobsOf(db, monque).countDocuments({ status: JobStatus.COMPLETED, result: { ok: true } })).toBe(4);
     expect(errors).toEqual([]);
   });
+
+  it('an error message too large to store is cut: the failure is written at once, no job:error, nothing left running', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { maxRetries: 0 });
+    const errors: Error[] = [];
+    monque.on('job:error', ({ error }) => errors.push(error));
+    monque.worker('noisy', () => {
+      throw new Error('m'.repeat(17 * 1024 * 1024));
+    });
+    const job = await monque.enqueue('noisy', {});
+    const failed = nextEvent(monque, 'job:fail');
+    await monque.start();
+    const { error } = await failed;
+    await monque.stop();
+    expect(error.message).toHaveLength(17 * 1024 * 1024);
+    const stored = await jobsOf(db, monque).findOne({ _id: job._id });
+    expect(stored).toMatchObject({ status: JobStatus.FAILED });
+    expect(stored?.failReason).toMatch(/^m{65536}… \(\d+ more characters\)$/);
+    expect(errors).toEqual([]);
+  });
 });

@@ -13,6 +13,21 @@ import { startPausableProxy } from './helpers/pausable-proxy.js';
 const getDb = useTestDb(import.meta.url);
 useOwnClients();
 
+describe('ping()', () => {
+  it('true when the database answers, false within operationTimeout when it does not (started or not)', async () => {
+    const db = await getDb();
+    const { client, link } = await openOwnClient();
+    const monque = createMonque(client.db(db.databaseName), { operationTimeout: 300 });
+    expect(await monque.ping()).toBe(true);
+    link.pause();
+    const began = Date.now();
+    expect(await monque.ping()).toBe(false);
+    expect(Date.now() - began).toBeLessThan(5_000);
+    link.resume();
+    await waitUntil(() => monque.ping(), 'ping() to answer again', { timeoutMs: 10_000 });
+  });
+});
+
 describe('isHealthy()', () => {
   it('is false before start(), true while running, false after stop()', async () => {
     const db = await getDb();

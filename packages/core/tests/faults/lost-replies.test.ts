@@ -97,7 +97,9 @@ describe('a lost outcome reply', () => {
 
   it('a dropped outcome write (connection reset, never applied) is retried: the success is stored, never turned into a failure', async () => {
     const db = await getDb();
-    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (message: string) => warnings.push(message) };
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), { logger });
     monque.worker('export', () => ({ rows: 3 }), { concurrency: 5 });
     const jobs = await monque.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ name: 'export', data: { n } })));
     proxy.dropRequest(isOutcome, { times: 3 });
@@ -114,6 +116,8 @@ describe('a lost outcome reply', () => {
         result: { rows: 3 },
       });
     }
+    // One warning for the outage, not one per failed attempt.
+    expect(warnings.filter((message) => message === 'could not write job outcomes; retrying')).toHaveLength(1);
   });
 });
 

@@ -120,6 +120,10 @@ describe('OutcomeWriter', () => {
     const result = await pending;
     expect(result.kind).toBe('error');
     expect((result as { error: unknown }).error).toBeInstanceOf(OutcomeAbandonedError);
+    expect((result as { error: Error }).error).toMatchObject({
+      name: 'OutcomeAbandonedError',
+      message: expect.stringContaining('not written before stop() gave up (shutdownTimeout)'),
+    });
     await drained;
     expect(writer.pendingCount).toBe(0);
   });
@@ -131,6 +135,36 @@ describe('OutcomeWriter', () => {
     const pending = writer.write(outcome(0));
     await writer.drain();
     expect(batches).toHaveLength(1);
+    expect((await pending).kind).toBe('written');
+  });
+
+  it('flush(): writes what is queued at once and cancels the pending timer; with nothing queued, writes nothing', async () => {
+    vi.useFakeTimers();
+    const { store, batches } = standInStore();
+    const writer = new OutcomeWriter(store, () => {}, { flushDelay: 60_000 });
+    await writer.flush();
+    expect(batches).toEqual([]);
+    const pending = writer.write(outcome(0));
+    expect(vi.getTimerCount()).toBe(1);
+    await writer.flush();
+    expect((await pending).kind).toBe('written');
+    expect(vi.getTimerCount()).toBe(0);
+    expect(batches).toHaveLength(1);
+  });
+
+  it('drain() during an outage waits for the planned retry instead of forcing another write', async () => {
+    vi.useFakeTimers();
+    const { store, batches } = standInStore({ failures: 1 });
+    const writer = new OutcomeWriter(store, () => {}, { flushDelay: 1, retryDelay: 100 });
+    const pending = writer.write(outcome(0));
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches).toHaveLength(1);
+    const drained = writer.drain();
+    await vi.advanceTimersByTimeAsync(99);
+    expect(batches).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    await drained;
+    expect(batches).toHaveLength(2);
     expect((await pending).kind).toBe('written');
   });
 

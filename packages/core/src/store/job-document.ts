@@ -10,6 +10,9 @@
  * - `claimToken`: a fresh random string stamped on each claim. Outcome, progress and lock writes are
  *   fenced on it, so a run that lost its job can never overwrite the state of whoever holds it now.
  * - `expireAt`: when retention deletes the finished job (TTL index `monque_retention`).
+ * - `enqueueToken`: a fresh random string stamped by each deduplicating enqueue (`onDuplicate:
+ *   'replace'`, `debounce`) that created or changed the job, so such a write whose reply was lost is
+ *   recognised when read back.
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
  *
  * Monque never constructs BSON values with its own copy of the driver (ids come from the driver of
@@ -24,6 +27,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   activeKey?: string;
   claimToken?: string | null;
   expireAt?: Date;
+  enqueueToken?: string;
   trace?: TraceCarrier;
 }
 
@@ -56,6 +60,13 @@ export function isDuplicateKeyError(error: unknown): boolean {
 
 /** Strips the engine's own fields. */
 export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
-  const { activeKey: _activeKey, claimToken: _claimToken, expireAt: _expireAt, trace: _trace, ...job } = doc;
+  const {
+    activeKey: _activeKey,
+    claimToken: _claimToken,
+    expireAt: _expireAt,
+    enqueueToken: _enqueueToken,
+    trace: _trace,
+    ...job
+  } = doc;
   return job;
 }

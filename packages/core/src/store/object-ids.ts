@@ -14,6 +14,7 @@ const BSON_VERSION = Symbol.for('@@mdb.bson.version');
 const HEX_ID = /^[0-9a-fA-F]{24}$/;
 
 interface ObjectIdClass {
+  new (): ObjectId;
   createFromHexString(hex: string): ObjectId;
 }
 
@@ -46,6 +47,11 @@ export class ObjectIds {
     }
     this.idClass = sample.constructor as unknown as ObjectIdClass;
     this.version = (sample as unknown as Record<symbol, unknown>)[BSON_VERSION];
+  }
+
+  /** A new `ObjectId` of the `Db`'s driver (the `_id` of a job before it is written). */
+  create(): ObjectId {
+    return new this.idClass();
   }
 
   /**

@@ -35,7 +35,7 @@ import { InsertStore } from './store/insert-store.js';
 import { type JobDocument, toPublicJob } from './store/job-document.js';
 import { ObjectIds } from './store/object-ids.js';
 import { ScheduleStore } from './store/schedule-store.js';
-import { ThrottleStore } from './store/throttle-store.js';
+import { ThrottleStore, throttleWindows } from './store/throttle-store.js';
 import { createInstrumentation } from './telemetry/create-instrumentation.js';
 import { countDueJobs } from './telemetry/due-jobs.js';
 import { checkWorkerOptions } from './validation/job-options.js';
@@ -139,7 +139,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       coalescer: new EnqueueCoalescer(inserts, () => clock.now()),
       deduplicator: new Deduplicator({
         dedupe: new DedupeStore(collection, inserts),
-        throttles: new ThrottleStore(db, collectionName, collection, inserts),
+        throttles: new ThrottleStore(throttleWindows(db, collectionName), collection, inserts),
         newId: () => ids.create(),
       }),
       deduplicated: (doc, outcome) => events.emit('job:deduplicated', { job: toPublicJob(doc), outcome }),

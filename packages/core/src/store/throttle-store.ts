@@ -52,19 +52,22 @@ const MAX_ROUNDS = 6;
 /** Transient errors (lost replies) one call survives: each is followed by a read of the window. */
 const MAX_TRANSIENT_ERRORS = 2;
 
+/** The collection of throttle windows beside the jobs collection `jobsCollectionName`. */
+export function throttleWindows(db: Db, jobsCollectionName: string): Collection<ThrottleWindow> {
+  return db.collection<ThrottleWindow>(`${jobsCollectionName}${THROTTLE_COLLECTION_SUFFIX}`);
+}
+
 /** Writes throttled enqueues: the window documents and the jobs they stand for. */
 export class ThrottleStore {
-  /** The collection of throttle windows. */
-  readonly windows: Collection<ThrottleWindow>;
-
+  /**
+   * @param windows - the throttle windows ({@link throttleWindows})
+   * @param jobs - the jobs collection
+   */
   constructor(
-    db: Db,
-    jobsCollectionName: string,
+    private readonly windows: Collection<ThrottleWindow>,
     private readonly jobs: Collection<JobDocument>,
     private readonly inserts: InsertStore,
-  ) {
-    this.windows = db.collection<ThrottleWindow>(`${jobsCollectionName}${THROTTLE_COLLECTION_SUFFIX}`);
-  }
+  ) {}
 
   /**
    * Carries out a throttled `call` (mode `throttle`): see the module comment.

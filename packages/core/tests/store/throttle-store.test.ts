@@ -1,0 +1,130 @@
+/**
+ * The guards of throttled enqueues (`store/throttle-store.ts`), each shown by another writer acting
+ * exactly between the store's read and its write (`race.ts`), with a fixed `now`:
+ * - a new window replaces the closed one it read only if that is still the window there (its job's
+ *   `_id`): a window opened meanwhile by another caller stands, and the call returns its job;
+ * - a window is marked inserted only while it is still the one whose job was inserted: a window
+ *   opened meanwhile keeps saying its job is not inserted, so the next call inserts it;
+ * - a window whose job exists but is not marked (its creator died after inserting) is marked by the
+ *   call that finds it, so a later deletion never brings the job back;
+ * - a duplicate-key error of a unique index of the user's own is passed on (no job is claimed to exist).
+ */
+import { ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { JobStatus } from '../../src/job.js';
+import type { DedupeCall } from '../../src/store/dedupe-store.js';
+import { ThrottleStore, type ThrottleWindow, throttleWindows } from '../../src/store/throttle-store.js';
+import { useTestDb } from '../helpers/monque.js';
+import { withRace } from './race.js';
+import { freshStores, plus, type Stores, storeJob } from './stores.js';
+
+const getDb = useTestDb(import.meta.url);
+const NOW = new Date('2030-01-01T00:00:00Z');
+const WINDOW_ID = JSON.stringify(['task', 'k']);
+
+function call(data: unknown, now = NOW, ms = 1_000): DedupeCall {
+  return {
+    job: { name: 'task', data, nextRunAt: now, uniqueKey: 'k', createdAt: now },
+    mode: { kind: 'throttle', ms },
+    now,
+    id: new ObjectId(),
+    token: 'unused',
+  };
+}
+
+async function setup() {
+  const db = await getDb();
+  const stores = await freshStores(db);
+  const windows = throttleWindows(db, stores.collection.collectionName);
+  return { stores, windows, store: new ThrottleStore(windows, stores.collection, stores.inserts) };
+}
+
+/** A window opened at `at` for a job (stored in the jobs collection when `inserted`). */
+async function openWindow(stores: Stores, windows: ReturnType<typeof throttleWindows>, at: Date, inserted: boolean) {
+  const job = {
+    ...stores.inserts.newDocument({ name: 'task', data: { at }, nextRunAt: at, uniqueKey: 'k' }, at),
+    _id: new ObjectId(),
+  };
+  const { activeKey: _none, ...unkeyed } = job;
+  if (inserted) await stores.collection.insertOne(unkeyed as never);
+  const window: ThrottleWindow = {
+    _id: WINDOW_ID,
+    name: 'task',
+    uniqueKey: 'k',
+    at,
+    expireAt: plus(at, 1_000),
+    job: unkeyed as never,
+    inserted,
+  };
+  await windows.replaceOne({ _id: WINDOW_ID }, window, { upsert: true });
+  return window;
+}
+
+describe('throttle store guards', () => {
+  it('compare-and-swap: a window opened by another caller between the read and the swap stands; the call returns its job', async () => {
+    const { stores, windows } = await setup();
+    await openWindow(stores, windows, plus(NOW, -5_000), true);
+    let other: ThrottleWindow | undefined;
+    const racing = withRace(windows, {
+      after: 'findOne',
+      meddle: async () => {
+        other = await openWindow(stores, windows, NOW, true);
+      },
+    });
+    const result = await new ThrottleStore(racing, stores.collection, stores.inserts).write(call({ mine: true }));
+    expect(result.outcome).toBe('throttled');
+    expect(result.doc._id.equals(other?.job._id as ObjectId)).toBe(true);
+    expect(await stores.collection.countDocuments()).toBe(2);
+    expect((await windows.findOne({}))?.job._id.equals(other?.job._id as ObjectId)).toBe(true);
+  });
+
+  it('marking inserted: a window opened by another caller after the insert keeps saying its job is not inserted, and the next call inserts it', async () => {
+    const { stores, windows } = await setup();
+    let other: ThrottleWindow | undefined;
+    const racingJobs = withRace(stores.collection, {
+      after: 'insertOne',
+      meddle: async () => {
+        other = await openWindow(stores, windows, plus(NOW, 2_000), false);
+      },
+    });
+    const first = await new ThrottleStore(windows, racingJobs, stores.inserts).write(call({ first: true }));
+    expect(first.outcome).toBe('created');
+    expect(await windows.findOne({})).toMatchObject({ inserted: false });
+    const next = await new ThrottleStore(windows, stores.collection, stores.inserts).write(call({}, plus(NOW, 2_001)));
+    expect(next.outcome).toBe('throttled');
+    expect(next.doc._id.equals(other?.job._id as ObjectId)).toBe(true);
+    expect(await stores.collection.findOne({ _id: other?.job._id as ObjectId })).not.toBeNull();
+  });
+
+  it('a window whose job exists but is not marked gets marked: a later deletion does not bring the job back', async () => {
+    const { stores, windows, store } = await setup();
+    const window = await openWindow(stores, windows, NOW, true);
+    await windows.updateOne({ _id: WINDOW_ID }, { $set: { inserted: false } });
+    const found = await store.write(call({}, plus(NOW, 10)));
+    expect(found).toMatchObject({ outcome: 'throttled' });
+    expect(await windows.findOne({})).toMatchObject({ inserted: true });
+    await stores.collection.deleteMany({});
+    const again = await store.write(call({}, plus(NOW, 20)));
+    expect(again.doc._id.equals(window.job._id)).toBe(true);
+    expect(await stores.collection.countDocuments()).toBe(0);
+  });
+
+  it('window boundary: at + throttle - 1 ms returns the job; at + throttle creates the next', async () => {
+    const { stores, windows, store } = await setup();
+    const window = await openWindow(stores, windows, NOW, true);
+    expect((await store.write(call({}, plus(NOW, 999)))).doc._id.equals(window.job._id)).toBe(true);
+    const next = await store.write(call({ next: true }, plus(NOW, 1_000)));
+    expect(next).toMatchObject({ outcome: 'created', doc: { data: { next: true }, status: JobStatus.PENDING } });
+    expect(await windows.findOne({})).toMatchObject({ at: plus(NOW, 1_000), inserted: true });
+  });
+
+  it('a duplicate-key error of a unique index of the user’s own is passed on, and no job is claimed to exist', async () => {
+    const { stores, windows, store } = await setup();
+    await storeJob(stores, NOW, { data: { sku: 'A' } });
+    await stores.collection.createIndex({ 'data.sku': 1 }, { unique: true, name: 'user_sku' });
+    const error = await store.write(call({ sku: 'A' })).catch((thrown: unknown) => thrown);
+    expect((error as { code?: unknown }).code).toBe(11000);
+    expect(await stores.collection.countDocuments()).toBe(1);
+    expect(await windows.findOne({})).toMatchObject({ inserted: false });
+  });
+});

@@ -4,16 +4,16 @@
  *
  * That memory must outlive the job (it may finish and be deleted by retention or `deleteJob` within
  * the window), so it is kept in a small window document per name and key, in the collection
- * `<collectionName>_throttle` (`_id` `'["<name>","<key>"]'`, read and written by `_id` only, so it
- * needs no index of its own): when the window opened (`at`), the job created then as it was created
- * (`job`, with its `_id`), and whether that job is known to be inserted (`inserted`). `expireAt` is
- * when the window closes, for the retention sweep.
+ * `<collectionName>_throttle`: `_id` `'["<name>","<key>"]'` (read and written by `_id` only), when
+ * the window opened (`at`), the job created then as it was created (`job`, with its `_id`), whether
+ * that job is known to be inserted (`inserted`), and when the window closes (`expireAt`: the TTL
+ * index `monque_throttle_expiry` and the retention sweep delete closed windows).
  *
  * A call reads the window. Open (`at + ms > now`): the call returns the window's job as it is now
  * (2 commands). Closed or absent: the call opens a new one, guarded on the window it read (a
  * compare-and-swap on the `_id` of the window's job, fresh for each window, or an insert that only
- * one caller wins), inserts
- * its job under the `_id` chosen beforehand and marks it inserted (4 commands).
+ * one caller wins), inserts its job under the `_id` chosen beforehand and marks it inserted (4
+ * commands).
  *
  * Faults: a caller that opened a window and then died (or lost its connection) before inserting
  * the job leaves a window whose job is not marked inserted; the next call in the window inserts it
@@ -47,6 +47,9 @@ export interface ThrottleWindow {
   inserted: boolean;
 }
 
+/** Name of the TTL index that deletes closed windows (where the server runs TTL; the retention sweep does too). */
+export const THROTTLE_EXPIRY_INDEX = 'monque_throttle_expiry';
+
 /** Most rounds of one call. */
 const MAX_ROUNDS = 6;
 /** Transient errors (lost replies) one call survives: each is followed by a read of the window. */
@@ -68,6 +71,23 @@ export class ThrottleStore {
     private readonly jobs: Collection<JobDocument>,
     private readonly inserts: InsertStore,
   ) {}
+
+  private expiryIndex: Promise<void> | undefined;
+
+  /**
+   * Creates the windows' TTL index once per instance, after its first window outside a
+   * transaction, in the background (a failure is tried again after the next window).
+   */
+  private ensureExpiryIndex(): void {
+    this.expiryIndex ??= this.windows
+      .createIndex({ expireAt: 1 }, { name: THROTTLE_EXPIRY_INDEX, expireAfterSeconds: 0 })
+      .then(
+        () => undefined,
+        () => {
+          this.expiryIndex = undefined;
+        },
+      );
+  }
 
   /**
    * Carries out a throttled `call` (mode `throttle`): see the module comment.
@@ -110,7 +130,9 @@ export class ThrottleStore {
         } else {
           await this.windows.insertOne(opened, { session });
         }
-        return { doc: await this.ensureInserted<T>(opened, session), outcome: 'created' };
+        const doc = await this.ensureInserted<T>(opened, session);
+        if (!session) this.ensureExpiryIndex();
+        return { doc, outcome: 'created' };
       } catch (error) {
         if (session) throw error;
         if (isTransientError(error)) transientErrors += 1;

@@ -9,11 +9,18 @@
  *   call that finds it, so a later deletion never brings the job back;
  * - a duplicate-key error of a unique index of the user's own is passed on (no job is claimed to exist).
  */
+import { waitUntil } from '@monque/test-backend';
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
 import type { DedupeCall } from '../../src/store/dedupe-store.js';
-import { ThrottleStore, type ThrottleWindow, throttleWindows } from '../../src/store/throttle-store.js';
+import { RetentionStore } from '../../src/store/retention-store.js';
+import {
+  THROTTLE_EXPIRY_INDEX,
+  ThrottleStore,
+  type ThrottleWindow,
+  throttleWindows,
+} from '../../src/store/throttle-store.js';
 import { useTestDb } from '../helpers/monque.js';
 import { withRace } from './race.js';
 import { freshStores, plus, type Stores, storeJob } from './stores.js';
@@ -126,5 +133,26 @@ describe('throttle store guards', () => {
     expect((error as { code?: unknown }).code).toBe(11000);
     expect(await stores.collection.countDocuments()).toBe(1);
     expect(await windows.findOne({})).toMatchObject({ inserted: false });
+  });
+
+  it('the retention sweep deletes closed windows (expireAt <= now) and keeps open ones', async () => {
+    const { stores, windows } = await setup();
+    await openWindow(stores, windows, plus(NOW, -1_000), true);
+    await windows.insertOne({ ...(await windows.findOne({})), _id: 'open', expireAt: plus(NOW, 1) } as ThrottleWindow);
+    const metrics = (await getDb()).collection(`${stores.collection.collectionName}_metrics`);
+    const sweep = new RetentionStore(stores.collection, metrics as never, windows);
+    expect(await sweep.deleteExpired(NOW)).toEqual({ jobs: 0, metrics: 0, throttleWindows: 1 });
+    expect((await windows.find({}).toArray()).map((window) => window._id)).toEqual(['open']);
+  });
+
+  it('the first window creates the TTL index that deletes closed windows where the server runs TTL', async () => {
+    const { windows, store } = await setup();
+    await store.write(call({}));
+    await waitUntil(
+      async () => (await windows.listIndexes().toArray()).some((index) => index.name === THROTTLE_EXPIRY_INDEX),
+      'the TTL index of the windows',
+    );
+    const index = (await windows.listIndexes().toArray()).find((found) => found.name === THROTTLE_EXPIRY_INDEX);
+    expect(index).toMatchObject({ key: { expireAt: 1 }, expireAfterSeconds: 0 });
   });
 });

@@ -104,6 +104,7 @@ export class DedupeStore {
       try {
         const result = round === 1 && !session ? await this.upsertFirst(plan) : await this.readThenWrite(plan, session);
         if (result) return result;
+        lastError = undefined;
       } catch (error) {
         if (session) throw error;
         if (isTransientError(error)) transientErrors += 1;
@@ -112,7 +113,7 @@ export class DedupeStore {
         lastError = error;
       }
     }
-    // A duplicate-key error every round is not about this key (a unique index of the user's own).
+    // A duplicate-key error up to the last round is not about this key (a unique index of the user's own).
     throw lastError ?? new Error(`could not take unique key '${call.job.uniqueKey}' of '${call.job.name}'`);
   }
 

@@ -126,7 +126,10 @@ export class ThrottleStore {
             { $set: { at: opened.at, expireAt: opened.expireAt, job: opened.job, inserted: false } },
             { session },
           );
-          if (swapped.modifiedCount === 0) continue;
+          if (swapped.modifiedCount === 0) {
+            lastError = undefined;
+            continue;
+          }
         } else {
           await this.windows.insertOne(opened, { session });
         }

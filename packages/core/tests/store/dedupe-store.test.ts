@@ -188,4 +188,27 @@ describe('dedupe store guards', () => {
     expect((error as { code?: unknown }).code).toBe(11000);
     expect(await stores.collection.countDocuments()).toBe(1);
   });
+
+  it('a call that keeps losing its race gives up after 6 rounds, saying so, having written no job of its own', async () => {
+    const stores = await freshStores(await getDb());
+    const holder = await storeJob(stores, plus(NOW, -10_000), { ...keyed, data: { v: 1 } });
+    let reads = 0;
+    // After each read the holder flips between pending and processing, so each guarded write misses.
+    const store = racing(stores, {
+      after: 'findOne',
+      call: 'every',
+      meddle: async () => {
+        reads += 1;
+        const status = reads % 2 === 1 ? JobStatus.PROCESSING : JobStatus.PENDING;
+        await stores.collection.updateOne({ _id: holder._id }, { $set: { status } });
+      },
+    });
+    const error = await store
+      .write(call({ kind: 'debounce', ms: 1_000, maxWait: 5_000 }, { v: 2 }))
+      .catch((thrown: unknown) => thrown);
+    expect((error as Error).message).toBe("could not take unique key 'k' of 'task'");
+    expect(reads).toBe(5);
+    expect(await stores.collection.countDocuments()).toBe(1);
+    expect(await stored(stores, holder._id)).toMatchObject({ data: { v: 1 }, activeKey: 'u:k' });
+  });
 });

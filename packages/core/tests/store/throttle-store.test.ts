@@ -155,4 +155,24 @@ describe('throttle store guards', () => {
     const index = (await windows.listIndexes().toArray()).find((found) => found.name === THROTTLE_EXPIRY_INDEX);
     expect(index).toMatchObject({ key: { expireAt: 1 }, expireAfterSeconds: 0 });
   });
+
+  it('a call that keeps losing the window to other callers gives up after 6 rounds, saying so', async () => {
+    const { stores, windows } = await setup();
+    await openWindow(stores, windows, plus(NOW, -5_000), true);
+    let reads = 0;
+    // After each read another caller replaces the (closed) window with another closed one.
+    const racing = withRace(windows, {
+      after: 'findOne',
+      call: 'every',
+      meddle: async () => {
+        reads += 1;
+        await openWindow(stores, windows, plus(NOW, -5_000 + reads), true);
+      },
+    });
+    const store = new ThrottleStore(racing, stores.collection, stores.inserts);
+    const error = await store.write(call({ mine: true })).catch((thrown: unknown) => thrown);
+    expect((error as Error).message).toBe("could not open the throttle window of 'task' / 'k'");
+    expect(reads).toBe(6);
+    expect(await stores.collection.countDocuments({ 'data.mine': true })).toBe(0);
+  });
 });

@@ -47,7 +47,9 @@ export class Deduplicator {
   /** Writes one deduplicating enqueue of `job` (with `uniqueKey`) in `mode`. */
   write<T>(job: NewJob<T>, mode: DedupeMode, now: Date, session?: ClientSession): Promise<DedupeResult<T>> {
     const call = { job, mode, now, id: this.deps.newId(), token: randomUUID() };
-    return mode.kind === 'throttle' ? this.deps.throttles.write(call, session) : this.deps.dedupe.write(call, session);
+    return mode.kind === 'throttle'
+      ? this.deps.throttles.write(call, mode.ms, session)
+      : this.deps.dedupe.write(call, session);
   }
 
   /**
@@ -76,7 +78,7 @@ export class Deduplicator {
       if (plain.length === 0) return;
       const written = await insertPlain(plain.map((index) => (items[index] as ManyItem).job));
       plain.forEach((index, position) => {
-        results[index] = written[position] ?? { error: new Error('no result for this job') };
+        results[index] = written[position] as InsertResult;
       });
     };
     const writeKey = async (indexes: readonly number[]) => {

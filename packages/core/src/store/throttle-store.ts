@@ -90,12 +90,10 @@ export class ThrottleStore {
   }
 
   /**
-   * Carries out a throttled `call` (mode `throttle`): see the module comment.
+   * Carries out a throttled `call` (mode `throttle` of `ms`): see the module comment.
    * @returns the job that stands for the call, `'created'` or `'throttled'`
    */
-  async write<T>(call: DedupeCall<T>, session?: ClientSession): Promise<DedupeResult<T>> {
-    if (call.mode.kind !== 'throttle') throw new Error(`not a throttled enqueue: ${call.mode.kind}`);
-    const ms = call.mode.ms;
+  async write<T>(call: DedupeCall<T>, ms: number, session?: ClientSession): Promise<DedupeResult<T>> {
     const { job, now, id } = call;
     const uniqueKey = job.uniqueKey as string;
     const _id = JSON.stringify([job.name, uniqueKey]);

@@ -78,7 +78,10 @@ describe('throttle store guards', () => {
         other = await openWindow(stores, windows, NOW, true);
       },
     });
-    const result = await new ThrottleStore(racing, stores.collection, stores.inserts).write(call({ mine: true }));
+    const result = await new ThrottleStore(racing, stores.collection, stores.inserts).write(
+      call({ mine: true }),
+      1_000,
+    );
     expect(result.outcome).toBe('throttled');
     expect(result.doc._id.equals(other?.job._id as ObjectId)).toBe(true);
     expect(await stores.collection.countDocuments()).toBe(2);
@@ -94,10 +97,13 @@ describe('throttle store guards', () => {
         other = await openWindow(stores, windows, plus(NOW, 2_000), false);
       },
     });
-    const first = await new ThrottleStore(windows, racingJobs, stores.inserts).write(call({ first: true }));
+    const first = await new ThrottleStore(windows, racingJobs, stores.inserts).write(call({ first: true }), 1_000);
     expect(first.outcome).toBe('created');
     expect(await windows.findOne({})).toMatchObject({ inserted: false });
-    const next = await new ThrottleStore(windows, stores.collection, stores.inserts).write(call({}, plus(NOW, 2_001)));
+    const next = await new ThrottleStore(windows, stores.collection, stores.inserts).write(
+      call({}, plus(NOW, 2_001)),
+      1_000,
+    );
     expect(next.outcome).toBe('throttled');
     expect(next.doc._id.equals(other?.job._id as ObjectId)).toBe(true);
     expect(await stores.collection.findOne({ _id: other?.job._id as ObjectId })).not.toBeNull();
@@ -107,11 +113,11 @@ describe('throttle store guards', () => {
     const { stores, windows, store } = await setup();
     const window = await openWindow(stores, windows, NOW, true);
     await windows.updateOne({ _id: WINDOW_ID }, { $set: { inserted: false } });
-    const found = await store.write(call({}, plus(NOW, 10)));
+    const found = await store.write(call({}, plus(NOW, 10)), 1_000);
     expect(found).toMatchObject({ outcome: 'throttled' });
     expect(await windows.findOne({})).toMatchObject({ inserted: true });
     await stores.collection.deleteMany({});
-    const again = await store.write(call({}, plus(NOW, 20)));
+    const again = await store.write(call({}, plus(NOW, 20)), 1_000);
     expect(again.doc._id.equals(window.job._id)).toBe(true);
     expect(await stores.collection.countDocuments()).toBe(0);
   });
@@ -119,8 +125,8 @@ describe('throttle store guards', () => {
   it('window boundary: at + throttle - 1 ms returns the job; at + throttle creates the next', async () => {
     const { stores, windows, store } = await setup();
     const window = await openWindow(stores, windows, NOW, true);
-    expect((await store.write(call({}, plus(NOW, 999)))).doc._id.equals(window.job._id)).toBe(true);
-    const next = await store.write(call({ next: true }, plus(NOW, 1_000)));
+    expect((await store.write(call({}, plus(NOW, 999)), 1_000)).doc._id.equals(window.job._id)).toBe(true);
+    const next = await store.write(call({ next: true }, plus(NOW, 1_000)), 1_000);
     expect(next).toMatchObject({ outcome: 'created', doc: { data: { next: true }, status: JobStatus.PENDING } });
     expect(await windows.findOne({})).toMatchObject({ at: plus(NOW, 1_000), inserted: true });
   });
@@ -129,7 +135,7 @@ describe('throttle store guards', () => {
     const { stores, windows, store } = await setup();
     await storeJob(stores, NOW, { data: { sku: 'A' } });
     await stores.collection.createIndex({ 'data.sku': 1 }, { unique: true, name: 'user_sku' });
-    const error = await store.write(call({ sku: 'A' })).catch((thrown: unknown) => thrown);
+    const error = await store.write(call({ sku: 'A' }), 1_000).catch((thrown: unknown) => thrown);
     expect((error as { code?: unknown }).code).toBe(11000);
     expect(await stores.collection.countDocuments()).toBe(1);
     expect(await windows.findOne({})).toMatchObject({ inserted: false });
@@ -147,7 +153,7 @@ describe('throttle store guards', () => {
 
   it('the first window creates the TTL index that deletes closed windows where the server runs TTL', async () => {
     const { windows, store } = await setup();
-    await store.write(call({}));
+    await store.write(call({}), 1_000);
     await waitUntil(
       async () => (await windows.listIndexes().toArray()).some((index) => index.name === THROTTLE_EXPIRY_INDEX),
       'the TTL index of the windows',
@@ -170,7 +176,7 @@ describe('throttle store guards', () => {
       },
     });
     const store = new ThrottleStore(racing, stores.collection, stores.inserts);
-    const error = await store.write(call({ mine: true })).catch((thrown: unknown) => thrown);
+    const error = await store.write(call({ mine: true }), 1_000).catch((thrown: unknown) => thrown);
     expect((error as Error).message).toBe("could not open the throttle window of 'task' / 'k'");
     expect(reads).toBe(6);
     expect(await stores.collection.countDocuments({ 'data.mine': true })).toBe(0);

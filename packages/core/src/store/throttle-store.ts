@@ -167,7 +167,7 @@ export class ThrottleStore {
     try {
       await this.jobs.insertOne(window.job, { session });
     } catch (error) {
-      if (session || !isDuplicateKeyError(error)) throw error;
+      if (!isDuplicateKeyError(error)) throw error;
       // Inserted by another caller meanwhile, or refused by a unique index of the user's own.
       doc = await this.jobs.findOne({ _id: window.job._id });
       if (!doc) throw error;

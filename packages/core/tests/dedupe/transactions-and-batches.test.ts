@@ -9,6 +9,7 @@ import type { ClientSession, Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { type EnqueueManyItem, JobStatus } from '../../src/index.js';
 import { THROTTLE_COLLECTION_SUFFIX } from '../../src/store/throttle-store.js';
+import { openCommandLog } from '../helpers/command-log.js';
 import { createMonque, deferred, jobsOf, useTestDb, waitForStatus } from '../helpers/monque.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { deduplications, jobsOfKey } from './helpers.js';
@@ -133,6 +134,43 @@ describe('deduplication modes in a transaction', () => {
     expect(await jobsOf(db, monque).countDocuments()).toBe(3);
     expect(await jobsOfKey(db, monque, 'sync', 'k')).toMatchObject([{ data: { v: 2 } }]);
   });
+});
+
+describe('an error inside a transaction', () => {
+  it.for([
+    ['replace', { onDuplicate: 'replace' as const }],
+    ['throttle', { throttle: 60_000 }],
+  ] as const)(
+    '%s: ends the call at once with that error (the transaction is aborted by it), no second attempt',
+    async ([, mode], context) => {
+      if (transactions !== true) return context.skip(transactions);
+      const db = await getDb();
+      const log = await openCommandLog(db.databaseName);
+      try {
+        const collectionName = freshCollectionName(db);
+        const monque = createMonque(log.db, { collectionName });
+        await monque.enqueue('order', { sku: 'A' });
+        await jobsOf(db, monque).createIndex({ 'data.sku': 1 }, { unique: true, name: 'user_sku' });
+        log.clear();
+        const session = log.db.client.startSession();
+        let error: unknown;
+        try {
+          session.startTransaction();
+          error = await monque
+            .enqueue('order', { sku: 'A' }, { uniqueKey: 'k', session, ...mode })
+            .catch((thrown: unknown) => thrown);
+          await session.abortTransaction();
+        } finally {
+          await session.endSession();
+        }
+        expect((error as { cause?: { code?: unknown } }).cause?.code).toBe(11000);
+        const jobInserts = log.commands.filter((event) => event.command.insert === collectionName);
+        expect(jobInserts).toHaveLength(1);
+      } finally {
+        await log.close();
+      }
+    },
+  );
 });
 
 describe('deduplication modes on enqueueMany items', () => {

@@ -28,20 +28,52 @@ const SOCKET_CODES = [
   'ENETUNREACH',
   'ENOTCONN',
 ];
+/**
+ * MongoDB's codes of a write that was not refused for what it is: not primary, shutting down,
+ * interrupted (elections, restarts), and a write concern that timed out (64: applied on the primary,
+ * not yet acknowledged by enough members).
+ */
+const TRANSIENT_CODES = [6, 7, 64, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436];
+/** How deep {@link isTransientError} looks into errors wrapping errors. */
+const MAX_WRAPPING = 5;
+
+/** Whether `error` alone (not what it wraps) is transient: its class, a label, a socket or server code. */
+function isTransientItself(error: object): boolean {
+  if (error instanceof OperationTimeoutError) return true;
+  if (error instanceof Error && TRANSIENT_NAMES.test(error.name)) return true;
+  const { hasErrorLabel, code } = error as { hasErrorLabel?: (label: string) => boolean; code?: unknown };
+  if (typeof hasErrorLabel === 'function' && TRANSIENT_LABELS.some((label) => hasErrorLabel.call(error, label))) {
+    return true;
+  }
+  if (typeof code === 'string') return SOCKET_CODES.includes(code);
+  return typeof code === 'number' && TRANSIENT_CODES.includes(code);
+}
+
+/**
+ * What `error` wraps: its `cause`; a bulk write's driver error or write concern error
+ * (`errorResponse`: the bulk write error does not copy the code of the latter).
+ */
+function wrappedBy(error: object): unknown[] {
+  const { cause, errorResponse } = error as Record<string, unknown>;
+  return [cause, errorResponse];
+}
 
 /**
  * `true` for errors that say nothing about the write itself (the network, a timeout, an election):
  * trying again later may succeed. Anything else (a document too large, a bad value) will fail again.
+ *
+ * Errors are classified by what they wrap, too: the driver wraps a `bulkWrite`'s network errors and
+ * server-selection timeouts in a `MongoBulkWriteError` (the driver's error as `errorResponse`), and
+ * a write concern error in a bulk write error; a `cause` is followed.
  */
 export function isTransientError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error instanceof OperationTimeoutError || TRANSIENT_NAMES.test(error.name)) return true;
-  const hasLabel = (error as { hasErrorLabel?: (label: string) => boolean }).hasErrorLabel;
-  if (typeof hasLabel === 'function' && TRANSIENT_LABELS.some((label) => hasLabel.call(error, label))) return true;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === 'string' && SOCKET_CODES.includes(code)) return true;
-  // Not primary / shutting down / interrupted codes of MongoDB (elections, restarts).
-  return typeof code === 'number' && [6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436].includes(code);
+  return transientWithin(error, 0);
+}
+
+function transientWithin(error: unknown, depth: number): boolean {
+  if (typeof error !== 'object' || error === null || depth > MAX_WRAPPING) return false;
+  if (isTransientItself(error)) return true;
+  return wrappedBy(error).some((inner) => inner !== error && transientWithin(inner, depth + 1));
 }
 
 /** Rejects with an {@link OperationTimeoutError} when `work` takes longer than `ms` (it goes on in the background). */

@@ -13,7 +13,13 @@ import {
   MongoWriteConcernError,
 } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { engineConnectionError, isTransientError, OperationTimeoutError, withTimeout } from '../src/database-errors.js';
+import {
+  engineConnectionError,
+  isTransientError,
+  OperationTimeoutError,
+  wasNeverSent,
+  withTimeout,
+} from '../src/database-errors.js';
 import { ConnectionError } from '../src/index.js';
 
 function serverError(code: number, labels: string[] = []): MongoServerError {
@@ -92,6 +98,24 @@ describe('isTransientError', () => {
     ],
   ])('%s is not transient', (_, error) => {
     expect(isTransientError(error)).toBe(false);
+  });
+});
+
+describe('wasNeverSent', () => {
+  it.each([
+    ['no server selected', noServer(), true],
+    ['a connection that failed before its handshake', new MongoNetworkError('reset', { beforeHandshake: true }), true],
+    [
+      'opening a connection failed (the pool marks it with its generation)',
+      Object.assign(new MongoNetworkError('connect ECONNRESET'), { connectionGeneration: 0 }),
+      true,
+    ],
+    ['a connection lost after the command was sent', new MongoNetworkError('reset'), false],
+    ['our own operation timeout', new OperationTimeoutError('enqueue', 100), false],
+    ['a refusal by the server', serverError(11000), false],
+    ['not an error at all', 'string', false],
+  ])('%s: %s', (_, error, expected) => {
+    expect(wasNeverSent(error)).toBe(expected);
   });
 });
 

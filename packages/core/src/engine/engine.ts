@@ -62,7 +62,7 @@ export class Engine {
     this.events = events;
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
-    const claims = new ClaimStore(collection);
+    const claims = new ClaimStore(collection, options.retention);
     const locks = new LockStore(collection);
     this.probe = () => bounded('ping', locks.ping());
     const outcomes = new OutcomeStore(collection);

@@ -10,16 +10,17 @@
  * heartbeat at once, and the owners get a full `lockTimeout` after it to renew.
  *
  * A recovery counts as a failed attempt (so a job that kills its worker every time ends `failed`);
- * otherwise the job is due again at once. Each write is fenced on the lock that was seen. Jobs this
+ * otherwise the job is due again at once. A job whose cancellation was requested ends `cancelled`
+ * instead (reported as `job:cancelled`, not `job:recovered`). Each write is fenced on the lock that was seen. Jobs this
  * instance runs itself are never recovered by it; jobs recorded as its own that it does not run
  * (left by an earlier process with the same `instanceId`) are recovered at `start()`.
  */
 import type { MonqueEventEmitter } from '../events.js';
-import type { Job } from '../job.js';
+import { type Job, JobStatus } from '../job.js';
 import type { Clock, Logger } from '../monque-options.js';
 import { type JobDocument, toPublicJob } from '../store/job-document.js';
 import type { JobOutcome, OutcomeResult } from '../store/outcome-store.js';
-import { type DecisionSettings, decideCancelled, decideFailure, type RetryPolicy } from './outcome.js';
+import { type DecisionSettings, decideCancelled, decideFailure, jobAfter, type RetryPolicy } from './outcome.js';
 
 /** What recovery needs. */
 export interface StaleRecoveryDeps {
@@ -132,7 +133,10 @@ export class StaleRecovery {
         owner: outcome.job.owner,
         willRetry,
       });
-      events.emit('job:recovered', { job: toPublicJob(outcome.job), willRetry });
+      // A job whose cancellation was requested ends as a cancellation, not as a failed attempt.
+      if (outcome.transition.status === JobStatus.CANCELLED) {
+        events.emit('job:cancelled', { job: jobAfter(toPublicJob(outcome.job), outcome.transition) });
+      } else events.emit('job:recovered', { job: toPublicJob(outcome.job), willRetry });
     });
     if (recovered > 0) this.deps.onRecovered();
     return recovered;

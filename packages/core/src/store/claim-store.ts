@@ -8,6 +8,8 @@
  */
 import type { Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
 import { JobStatus } from '../job.js';
+import type { ResolvedRetention } from '../options.js';
+import { cancelledUpdate } from './control-store.js';
 import { type JobDocument, unsetOf } from './job-document.js';
 
 /** The claim's own values, stamped on every job it takes. */
@@ -31,7 +33,11 @@ function dueFilter(names: readonly string[], now: Date, exclude: readonly Object
 
 /** Claims and releases jobs. */
 export class ClaimStore {
-  constructor(private readonly collection: Collection<JobDocument>) {}
+  /** @param retention - when cancelled jobs are deleted (a job released after its cancellation was requested ends cancelled) */
+  constructor(
+    private readonly collection: Collection<JobDocument>,
+    private readonly retention: ResolvedRetention | false = false,
+  ) {}
 
   /** The fields a claim sets (and `attempts` it counts). */
   claimUpdate({ owner, token, now }: ClaimStamp): UpdateFilter<JobDocument> {
@@ -113,22 +119,38 @@ export class ClaimStore {
 
   /**
    * Gives jobs of claims `tokens` back unstarted: `pending` again with their due time, `attempts`
-   * uncounted, no failure charged (one `updateMany`, index `monque_owner`). Only `ids` when given.
-   * @returns how many were released
+   * uncounted, no failure charged. A job whose cancellation was requested is never handed back (an
+   * instance would start it before noticing): it ends `cancelled`. One `update` command of two
+   * statements (index `monque_owner`). Only `ids` when given.
+   * @returns how many were released or cancelled
    */
   async release(owner: string, tokens: readonly string[], now: Date, ids?: readonly ObjectId[]): Promise<number> {
     if (tokens.length === 0) return 0;
-    const filter: Filter<JobDocument> = {
+    const held: Filter<JobDocument> = {
       owner,
       status: JobStatus.PROCESSING,
       claimToken: { $in: [...tokens] },
     };
-    if (ids) filter._id = { $in: [...ids] };
-    const result = await this.collection.updateMany(filter, {
-      $set: { status: JobStatus.PENDING, lockedAt: null, claimToken: null, updatedAt: now },
-      $unset: unsetOf('owner'),
-      $inc: { attempts: -1 },
-    });
+    if (ids) held._id = { $in: [...ids] };
+    const cancel = cancelledUpdate(this.retention, undefined, now);
+    const result = await this.collection.bulkWrite([
+      {
+        updateMany: {
+          filter: { ...held, cancelRequestedAt: { $exists: true } },
+          update: { ...cancel, $unset: { ...cancel.$unset, ...unsetOf('owner') } },
+        },
+      },
+      {
+        updateMany: {
+          filter: { ...held, cancelRequestedAt: { $exists: false } },
+          update: {
+            $set: { status: JobStatus.PENDING, lockedAt: null, claimToken: null, updatedAt: now },
+            $unset: unsetOf('owner'),
+            $inc: { attempts: -1 },
+          },
+        },
+      },
+    ]);
     return result.modifiedCount;
   }
 }

@@ -7,10 +7,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
-import type { ClaimStamp } from '../../src/store/claim-store.js';
+import { type ClaimStamp, ClaimStore } from '../../src/store/claim-store.js';
 import type { JobDocument } from '../../src/store/job-document.js';
 import { useTestDb } from '../helpers/monque.js';
-import { freshStores, heldJob, plus, type Stores, stored, storeJob } from './stores.js';
+import { CONTROL_RETENTION, freshStores, heldJob, plus, type Stores, stored, storeJob } from './stores.js';
 
 const getDb = useTestDb(import.meta.url);
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -229,6 +229,35 @@ describe('release (jobs given back unstarted)', () => {
     expect((await stored(stores, a._id)).status).toBe(JobStatus.PENDING);
     expect((await stored(stores, b._id)).status).toBe(JobStatus.PENDING);
     expect(await stored(stores, kept._id)).toEqual(kept);
+  });
+
+  it('cancellation guard: a job whose cancellation was requested ends cancelled (retention from the store), never pending', async () => {
+    const db = await getDb();
+    const stores = await freshStores(db);
+    const claims = new ClaimStore(stores.collection, CONTROL_RETENTION);
+    const asked = plus(NOW, -100);
+    const cancelled = await heldJob(stores, NOW, 'me', 'claim-1', {
+      cancelRequestedAt: asked,
+      cancelReason: 'not needed',
+      uniqueKey: 'k',
+      activeKey: 'u:k',
+    });
+    const released = await heldJob(stores, NOW, 'me', 'claim-1');
+    const later = plus(NOW, 500);
+    expect(await claims.release('me', ['claim-1'], later)).toBe(2);
+    const stopped = await stored(stores, cancelled._id);
+    expect(stopped).toMatchObject({
+      status: JobStatus.CANCELLED,
+      lockedAt: null,
+      finishedAt: later,
+      updatedAt: later,
+      expireAt: plus(later, CONTROL_RETENTION.cancelled),
+      cancelRequestedAt: asked,
+      cancelReason: 'not needed',
+    });
+    expect(stopped).not.toHaveProperty('owner');
+    expect(stopped).not.toHaveProperty('activeKey');
+    expect(await stored(stores, released._id)).toMatchObject({ status: JobStatus.PENDING, claimToken: null });
   });
 
   it('no tokens: nothing to release, nothing written', async () => {

@@ -1,0 +1,86 @@
+/**
+ * `stop()` on the bad day: a job whose cancellation was requested is never handed back to
+ * `pending` at the shutdown deadline (it ends `cancelled`, and no other instance starts it), nor
+ * recovered as a failed attempt when its owner died (it ends `cancelled`, reported as such).
+ */
+import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import { describe, expect, it } from 'vitest';
+import { type Job, JobStatus } from '../../src/index.js';
+import { createMonque, deferred, jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
+
+const getDb = useTestDb(import.meta.url);
+
+describe('stop() at its deadline', () => {
+  it('a running job whose cancellation was requested ends cancelled: no other instance starts it', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    // The heartbeat is slow: the owner has not seen the cancellation when its stop() gives up.
+    const slow = { collectionName, heartbeatInterval: 10_000, lockTimeout: 60_000 };
+    const owner = createMonque(db, { ...slow, instanceId: 'owner', shutdownTimeout: 300 });
+    const other = createMonque(db, { ...slow, instanceId: 'other', pollInterval: 50 });
+    const stuck = deferred();
+    owner.worker('stubborn', () => stuck.promise);
+    let startedElsewhere = 0;
+    other.worker('stubborn', () => {
+      startedElsewhere += 1;
+    });
+    const job = await owner.enqueue('stubborn', {});
+    const started = nextEvent(owner, 'job:start');
+    await owner.start();
+    await started;
+    await other.start();
+    await other.cancelJob(job._id, { reason: 'not needed' });
+    await owner.stop();
+    // The other instance polls every 50 ms: a job handed back as pending would start at once.
+    await waitUntil(
+      async () => (await jobsOf(db, owner).findOne({ _id: job._id }))?.status !== JobStatus.PROCESSING,
+      'the job to leave processing',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stuck.resolve();
+    await other.stop();
+    expect(startedElsewhere).toBe(0);
+    expect(await jobsOf(db, owner).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.CANCELLED,
+      cancelReason: 'not needed',
+      failCount: 0,
+    });
+  });
+});
+
+describe('an owner that died while its job was being cancelled', () => {
+  it('the recovered job ends cancelled and is reported as job:cancelled, not job:recovered', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 1_000 });
+    const long = new Date(Date.now() - 60 * 60_000);
+    const { insertedId } = await jobsOf(db, monque).insertOne({
+      name: 'orphan',
+      data: {},
+      status: JobStatus.PROCESSING,
+      nextRunAt: long,
+      priority: 0,
+      lockedAt: long,
+      failCount: 0,
+      attempts: 1,
+      createdAt: long,
+      updatedAt: long,
+      owner: 'gone',
+      claimToken: 'claim-of-gone',
+      cancelRequestedAt: long,
+      cancelReason: 'not needed',
+    } as Job);
+    const recovered: Job[] = [];
+    monque.on('job:recovered', ({ job }) => recovered.push(job));
+    const cancelled = nextEvent(monque, 'job:cancelled');
+    await monque.start();
+    const { job } = await cancelled;
+    await monque.stop();
+    expect(job._id.equals(insertedId)).toBe(true);
+    expect(job.status).toBe(JobStatus.CANCELLED);
+    expect(recovered).toEqual([]);
+    expect(await jobsOf(db, monque).findOne({ _id: insertedId })).toMatchObject({
+      status: JobStatus.CANCELLED,
+      failCount: 0,
+    });
+  });
+});

@@ -35,6 +35,8 @@ export interface ClaimerDeps {
   readonly timeout: number;
   /** A claim whose reply was lost has now settled: its jobs can be looked up. */
   readonly onLateClaim: () => void;
+  /** The retry limit stamped on claimed jobs of a name (see `ClaimStamp.retryLimitOf`). */
+  readonly retryLimitOf?: (name: string) => number;
   /** A number in [0, 1) (tests may fix it). */
   readonly random?: () => number;
 }
@@ -139,12 +141,11 @@ export class Claimer {
     const { store, owner } = this.deps;
     const stamp = this.stamp(now);
     if (picked.length === 1) {
-      const doc = await this.send(stamp, store.claimById((picked[0] as JobDocument)._id, stamp));
+      const doc = await this.send(stamp, store.claimById(picked[0] as JobDocument, stamp));
       this.known(stamp);
       return doc ? [doc] : [];
     }
-    const ids = picked.map((doc) => doc._id);
-    const taken = await this.send(stamp, store.claimIds(ids, stamp));
+    const taken = await this.send(stamp, store.claimIds(picked, stamp));
     let jobs: JobDocument[] = [];
     if (taken === picked.length) {
       this.spread = Math.max(1, this.spread / 2);
@@ -162,7 +163,7 @@ export class Claimer {
   }
 
   private stamp(now: Date): ClaimStamp {
-    return { owner: this.deps.owner, token: randomUUID(), now };
+    return { owner: this.deps.owner, token: randomUUID(), now, retryLimitOf: this.deps.retryLimitOf };
   }
 
   /**

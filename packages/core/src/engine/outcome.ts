@@ -9,6 +9,7 @@ import type { RunPolicyOptions } from '../job-options.js';
 import type { ResolvedRetention } from '../options.js';
 import { backoffDelay } from '../retry/backoff.js';
 import { nextCronTime } from '../schedule/cron.js';
+import type { JobDocument } from '../store/job-document.js';
 import type { Transition } from '../store/outcome-store.js';
 
 /** The retry rules in force for one job. */
@@ -33,6 +34,20 @@ export function policyFor(job: Job, worker: RunPolicyOptions | undefined, settin
     maxRetries: job.maxRetries ?? worker?.maxRetries ?? settings.maxRetries,
     backoff: job.backoff ?? worker?.backoff ?? { type: 'exponential', delay: settings.baseRetryInterval },
   };
+}
+
+/**
+ * The retry rules of a job as any instance recovering it sees them: the job's own, else the limit
+ * stamped by the claim that ran it (its worker's there), else `worker` (this instance's worker of
+ * that name, if any), else the instance's defaults.
+ */
+export function recoveryPolicyFor(
+  job: JobDocument,
+  worker: RunPolicyOptions | undefined,
+  settings: DecisionSettings,
+): RetryPolicy {
+  const stamped = job.retryLimit === undefined ? worker : { ...worker, maxRetries: job.retryLimit };
+  return policyFor(job, stamped, settings);
 }
 
 /** When retention deletes a job that reached `status` at `at` (none for unfinished jobs or `Infinity`). */

@@ -16,7 +16,7 @@
  * (left by an earlier process with the same `instanceId`) are recovered at `start()`.
  */
 import type { MonqueEventEmitter } from '../events.js';
-import { type Job, JobStatus } from '../job.js';
+import { JobStatus } from '../job.js';
 import type { Clock, Logger } from '../monque-options.js';
 import { type JobDocument, toPublicJob } from '../store/job-document.js';
 import type { JobOutcome, OutcomeResult } from '../store/outcome-store.js';
@@ -38,8 +38,8 @@ export interface StaleRecoveryDeps {
   readonly owner: string;
   /** Whether this instance runs `doc` under its current claim. */
   readonly runsHere: (doc: JobDocument) => boolean;
-  /** The retry rules of `job` here. */
-  readonly policyOf: (job: Job) => RetryPolicy;
+  /** The retry rules of `job`, as decided from its document (see `recoveryPolicyFor`). */
+  readonly policyOf: (job: JobDocument) => RetryPolicy;
   readonly apply: (outcomes: JobOutcome[]) => Promise<OutcomeResult[]>;
   /** Called after recoveries that made jobs due (to wake the poller). */
   readonly onRecovered: () => void;

@@ -53,7 +53,7 @@ describe('an owner that died while its job was being cancelled', () => {
     const db = await getDb();
     const monque = createMonque(db, { lockTimeout: 1_000 });
     const long = new Date(Date.now() - 60 * 60_000);
-    const { insertedId } = await jobsOf(db, monque).insertOne({
+    const { insertedId } = await db.collection(monque.options.collectionName).insertOne({
       name: 'orphan',
       data: {},
       status: JobStatus.PROCESSING,
@@ -68,7 +68,7 @@ describe('an owner that died while its job was being cancelled', () => {
       claimToken: 'claim-of-gone',
       cancelRequestedAt: long,
       cancelReason: 'not needed',
-    } as Job);
+    });
     const recovered: Job[] = [];
     monque.on('job:recovered', ({ job }) => recovered.push(job));
     const cancelled = nextEvent(monque, 'job:cancelled');

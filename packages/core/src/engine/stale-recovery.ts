@@ -84,8 +84,10 @@ export class StaleRecovery {
       seenNow.add(key);
       const lock = lockOf(doc);
       const sighting = this.sightings.get(key);
+      // A job without a lock time (left by another tool or a hand edit) is judged by watching only.
       const oldAtFirstSight =
-        doc.lockedAt !== null && now - doc.lockedAt.getTime() > this.deps.lockTimeout + this.deps.clockSkewTolerance;
+        doc.lockedAt instanceof Date &&
+        now - doc.lockedAt.getTime() > this.deps.lockTimeout + this.deps.clockSkewTolerance;
       if (sighting?.lock !== lock) this.sightings.set(key, { lock, since: now });
       const unchangedFor = sighting?.lock === lock ? now - sighting.since : 0;
       const orphan = atStart && doc.owner === this.deps.owner;
@@ -116,7 +118,7 @@ export class StaleRecovery {
       const outcome: JobOutcome = {
         job: doc,
         transition: { ...transition, clearClaim: true },
-        fence: { claimToken: doc.claimToken ?? null, lockedAt: doc.lockedAt as Date },
+        fence: { claimToken: doc.claimToken ?? null, lockedAt: doc.lockedAt ?? null },
       };
       return { outcome, willRetry };
     });

@@ -37,8 +37,11 @@ export interface Transition {
   clearClaim?: boolean;
 }
 
-/** Whom a write must still find holding the job. */
-export type OutcomeFence = { claimToken: string } | { claimToken: string | null; lockedAt: Date };
+/**
+ * Whom a write must still find holding the job: a run's claim, or for a recovery the lock it saw
+ * (`null` matches a job stored without a claim token or lock time).
+ */
+export type OutcomeFence = { claimToken: string } | { claimToken: string | null; lockedAt: Date | null };
 
 /** A transition of one job, fenced. */
 export interface JobOutcome {
@@ -215,7 +218,7 @@ export class OutcomeStore {
       const held =
         doc.status === JobStatus.PROCESSING &&
         (doc.claimToken ?? null) === fence.claimToken &&
-        (!('lockedAt' in fence) || doc.lockedAt?.getTime() === fence.lockedAt.getTime());
+        (!('lockedAt' in fence) || (doc.lockedAt?.getTime() ?? null) === (fence.lockedAt?.getTime() ?? null));
       if (!held || 'lockedAt' in fence) return { kind: 'lost' };
       return { kind: 'changed', current: doc };
     });

@@ -1,8 +1,10 @@
 /**
  * Stale recovery decides from the job document alone: a job recovered by an instance that has no
- * worker for it (or other defaults) follows the retry limit of the worker that claimed it.
+ * worker for it (or other defaults) follows the retry limit of the worker that claimed it; a job
+ * left `processing` without a claim token (an earlier version, another tool, a hand edit) is
+ * recovered like any stale job.
  */
-import { freshCollectionName } from '@monque/test-backend';
+import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/index.js';
 import { faultyMonque } from '../helpers/faulty.js';
@@ -38,5 +40,43 @@ describe('a job recovered by another instance', () => {
       status: JobStatus.FAILED,
       failCount: 1,
     });
+  });
+});
+
+describe('a job left processing without a claim token', () => {
+  it.each([
+    ['with an old lock: at first sight', { lockedAt: new Date(Date.now() - 60 * 60_000) }],
+    ['without any lock time: once watched for lockTimeout', {}],
+  ])('%s, it is recovered like any stale job and runs again', async (_, lock) => {
+    const db = await getDb();
+    const monque = createMonque(db, { lockTimeout: 1_000, staleCheckInterval: 100 });
+    const long = new Date(Date.now() - 60 * 60_000);
+    const { insertedId } = await db.collection(monque.options.collectionName).insertOne({
+      name: 'legacy',
+      data: {},
+      status: JobStatus.PROCESSING,
+      nextRunAt: long,
+      priority: 0,
+      ...lock,
+      failCount: 0,
+      attempts: 1,
+      createdAt: long,
+      updatedAt: long,
+      owner: 'an earlier version',
+    });
+    let runs = 0;
+    monque.worker('legacy', () => {
+      runs += 1;
+    });
+    const recovered = nextEvent(monque, 'job:recovered');
+    await monque.start();
+    const { job } = await recovered;
+    await waitUntil(
+      async () => (await jobsOf(db, monque).findOne({ _id: insertedId }))?.status === JobStatus.COMPLETED,
+      'the recovered job to run',
+    );
+    await monque.stop();
+    expect(job._id.equals(insertedId)).toBe(true);
+    expect(runs).toBe(1);
   });
 });

@@ -76,11 +76,16 @@ function transientWithin(error: unknown, depth: number): boolean {
   return wrappedBy(error).some((inner) => inner !== error && transientWithin(inner, depth + 1));
 }
 
-/** Rejects with an {@link OperationTimeoutError} when `work` takes longer than `ms` (it goes on in the background). */
+/**
+ * Rejects with an {@link OperationTimeoutError} when `work` takes longer than `ms` (it goes on in the
+ * background). The timer never keeps the process alive on its own (a round trip still in flight
+ * after `stop()` and `client.close()` must not hold Node up for `ms`).
+ */
 export function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new OperationTimeoutError(what, ms)), ms);
+    timer.unref();
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }

@@ -129,6 +129,14 @@ describe('engine errors', () => {
     expect(engineConnectionError('again', error)).toBe(error);
   });
 
+  it('withTimeout: its timer never keeps the process alive on its own', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const never = withTimeout(new Promise(() => {}), 60_000, 'a read that never answers');
+    never.catch(() => {});
+    expect(timers()).toBe(before);
+  });
+
   it('withTimeout rejects with OperationTimeoutError when the work takes too long, and passes results through', async () => {
     await expect(withTimeout(new Promise(() => {}), 20, 'a read')).rejects.toBeInstanceOf(OperationTimeoutError);
     await expect(withTimeout(Promise.resolve(7), 10_000, 'a read')).resolves.toBe(7);

@@ -101,6 +101,7 @@ export class Scheduler {
       deps.recovery.start();
     }
     this.state = 'running';
+    deps.writer.reopen();
     deps.heartbeat.start();
     for (const task of deps.background) task.start();
     deps.poller.start();

@@ -1,14 +1,19 @@
 /**
  * `stop()` on the bad day: a job whose cancellation was requested is never handed back to
  * `pending` at the shutdown deadline (it ends `cancelled`, and no other instance starts it), nor
- * recovered as a failed attempt when its owner died (it ends `cancelled`, reported as such).
+ * recovered as a failed attempt when its owner died (it ends `cancelled`, reported as such); once
+ * `stop()` has resolved, no outcome write is attempted and no timer is left, whatever was in
+ * flight, and an outcome that could not be written is reported once.
  */
-import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import { freshCollectionName, getTestUri, startFaultProxy, waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
 import { type Job, JobStatus } from '../../src/index.js';
+import { startChildScript, useChildProcesses } from '../helpers/child-processes.js';
+import { faultyMonque, isOutcome } from '../helpers/faulty.js';
 import { createMonque, deferred, jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
+useChildProcesses();
 
 describe('stop() at its deadline', () => {
   it('a running job whose cancellation was requested ends cancelled: no other instance starts it', async () => {
@@ -83,4 +88,75 @@ describe('an owner that died while its job was being cancelled', () => {
       failCount: 0,
     });
   });
+});
+
+/** Timers that keep the process alive now. */
+function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+}
+
+describe('an outcome write in flight at the deadline', () => {
+  it('fails after stop() resolved: it is not written again, no timer is left, and it is reported once', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), {
+      shutdownTimeout: 300,
+      operationTimeout: 1_000,
+      lockTimeout: 60_000,
+    });
+    const finish = deferred();
+    monque.worker('late', async () => {
+      await finish.promise;
+      return { done: true };
+    });
+    const job = await monque.enqueue('late', {});
+    const errors: Error[] = [];
+    monque.on('job:error', ({ error, job: about }) => {
+      if (about?._id.equals(job._id)) errors.push(error);
+    });
+    const timersBefore = activeTimers();
+    const started = nextEvent(monque, 'job:start');
+    await monque.start();
+    await started;
+    // The outcome write is applied, but its reply is held: stop() gives up on it.
+    const held = proxy.delayReplies(isOutcome, 60_000);
+    finish.resolve();
+    await held.firstHit;
+    await monque.stop();
+    const stoppedAt = Date.now();
+    // Now the held write fails (its connection is reset): nothing retries it, no timer is set.
+    proxy.partition({ mode: 'reset' });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    proxy.heal();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(proxy.commands(isOutcome).filter((command) => command.at > stoppedAt)).toEqual([]);
+    expect(activeTimers()).toBeLessThanOrEqual(timersBefore);
+    expect(errors.map((error) => error.message)).toEqual([
+      expect.stringMatching(/^writing the outcome failed: .*it may have been applied/),
+    ]);
+  }, 15_000);
+});
+
+describe('a process that stops with an outcome write in flight', () => {
+  it('exits by itself after stop() and client.close()', async () => {
+    const db = await getDb();
+    const proxy = await startFaultProxy(getTestUri());
+    try {
+      const child = startChildScript('stop-and-exit', [proxy.uri, db.databaseName, freshCollectionName(db)]);
+      await child.waitFor('started');
+      const held = proxy.delayReplies(isOutcome, 60_000);
+      child.send({ type: 'go' });
+      await held.firstHit;
+      child.send({ type: 'stop' });
+      await child.waitFor('ran');
+      const exit = await Promise.race([
+        child.exited,
+        new Promise<'still running'>((resolve) => setTimeout(() => resolve('still running'), 5_000)),
+      ]);
+      expect(exit, child.output()).toEqual({ code: 0, signal: null });
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
 });

@@ -143,7 +143,7 @@ export class Engine {
       apply: (list) => bounded('recovering stale jobs', outcomes.apply(list)),
       onRecovered: () => this.poller.wake(),
     });
-    const background: BackgroundTask[] = [recorder, this.connectionWatch(deps.db)];
+    const background: BackgroundTask[] = [this.connectionWatch(deps.db)];
     if (options.retention !== false) {
       background.push(
         new RetentionSweeper({
@@ -179,6 +179,7 @@ export class Engine {
       writer,
       heartbeat,
       background,
+      lastToStop: [recorder],
       onRunning: () => {
         this.databaseAnswers = true;
       },

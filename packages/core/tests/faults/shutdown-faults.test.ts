@@ -53,6 +53,30 @@ describe('stop() at its deadline', () => {
   });
 });
 
+describe('runs that finish while stop() waits for them', () => {
+  it('are counted in the throughput', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const finish = deferred();
+    monque.worker('closing', () => finish.promise, { concurrency: 2 });
+    await monque.enqueueMany([
+      { name: 'closing', data: { n: 1 } },
+      { name: 'closing', data: { n: 2 } },
+    ]);
+    await monque.start();
+    await waitUntil(
+      async () => (await jobsOf(db, monque).countDocuments({ status: JobStatus.PROCESSING })) === 2,
+      'both runs to start',
+    );
+    const stopped = monque.stop();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    finish.resolve();
+    await stopped;
+    const buckets = await monque.getThroughput({ minutes: 2, name: 'closing' });
+    expect(buckets.reduce((sum, bucket) => sum + bucket.completed, 0)).toBe(2);
+  });
+});
+
 describe('an owner that died while its job was being cancelled', () => {
   it('the recovered job ends cancelled and is reported as job:cancelled, not job:recovered', async () => {
     const db = await getDb();

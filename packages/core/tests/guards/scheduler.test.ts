@@ -75,6 +75,7 @@ function scheduler(script: Script = {}) {
     },
     heartbeat: { start: sync('heartbeat.start'), stop: step('heartbeat.stop') },
     background: [{ start: sync('task.start'), stop: step('task.stop') }],
+    lastToStop: [{ start: sync('counters.start'), stop: step('counters.stop') }],
     onRunning: sync('onRunning'),
     onStopped: sync('onStopped'),
   } as unknown as SchedulerDeps;
@@ -88,6 +89,7 @@ const START_ORDER = [
   'writer.reopen',
   'heartbeat.start',
   'task.start',
+  'counters.start',
   'poller.start',
   'onRunning',
 ];
@@ -97,6 +99,7 @@ const STOP_ORDER = [
   'task.stop',
   'runner.idle',
   'writer.drain',
+  'counters.stop',
   'releaseLost(1970-01-01T00:00:00.000Z)',
   'heartbeat.stop',
   'onStopped',
@@ -119,7 +122,15 @@ describe('scheduler: start', () => {
   it('recoverStaleJobs false: no recovery at start nor later', async () => {
     const { scheduler: engine, calls } = scheduler({ recoverStaleJobs: false });
     await engine.start();
-    expect(calls).toEqual(['ready', 'writer.reopen', 'heartbeat.start', 'task.start', 'poller.start', 'onRunning']);
+    expect(calls).toEqual([
+      'ready',
+      'writer.reopen',
+      'heartbeat.start',
+      'task.start',
+      'counters.start',
+      'poller.start',
+      'onRunning',
+    ]);
   });
 
   it('a failing start rejects with its error and leaves the engine stopped, ready to try again', async () => {

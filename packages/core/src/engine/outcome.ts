@@ -7,7 +7,7 @@ import type { BackoffOptions, Job } from '../job.js';
 import { JobStatus, type JobStatusType } from '../job.js';
 import type { RunPolicyOptions } from '../job-options.js';
 import type { ResolvedRetention } from '../options.js';
-import { backoffDelay } from '../retry/backoff.js';
+import { backoffDelay, dueAfter, LATEST_DATE_MS } from '../retry/backoff.js';
 import { nextCronTime } from '../schedule/cron.js';
 import type { JobDocument } from '../store/job-document.js';
 import type { Transition } from '../store/outcome-store.js';
@@ -61,7 +61,8 @@ export function expiryOf(status: JobStatusType, at: Date, retention: ResolvedRet
         : status === JobStatus.CANCELLED
           ? retention.cancelled
           : Number.POSITIVE_INFINITY;
-  return Number.isFinite(keep) ? new Date(at.getTime() + keep) : undefined;
+  // Kept forever when the time would be past the latest Date (an invalid one would be taken for 1970).
+  return Number.isFinite(keep) && at.getTime() + keep <= LATEST_DATE_MS ? new Date(at.getTime() + keep) : undefined;
 }
 
 function finished(status: JobStatusType, at: Date, settings: DecisionSettings): Partial<Transition> {
@@ -119,7 +120,7 @@ export function decideFailure(
   const failCount = job.failCount + 1;
   if (!options.unrecoverable && failCount < policy.maxRetries) {
     const delay = backoffDelay(policy.backoff, failCount, settings.maxBackoffDelay, settings.random);
-    const nextRunAt = options.retryAt ?? new Date(now.getTime() + delay);
+    const nextRunAt = options.retryAt ?? dueAfter(now, delay);
     return {
       transition: { status: JobStatus.PENDING, at: now, nextRunAt, failCount, failReason: reason },
       willRetry: true,

@@ -14,6 +14,9 @@
  *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
  *   follows its own worker's policy even where that worker is not registered. The job's own
  *   `maxRetries` still wins.
+ * - `requeuedBy`: the claim token of the run whose outcome last made the job `pending` again (a
+ *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
+ *   as applied even after the job was claimed again.
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
  *
  * Monque never constructs BSON values with its own copy of the driver (ids come from the driver of
@@ -30,6 +33,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   expireAt?: Date;
   trace?: TraceCarrier;
   retryLimit?: number;
+  requeuedBy?: string;
 }
 
 /** W3C trace context headers carried from an enqueue to the job's runs. */
@@ -67,6 +71,7 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     expireAt: _expireAt,
     trace: _trace,
     retryLimit: _retryLimit,
+    requeuedBy: _requeuedBy,
     ...job
   } = doc;
   return job;

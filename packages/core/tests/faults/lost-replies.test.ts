@@ -7,7 +7,7 @@ import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, JobStatus } from '../../src/index.js';
 import { faultyMonque, isClaim, isOutcome } from '../helpers/faulty.js';
-import { jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
+import { createMonque, jobsOf, nextEvent, useTestDb, waitForStatus } from '../helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
 
@@ -93,6 +93,35 @@ describe('a lost outcome reply', () => {
       status: JobStatus.COMPLETED,
       result: { rows: 2 },
     });
+  });
+
+  it('of a retry, with the job claimed again elsewhere before the write is retried: recognised as applied, no false JobLockLostError', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const { monque: owner, proxy } = await faultyMonque(db, collectionName, { instanceId: 'owner' });
+    const other = createMonque(db, { collectionName, instanceId: 'other', pollInterval: 20 });
+    const errors: Error[] = [];
+    owner.on('job:error', ({ error }) => errors.push(error));
+    const failures: boolean[] = [];
+    owner.on('job:fail', ({ willRetry }) => failures.push(willRetry));
+    owner.worker('flaky', () => {
+      throw new Error('the first run fails');
+    });
+    other.worker('flaky', () => {});
+    const job = await owner.enqueue('flaky', {}, { maxRetries: 3, backoff: { type: 'fixed', delay: 0 } });
+    // The failure is written (due again at once) but its reply is lost; before the owner's writer
+    // tries again, the other instance claims the job and runs it.
+    const lost = proxy.loseReply(isOutcome);
+    const started = nextEvent(owner, 'job:start');
+    await owner.start();
+    await started;
+    await other.start();
+    await waitForStatus(db, other, job._id, JobStatus.COMPLETED);
+    await waitUntil(() => failures.length > 0 || errors.length > 1, 'the owner to learn what became of its write');
+    await Promise.all([owner.stop(), other.stop()]);
+    expect(lost.hits).toBe(1);
+    expect(failures).toEqual([true]);
+    expect(errors.filter((error) => error.name === 'JobLockLostError')).toEqual([]);
   });
 
   it('a dropped outcome write (connection reset, never applied) is retried: the success is stored, never turned into a failure', async () => {

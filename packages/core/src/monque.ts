@@ -136,7 +136,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     this.producer = new Producer({
       inserts,
       schedules: new ScheduleStore(collection),
-      coalescer: new EnqueueCoalescer(inserts, () => clock.now()),
+      coalescer: new EnqueueCoalescer(inserts, () => clock.now(), this.options.operationTimeout),
       deduplicator: new Deduplicator({
         dedupe: new DedupeStore(collection, inserts),
         throttles: new ThrottleStore(throttleWindows(db, collectionName), collection, inserts),

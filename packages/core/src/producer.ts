@@ -5,9 +5,9 @@
  * with a deduplication mode go through the {@link Deduplicator} and report `job:deduplicated`.
  */
 import type { ClientSession } from 'mongodb';
-import { databaseCall } from './database-errors.js';
+import { databaseCall, OutcomeUnknownError } from './database-errors.js';
 import type { Deduplicator, ManyResult } from './deduplicator.js';
-import type { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
+import type { EnqueueCoalescer, Submission } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
 import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
@@ -62,6 +62,19 @@ function hasTransactionLabel(error: unknown): boolean {
   );
 }
 
+/**
+ * When some of a batch's jobs were written (or may have been) and others not: the error that says so.
+ * An item with a job counts as written, also one deduplicated against a job already there.
+ */
+function partlyWritten(results: readonly ManyResult[]): OutcomeUnknownError | undefined {
+  const unknown = results.find((result) => 'error' in result && result.error instanceof OutcomeUnknownError);
+  if (unknown) return (unknown as { error: OutcomeUnknownError }).error;
+  const written = results.filter((result) => 'doc' in result).length;
+  const failed = results.find((result) => 'error' in result) as { error: unknown } | undefined;
+  if (written === 0 || !failed) return undefined;
+  return new OutcomeUnknownError(`${written} of its ${results.length} jobs were written, the others not`, failed.error);
+}
+
 function policyFields(options: EnqueueOptions | ScheduleOptions): Partial<NewJob> {
   const fields: Partial<NewJob> = {};
   if (options.priority !== undefined) fields.priority = options.priority;
@@ -82,12 +95,14 @@ export class Producer {
    * conflict, a lost connection) reaches the caller as the driver's own error, not wrapped: that is
    * what `session.withTransaction()` looks for to run the transaction again.
    */
-  private async call<T>(what: string, work: () => Promise<T>, session?: ClientSession): Promise<T> {
+  private async call<T>(
+    what: string,
+    work: () => Promise<T>,
+    session?: ClientSession,
+    withdraw?: () => boolean,
+  ): Promise<T> {
     try {
-      return await databaseCall(what, this.deps.operationTimeout, async () => {
-        await this.deps.ready();
-        return work();
-      });
+      return await databaseCall(what, this.deps.operationTimeout, work, { prepare: this.deps.ready, withdraw });
     } catch (error) {
       const cause = error instanceof ConnectionError ? error.cause : undefined;
       if (session && hasTransactionLabel(cause)) throw cause;
@@ -105,18 +120,23 @@ export class Producer {
     const now = this.deps.clock.now();
     const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, createdAt: now, ...policyFields(checked) };
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
-    const written = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
+    const written = await this.deps.instrumentation.enqueue(name, 1, (trace): Promise<ManyResult> => {
       const traced = trace ? { ...job, trace } : job;
+      const what = `enqueue '${name}'`;
+      if (mode) return this.call(what, () => this.deps.deduplicator.write(traced, mode, now, session), session);
+      if (session) {
+        return this.call(what, async () => ({ doc: await this.deps.inserts.insertOne(traced, now, session) }), session);
+      }
+      // A call whose caller gave up while it was still queued is taken out of the queue unsent.
+      let submission: Submission<unknown> | undefined;
       return this.call(
-        `enqueue '${name}'`,
-        async (): Promise<ManyResult> => {
-          if (mode) return this.deps.deduplicator.write(traced, mode, now, session);
-          const doc = session
-            ? await this.deps.inserts.insertOne(traced, now, session)
-            : await this.deps.coalescer.submit(traced);
-          return { doc };
+        what,
+        async () => {
+          submission = this.deps.coalescer.submit(traced);
+          return { doc: await submission.written };
         },
-        session,
+        undefined,
+        () => submission?.withdraw() ?? true,
       );
     });
     return this.report(written, session);
@@ -168,9 +188,10 @@ export class Producer {
           const written: ManyResult[] = withModes
             ? await this.deps.deduplicator.writeMany(traced, now, insert, checkedSession)
             : await insert(traced.map((item) => item.job));
-          // Like insertMany: on an error some jobs may have been written; the first error is thrown.
+          // Like insertMany: on an error some jobs may have been written; the first error is thrown,
+          // saying so when some were (or may have been).
           const failed = written.find((result) => 'error' in result);
-          if (failed) throw (failed as { error: unknown }).error;
+          if (failed) throw partlyWritten(written) ?? (failed as { error: unknown }).error;
           return written;
         },
         checkedSession,

@@ -13,6 +13,13 @@
  * - `enqueueToken`: a fresh random string stamped by each deduplicating enqueue (`onDuplicate:
  *   'replace'`, `debounce`) that created or changed the job, so such a write whose reply was lost is
  *   recognised when read back.
+ * - `retryLimit`: the `maxRetries` in force where the job was last claimed (its worker's, else that
+ *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
+ *   follows its own worker's policy even where that worker is not registered. The job's own
+ *   `maxRetries` still wins.
+ * - `requeuedBy`: the claim token of the run whose outcome last made the job `pending` again (a
+ *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
+ *   as applied even after the job was claimed again.
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
  *
  * Monque never constructs BSON values with its own copy of the driver (ids come from the driver of
@@ -29,6 +36,8 @@ export interface JobDocument<T = unknown> extends Job<T> {
   expireAt?: Date;
   enqueueToken?: string;
   trace?: TraceCarrier;
+  retryLimit?: number;
+  requeuedBy?: string;
 }
 
 /** W3C trace context headers carried from an enqueue to the job's runs. */
@@ -66,6 +75,8 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     expireAt: _expireAt,
     enqueueToken: _enqueueToken,
     trace: _trace,
+    retryLimit: _retryLimit,
+    requeuedBy: _requeuedBy,
     ...job
   } = doc;
   return job;

@@ -14,7 +14,6 @@ const BSON_VERSION = Symbol.for('@@mdb.bson.version');
 const HEX_ID = /^[0-9a-fA-F]{24}$/;
 
 interface ObjectIdClass {
-  new (): ObjectId;
   createFromHexString(hex: string): ObjectId;
 }
 
@@ -31,6 +30,7 @@ export function looksLikeObjectId(value: unknown): value is ObjectId {
 /** Makes `ObjectId`s of the `Db`'s own driver. */
 export class ObjectIds {
   private readonly idClass: ObjectIdClass;
+  private readonly factory: { createPk(): unknown };
   /** The BSON major version of the `Db`'s driver. */
   readonly version: unknown;
 
@@ -45,13 +45,14 @@ export class ObjectIds {
         'its driver does not create ObjectId primary keys (a custom pkFactory is not supported)',
       );
     }
+    this.factory = factory as { createPk(): unknown };
     this.idClass = sample.constructor as unknown as ObjectIdClass;
     this.version = (sample as unknown as Record<symbol, unknown>)[BSON_VERSION];
   }
 
-  /** A new `ObjectId` of the `Db`'s driver (the `_id` of a job before it is written). */
+  /** A new `ObjectId` of the `Db`'s driver (a job's `_id`, made before its insert is sent). */
   create(): ObjectId {
-    return new this.idClass();
+    return this.factory.createPk() as ObjectId;
   }
 
   /**

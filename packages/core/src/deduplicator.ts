@@ -14,6 +14,7 @@ import type { ClientSession, ObjectId } from 'mongodb';
 import type { DedupeOutcome, DedupeResult, DedupeStore } from './store/dedupe-store.js';
 import type { InsertResult, NewJob } from './store/insert-store.js';
 import type { ThrottleStore } from './store/throttle-store.js';
+import { WriteLedger } from './store/write-ledger.js';
 import type { DedupeMode } from './validation/dedupe-options.js';
 
 /** What the deduplicator needs. */
@@ -44,9 +45,18 @@ function keyOf(job: NewJob): string | undefined {
 export class Deduplicator {
   constructor(private readonly deps: DeduplicatorDeps) {}
 
-  /** Writes one deduplicating enqueue of `job` (with `uniqueKey`) in `mode`. */
-  write<T>(job: NewJob<T>, mode: DedupeMode, now: Date, session?: ClientSession): Promise<DedupeResult<T>> {
-    const call = { job, mode, now, id: this.deps.newId(), token: randomUUID() };
+  /**
+   * Writes one deduplicating enqueue of `job` (with `uniqueKey`) in `mode`.
+   * @param ledger - records the call's writes; its caller may withdraw the call through it
+   */
+  write<T>(
+    job: NewJob<T>,
+    mode: DedupeMode,
+    now: Date,
+    session?: ClientSession,
+    ledger = new WriteLedger(),
+  ): Promise<DedupeResult<T>> {
+    const call = { job, mode, now, id: this.deps.newId(), token: randomUUID(), ledger };
     return mode.kind === 'throttle'
       ? this.deps.throttles.write(call, mode.ms, session)
       : this.deps.dedupe.write(call, session);

@@ -19,6 +19,7 @@ import { isValidTimezone, nextCronTime, validateCronExpression } from './schedul
 import type { InsertStore, NewJob } from './store/insert-store.js';
 import type { JobDocument } from './store/job-document.js';
 import type { ScheduleStore } from './store/schedule-store.js';
+import { WriteLedger } from './store/write-ledger.js';
 import { checkData } from './validation/data.js';
 import { dedupeModeOf } from './validation/dedupe-options.js';
 import {
@@ -123,7 +124,16 @@ export class Producer {
     const written = await this.deps.instrumentation.enqueue(name, 1, (trace): Promise<ManyResult> => {
       const traced = trace ? { ...job, trace } : job;
       const what = `enqueue '${name}'`;
-      if (mode) return this.call(what, () => this.deps.deduplicator.write(traced, mode, now, session), session);
+      if (mode) {
+        // A call whose caller gave up before any of its writes was sent never sends one.
+        const ledger = new WriteLedger();
+        return this.call(
+          what,
+          () => this.deps.deduplicator.write(traced, mode, now, session, ledger),
+          session,
+          () => ledger.withdraw(),
+        );
+      }
       if (session) {
         return this.call(what, async () => ({ doc: await this.deps.inserts.insertOne(traced, now, session) }), session);
       }

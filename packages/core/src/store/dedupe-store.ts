@@ -20,7 +20,9 @@
  * - inside a transaction (`session`) the read comes first: a duplicate-key error would abort it.
  *
  * The call's job has its `_id` chosen before sending, and every write of the call stamps its
- * `enqueueToken`: after a lost reply, the read that follows recognises the call's own write.
+ * `enqueueToken`: after a lost reply, the read that follows recognises the call's own write. A call
+ * that gives up (a third transient error, or another error) says whether one of its writes may have
+ * been applied (its {@link WriteLedger}).
  * Index: `monque_unique_active_key`.
  */
 import type { ClientSession, Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
@@ -29,6 +31,7 @@ import { JobStatus } from '../job.js';
 import type { DedupeMode } from '../validation/dedupe-options.js';
 import type { InsertStore, NewJob } from './insert-store.js';
 import { ACTIVE_STATUSES, isDuplicateKeyError, type JobDocument, unsetOf } from './job-document.js';
+import { foundOne, modifiedAny, type WriteLedger } from './write-ledger.js';
 
 /** What a deduplicating enqueue did. */
 export type DedupeOutcome = 'created' | 'kept' | 'replaced' | 'debounced' | 'throttled';
@@ -44,6 +47,8 @@ export interface DedupeCall<T = unknown> {
   id: ObjectId;
   /** Stamped as `enqueueToken` on what the call writes. */
   token: string;
+  /** Every write of the call goes through it: what a call that gives up may have written. */
+  ledger: WriteLedger;
 }
 
 /** The job that stands for a call, and what the call did. */
@@ -95,9 +100,20 @@ export class DedupeStore {
    * transaction a lost reply is followed by a read of the key, which recognises the call's own
    * write; inside one every error reaches the caller (the transaction is aborted).
    * @returns the job that stands for the call and what the call did
+   * @throws OutcomeUnknownError when it gives up (outside a transaction) after one of its writes
+   *   may have been applied ({@link WriteLedger})
    */
   async write<T>(call: DedupeCall<T>, session?: ClientSession): Promise<DedupeResult<T>> {
-    const plan = this.plan(call);
+    try {
+      return await this.rounds(this.plan(call), session);
+    } catch (error) {
+      // Inside a transaction, the transaction decides what is written.
+      throw session ? error : call.ledger.failure(error);
+    }
+  }
+
+  /** The rounds of a call, until one decides it; the error that ends them is passed on as it is. */
+  private async rounds<T>(plan: Plan<T>, session?: ClientSession): Promise<DedupeResult<T>> {
     let transientErrors = 0;
     let lastError: unknown;
     for (let round = 1; round <= MAX_ROUNDS; round += 1) {
@@ -114,7 +130,8 @@ export class DedupeStore {
       }
     }
     // A duplicate-key error up to the last round is not about this key (a unique index of the user's own).
-    throw lastError ?? new Error(`could not take unique key '${call.job.uniqueKey}' of '${call.job.name}'`);
+    const { job } = plan.call;
+    throw lastError ?? new Error(`could not take unique key '${job.uniqueKey}' of '${job.name}'`);
   }
 
   private plan<T>(call: DedupeCall<T>): Plan<T> {
@@ -154,10 +171,12 @@ export class DedupeStore {
     const { call, key, fresh } = plan;
     const { name: _name, activeKey: _activeKey, ...onInsert } = fresh;
     if (call.mode.kind === 'keep') {
-      const holder = await this.collection.findOneAndUpdate(
-        key,
-        { $setOnInsert: onInsert as Partial<JobDocument> },
-        { upsert: true, returnDocument: 'after' },
+      const holder = await call.ledger.write(() =>
+        this.collection.findOneAndUpdate(
+          key,
+          { $setOnInsert: onInsert as Partial<JobDocument> },
+          { upsert: true, returnDocument: 'after' },
+        ),
       );
       if (!holder || !isActive(holder)) return undefined;
       return { doc: holder as JobDocument<T>, outcome: holder._id.equals(call.id) ? 'created' : 'kept' };
@@ -173,10 +192,12 @@ export class DedupeStore {
         ([field]) => !changedFields.has(field) && field !== 'status' && field !== 'nextRunAt',
       ),
     );
-    const doc = await this.collection.findOneAndUpdate(
-      filter,
-      { ...plan.update, $set: { ...plan.update.$set, nextRunAt: plan.target }, $setOnInsert: insertOnly },
-      { upsert: true, returnDocument: 'after' },
+    const doc = await call.ledger.write(() =>
+      this.collection.findOneAndUpdate(
+        filter,
+        { ...plan.update, $set: { ...plan.update.$set, nextRunAt: plan.target }, $setOnInsert: insertOnly },
+        { upsert: true, returnDocument: 'after' },
+      ),
     );
     if (!doc) return undefined;
     return { doc: doc as JobDocument<T>, outcome: doc._id.equals(call.id) ? 'created' : plan.changed };
@@ -194,10 +215,12 @@ export class DedupeStore {
     if (holder._id.equals(call.id)) return { doc: holder as JobDocument<T>, outcome: 'created' };
     if (!isActive(holder)) {
       // A finished job still holding the key (edited by hand) gives it up.
-      await this.collection.updateOne(
-        { _id: holder._id, activeKey: key.activeKey, status: { $nin: [...ACTIVE_STATUSES] } },
-        { $unset: unsetOf('activeKey') },
-        { session },
+      await call.ledger.write(() =>
+        this.collection.updateOne(
+          { _id: holder._id, activeKey: key.activeKey, status: { $nin: [...ACTIVE_STATUSES] } },
+          { $unset: unsetOf('activeKey') },
+          { session },
+        ),
       );
       return undefined;
     }
@@ -206,25 +229,33 @@ export class DedupeStore {
     if (holder.status === JobStatus.PENDING) {
       const cap = capOf(call.mode, holder);
       const nextRunAt = cap && cap < plan.target ? cap : plan.target;
-      const doc = await this.collection.findOneAndUpdate(
-        { _id: holder._id, activeKey: key.activeKey, status: JobStatus.PENDING },
-        { ...plan.update, $set: { ...plan.update.$set, nextRunAt } },
-        { returnDocument: 'after', session },
+      const doc = await call.ledger.write(
+        () =>
+          this.collection.findOneAndUpdate(
+            { _id: holder._id, activeKey: key.activeKey, status: JobStatus.PENDING },
+            { ...plan.update, $set: { ...plan.update.$set, nextRunAt } },
+            { returnDocument: 'after', session },
+          ),
+        foundOne,
       );
       return doc ? { doc: doc as JobDocument<T>, outcome: plan.changed } : undefined;
     }
     // Running: it keeps running and gives the key up to the call's job, queued behind it.
-    const demoted = await this.collection.updateOne(
-      { _id: holder._id, activeKey: key.activeKey, status: JobStatus.PROCESSING },
-      { $unset: unsetOf('activeKey') },
-      { session },
+    const demoted = await call.ledger.write(
+      () =>
+        this.collection.updateOne(
+          { _id: holder._id, activeKey: key.activeKey, status: JobStatus.PROCESSING },
+          { $unset: unsetOf('activeKey') },
+          { session },
+        ),
+      modifiedAny,
     );
     return demoted.modifiedCount === 1 ? this.insertFresh(plan, session) : undefined;
   }
 
   /** Inserts the call's job (a duplicate-key error means another job took the key meanwhile). */
   private async insertFresh<T>(plan: Plan<T>, session?: ClientSession): Promise<DedupeResult<T>> {
-    await this.collection.insertOne(plan.fresh as JobDocument, { session });
+    await plan.call.ledger.write(() => this.collection.insertOne(plan.fresh as JobDocument, { session }));
     return { doc: plan.fresh, outcome: 'created' };
   }
 }

@@ -20,13 +20,16 @@
  * from the window (an insert by `_id`, so only one copy can ever exist), so no call returns a job
  * that never runs. A job marked inserted and gone since is not brought back: the call returns it as
  * it was created. After a lost reply the read that follows recognises the call's own window by its
- * job's `_id`. Inside a transaction (`session`) the window and the job are written in it, together.
+ * job's `_id`; a call that gives up says whether one of its writes may have been applied (its
+ * {@link WriteLedger}): a window it opened counts, since the next call inserts the window's job.
+ * Inside a transaction (`session`) the window and the job are written in it, together.
  */
 import type { ClientSession, Collection, Db } from 'mongodb';
 import { isTransientError } from '../database-errors.js';
 import type { DedupeCall, DedupeResult } from './dedupe-store.js';
 import type { InsertStore } from './insert-store.js';
 import { isDuplicateKeyError, type JobDocument } from './job-document.js';
+import { modifiedAny, type WriteLedger } from './write-ledger.js';
 
 /** Suffix of the collection holding the throttle windows. */
 export const THROTTLE_COLLECTION_SUFFIX = '_throttle';
@@ -92,9 +95,21 @@ export class ThrottleStore {
   /**
    * Carries out a throttled `call` (mode `throttle` of `ms`): see the module comment.
    * @returns the job that stands for the call, `'created'` or `'throttled'`
+   * @throws OutcomeUnknownError when it gives up (outside a transaction) after one of its writes
+   *   may have been applied
    */
   async write<T>(call: DedupeCall<T>, ms: number, session?: ClientSession): Promise<DedupeResult<T>> {
-    const { job, now, id } = call;
+    try {
+      return await this.rounds(call, ms, session);
+    } catch (error) {
+      // Inside a transaction, the transaction decides what is written.
+      throw session ? error : call.ledger.failure(error);
+    }
+  }
+
+  /** The rounds of a call, until one decides it; the error that ends them is passed on as it is. */
+  private async rounds<T>(call: DedupeCall<T>, ms: number, session?: ClientSession): Promise<DedupeResult<T>> {
+    const { job, now, id, ledger } = call;
     const uniqueKey = job.uniqueKey as string;
     const _id = JSON.stringify([job.name, uniqueKey]);
     // The job holds no active key: a throttle limits creations, not how many jobs are active.
@@ -115,23 +130,27 @@ export class ThrottleStore {
         const window = await this.windows.findOne({ _id }, { session });
         if (window && window.at.getTime() + ms > now.getTime()) {
           if (window.job._id.equals(id))
-            return { doc: await this.ensureInserted<T>(window, session), outcome: 'created' };
-          return { doc: await this.jobOf<T>(window, session), outcome: 'throttled' };
+            return { doc: await this.ensureInserted<T>(window, ledger, session), outcome: 'created' };
+          return { doc: await this.jobOf<T>(window, ledger, session), outcome: 'throttled' };
         }
         if (window) {
-          const swapped = await this.windows.updateOne(
-            { _id, 'job._id': window.job._id },
-            { $set: { at: opened.at, expireAt: opened.expireAt, job: opened.job, inserted: false } },
-            { session },
+          const swapped = await ledger.write(
+            () =>
+              this.windows.updateOne(
+                { _id, 'job._id': window.job._id },
+                { $set: { at: opened.at, expireAt: opened.expireAt, job: opened.job, inserted: false } },
+                { session },
+              ),
+            modifiedAny,
           );
           if (swapped.modifiedCount === 0) {
             lastError = undefined;
             continue;
           }
         } else {
-          await this.windows.insertOne(opened, { session });
+          await ledger.write(() => this.windows.insertOne(opened, { session }));
         }
-        const doc = await this.ensureInserted<T>(opened, session);
+        const doc = await this.ensureInserted<T>(opened, ledger, session);
         if (!session) this.ensureExpiryIndex();
         return { doc, outcome: 'created' };
       } catch (error) {
@@ -146,41 +165,47 @@ export class ThrottleStore {
   }
 
   /** The window's job as it is now; inserted from the window when its creator did not get to it. */
-  private async jobOf<T>(window: ThrottleWindow, session?: ClientSession): Promise<JobDocument<T>> {
+  private async jobOf<T>(
+    window: ThrottleWindow,
+    ledger: WriteLedger,
+    session?: ClientSession,
+  ): Promise<JobDocument<T>> {
     const doc = await this.jobs.findOne({ _id: window.job._id }, { session });
     if (doc) {
       // Its creator inserted it but has not said so (it may have died): say so, so that a deletion
       // of the job later in the window never brings it back.
-      if (!window.inserted) await this.markInserted(window, session);
+      if (!window.inserted) await this.markInserted(window, ledger, session);
       return doc as JobDocument<T>;
     }
     // Deleted since (retention, deleteJob): as it was created. Never inserted: insert it now.
-    return window.inserted ? (window.job as JobDocument<T>) : this.ensureInserted<T>(window, session);
+    return window.inserted ? (window.job as JobDocument<T>) : this.ensureInserted<T>(window, ledger, session);
   }
 
   /**
    * Inserts the window's job unless it exists (by `_id`: one copy at most, whoever inserts it), then
    * marks it inserted. @returns the job as it is now
    */
-  private async ensureInserted<T>(window: ThrottleWindow, session?: ClientSession): Promise<JobDocument<T>> {
+  private async ensureInserted<T>(
+    window: ThrottleWindow,
+    ledger: WriteLedger,
+    session?: ClientSession,
+  ): Promise<JobDocument<T>> {
     let doc: JobDocument | null = window.job;
     try {
-      await this.jobs.insertOne(window.job, { session });
+      await ledger.write(() => this.jobs.insertOne(window.job, { session }));
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Inserted by another caller meanwhile, or refused by a unique index of the user's own.
       doc = await this.jobs.findOne({ _id: window.job._id });
       if (!doc) throw error;
     }
-    await this.markInserted(window, session);
+    await this.markInserted(window, ledger, session);
     return doc as JobDocument<T>;
   }
 
-  private async markInserted(window: ThrottleWindow, session?: ClientSession): Promise<void> {
-    await this.windows.updateOne(
-      { _id: window._id, 'job._id': window.job._id },
-      { $set: { inserted: true } },
-      { session },
+  private async markInserted(window: ThrottleWindow, ledger: WriteLedger, session?: ClientSession): Promise<void> {
+    await ledger.write(() =>
+      this.windows.updateOne({ _id: window._id, 'job._id': window.job._id }, { $set: { inserted: true } }, { session }),
     );
   }
 }

@@ -18,6 +18,7 @@ import { JobStatus } from '../../src/job.js';
 import { type DedupeCall, DedupeStore } from '../../src/store/dedupe-store.js';
 import { InsertStore } from '../../src/store/insert-store.js';
 import type { JobDocument } from '../../src/store/job-document.js';
+import { WriteLedger } from '../../src/store/write-ledger.js';
 import type { DedupeMode } from '../../src/validation/dedupe-options.js';
 import { useTestDb } from '../helpers/monque.js';
 import { type Race, withRace } from './race.js';
@@ -33,6 +34,7 @@ function call(mode: DedupeMode, data: unknown, now = NOW): DedupeCall {
     now,
     id: new ObjectId(),
     token: randomUUID(),
+    ledger: new WriteLedger(),
   };
 }
 

@@ -7,11 +7,14 @@
  *   opened meanwhile keeps saying its job is not inserted, so the next call inserts it;
  * - a window whose job exists but is not marked (its creator died after inserting) is marked by the
  *   call that finds it, so a later deletion never brings the job back;
- * - a duplicate-key error of a unique index of the user's own is passed on (no job is claimed to exist).
+ * - a duplicate-key error of a unique index of the user's own is passed on (no job is claimed to
+ *   exist), as the cause of an `OutcomeUnknownError`: the window the call opened stays, and a later
+ *   call in it may insert the job once the conflict is gone.
  */
 import { waitUntil } from '@monque/test-backend';
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { OutcomeUnknownError } from '../../src/database-errors.js';
 import { JobStatus } from '../../src/job.js';
 import type { DedupeCall } from '../../src/store/dedupe-store.js';
 import { RetentionStore } from '../../src/store/retention-store.js';
@@ -21,6 +24,7 @@ import {
   type ThrottleWindow,
   throttleWindows,
 } from '../../src/store/throttle-store.js';
+import { WriteLedger } from '../../src/store/write-ledger.js';
 import { useTestDb } from '../helpers/monque.js';
 import { withRace } from './race.js';
 import { freshStores, plus, type Stores, storeJob } from './stores.js';
@@ -36,6 +40,7 @@ function call(data: unknown, now = NOW, ms = 1_000): DedupeCall {
     now,
     id: new ObjectId(),
     token: 'unused',
+    ledger: new WriteLedger(),
   };
 }
 
@@ -131,12 +136,13 @@ describe('throttle store guards', () => {
     expect(await windows.findOne({})).toMatchObject({ at: plus(NOW, 1_000), inserted: true });
   });
 
-  it('a duplicate-key error of a unique index of the user’s own is passed on, and no job is claimed to exist', async () => {
+  it('a duplicate-key error of a unique index of the user’s own is passed on (the window it opened may still get its job), and no job is claimed to exist', async () => {
     const { stores, windows, store } = await setup();
     await storeJob(stores, NOW, { data: { sku: 'A' } });
     await stores.collection.createIndex({ 'data.sku': 1 }, { unique: true, name: 'user_sku' });
     const error = await store.write(call({ sku: 'A' }), 1_000).catch((thrown: unknown) => thrown);
-    expect((error as { code?: unknown }).code).toBe(11000);
+    expect(error).toBeInstanceOf(OutcomeUnknownError);
+    expect(((error as Error).cause as { code?: unknown }).code).toBe(11000);
     expect(await stores.collection.countDocuments()).toBe(1);
     expect(await windows.findOne({})).toMatchObject({ inserted: false });
   });

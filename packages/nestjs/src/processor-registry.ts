@@ -15,9 +15,10 @@ const decorated = new Set<ClassTarget>();
  * Classes the module found among an application's providers. Kept on `globalThis` (under a
  * `Symbol.for` key) so that the ESM and CommonJS copies of this package, if both are loaded, agree.
  */
-const claimed: WeakSet<ClassTarget> = ((globalThis as Record<symbol, unknown>)[
-  Symbol.for('@monque/nestjs:claimed-processors')
-] ??= new WeakSet<ClassTarget>()) as WeakSet<ClassTarget>;
+const CLAIMED_KEY = Symbol.for('@monque/nestjs:claimed-processors');
+const shared = globalThis as Record<symbol, WeakSet<ClassTarget> | undefined>;
+shared[CLAIMED_KEY] ??= new WeakSet<ClassTarget>();
+const claimed: WeakSet<ClassTarget> = shared[CLAIMED_KEY];
 
 /** Records a class decorated with `@Processor`. */
 export function recordProcessorClass(target: ClassTarget): void {

@@ -150,7 +150,7 @@ const PROVIDERS = [Mailer, ReportScope, JobAlerts, SendEmailProcessor, RenderRep
 async function boot(extra: object[] = []) {
   const db = await getDb();
   return bootApp({
-    imports: [MonqueModule.forRoot(rootOptions(db, { maxRetries: 1 }))],
+    imports: [MonqueModule.forRoot(rootOptions(db, { maxRetries: 1, unregisteredProcessors: 'error' }))],
     controllers: [SignupController],
     providers: [...PROVIDERS, AlwaysFailsProcessor, ...(extra as never[])],
   });

@@ -44,9 +44,13 @@ export function useTestApps(fileUrl: string): () => Promise<Db> {
   };
 }
 
-/** `forRoot()` options on a fresh collection of `db`. */
+/**
+ * `forRoot()` options on a fresh collection of `db`. `unregisteredProcessors: 'ignore'` by default:
+ * a test file declares processors for several applications (tests/unregistered.test.ts checks the
+ * default, `'error'`).
+ */
 export function rootOptions(db: Db, extra: Partial<MonqueRootOptions> = {}): MonqueRootOptions {
-  return { db, collectionName: freshCollectionName(db), ...FAST, ...extra };
+  return { db, collectionName: freshCollectionName(db), ...FAST, unregisteredProcessors: 'ignore', ...extra };
 }
 
 /**

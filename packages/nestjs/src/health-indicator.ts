@@ -24,11 +24,12 @@ export interface MonqueHealthReport {
   /** `'worker'` when this process runs jobs, `'producer'` when it only enqueues (`worker: false`, or not started yet with `manualStart`). */
   role: 'worker' | 'producer';
   /**
-   * Whether this process does its part. A worker: its scheduler runs and its last database command
-   * succeeded (`monque.isHealthy()`). A producer: the database answered a `ping` in time.
+   * Whether this process does its part. A worker: the database answered a `ping` in time, and its
+   * scheduler runs and its last database command succeeded (`monque.isHealthy()`). A producer: the
+   * database answered a `ping` in time.
    */
   healthy: boolean;
-  /** Whether the database answers: the worker's last command succeeded, or a `ping` was answered in time. */
+  /** Whether the database answered a `ping` within `timeout`. */
   databaseReachable: boolean;
 }
 
@@ -41,11 +42,13 @@ export type MonqueHealthIndicatorResult<Key extends string = string> = Record<
 /**
  * Monque's health in this process, for `@nestjs/terminus` (`isHealthy(key)`) or any endpoint (`check()`).
  *
- * `monque.isHealthy()` alone is `false` on every producer (it never starts a scheduler), so an
- * endpoint built on it alone fails every API process. This asks what matters for the role:
- * - a worker is up while `monque.isHealthy()` holds (no round trip when it does; otherwise one
- *   `ping` tells a stopped scheduler from an unreachable database);
- * - a producer is up while the database answers a `ping` within `timeout`.
+ * `monque.isHealthy()` alone is `false` on every producer (it never starts a scheduler), and stays
+ * `true` on a worker while its commands hang on a network that drops packets (until
+ * `operationTimeout`). So every check sends one `ping`, bounded by `timeout`, and asks what matters
+ * for the role:
+ * - a worker is up while the `ping` is answered and `monque.isHealthy()` holds (its scheduler runs
+ *   and its last command succeeded);
+ * - a producer is up while the `ping` is answered.
  *
  * ```ts
  * @Get('health')
@@ -70,11 +73,10 @@ export class MonqueHealthIndicator {
     if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
       throw new InvalidArgumentError('options.timeout', `expected a positive number of ms, got ${String(timeout)}`);
     }
-    if (this.lifecycle.role === 'worker') {
-      const healthy = this.monque.isHealthy();
-      return { role: 'worker', healthy, databaseReachable: healthy || (await this.ping(timeout)) };
-    }
     const databaseReachable = await this.ping(timeout);
+    if (this.lifecycle.role === 'worker') {
+      return { role: 'worker', healthy: databaseReachable && this.monque.isHealthy(), databaseReachable };
+    }
     return { role: 'producer', healthy: databaseReachable, databaseReachable };
   }
 
@@ -93,8 +95,10 @@ export class MonqueHealthIndicator {
     const details = { role: report.role, databaseReachable: report.databaseReachable };
     if (report.healthy) return { [key]: { status: 'up', ...details } } as MonqueHealthIndicatorResult<Key>;
     const message = !report.databaseReachable
-      ? `the database did not answer within ${options.timeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT} ms`
-      : 'the scheduler is not running';
+      ? `the database did not answer a ping within ${options.timeout ?? DEFAULT_HEALTH_CHECK_TIMEOUT} ms`
+      : this.monque.isRunning
+        ? "the scheduler's last database command failed"
+        : 'the scheduler is not running';
     return { [key]: { status: 'down', ...details, message } } as MonqueHealthIndicatorResult<Key>;
   }
 

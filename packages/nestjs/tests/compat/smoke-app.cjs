@@ -126,7 +126,7 @@ module.exports = async function runSmoke({ common, core, nestjs, uri, nestVersio
     greet: results.get(greetId),
     scoped: scopedIds.map((id) => results.get(id)),
     heard: [...heard].sort(),
-    slowAfterClose: slow && slow.status,
+    slowAfterClose: slow?.status,
     runningAfterClose: monque.isRunning,
   };
 };

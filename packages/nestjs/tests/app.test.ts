@@ -7,6 +7,7 @@ import { Body, Controller, Inject, Injectable, Post, Scope } from '@nestjs/commo
 import { describe, expect, it } from 'vitest';
 import {
   currentJob,
+  currentJobContext,
   InjectMonque,
   JOB_REF,
   type Job,
@@ -19,6 +20,7 @@ import {
   type MonqueProcessor,
   OnJobEvent,
   Processor,
+  type QueuePauseEvent,
 } from '../src/index.js';
 import { bootApp, nextEvent, request, rootOptions, useTestApps } from './helpers/app.js';
 
@@ -36,7 +38,10 @@ type Jobs = {
 @Injectable()
 class Mailer {
   readonly sent: string[] = [];
-  send(to: string): void {
+  /** Reports progress through the running job's context, reached without being passed. */
+  async send(to: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    await currentJobContext()?.progress(50);
     this.sent.push(to);
   }
   /** Called from a processor: the job is reachable from here without being passed. */
@@ -57,11 +62,17 @@ class ReportScope {
 @Injectable()
 class JobAlerts {
   readonly completed: string[] = [];
+  readonly transientOnly: string[] = [];
   readonly failed: { name: string; message: string; willRetry: boolean }[] = [];
 
   @OnJobEvent('job:complete')
   onComplete({ job }: JobCompleteEvent): void {
     this.completed.push(job.name);
+  }
+
+  @OnJobEvent('job:complete', { name: 'transient-job' })
+  onTransientComplete({ job }: JobCompleteEvent): void {
+    this.transientOnly.push(job.name);
   }
 
   @OnJobEvent('job:fail')
@@ -81,9 +92,8 @@ class SendEmailProcessor implements MonqueProcessor<Jobs['send-email'], { sentTo
     SendEmailProcessor.instances += 1;
   }
 
-  async process(job: Job<Jobs['send-email']>, { progress }: JobContext) {
-    await progress(50);
-    this.mailer.send(job.data.to);
+  async process(job: Job<Jobs['send-email']>, { signal }: JobContext) {
+    await this.mailer.send(job.data.to, signal);
     return { sentTo: `${job.data.to} (${this.mailer.whoIsRunning()})` };
   }
 
@@ -91,6 +101,12 @@ class SendEmailProcessor implements MonqueProcessor<Jobs['send-email'], { sentTo
   @OnJobEvent('job:start')
   onEvent(payload: Job | JobCompleteEvent): void {
     SendEmailProcessor.heard.push('job' in payload ? `complete:${payload.job.name}` : `start:${payload.name}`);
+  }
+
+  /** Pauses of its own name and of every name (`name: null`) reach it; other names' do not. */
+  @OnJobEvent('queue:paused')
+  onPaused({ name }: QueuePauseEvent): void {
+    SendEmailProcessor.heard.push(`paused:${name}`);
   }
 }
 
@@ -186,7 +202,14 @@ describe('a Nest application with @Processor classes', () => {
     await bothDone;
 
     expect([...app.get(JobAlerts).completed].sort()).toEqual(['send-email', 'transient-job']);
+    expect(app.get(JobAlerts).transientOnly).toEqual(['transient-job']);
     expect(SendEmailProcessor.heard).toEqual(['start:send-email', 'complete:send-email']);
+
+    SendEmailProcessor.heard = [];
+    await monque.pause('transient-job');
+    await monque.pause('send-email');
+    await monque.pause();
+    expect(SendEmailProcessor.heard).toEqual(['paused:send-email', 'paused:null']);
   });
 
   it('a failing job reaches job:fail listeners (async ones too), the processor hearing only its own', async () => {

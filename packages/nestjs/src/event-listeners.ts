@@ -24,6 +24,13 @@ export function eventJobName(event: keyof MonqueEventMap, payload: unknown): str
   return typeof name === 'string' ? name : undefined;
 }
 
+/** What a per-event instance gets as its request (`JOB_REF`): the job the event is about, else the payload. */
+export function eventRequest(event: keyof MonqueEventMap, payload: unknown): unknown {
+  if (event === 'job:start') return payload;
+  const job = (payload as { job?: unknown } | undefined)?.job;
+  return job ?? payload;
+}
+
 function accepts(filter: string | undefined, event: keyof MonqueEventMap, payload: unknown): boolean {
   if (filter === undefined) return true;
   const name = eventJobName(event, payload);
@@ -43,7 +50,10 @@ function listenerFor(
   }
   return async (payload) => {
     if (!accepts(filter, entry.event, payload)) return undefined;
-    const instance = (await resolvePerJob(moduleRef, wrapper.token, payload)) as Record<string, Listener>;
+    const instance = (await resolvePerJob(moduleRef, wrapper.token, eventRequest(entry.event, payload))) as Record<
+      string,
+      Listener
+    >;
     return instance[method]?.call(instance, payload);
   };
 }

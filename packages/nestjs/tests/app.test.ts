@@ -112,6 +112,9 @@ class SendEmailProcessor implements MonqueProcessor<Jobs['send-email'], { sentTo
 
 @Processor<Jobs>({ name: 'render-report', scope: Scope.REQUEST })
 class RenderReportProcessor implements MonqueProcessor<Jobs['render-report']> {
+  /** For each completion: whether this event's own instance got the completed job as JOB_REF. */
+  static completions: boolean[] = [];
+
   constructor(
     private readonly scope: ReportScope,
     private readonly mailer: Mailer,
@@ -125,6 +128,11 @@ class RenderReportProcessor implements MonqueProcessor<Jobs['render-report']> {
       jobRefIsThisJob: this.jobRef._id.equals(job._id),
       currentJob: this.mailer.whoIsRunning(),
     };
+  }
+
+  @OnJobEvent('job:complete')
+  onComplete({ job }: JobCompleteEvent): void {
+    RenderReportProcessor.completions.push(this.jobRef._id.equals(job._id));
   }
 }
 
@@ -227,6 +235,7 @@ describe('a Nest application with @Processor classes', () => {
 
   it('a request-scoped processor gets a new instance per job, with the job as JOB_REF', async () => {
     const { monque } = await boot();
+    RenderReportProcessor.completions = [];
     const results = new Map<string, unknown>();
     const allDone = new Promise<void>((resolve) => {
       monque.on('job:complete', ({ job, result }) => {
@@ -248,6 +257,8 @@ describe('a Nest application with @Processor classes', () => {
       })),
     );
     expect(new Set(values.map((value) => value.serial)).size).toBe(3);
+    // Its @OnJobEvent method ran on an instance of its own per event, with that event's job as JOB_REF.
+    await expect.poll(() => RenderReportProcessor.completions).toEqual([true, true, true]);
   });
 
   it('a transient-scoped processor gets a new instance per job', async () => {

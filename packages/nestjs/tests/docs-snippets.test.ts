@@ -4,7 +4,7 @@
  * manually started processes, a request-scoped processor, a recurring job registered at boot and a
  * job enqueued inside a transaction.
  */
-import { getCapabilities, getMongoClient, getTestUri } from '@monque/test-backend';
+import { getMongoClient, getTestUri } from '@monque/test-backend';
 import type { ModuleMetadata } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobStatus, MonqueLifecycle, MonqueModule } from '../src/index.js';
@@ -45,6 +45,21 @@ afterAll(async () => {
   await cleanUp();
 });
 
+/** `true`, or why the server runs no transactions (a standalone MongoDB; the embedded backend runs them). */
+async function probeTransactions(): Promise<true | string> {
+  const session = (await getMongoClient()).startSession();
+  try {
+    session.startTransaction();
+    await (await getMongoClient()).db(SHOP).collection('orders').insertOne({ probe: true }, { session });
+    await session.abortTransaction();
+    return true;
+  } catch (error) {
+    return `the server runs no transactions (${error instanceof Error ? error.message : String(error)})`;
+  } finally {
+    await session.endSession();
+  }
+}
+
 const boot = (metadata: ModuleMetadata) => bootApp(metadata, { http: false });
 
 describe("the NestJS guide's snippets", () => {
@@ -75,8 +90,8 @@ describe("the NestJS guide's snippets", () => {
     const shop = (await getMongoClient()).db(SHOP);
     expect(await shop.collection('monque_jobs').countDocuments({ name: 'nightly-report' })).toBe(1);
 
-    const { transactions } = await getCapabilities();
-    if (transactions !== true) return context.skip(`the server runs no transactions: ${transactions}`);
+    const transactions = await probeTransactions();
+    if (transactions !== true) return context.skip(transactions);
     await app.get(snippets.OrderService).placeOrder('o-1');
     expect(await shop.collection('orders').countDocuments({ orderId: 'o-1' })).toBe(1);
     const { jobs } = await monque.getJobs({ name: 'ship-order', data: { orderId: 'o-1' } });

@@ -4,7 +4,7 @@
  */
 import { type FaultProxy, freshCollectionName, getTestUri, startFaultProxy } from '@monque/test-backend';
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, type HealthCheckService, TerminusModule } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService, TerminusModule } from '@nestjs/terminus';
 import { type Db, MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import {

@@ -1,6 +1,6 @@
-import type { MonqueHealthIndicator } from '@monque/nestjs';
+import { MonqueHealthIndicator } from '@monque/nestjs';
 import { Controller, Get } from '@nestjs/common';
-import { HealthCheck, type HealthCheckService } from '@nestjs/terminus';
+import { HealthCheck, HealthCheckService } from '@nestjs/terminus';
 
 @Controller('health')
 export class HealthController {

@@ -1,4 +1,4 @@
-import { InjectMonque, type Monque } from '@monque/nestjs';
+import { InjectMonque, Monque } from '@monque/nestjs';
 import { BadRequestException, Body, Controller, Get, NotFoundException, Param, Post } from '@nestjs/common';
 import type { Jobs } from './jobs';
 

@@ -1,6 +1,6 @@
 import { type Job, type JobContext, type MonqueProcessor, Processor } from '@monque/nestjs';
 import type { Jobs } from './jobs';
-import type { MailerService } from './mailer.service';
+import { MailerService } from './mailer.service';
 
 /** Runs every 'send-email' job: at most 10 at once in this process, 30 s each, 5 attempts. */
 @Processor<Jobs>('send-email', { concurrency: 10, timeout: 30_000, maxRetries: 5 })

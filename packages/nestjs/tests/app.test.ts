@@ -114,6 +114,8 @@ class SendEmailProcessor implements MonqueProcessor<Jobs['send-email'], { sentTo
 class RenderReportProcessor implements MonqueProcessor<Jobs['render-report']> {
   /** For each completion: whether this event's own instance got the completed job as JOB_REF. */
   static completions: boolean[] = [];
+  static starts: boolean[] = [];
+  static pauses: boolean[] = [];
 
   constructor(
     private readonly scope: ReportScope,
@@ -133,6 +135,17 @@ class RenderReportProcessor implements MonqueProcessor<Jobs['render-report']> {
   @OnJobEvent('job:complete')
   onComplete({ job }: JobCompleteEvent): void {
     RenderReportProcessor.completions.push(this.jobRef._id.equals(job._id));
+  }
+
+  @OnJobEvent('job:start')
+  onStart(job: Job): void {
+    RenderReportProcessor.starts.push(this.jobRef === job);
+  }
+
+  /** An event without a job: JOB_REF is the payload itself. */
+  @OnJobEvent('queue:paused')
+  onPaused(payload: QueuePauseEvent): void {
+    RenderReportProcessor.pauses.push(this.jobRef === (payload as unknown));
   }
 }
 
@@ -236,6 +249,8 @@ describe('a Nest application with @Processor classes', () => {
   it('a request-scoped processor gets a new instance per job, with the job as JOB_REF', async () => {
     const { monque } = await boot();
     RenderReportProcessor.completions = [];
+    RenderReportProcessor.starts = [];
+    RenderReportProcessor.pauses = [];
     const results = new Map<string, unknown>();
     const allDone = new Promise<void>((resolve) => {
       monque.on('job:complete', ({ job, result }) => {
@@ -259,6 +274,9 @@ describe('a Nest application with @Processor classes', () => {
     expect(new Set(values.map((value) => value.serial)).size).toBe(3);
     // Its @OnJobEvent method ran on an instance of its own per event, with that event's job as JOB_REF.
     await expect.poll(() => RenderReportProcessor.completions).toEqual([true, true, true]);
+    expect(RenderReportProcessor.starts).toEqual([true, true, true]);
+    await monque.pause('render-report');
+    await expect.poll(() => RenderReportProcessor.pauses).toEqual([true]);
   });
 
   it('a transient-scoped processor gets a new instance per job', async () => {

@@ -252,7 +252,23 @@ describe('module options', () => {
     error = thrown(() => MonqueModule.forRootAsync({ useFactory: () => ({}), collectionName: 'jobs' } as never));
     expect(error.message).toMatch(/collectionName is a module option: return it from useFactory/);
     error = thrown(() => MonqueModule.forRootAsync({}));
-    expect(error.message).toMatch(/give exactly one of useFactory, useClass or useExisting/);
+    expect(error.message).toMatch(/give exactly one of useFactory, useClass or useExisting$/);
+    const asyncCases: [unknown, RegExp][] = [
+      [{ useFactory: () => ({}), useClass: class {} }, /exactly one of .* \(got useFactory, useClass\)/],
+      [{ useFactory: 'options' }, /useFactory: expected a function/],
+      [{ useClass: 'MonqueConfig' }, /useClass: expected a class/],
+      [{ useClass: class {}, inject: [] }, /inject: expected an array of tokens, given with useFactory/],
+      [{ useFactory: () => ({}), inject: 'ConfigService' }, /inject: expected an array of tokens/],
+      [{ useFactory: () => ({}), global: 'yes' }, /global: expected true or false/],
+      ['options', /expected an object, got 'options'/],
+    ];
+    for (const [options, message] of asyncCases) {
+      error = expectCode(
+        thrown(() => MonqueModule.forRootAsync(options as never)),
+        MonqueConfigurationCode.INVALID_MODULE_OPTION,
+      );
+      expect(error.message).toMatch(message);
+    }
 
     const db = await getDb();
     error = await bootError({

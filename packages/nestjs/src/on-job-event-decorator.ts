@@ -17,7 +17,9 @@ export interface OnJobEventOptions {
 
 /** One `@OnJobEvent` of a method, as stored under {@link ON_JOB_EVENT_METADATA}. */
 export interface OnJobEventMetadata {
+  /** The event listened to. */
   readonly event: keyof MonqueEventMap;
+  /** The options given to `@OnJobEvent`. */
   readonly options: OnJobEventOptions;
 }
 

@@ -35,6 +35,7 @@ export interface ProcessorMetadata {
  * `T` is the payload type (`Jobs['send-email']` with typed jobs), `R` the result type.
  */
 export interface MonqueProcessor<T = unknown, R = unknown> {
+  /** Runs one job; resolves with its result (stored as `job.result`), or rejects to fail the run. */
   process(job: Job<T>, context: JobContext): R | Promise<R>;
 }
 

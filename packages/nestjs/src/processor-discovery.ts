@@ -13,13 +13,21 @@ import { type ClassTarget, claimProcessorClass, decoratedProcessorClasses } from
 
 /** The part of Nest's `InstanceWrapper` used here. */
 export interface ProviderWrapper {
+  /** The provider's DI token. */
   readonly token: unknown;
+  /** Its name (the class name, or the token's). */
   readonly name: unknown;
+  /** The class of a class provider; the factory of a factory provider; `null` for a value. */
   readonly metatype: unknown;
+  /** The dependencies of a factory provider. */
   readonly inject?: unknown;
+  /** The application's instance (of a provider that is not per request). */
   readonly instance: unknown;
+  /** Whether it is transient-scoped. */
   readonly isTransient: boolean;
+  /** The module that provides it. */
   readonly host?: { readonly name?: unknown } | null;
+  /** `false` when it, or a dependency, is request-scoped. */
   isDependencyTreeStatic(): boolean;
 }
 

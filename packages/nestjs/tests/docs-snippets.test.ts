@@ -108,11 +108,23 @@ describe("the NestJS guide's snippets", () => {
     expect(worker.app.get(MonqueLifecycle).role).toBe('worker');
   });
 
+  it("the testing snippet's unit test passes", async () => {
+    const { welcomeEmailIsSent } = await import('../../docs/snippets/nestjs/testing.js');
+    await welcomeEmailIsSent();
+  });
+
   it('a request-scoped processor gets its tenant from the job; a singleton service reports progress', async () => {
     // Loaded last: the other applications do not provide its processor (and would say so).
     const { TenantContext, Importer, ImportProcessor } = await import('../../docs/snippets/nestjs/scoped-processor.js');
     const { monque } = await boot({
-      imports: [MonqueModule.forRoot({ uri: process.env.MONGODB_URI as string, pollInterval: 50 })],
+      // The testing snippet loaded a processor this application does not provide.
+      imports: [
+        MonqueModule.forRoot({
+          uri: process.env.MONGODB_URI as string,
+          pollInterval: 50,
+          unregisteredProcessors: 'ignore',
+        }),
+      ],
       providers: [TenantContext, Importer, ImportProcessor],
     });
     const done = nextEvent(monque, 'job:complete');

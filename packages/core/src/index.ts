@@ -43,6 +43,7 @@ export {
   type JobDataOf,
   type JobDeletedEvent,
   type JobErrorEvent,
+  type JobErrorRecord,
   type JobFailEvent,
   type JobHandler,
   type JobId,

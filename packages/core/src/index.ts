@@ -54,6 +54,7 @@ export {
   type JobProgressEvent,
   type JobQuery,
   type JobRecoveredEvent,
+  type JobSort,
   JobStatus,
   type JobStatusType,
   type JobsChangedEvent,

@@ -54,6 +54,7 @@ export type {
   JobList,
   JobPage,
   JobQuery,
+  JobSort,
   NameStats,
   PausedState,
   QueueStats,

@@ -96,7 +96,7 @@ export function formatJob(job: Job): string {
     ['fail reason', job.failReason],
     ['cron', job.repeatInterval ? `${job.repeatInterval}${job.timezone ? ` (${job.timezone})` : ''}` : undefined],
     ['unique key', job.uniqueKey],
-    ['group', (job as { group?: string }).group],
+    ['group', job.group],
     ['owner', job.owner],
     ['locked at', job.lockedAt ? formatTime(job.lockedAt) : undefined],
     ['started at', job.startedAt ? formatTime(job.startedAt) : undefined],

@@ -19,9 +19,10 @@ export {
 } from './errors/index.js';
 export type { MonqueListener } from './events.js';
 export { MAX_ENQUEUE_MANY, Monque } from './monque.js';
-export { DEFAULT_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
+export { DEFAULT_OPTIONS, KNOWN_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
 export { calculateBackoff, calculateBackoffDelay, MAX_BACKOFF_DELAY_MS } from './retry/backoff.js';
 export { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
+export { suggestOption } from './suggest.js';
 export {
   type AnyJobOf,
   type BackoffOptions,
@@ -45,6 +46,7 @@ export {
   type JobDeduplicatedEvent,
   type JobDeletedEvent,
   type JobErrorEvent,
+  type JobErrorRecord,
   type JobFailEvent,
   type JobHandler,
   type JobId,
@@ -55,6 +57,7 @@ export {
   type JobProgressEvent,
   type JobQuery,
   type JobRecoveredEvent,
+  type JobSort,
   JobStatus,
   type JobStatusType,
   type JobsChangedEvent,

@@ -30,6 +30,7 @@ export {
   type CancelOptions,
   type Clock,
   type DataFieldValue,
+  type DeduplicationOutcome,
   type DefaultJobName,
   type EnqueueManyItem,
   type EnqueueManyItemOf,
@@ -42,6 +43,7 @@ export {
   type JobCompleteEvent,
   type JobContext,
   type JobDataOf,
+  type JobDeduplicatedEvent,
   type JobDeletedEvent,
   type JobErrorEvent,
   type JobErrorRecord,
@@ -77,5 +79,6 @@ export {
   type WorkerOptions,
 } from './types.js';
 export { MAX_DATA_BYTES } from './validation/data.js';
+export { MAX_DEDUPE_WINDOW_MS } from './validation/dedupe-options.js';
 export { MAX_GROUP_LENGTH } from './validation/job-options.js';
 export { MAX_NAME_LENGTH } from './validation.js';

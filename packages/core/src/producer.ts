@@ -5,18 +5,25 @@
  */
 import type { ClientSession } from 'mongodb';
 import { databaseCall } from './database-errors.js';
+import type { DependentJob, DependentJobs } from './dependent-jobs.js';
 import type { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
 import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { InvalidCronError } from './errors/invalid-cron-error.js';
+import type { FlowNode, FlowOptions } from './flow-spec.js';
+import type { FlowWriter } from './flow-writer.js';
+import { JobStatus } from './job.js';
 import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
 import type { Clock } from './monque-options.js';
 import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
 import type { InsertStore, NewJob } from './store/insert-store.js';
 import type { JobDocument } from './store/job-document.js';
+import type { ObjectIds } from './store/object-ids.js';
 import type { ScheduleStore } from './store/schedule-store.js';
 import { checkData } from './validation/data.js';
+import { checkDependsOn } from './validation/dependencies.js';
+import { checkFlowSpec } from './validation/flow-spec.js';
 import {
   checkEnqueueOptions,
   checkScheduleOptions,
@@ -42,6 +49,12 @@ export interface ProducerDeps {
   readonly ready: () => Promise<void>;
   /** A job of `name` is pending from `at`: wake this instance's poller in time. */
   readonly hint: (name: string, at: Date) => void;
+  /** Job ids of the `Db`'s driver. */
+  readonly ids: ObjectIds;
+  /** Enqueues jobs with dependencies. */
+  readonly dependents: DependentJobs;
+  /** Writes flows. */
+  readonly flows: FlowWriter;
 }
 
 const TRANSACTION_LABELS = ['TransientTransactionError', 'UnknownTransactionCommitResult'];
@@ -96,13 +109,17 @@ export class Producer {
     const now = this.deps.clock.now();
     const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, createdAt: now, ...policyFields(checked) };
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
+    const dependent = this.dependentOf(job, checked, 'options');
     const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
       const traced = trace ? { ...job, trace } : job;
-      return this.call(
-        `enqueue '${name}'`,
-        () => (session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced)),
-        session,
-      );
+      const insert = async (): Promise<JobDocument> => {
+        if (!dependent) {
+          return session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced);
+        }
+        const [inserted] = await this.deps.dependents.insert([{ ...dependent, job: traced }], now, session);
+        return inserted as JobDocument;
+      };
+      return this.call(`enqueue '${name}'`, insert, session);
     });
     this.hintUnlessInTransaction(doc, session);
     return doc;
@@ -117,6 +134,7 @@ export class Producer {
     const { session } = checkOptionsObject(options, 'options', ['session']) as { session?: unknown };
     const checkedSession = session === undefined ? undefined : checkSession(session, 'options.session');
     const now = this.deps.clock.now();
+    const dependents: DependentJob[] = [];
     const jobs = (items as unknown[]).map((item, index): NewJob => {
       const at = `jobs[${index}]`;
       if (typeof item !== 'object' || item === null) {
@@ -128,8 +146,10 @@ export class Producer {
       const checked = checkEnqueueOptions(itemOptions, `${at}.options`, false);
       const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, ...policyFields(checked) };
       if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
+      dependents.push(this.dependentOf(job, checked, `${at}.options`) ?? { job, argument: `${at}.options.dependsOn` });
       return job;
     });
+    const withDependencies = dependents.some((item) => item.dependsOn !== undefined);
     if (jobs.length === 0) return [];
     const names = [...new Set(jobs.map((job) => job.name))].join(', ');
     const docs = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
@@ -137,6 +157,10 @@ export class Producer {
         `enqueueMany of ${jobs.length} jobs`,
         async () => {
           const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
+          if (withDependencies) {
+            const items = dependents.map((item, index) => ({ ...item, job: traced[index] as NewJob }));
+            return this.deps.dependents.insert(items, now, checkedSession);
+          }
           const results = await this.deps.inserts.insertBatch(traced, now, checkedSession);
           // Like insertMany: on an error some jobs may have been written; the first error is thrown.
           const failed = results.find((result) => 'error' in result);
@@ -155,7 +179,43 @@ export class Producer {
    * replica set, the change stream reports it after the commit; otherwise the next poll finds it).
    */
   private hintUnlessInTransaction(doc: JobDocument, session: ClientSession | undefined): void {
-    if (!session?.inTransaction()) this.deps.hint(doc.name, doc.nextRunAt);
+    if (!session?.inTransaction() && doc.status === JobStatus.PENDING) this.deps.hint(doc.name, doc.nextRunAt);
+  }
+
+  /**
+   * `job` with its workflow options: its `deadLetter` stored, and, when it has dependencies, the
+   * item to enqueue through `DependentJobs` (`undefined` when it has none).
+   * @throws InvalidArgumentError for a bad `dependsOn` (the ids are checked against the database later)
+   */
+  private dependentOf(job: NewJob, checked: EnqueueOptions, argument: string): DependentJob | undefined {
+    if (checked.deadLetter !== undefined) job.fields = { ...job.fields, deadLetter: checked.deadLetter };
+    if (checked.dependsOn === undefined) return undefined;
+    const dependsOn = checkDependsOn(checked.dependsOn, `${argument}.dependsOn`, this.deps.ids);
+    if (dependsOn.length === 0) return undefined;
+    const dependent: DependentJob = { job, dependsOn, argument: `${argument}.dependsOn` };
+    return checked.onDependencyFailure ? { ...dependent, onDependencyFailure: checked.onDependencyFailure } : dependent;
+  }
+
+  /** See `MonquePublicAPI.flow`. */
+  async flow(spec: unknown, options?: FlowOptions): Promise<FlowNode> {
+    const jobs = checkFlowSpec(spec, this.deps.ids, this.deps.bsonVersion);
+    const { session } = checkOptionsObject(options, 'options', ['session']) as { session?: unknown };
+    const checkedSession = session === undefined ? undefined : checkSession(session, 'options.session');
+    const now = this.deps.clock.now();
+    const names = [...new Set(jobs.map((job) => job.name))].join(', ');
+    const tree = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
+      this.call(
+        `flow of ${jobs.length} jobs`,
+        () => this.deps.flows.write(jobs, now, checkedSession, trace),
+        checkedSession,
+      ),
+    );
+    const visit = (node: FlowNode): void => {
+      this.hintUnlessInTransaction(node.job as JobDocument, checkedSession);
+      node.children.forEach(visit);
+    };
+    visit(tree);
+    return tree;
   }
 
   /** See `MonquePublicAPI.schedule`. */

@@ -50,6 +50,8 @@ export interface JobList<T = unknown> {
 
 /** Jobs by status. `due`: `pending` jobs whose `nextRunAt` has passed. */
 export interface StatusCounts {
+  /** Jobs waiting for their dependencies. */
+  waiting: number;
   pending: number;
   due: number;
   processing: number;

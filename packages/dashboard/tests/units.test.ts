@@ -183,7 +183,7 @@ describe('CLI formatting', () => {
 
   it('prints empty lists and stats, and a note when everything is paused', () => {
     expect(formatJobList([])).toBe('no matching jobs');
-    const empty = { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+    const empty = { waiting: 0, pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
     expect(formatStats({ total: empty, byName: {} }, [], at)).toBe('no jobs');
     const stats = {
       total: { ...empty, pending: 1, due: 1 },

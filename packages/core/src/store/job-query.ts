@@ -12,7 +12,7 @@
  *   the `dataIndexes` option; otherwise the other fields' index, or a collection scan;
  * - `uniqueKey`, `createdAfter`, `createdBefore`, `finishedBefore`: filtered while reading the index
  *   the other fields chose (combine them with a name or status on large collections);
- * - nothing: the `_id` index.
+ * - nothing: `monque_list_status` (every public status, merged in `_id` order) or the `_id` index.
  */
 import type { Filter, ObjectId } from 'mongodb';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
@@ -142,8 +142,10 @@ export function selectStatuses(query: CheckedQuery, allowed: readonly JobStatusT
 export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusType[]): Filter<JobDocument> {
   const filter: Record<string, unknown> = {};
   if (query.names) filter.name = { $in: [...query.names] };
-  const status = statuses ?? query.statuses ?? (query.names ? JOB_STATUSES : undefined);
-  if (status) filter.status = { $in: [...status] };
+  // Always a status: every public status, when none is asked for, which also leaves out the
+  // staged jobs of a flow not yet live (see `store/flow-store.ts`).
+  const status = statuses ?? query.statuses ?? JOB_STATUSES;
+  filter.status = { $in: [...status] };
   if (query.uniqueKey !== undefined) filter.uniqueKey = query.uniqueKey;
   for (const [path, value] of query.data ?? []) filter[`data.${path}`] = value;
   if (query.createdAfter || query.createdBefore) {

@@ -17,6 +17,10 @@ interface ObjectIdClass {
   createFromHexString(hex: string): ObjectId;
 }
 
+interface PrimaryKeyFactory {
+  createPk(): unknown;
+}
+
 /** `true` for an `ObjectId` of any copy of the BSON library. */
 export function looksLikeObjectId(value: unknown): value is ObjectId {
   return (
@@ -30,13 +34,14 @@ export function looksLikeObjectId(value: unknown): value is ObjectId {
 /** Makes `ObjectId`s of the `Db`'s own driver. */
 export class ObjectIds {
   private readonly idClass: ObjectIdClass;
+  private readonly factory: PrimaryKeyFactory;
   /** The BSON major version of the `Db`'s driver. */
   readonly version: unknown;
 
   constructor(db: Db) {
     const client = (db as { client?: { options?: { pkFactory?: { createPk(): unknown } } } }).client;
     const factory =
-      (db.options as { pkFactory?: { createPk(): unknown } } | undefined)?.pkFactory ?? client?.options?.pkFactory;
+      (db.options as { pkFactory?: PrimaryKeyFactory } | undefined)?.pkFactory ?? client?.options?.pkFactory;
     const sample = factory?.createPk();
     if (!looksLikeObjectId(sample)) {
       throw new InvalidArgumentError(
@@ -44,8 +49,19 @@ export class ObjectIds {
         'its driver does not create ObjectId primary keys (a custom pkFactory is not supported)',
       );
     }
+    this.factory = factory as PrimaryKeyFactory;
     this.idClass = sample.constructor as unknown as ObjectIdClass;
     this.version = (sample as unknown as Record<symbol, unknown>)[BSON_VERSION];
+  }
+
+  /** A new id, made by the `Db`'s driver (for documents whose ids must be known before they are written). */
+  create(): ObjectId {
+    return this.factory.createPk() as ObjectId;
+  }
+
+  /** The id of the given 24 hex digits. */
+  fromHex(hex: string): ObjectId {
+    return this.idClass.createFromHexString(hex);
   }
 
   /**

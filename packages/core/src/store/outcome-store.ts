@@ -35,6 +35,8 @@ export interface Transition {
   result?: { value: unknown } | null;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
+  /** A failure for good whose dead-letter job is to be written: its name (stored as `deadLetterDue`). */
+  deadLetter?: string;
 }
 
 /** Whom a write must still find holding the job. */
@@ -55,8 +57,23 @@ export type OutcomeResult =
   | { kind: 'changed'; current: JobDocument }
   | { kind: 'error'; error: unknown };
 
+/**
+ * A job that finishes without dependents known to the writer must still have none: a dependent
+ * linked during the run marked it (`notifyDependents`), and the write is then decided again.
+ */
+function dependentsFence(job: JobDocument, transition: Transition): Filter<JobDocument> {
+  return FINISHED_STATUSES.includes(transition.status) && !job.notifyDependents
+    ? { notifyDependents: { $exists: false } }
+    : {};
+}
+
 function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument> {
-  const filter: Filter<JobDocument> = { _id: job._id, status: JobStatus.PROCESSING, claimToken: fence.claimToken };
+  const filter: Filter<JobDocument> = {
+    _id: job._id,
+    status: JobStatus.PROCESSING,
+    claimToken: fence.claimToken,
+    ...dependentsFence(job, transition),
+  };
   if ('lockedAt' in fence) return { ...filter, lockedAt: fence.lockedAt };
   if (transition.status !== JobStatus.CANCELLED) filter.cancelRequestedAt = { $exists: false };
   if (job.repeatInterval) {
@@ -80,6 +97,7 @@ function updateFor(transition: Transition): UpdateFilter<JobDocument> {
   if (transition.result) set.result = transition.result.value;
   if (transition.result === null) unset.push('result');
   if (transition.clearClaim) set.claimToken = null;
+  if (transition.deadLetter) set.deadLetterDue = transition.deadLetter;
   if (FINISHED_STATUSES.includes(transition.status)) unset.push('activeKey');
   return { $set: set, $unset: unsetOf(...unset) };
 }
@@ -90,6 +108,7 @@ function isPlainCompletion(outcome: JobOutcome): outcome is JobOutcome & { fence
     !('lockedAt' in outcome.fence) &&
     outcome.transition.status === JobStatus.COMPLETED &&
     !outcome.job.repeatInterval &&
+    !outcome.job.notifyDependents &&
     outcome.transition.result === undefined
   );
 }
@@ -196,6 +215,7 @@ export class OutcomeStore {
         $or: held,
         status: JobStatus.PROCESSING,
         cancelRequestedAt: { $exists: false },
+        notifyDependents: { $exists: false },
       },
       updateFor((group[0] as JobOutcome).transition),
     );

@@ -14,6 +14,7 @@ import {
   describeValue,
   isPlainObject,
 } from '../validation.js';
+import { checkWorkflowOptions, WORKFLOW_KEYS } from './dependencies.js';
 
 /** Longest timeout or backoff delay a timer can wait (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -91,9 +92,16 @@ export function checkSession(value: unknown, argument: string): ClientSession {
 
 /** `enqueue` options (and `enqueueMany` items' options, which take no session). */
 export function checkEnqueueOptions(options: unknown, argument = 'options', allowSession = true): EnqueueOptions {
-  const known = ['runAt', 'uniqueKey', 'priority', ...POLICY_KEYS, ...(allowSession ? ['session'] : [])];
+  const known = [
+    'runAt',
+    'uniqueKey',
+    'priority',
+    ...POLICY_KEYS,
+    ...WORKFLOW_KEYS,
+    ...(allowSession ? ['session'] : []),
+  ];
   const checked = checkOptionsObject(options, argument, known);
-  const result: EnqueueOptions = checkRunPolicy(checked, argument);
+  const result: EnqueueOptions = { ...checkRunPolicy(checked, argument), ...checkWorkflowOptions(checked, argument) };
   if (checked.runAt !== undefined) result.runAt = checkDate(checked.runAt, `${argument}.runAt`);
   if (checked.uniqueKey !== undefined) result.uniqueKey = checkName(checked.uniqueKey, `${argument}.uniqueKey`);
   const priority = checkPriority(checked.priority, `${argument}.priority`);
@@ -121,8 +129,9 @@ export function checkUnscheduleOptions(options: unknown, argument = 'options'): 
 
 /** `worker` options. */
 export function checkWorkerOptions(options: unknown, argument = 'options'): WorkerOptions {
-  const checked = checkOptionsObject(options, argument, ['concurrency', ...POLICY_KEYS]);
+  const checked = checkOptionsObject(options, argument, ['concurrency', 'deadLetter', ...POLICY_KEYS]);
   const result: WorkerOptions = checkRunPolicy(checked, argument);
+  if (checked.deadLetter !== undefined) result.deadLetter = checkName(checked.deadLetter, `${argument}.deadLetter`);
   if (checked.concurrency !== undefined) {
     result.concurrency = checkNumberIn(checked.concurrency, `${argument}.concurrency`, {
       min: 1,

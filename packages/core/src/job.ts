@@ -138,7 +138,7 @@ export interface Job<T = unknown> {
    * @defaultValue 'cancel'
    */
   onDependencyFailure?: DependencyFailurePolicy;
-  /** How many jobs depend on this one (`getJob` only). */
+  /** How many jobs depend on this one (`getJob` only; absent when none do). */
   dependents?: number;
   /** The id of the root job of the `flow()` this job belongs to. */
   flowId?: ObjectId;

@@ -118,7 +118,7 @@ export class Operations {
       const doc = await this.inspect.findById(jobId);
       if (!doc || doc.status === STAGED) return null;
       const dependents = await this.deps.workflows.store.countDependents(jobId);
-      return { ...toPublicJob(doc), dependents } as Job<T>;
+      return (dependents > 0 ? { ...toPublicJob(doc), dependents } : toPublicJob(doc)) as Job<T>;
     });
   }
 

@@ -18,7 +18,16 @@ export type {
   QueuePauseEvent,
   WakeupFallbackEvent,
 } from './event-map.js';
-export { type BackoffOptions, JOB_STATUSES, type Job, JobStatus, type JobStatusType } from './job.js';
+export type { FlowJobOptions, FlowNode, FlowOptions, FlowSpec, FlowSpecOf } from './flow-spec.js';
+export {
+  type BackoffOptions,
+  type DeadLetterOrigin,
+  type DependencyFailurePolicy,
+  JOB_STATUSES,
+  type Job,
+  JobStatus,
+  type JobStatusType,
+} from './job.js';
 export type {
   AnyJobOf,
   DefaultJobName,
@@ -29,6 +38,7 @@ export type {
   JobNameOf,
 } from './job-map.js';
 export type {
+  DependencyResult,
   EnqueueManyItem,
   EnqueueManyOptions,
   EnqueueOptions,

@@ -232,7 +232,7 @@ export class DependencyStore {
   /** Ends the linking of `ids` (one `updateMany`). */
   async linked(ids: readonly ObjectId[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.collection.updateMany({ _id: { $in: [...ids] }, linkPending: true }, { $unset: unsetOf('linkPending') });
+    await this.collection.updateMany({ _id: { $in: [...ids] } }, { $unset: unsetOf('linkPending') });
   }
 
   /**

@@ -157,6 +157,25 @@ describe('waiting for dependencies', () => {
     expect(await stored(db, monque, long._id)).toMatchObject({ status: JobStatus.COMPLETED });
   });
 
+  it('…and one linked while its dependency runs, which then fails for good, is cancelled by that instance', async () => {
+    const db = await getDb();
+    const monque = createWorkflowMonque(db);
+    const gate = deferred();
+    const started = deferred();
+    monque.worker('long', async () => {
+      started.resolve();
+      await gate.promise;
+      throw new UnrecoverableError('broke');
+    });
+    const long = await monque.enqueue('long', {});
+    await monque.start();
+    await started.promise;
+    const dependent = await monque.enqueue('after', {}, { dependsOn: [long._id] });
+    gate.resolve();
+    await waitForStatus(db, monque, dependent._id, JobStatus.CANCELLED);
+    await monque.stop();
+  });
+
   it('the unique key of a waiting job is held; a dependent whose key holder is its dependency is refused', async () => {
     const db = await getDb();
     const monque = createWorkflowMonque(db);
@@ -291,6 +310,23 @@ describe('operations on workflows', () => {
     expect((await stored(db, monque, dependent._id))?.cancelReason).toBe(
       `dependency ${open._id.toHexString()} ('open') was deleted`,
     );
+  });
+
+  it('a completed dependency is remembered by a cancelled dependent: deleted later, it does not cancel its retry', async () => {
+    const db = await getDb();
+    const monque = createWorkflowMonque(db);
+    monque.worker('x', () => {});
+    const x = await monque.enqueue('x', {});
+    const y = await monque.enqueue('y', {});
+    const dependent = await monque.enqueue('dependent', {}, { dependsOn: [x._id, y._id] });
+    await monque.cancelJob(dependent._id);
+    await monque.start();
+    await waitForStatus(db, monque, x._id, JobStatus.COMPLETED);
+    await waitUntil(async () => (await stored(db, monque, x._id))?.notifyDependents === undefined, 'x told');
+    await monque.stop();
+    expect(await monque.deleteJob(x._id)).toBe(true);
+    expect((await monque.retryJob(dependent._id))?.status).toBe(JobStatus.WAITING);
+    expect((await stored(db, monque, dependent._id))?.settledDependencies).toEqual([x._id]);
   });
 
   it('deleteJobs: jobs with dependents are deleted after telling them', async () => {

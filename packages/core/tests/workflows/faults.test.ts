@@ -99,10 +99,10 @@ describe('telling dependents on the bad day', () => {
       const victim = startChildScript('dependency-worker', [proxy.uri, db.databaseName, collectionName, 'dependency']);
       await dropped.firstHit;
       await killChild(victim);
-      expect(await stored(db, survivor, dependency._id)).toMatchObject({
-        status: JobStatus.COMPLETED,
-        notifyDependents: true,
-      });
+      const left = await stored(db, survivor, dependency._id);
+      expect(left).toMatchObject({ status: JobStatus.COMPLETED, notifyDependents: true });
+      // Retention waits until its dependents are told: it has no expiry yet.
+      expect(left).not.toHaveProperty('expireAt');
       expect((await stored(db, survivor, dependent._id))?.status).toBe(JobStatus.WAITING);
       const sweepsSince = log.commands.length;
       await waitForStatus(db, survivor, dependent._id, JobStatus.PENDING, 10_000);

@@ -160,6 +160,20 @@ describe('the workflow sweep', () => {
     expect(await get(middle._id)).toMatchObject({ status: JobStatus.WAITING });
   });
 
+  it('a staged job with dependencies outside its flow is linked only once the flow is live', async () => {
+    const db = await getDb();
+    const { sweep, store, get, collection } = await sweepOf(db);
+    const outside = await store({ status: JobStatus.COMPLETED });
+    const rootId = new ObjectId();
+    const node = await store({ status: STAGED, flowId: rootId, dependsOn: [outside._id], linkPending: true });
+    await sweep.sweepOnce();
+    expect(await get(node._id)).toMatchObject({ status: STAGED, linkPending: true });
+    await store({ _id: rootId, status: JobStatus.WAITING, flowId: rootId, dependsOn: [node._id] });
+    await collection.updateOne({ _id: node._id }, { $set: { notifyDependents: true } });
+    await sweep.sweepOnce();
+    expect(await get(node._id)).toMatchObject({ status: JobStatus.PENDING, settledDependencies: [outside._id] });
+  });
+
   it('deletes a flow still staged after operationTimeout (root first), and not a moment before', async () => {
     const db = await getDb();
     const { sweep, store, collection, clock } = await sweepOf(db);

@@ -24,6 +24,7 @@ export const SCENARIOS = [
   'fairness',
   'steady',
   'memory',
+  'workflows',
 ] as const;
 
 /** One scenario's name. */

@@ -25,6 +25,7 @@ import { memorySoakSuite } from './suites/memory-soak-suite.js';
 import { multiInstanceSuite } from './suites/multi-instance-suite.js';
 import { pickupSuite } from './suites/pickup-suite.js';
 import { steadyLoadSuite } from './suites/steady-load-suite.js';
+import { workflowsSuite } from './suites/workflows-suite.js';
 import { formatTargets, type TargetCheck } from './targets.js';
 import { installedVersion } from './versions.js';
 
@@ -37,6 +38,7 @@ const SUITES: Record<ScenarioName, Suite> = {
   fairness: fairnessSuite,
   steady: steadyLoadSuite,
   memory: memorySoakSuite,
+  workflows: workflowsSuite,
 };
 
 /**

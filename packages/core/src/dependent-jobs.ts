@@ -6,14 +6,14 @@
  * 2. the insert (with the jobs without dependencies of the same call): a job whose dependencies
  *    have all completed is `pending` at once; the others are `waiting`, with `linkPending`;
  * 3. linking (see `DependencyRelease.link`): the dependencies are marked, and those that finished
- *    meanwhile tell their dependents at once (released, or cancelled); then one `find` reads the
- *    linked jobs as they are now, which is what the caller gets.
+ *    meanwhile tell their dependents at once (released, or cancelled), and the caller gets each job
+ *    as that left it.
  * A crash after step 2 leaves `linkPending` for the workflow sweep. Inside the caller's transaction
  * (`session`), step 3 is one `updateMany` marking the dependencies, atomic with the insert; a
  * dependency that fails meanwhile is told by the sweep.
  */
 import type { ClientSession, ObjectId } from 'mongodb';
-import type { DependencyRelease } from './engine/dependency-release.js';
+import { afterTelling, type DependencyRelease, type Told } from './engine/dependency-release.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { type DependencyFailurePolicy, JobStatus } from './job.js';
 import type { DependencyStore } from './store/dependency-store.js';
@@ -126,6 +126,7 @@ export class DependentJobs {
       const doc = ours(index);
       return doc?.status === JobStatus.WAITING ? [doc] : [];
     });
+    let told: Told = { released: new Map(), cancelled: new Map() };
     if (inTransaction) {
       const unsettled = waiting.flatMap((doc) => {
         const settled = new Set((doc.settledDependencies ?? []).map((id) => id.toHexString()));
@@ -133,7 +134,7 @@ export class DependentJobs {
       });
       await this.deps.store.markDependencies(unsettled, session);
     } else {
-      await this.deps.release.link(waiting);
+      told = await this.deps.release.link(waiting);
     }
     const failed = results.find((result) => 'error' in result);
     if (failed && 'error' in failed) throw failed.error;
@@ -145,13 +146,6 @@ export class DependentJobs {
         `job ${doc._id.toHexString()} holds this job's uniqueKey and is one of its dependencies: a job cannot depend on itself`,
       );
     });
-    const current =
-      inTransaction || waiting.length === 0
-        ? new Map<string, JobDocument>()
-        : new Map((await this.deps.store.findJobs(waiting.map((doc) => doc._id))).map((d) => [d._id.toHexString(), d]));
-    return results.map((result) => {
-      const doc = (result as { doc: JobDocument }).doc;
-      return current.get(doc._id.toHexString()) ?? doc;
-    });
+    return results.map((result) => afterTelling((result as { doc: JobDocument }).doc, told));
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import { databaseCall } from './database-errors.js';
+import { afterTelling } from './engine/dependency-release.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import type { MonqueEventEmitter } from './events.js';
 import type { Job } from './job.js';
@@ -172,9 +173,7 @@ export class Operations {
       const retried = await this.control.retry(jobId, now);
       if (retried?.status !== JobStatus.WAITING) return retried;
       // A job with dependencies waits for them again (and runs at once if they all completed).
-      await this.deps.workflows.release.link([retried]);
-      const [current] = await this.deps.workflows.store.findJobs([retried._id]);
-      return current ?? retried;
+      return afterTelling(retried, await this.deps.workflows.release.link([retried]));
     });
     if (!doc) return null;
     const job = toPublicJob(doc);

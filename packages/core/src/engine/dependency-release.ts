@@ -8,6 +8,7 @@
  */
 import type { ObjectId } from 'mongodb';
 import type { MonqueEventEmitter } from '../events.js';
+import { JobStatus } from '../job.js';
 import type { DependencyResult } from '../job-options.js';
 import type { Clock } from '../monque-options.js';
 import { type DependencyStore, type SettledDependency, settledOf } from '../store/dependency-store.js';
@@ -30,6 +31,21 @@ function uniqueIds(ids: readonly ObjectId[]): ObjectId[] {
   return [...byHex.values()];
 }
 
+/** What telling changed: dependents released (with their due times) and cancelled, by hex id. */
+export interface Told {
+  readonly released: Map<string, Date>;
+  readonly cancelled: Map<string, JobDocument>;
+}
+
+/** `doc` as telling left it. */
+export function afterTelling(doc: JobDocument, told: Told): JobDocument {
+  const key = doc._id.toHexString();
+  const cancelled = told.cancelled.get(key);
+  if (cancelled) return cancelled;
+  const nextRunAt = told.released.get(key);
+  return nextRunAt ? { ...doc, status: JobStatus.PENDING, nextRunAt } : doc;
+}
+
 /** Tells dependents and links them. */
 export class DependencyRelease {
   constructor(private readonly deps: DependencyReleaseDeps) {}
@@ -39,17 +55,25 @@ export class DependencyRelease {
    * the way tell theirs in the next round, and so on down the graph. A few commands per round,
    * however many dependents. Emits `job:cancelled` for each dependent it cancelled.
    */
-  async tell(settled: readonly SettledDependency[]): Promise<void> {
+  async tell(settled: readonly SettledDependency[]): Promise<Told> {
     const { store, clock, events, onReleased } = this.deps;
+    const told: Told = { released: new Map(), cancelled: new Map() };
     const seen = new Set<string>();
     let round = [...settled];
     for (let depth = 0; round.length > 0 && depth < MAX_TELL_ROUNDS; depth += 1) {
       for (const dependency of round) seen.add(dependency.id.toHexString());
       const result = await store.tellDependents(round, clock.now());
-      for (const { name, nextRunAt } of result.released) onReleased(name, nextRunAt);
-      for (const doc of result.cancelled) events.emit('job:cancelled', { job: toPublicJob(doc) });
+      for (const { id, name, nextRunAt } of result.released) {
+        told.released.set(id.toHexString(), nextRunAt);
+        onReleased(name, nextRunAt);
+      }
+      for (const doc of result.cancelled) {
+        told.cancelled.set(doc._id.toHexString(), doc);
+        events.emit('job:cancelled', { job: toPublicJob(doc) });
+      }
       round = result.next.filter((dependency) => !seen.has(dependency.id.toHexString()));
     }
+    return told;
   }
 
   /**
@@ -59,8 +83,8 @@ export class DependencyRelease {
    * dependency that finishes meanwhile either saw the marker (its outcome write is fenced on it)
    * or is seen finished here.
    */
-  async link(dependents: readonly Pick<JobDocument, '_id' | 'dependsOn'>[]): Promise<void> {
-    if (dependents.length === 0) return;
+  async link(dependents: readonly Pick<JobDocument, '_id' | 'dependsOn'>[]): Promise<Told> {
+    if (dependents.length === 0) return { released: new Map(), cancelled: new Map() };
     const { store } = this.deps;
     const ids = uniqueIds(dependents.flatMap((doc) => doc.dependsOn ?? []));
     await store.markDependencies(ids);
@@ -71,8 +95,9 @@ export class DependencyRelease {
       if (!doc) settled.push({ id, name: '', outcome: 'deleted' });
       else if (FINISHED_STATUSES.includes(doc.status)) settled.push(settledOf(doc));
     }
-    await this.tell(settled);
+    const told = await this.tell(settled);
     await store.linked(dependents.map((doc) => doc._id));
+    return told;
   }
 }
 

@@ -12,10 +12,10 @@
  *    failed, cancelled or deleted one is added to those of `waiting` dependents with
  *    `onDependencyFailure: 'run'` and cancels the other `waiting` ones (naming it);
  * 2. one `find` of the `waiting` dependents (and of those just cancelled);
- * 3. one ordered `bulkWrite` of two `updateMany`s that make `pending` every `waiting` dependent
- *    whose `settledDependencies` hold all of its `dependsOn` (due now, or at its later `runAt`);
- * 4. one `bulkWrite` that clears the marker of each finished job, unless it changed meanwhile (a
- *    retry), and gives it the `expireAt` retention held back; a job being deleted is deleted now.
+ * 3. one ordered `bulkWrite`: two `updateMany`s that make `pending` every `waiting` dependent
+ *    whose `settledDependencies` hold all of its `dependsOn` (due now, or at its later `runAt`),
+ *    then the marker of each finished job cleared, unless it changed meanwhile (a retry), with the
+ *    `expireAt` retention held back; a job being deleted is deleted now.
  * Dependents cancelled in a round that have dependents of their own are the next round's jobs.
  *
  * No dependent becomes `pending` before every dependency completed: `settledDependencies` only
@@ -45,7 +45,7 @@ export interface SettledDependency {
 /** What one round did. */
 export interface TellResult {
   /** Dependents made `pending`, with their due times. */
-  readonly released: readonly { name: string; nextRunAt: Date }[];
+  readonly released: readonly { id: ObjectId; name: string; nextRunAt: Date }[];
   /** Dependents this round cancelled. */
   readonly cancelled: readonly JobDocument[];
   /** Of those, the ones with dependents of their own (the next round). */
@@ -137,8 +137,8 @@ export class DependencyStore {
   }
 
   /**
-   * One round of telling the dependents of `settled` how they finished (the four steps of the file
-   * comment; at most four commands, however many dependents). Safe to repeat.
+   * One round of telling the dependents of `settled` how they finished (the three steps of the file
+   * comment: three commands, however many dependents). Safe to repeat.
    */
   async tellDependents(settled: readonly SettledDependency[], now: Date): Promise<TellResult> {
     if (settled.length === 0) return { released: [], cancelled: [], next: [] };
@@ -157,10 +157,10 @@ export class DependencyStore {
       (doc) => doc.status === JobStatus.WAITING && containsAll(doc.settledDependencies, doc.dependsOn ?? []),
     );
     const cancelled = dependents.filter((doc) => doc.status === JobStatus.CANCELLED);
-    await this.release(ready, now);
-    await this.clearMarkers(settled);
+    await this.releaseAndClear(ready, settled, now);
     return {
       released: ready.map((doc) => ({
+        id: doc._id,
         name: doc.name,
         nextRunAt: doc.nextRunAt.getTime() > now.getTime() ? doc.nextRunAt : now,
       })),
@@ -169,12 +169,20 @@ export class DependencyStore {
     };
   }
 
-  /** Step 3: `waiting` → `pending`, due now or at a later `runAt` (one ordered `bulkWrite`). */
-  private async release(ready: readonly JobDocument[], now: Date): Promise<void> {
-    if (ready.length === 0) return;
-    const waiting = { _id: { $in: ready.map((doc) => doc._id) }, status: JobStatus.WAITING };
-    await this.collection.bulkWrite(
-      [
+  /**
+   * Steps 3 and 4 in one ordered `bulkWrite`: `waiting` → `pending` (due now, or at a later
+   * `runAt`), then each told job's marker cleared unless it changed since it finished, with the
+   * expiry retention held back (unless a dead letter is still due); a job being deleted is deleted.
+   */
+  private async releaseAndClear(
+    ready: readonly JobDocument[],
+    settled: readonly SettledDependency[],
+    now: Date,
+  ): Promise<void> {
+    const operations: AnyBulkWriteOperation<JobDocument>[] = [];
+    if (ready.length > 0) {
+      const waiting = { _id: { $in: ready.map((doc) => doc._id) }, status: JobStatus.WAITING };
+      operations.push(
         {
           updateMany: {
             filter: { ...waiting, nextRunAt: { $lte: now } },
@@ -182,14 +190,8 @@ export class DependencyStore {
           },
         },
         { updateMany: { filter: waiting, update: { $set: { status: JobStatus.PENDING, updatedAt: now } } } },
-      ],
-      { ordered: true },
-    );
-  }
-
-  /** Step 4: clears the marker of each told job not changed since, with its held-back expiry. */
-  private async clearMarkers(settled: readonly SettledDependency[]): Promise<void> {
-    const operations: AnyBulkWriteOperation<JobDocument>[] = [];
+      );
+    }
     for (const { id, stored } of settled) {
       if (!stored) continue;
       if (stored.deleting) {
@@ -199,7 +201,6 @@ export class DependencyStore {
       const expireAt = this.expiryOf(stored.status, stored.finishedAt ?? stored.updatedAt);
       const told = { _id: id, notifyDependents: true, updatedAt: stored.updatedAt } as Filter<JobDocument>;
       const unset = { $unset: unsetOf('notifyDependents') };
-      // Retention starts once nothing more is owed: a dead letter still to write keeps it too.
       operations.push(
         {
           updateOne: {
@@ -210,7 +211,7 @@ export class DependencyStore {
         { updateOne: { filter: { ...told, deadLetterDue: { $exists: true } }, update: unset } },
       );
     }
-    if (operations.length > 0) await this.collection.bulkWrite(operations, { ordered: false });
+    if (operations.length > 0) await this.collection.bulkWrite(operations, { ordered: true });
   }
 
   /**
@@ -238,7 +239,7 @@ export class DependencyStore {
   /**
    * Starts deleting `docs`, jobs with dependents (none `processing`): one not finished is cancelled
    * (its dependents are told it was deleted), and each is marked `deleting`, guarded by the status
-   * read (one unordered `bulkWrite`); telling its dependents then deletes it (step 4), and the
+   * read (one unordered `bulkWrite`); telling its dependents then deletes it (step 3), and the
    * sweep does so after a crash. @returns those marked (one `find`)
    */
   async beginDelete(docs: readonly JobDocument[], now: Date): Promise<JobDocument[]> {

@@ -124,19 +124,19 @@ export class Operations {
   }
 
   async getJobs<T>(query?: JobQuery, page?: JobPage): Promise<JobList<T>> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     const checkedPage = checkJobPage(page, this.deps.ids);
     const { docs, nextCursor } = await this.call('getJobs', () => this.inspect.list(checked, checkedPage));
     return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
   }
 
   async countJobs(query?: JobQuery): Promise<number> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     return this.call('countJobs', () => this.inspect.count(checked));
   }
 
   async getStats(query?: JobQuery): Promise<QueueStats> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     return this.call('getStats', () => this.inspect.stats(checked, this.deps.clock.now()));
   }
 
@@ -204,7 +204,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async cancelJobs(query: JobQuery, options?: CancelOptions): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const reason = checkCancelOptions(options);
     const count = await this.call('cancelJobs', async () => {
       const now = this.deps.clock.now();
@@ -220,7 +220,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async retryJobs(query: JobQuery): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const now = this.deps.clock.now();
     const count = await this.call('retryJobs', async () => {
       const retried = await this.control.retryMany(checked, now);
@@ -236,7 +236,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async deleteJobs(query: JobQuery): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const count = await this.call('deleteJobs', async () => {
       const { deleted, withDependents } = await this.control.deleteMany(checked);
       return deleted + (await this.deleteWithDependents(withDependents));

@@ -2,6 +2,7 @@
  * What the operations API takes and returns: job queries, pages and statistics.
  */
 import type { Job, JobStatusType } from './job.js';
+import type { JobId } from './public-api.js';
 
 /** A value `query.data` can match by equality. */
 export type DataFieldValue = string | number | boolean | null | Date;
@@ -28,6 +29,12 @@ export interface JobQuery<N extends string = string> {
   createdBefore?: Date;
   /** Finished (completed, failed or cancelled) before this time. */
   finishedBefore?: Date;
+  /** One job id or several (at most 1000), e.g. a job's `dependsOn`: its dependencies. */
+  id?: JobId | readonly JobId[];
+  /** Jobs that depend on this job: its dependents. */
+  dependsOn?: JobId;
+  /** The jobs of the flow whose root is this job (`getStats({ flowId })`: the flow's progress). */
+  flowId?: JobId;
 }
 
 /** Which page of `getJobs` to read. */

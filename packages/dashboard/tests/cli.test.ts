@@ -146,6 +146,37 @@ describe('list and show', () => {
   });
 });
 
+describe('show, for workflows', () => {
+  it('lists the dependencies and dependents of a job with their statuses, and its flow’s progress', async () => {
+    const tree = await monque.flow({
+      name: 'report',
+      data: {},
+      children: [
+        { name: 'fetch', data: { part: 1 } },
+        { name: 'fetch', data: { part: 2 } },
+      ],
+    });
+    const [first] = tree.children.map((child) => child.job._id.toHexString());
+    const root = tree.job._id.toHexString();
+    const after = await monque.enqueue('notify', {}, { dependsOn: [tree.job._id] });
+    const shown = await cli('show', root);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^status:\s+waiting$/m);
+    expect(shown.stdout).toMatch(/^on dependency failure:\s+cancel$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^flow:\\s+${root} \\(0 of 3 completed\\)$`, 'm'));
+    expect(shown.stdout).toMatch(/^dependencies \(2\):$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^  ${first}\\s+fetch\\s+pending$`, 'm'));
+    expect(shown.stdout).toMatch(/^dependents \(1\):$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^  ${after._id.toHexString()}\\s+notify\\s+waiting$`, 'm'));
+    const json = JSON.parse((await cli('show', root, '--json')).stdout);
+    expect(json).toMatchObject({ _id: root, status: 'waiting', dependents: 1 });
+    expect(json.dependsOn).toHaveLength(2);
+    const leaf = await cli('show', first as string);
+    expect(leaf.stdout).not.toMatch(/^dependencies/m);
+    expect(leaf.stdout).toMatch(/^dependents \(1\):$/m);
+  });
+});
+
 describe('retry, cancel, delete', () => {
   it('acts on one job by id, and on every job matching filters', async () => {
     const [one, two, three] = await insertJobs(db, collection, [

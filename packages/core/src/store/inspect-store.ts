@@ -36,7 +36,8 @@ export class InspectStore {
    */
   async list(query: CheckedQuery, page: CheckedPage): Promise<DocumentPage> {
     const filter: Filter<JobDocument> = queryFilter(query);
-    if (page.after) filter._id = { $lt: page.after };
+    // Keeps an id filter of the query (`query.id`) beside the page's start.
+    if (page.after) filter._id = { ...(filter._id as object | undefined), $lt: page.after };
     const docs = await this.collection
       .find(filter)
       .sort({ _id: -1 })

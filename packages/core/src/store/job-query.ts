@@ -10,6 +10,7 @@
  * - `status` alone: `monque_list_status` `{status, _id: -1}`;
  * - `data.<path>`: `monque_data_<path>` `{'data.<path>': 1, _id: -1}` when the path is declared in
  *   the `dataIndexes` option; otherwise the other fields' index, or a collection scan;
+ * - `id`: the `_id` index; `dependsOn`: `monque_depends_on`; `flowId`: `monque_flow`;
  * - `uniqueKey`, `createdAfter`, `createdBefore`, `finishedBefore`: filtered while reading the index
  *   the other fields chose (combine them with a name or status on large collections);
  * - nothing: `monque_list_status` (every public status, merged in `_id` order) or the `_id` index.
@@ -38,7 +39,13 @@ const QUERY_KEYS = [
   'createdAfter',
   'createdBefore',
   'finishedBefore',
+  'id',
+  'dependsOn',
+  'flowId',
 ] as const satisfies readonly (keyof JobQuery)[];
+
+/** Most ids one query may name (`query.id`). */
+export const MAX_QUERY_IDS = 1000;
 
 /** A checked query: every field present is valid, arrays are non-empty. */
 export interface CheckedQuery {
@@ -50,6 +57,9 @@ export interface CheckedQuery {
   readonly createdAfter?: Date;
   readonly createdBefore?: Date;
   readonly finishedBefore?: Date;
+  readonly ids?: readonly ObjectId[];
+  readonly dependsOn?: ObjectId;
+  readonly flowId?: ObjectId;
 }
 
 /** A checked page: its size, and the id the page starts after (newest first). */
@@ -102,7 +112,12 @@ function checkDataFields(value: unknown, argument: string): [string, DataFieldVa
  * @param argument - the name used in errors (`'query'`)
  * @throws InvalidArgumentError naming the field at fault (`query.status[1]`, `query.data.customer.id` …)
  */
-export function checkJobQuery(query: unknown, argument = 'query', required = false): CheckedQuery {
+export function checkJobQuery(
+  query: unknown,
+  argument = 'query',
+  required = false,
+  ids?: ObjectIds,
+): CheckedQuery {
   if (query === undefined && !required) return {};
   if (!isPlainObject(query)) {
     const hint = query === undefined ? ' (pass {} to select every job)' : '';
@@ -123,6 +138,19 @@ export function checkJobQuery(query: unknown, argument = 'query', required = fal
   for (const key of ['createdAfter', 'createdBefore', 'finishedBefore'] as const) {
     if (query[key] !== undefined) checked[key] = checkDate(query[key], `${argument}.${key}`);
   }
+  const parse = (value: unknown, at: string): ObjectId => {
+    if (!ids) throw new InvalidArgumentError(at, 'job ids are not accepted here');
+    return ids.parse(value, at);
+  };
+  if (query.id !== undefined) {
+    const list = oneOrMany(query.id, `${argument}.id`, parse);
+    if (list.length > MAX_QUERY_IDS) {
+      throw new InvalidArgumentError(`${argument}.id`, `at most ${MAX_QUERY_IDS} ids, got ${list.length}`);
+    }
+    checked.ids = list;
+  }
+  if (query.dependsOn !== undefined) checked.dependsOn = parse(query.dependsOn, `${argument}.dependsOn`);
+  if (query.flowId !== undefined) checked.flowId = parse(query.flowId, `${argument}.flowId`);
   return checked;
 }
 
@@ -155,6 +183,9 @@ export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusTy
     };
   }
   if (query.finishedBefore) filter.finishedAt = { $lt: query.finishedBefore };
+  if (query.ids) filter._id = { $in: [...query.ids] };
+  if (query.dependsOn) filter.dependsOn = query.dependsOn;
+  if (query.flowId) filter.flowId = query.flowId;
   return filter as Filter<JobDocument>;
 }
 

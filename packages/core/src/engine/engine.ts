@@ -62,6 +62,7 @@ export class Engine {
   private readonly events: MonqueEventEmitter;
   private readonly probe: () => Promise<void>;
   private readonly followUps: FollowUps;
+  private stopping: Promise<void> | undefined;
   private databaseAnswers = false;
 
   constructor(deps: EngineDeps) {
@@ -268,10 +269,18 @@ export class Engine {
     return this.scheduler.start();
   }
 
-  /** Stops; then waits for the follow-ups of the last outcomes (each bounded by `operationTimeout`). */
-  async stop(): Promise<void> {
-    await this.scheduler.stop();
-    await this.followUps.drain();
+  /**
+   * Stops; then waits for the follow-ups of the last outcomes (each bounded by `operationTimeout`).
+   * While stopping, every call returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.scheduler
+      .stop()
+      .then(() => this.followUps.drain())
+      .finally(() => {
+        this.stopping = undefined;
+      });
+    return this.stopping;
   }
 
   get state(): SchedulerState {

@@ -1,6 +1,6 @@
 /**
- * Finishes what a crashed (or cut-off) instance left of a workflow, every stale-check interval and
- * once at start, on every instance (everything it does is safe to repeat, so instances need not
+ * Finishes what a crashed (or cut-off) instance left of a workflow, every stale-check interval, on
+ * every instance (everything it does is safe to repeat, so instances need not
  * agree on who sweeps):
  *
  * 1. finished jobs whose dependents may not have been told (`notifyDependents` still set): told;
@@ -13,6 +13,7 @@
  * idle sweep costs four small reads), and the rest waits for the next sweep.
  */
 import type { ObjectId } from 'mongodb';
+import { engineConnectionError } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
 import type { Clock, Logger } from '../monque-options.js';
 import type { DeadLetterStore } from '../store/dead-letter-store.js';
@@ -23,7 +24,6 @@ import { type JobDocument, STAGED } from '../store/job-document.js';
 import type { ObjectIds } from '../store/object-ids.js';
 import { deadLetterOf } from './dead-letters.js';
 import type { DependencyRelease } from './dependency-release.js';
-import { toError } from './outcome.js';
 
 /** Most documents each step of one sweep reads. */
 export const SWEEP_LIMIT = 1000;
@@ -114,20 +114,21 @@ export class WorkflowSweep {
     }
   }
 
-  /** Sweeps now and then every `interval` ms until stopped; errors are reported as `job:error`. */
+  /** Sweeps every `interval` ms until stopped; errors are reported as `job:error`. */
   start(): void {
     if (this.timer) return;
     const sweep = () => {
       if (this.sweeping) return;
       this.sweeping = this.sweepOnce()
-        .catch((error: unknown) => this.deps.events.emit('job:error', { error: toError(error) }))
+        .catch((error: unknown) =>
+          this.deps.events.emit('job:error', { error: engineConnectionError('sweeping workflows', error) }),
+        )
         .finally(() => {
           this.sweeping = undefined;
         });
     };
     this.timer = setInterval(sweep, this.deps.interval);
     this.timer.unref();
-    sweep();
   }
 
   /** Stops the timer; resolves after a sweep in flight. */

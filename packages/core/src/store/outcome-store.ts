@@ -4,7 +4,10 @@
  *   been requested meanwhile (unless it is the cancellation), and for a recurring job on the
  *   schedule it ran with (`repeatInterval`, `timezone`): an operator's `cancelJob`, `schedule()` or
  *   `unschedule()` during the run is never undone by it;
- * - a recovery on the lock it saw (`lockedAt` and `claimToken`).
+ * - a recovery on the lock it saw (`lockedAt` and `claimToken`);
+ * - a job finishing (completed, failed, cancelled) that had no dependents when it was read, on
+ *   still having none (`notifyDependents`): a dependent linked meanwhile makes the write `changed`,
+ *   and the writer decides again, now knowing it has dependents to tell (see `follow-ups.ts`).
  * A write that is fenced out is read back and reported as `lost` (someone else holds the job) or
  * `changed` (still ours, but cancelled or rescheduled: decide again from the current document).
  * Each transition carries its own time, so a write retried after a lost reply is recognised as

@@ -6,7 +6,14 @@
 import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import type { MongoClient } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { type FlowNode, type FlowSpec, JobStatus, UnrecoverableError } from '../../src/index.js';
+import {
+  type FlowNode,
+  type FlowSpec,
+  type FlowSpecOf,
+  JobStatus,
+  Monque,
+  UnrecoverableError,
+} from '../../src/index.js';
 import { STAGED } from '../../src/store/job-document.js';
 import { faultyMonque } from '../helpers/faulty.js';
 import { useTestDb, waitForStatus } from '../helpers/monque.js';
@@ -183,5 +190,26 @@ describe('flow() when writes fail', () => {
     await expect(monque.flow(report)).rejects.toThrow();
     expect(dropped.hits).toBe(1);
     await waitUntil(async () => (await rawJobs(db, monque).countDocuments({})) === 0, 'the staged flow to be gone');
+  });
+});
+
+describe('flow() of typed jobs', () => {
+  it('checks each job’s payload against its own name, at any depth', async () => {
+    type Jobs = { report: { title: string }; fetch: { part: number } };
+    const db = await getDb();
+    const monque = new Monque<Jobs>(db, { collectionName: freshCollectionName(db) });
+    const spec: FlowSpecOf<Jobs> = {
+      name: 'report',
+      data: { title: 'Q3' },
+      children: [{ name: 'fetch', data: { part: 1 } }],
+    };
+    // @ts-expect-error: a fetch job's payload is { part: number }
+    const wrong: FlowSpecOf<Jobs> = { name: 'report', data: { title: 'Q3' }, children: [{ name: 'fetch', data: {} }] };
+    // @ts-expect-error: not a job name of the map
+    const unknown: FlowSpecOf<Jobs> = { name: 'nope', data: {} };
+    expect([wrong, unknown]).toHaveLength(2);
+    const tree = await monque.flow(spec);
+    expect(tree.children[0]?.job.data).toEqual({ part: 1 });
+    await db.collection(monque.options.collectionName).deleteMany({});
   });
 });

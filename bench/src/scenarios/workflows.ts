@@ -112,9 +112,13 @@ export function runChain(
     const written = monque.start().then(async () => {
       let previous = await monque.enqueue('chain-link', { seq: 0 });
       for (let seq = 1; seq <= last; seq += 1) {
-        previous = await monque.enqueue(seq === last ? 'chain-end' : 'chain-link', { seq }, {
-          dependsOn: [previous._id],
-        });
+        previous = await monque.enqueue(
+          seq === last ? 'chain-end' : 'chain-link',
+          { seq },
+          {
+            dependsOn: [previous._id],
+          },
+        );
       }
     });
     return { written, done };

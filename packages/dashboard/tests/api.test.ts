@@ -50,7 +50,15 @@ describe('GET stats', () => {
       paused: string[];
     }>(`${api}/stats`);
     expect(status).toBe(200);
-    expect(body.total).toEqual({ waiting: 0, pending: 2, due: 1, processing: 1, completed: 1, failed: 1, cancelled: 1 });
+    expect(body.total).toEqual({
+      waiting: 0,
+      pending: 2,
+      due: 1,
+      processing: 1,
+      completed: 1,
+      failed: 1,
+      cancelled: 1,
+    });
     expect(body.byName.email).toMatchObject({
       pending: 2,
       due: 1,

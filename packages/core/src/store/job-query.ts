@@ -112,12 +112,7 @@ function checkDataFields(value: unknown, argument: string): [string, DataFieldVa
  * @param argument - the name used in errors (`'query'`)
  * @throws InvalidArgumentError naming the field at fault (`query.status[1]`, `query.data.customer.id` …)
  */
-export function checkJobQuery(
-  query: unknown,
-  argument = 'query',
-  required = false,
-  ids?: ObjectIds,
-): CheckedQuery {
+export function checkJobQuery(query: unknown, argument = 'query', required = false, ids?: ObjectIds): CheckedQuery {
   if (query === undefined && !required) return {};
   if (!isPlainObject(query)) {
     const hint = query === undefined ? ' (pass {} to select every job)' : '';

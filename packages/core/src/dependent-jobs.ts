@@ -107,12 +107,12 @@ export class DependentJobs {
   }
 
   /**
-   * Inserts `items` (see the file comment) and returns each item's job, in order. A unique key held
-   * already returns its holder, unchanged, as `enqueue` does.
+   * Inserts `items` (see the file comment) and returns each item's job (or the error that kept it
+   * out), in order. A unique key held already returns its holder, unchanged, as `enqueue` does.
    * @throws InvalidArgumentError (nothing written) for a bad dependency, or when the job holding an
    *   item's unique key is one of that item's dependencies (it would depend on itself)
    */
-  async insert(items: readonly DependentJob[], now: Date, session?: ClientSession): Promise<JobDocument[]> {
+  async insert(items: readonly DependentJob[], now: Date, session?: ClientSession): Promise<InsertResult[]> {
     const found = await this.checkDependencies(items, session);
     const inTransaction = session?.inTransaction() ?? false;
     const planned = items.map((item) => this.plan(item, found, inTransaction));
@@ -136,16 +136,16 @@ export class DependentJobs {
     } else {
       told = await this.deps.release.link(waiting);
     }
-    const failed = results.find((result) => 'error' in result);
-    if (failed && 'error' in failed) throw failed.error;
     items.forEach((item, index) => {
-      const doc = (results[index] as { doc: JobDocument }).doc;
+      const result = results[index] as InsertResult;
+      if (!('doc' in result)) return;
+      const doc = result.doc;
       if (ours(index) || !item.dependsOn?.some((id) => id.equals(doc._id))) return;
       throw new InvalidArgumentError(
         item.argument,
         `job ${doc._id.toHexString()} holds this job's uniqueKey and is one of its dependencies: a job cannot depend on itself`,
       );
     });
-    return results.map((result) => afterTelling((result as { doc: JobDocument }).doc, told));
+    return results.map((result) => ('doc' in result ? { doc: afterTelling(result.doc, told) } : result));
   }
 }

@@ -4,9 +4,9 @@
  * errors reach the caller as `ConnectionError`) and hints the poller of the new due time.
  */
 import type { ClientSession } from 'mongodb';
-import { databaseCall } from './database-errors.js';
+import { databaseCall, OutcomeUnknownError } from './database-errors.js';
 import type { DependentJob, DependentJobs } from './dependent-jobs.js';
-import type { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
+import type { EnqueueCoalescer, Submission } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
 import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
@@ -17,7 +17,7 @@ import { JobStatus } from './job.js';
 import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
 import type { Clock } from './monque-options.js';
 import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
-import type { InsertStore, NewJob } from './store/insert-store.js';
+import type { InsertResult, InsertStore, NewJob } from './store/insert-store.js';
 import type { JobDocument } from './store/job-document.js';
 import type { ObjectIds } from './store/object-ids.js';
 import type { ScheduleStore } from './store/schedule-store.js';
@@ -68,6 +68,16 @@ function hasTransactionLabel(error: unknown): boolean {
   );
 }
 
+/** When some of a batch's jobs were written (or may have been) and others not: the error that says so. */
+function partlyWritten(results: readonly InsertResult[]): OutcomeUnknownError | undefined {
+  const unknown = results.find((result) => 'error' in result && result.error instanceof OutcomeUnknownError);
+  if (unknown) return (unknown as { error: OutcomeUnknownError }).error;
+  const written = results.filter((result) => 'doc' in result).length;
+  const failed = results.find((result) => 'error' in result) as { error: unknown } | undefined;
+  if (written === 0 || !failed) return undefined;
+  return new OutcomeUnknownError(`${written} of its ${results.length} jobs were written, the others not`, failed.error);
+}
+
 function policyFields(options: EnqueueOptions | ScheduleOptions): Partial<NewJob> {
   const fields: Partial<NewJob> = {};
   if (options.priority !== undefined) fields.priority = options.priority;
@@ -88,12 +98,14 @@ export class Producer {
    * conflict, a lost connection) reaches the caller as the driver's own error, not wrapped: that is
    * what `session.withTransaction()` looks for to run the transaction again.
    */
-  private async call<T>(what: string, work: () => Promise<T>, session?: ClientSession): Promise<T> {
+  private async call<T>(
+    what: string,
+    work: () => Promise<T>,
+    session?: ClientSession,
+    withdraw?: () => boolean,
+  ): Promise<T> {
     try {
-      return await databaseCall(what, this.deps.operationTimeout, async () => {
-        await this.deps.ready();
-        return work();
-      });
+      return await databaseCall(what, this.deps.operationTimeout, work, { prepare: this.deps.ready, withdraw });
     } catch (error) {
       const cause = error instanceof ConnectionError ? error.cause : undefined;
       if (session && hasTransactionLabel(cause)) throw cause;
@@ -113,14 +125,30 @@ export class Producer {
     const dependent = this.dependentOf(job, checked, 'options');
     const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
       const traced = trace ? { ...job, trace } : job;
-      const insert = async (): Promise<JobDocument> => {
-        if (!dependent) {
-          return session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced);
-        }
-        const [inserted] = await this.deps.dependents.insert([{ ...dependent, job: traced }], now, session);
-        return inserted as JobDocument;
-      };
-      return this.call(`enqueue '${name}'`, insert, session);
+      if (dependent) {
+        return this.call(
+          `enqueue '${name}'`,
+          async () => {
+            const [result] = await this.deps.dependents.insert([{ ...dependent, job: traced }], now, session);
+            if (result && 'error' in result) throw result.error;
+            return (result as { doc: JobDocument }).doc;
+          },
+          session,
+        );
+      }
+      if (session)
+        return this.call(`enqueue '${name}'`, () => this.deps.inserts.insertOne(traced, now, session), session);
+      // A call whose caller gave up while it was still queued is taken out of the queue unsent.
+      let submission: Submission<unknown> | undefined;
+      return this.call(
+        `enqueue '${name}'`,
+        () => {
+          submission = this.deps.coalescer.submit(traced);
+          return submission.written;
+        },
+        undefined,
+        () => submission?.withdraw() ?? true,
+      );
     });
     this.hintUnlessInTransaction(doc, session);
     return doc;
@@ -158,14 +186,17 @@ export class Producer {
         `enqueueMany of ${jobs.length} jobs`,
         async () => {
           const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
-          if (withDependencies) {
-            const items = dependents.map((item, index) => ({ ...item, job: traced[index] as NewJob }));
-            return this.deps.dependents.insert(items, now, checkedSession);
-          }
-          const results = await this.deps.inserts.insertBatch(traced, now, checkedSession);
-          // Like insertMany: on an error some jobs may have been written; the first error is thrown.
+          const results = withDependencies
+            ? await this.deps.dependents.insert(
+                dependents.map((item, index) => ({ ...item, job: traced[index] as NewJob })),
+                now,
+                checkedSession,
+              )
+            : await this.deps.inserts.insertBatch(traced, now, checkedSession);
+          // Like insertMany: on an error some jobs may have been written; the first error is thrown,
+          // saying so when some were (or may have been).
           const failed = results.find((result) => 'error' in result);
-          if (failed) throw failed.error;
+          if (failed) throw partlyWritten(results) ?? failed.error;
           return results.map((result) => (result as { doc: JobDocument }).doc);
         },
         checkedSession,

@@ -24,7 +24,7 @@ import { dependencyResults } from './dependency-release.js';
 import { FollowUps } from './follow-ups.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
-import { type DecisionSettings, policyFor, toError } from './outcome.js';
+import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { PauseGate } from './pause-gate.js';
 import { Poller } from './poller.js';
@@ -62,7 +62,6 @@ export class Engine {
   private readonly events: MonqueEventEmitter;
   private readonly probe: () => Promise<void>;
   private readonly followUps: FollowUps;
-  private stopping: Promise<void> | undefined;
   private databaseAnswers = false;
 
   constructor(deps: EngineDeps) {
@@ -70,7 +69,7 @@ export class Engine {
     this.events = events;
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
-    const claims = new ClaimStore(collection);
+    const claims = new ClaimStore(collection, options.retention);
     const locks = new LockStore(collection);
     this.probe = () => bounded('ping', locks.ping());
     const outcomes = new OutcomeStore(collection);
@@ -128,6 +127,7 @@ export class Engine {
       busyIds: () => runner.busyIds(),
       timeout,
       onLateClaim: () => this.poller.wake(),
+      retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
     });
     this.poller = new Poller({
       clock,
@@ -159,7 +159,7 @@ export class Engine {
       findProcessing: () => bounded('reading locks', locks.findProcessing(1000)),
       owner,
       runsHere: (doc) => runner.holds(doc._id.toHexString(), doc.claimToken),
-      policyOf: (job) => policyFor(job, this.registry.get(job.name)?.policy, settings),
+      policyOf: (job) => recoveryPolicyFor(job, this.registry.get(job.name)?.policy, settings),
       apply: (list) => bounded('recovering stale jobs', outcomes.apply(list)),
       onRecovered: () => this.poller.wake(),
       followUps: this.followUps,
@@ -179,7 +179,7 @@ export class Engine {
       stagedGrace: timeout,
       bounded: (what, work) => bounded(what, work()),
     });
-    const background: BackgroundTask[] = [recorder, this.connectionWatch(deps.db), sweep];
+    const background: BackgroundTask[] = [this.connectionWatch(deps.db), sweep];
     if (options.retention !== false) {
       background.push(
         new RetentionSweeper({
@@ -215,6 +215,8 @@ export class Engine {
       writer,
       heartbeat,
       background,
+      // The follow-ups of the last outcomes (dependents to tell, dead letters) are awaited too.
+      lastToStop: [recorder, { start: () => {}, stop: () => this.followUps.drain() }],
       onRunning: () => {
         this.databaseAnswers = true;
       },
@@ -269,18 +271,8 @@ export class Engine {
     return this.scheduler.start();
   }
 
-  /**
-   * Stops; then waits for the follow-ups of the last outcomes (each bounded by `operationTimeout`).
-   * While stopping, every call returns the same promise.
-   */
   stop(): Promise<void> {
-    this.stopping ??= this.scheduler
-      .stop()
-      .then(() => this.followUps.drain())
-      .finally(() => {
-        this.stopping = undefined;
-      });
-    return this.stopping;
+    return this.scheduler.stop();
   }
 
   get state(): SchedulerState {

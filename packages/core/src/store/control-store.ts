@@ -66,6 +66,30 @@ function lostRace(id: ObjectId, status: JobStatusType): JobStateError {
   return new JobStateError(id, status, `its status kept changing during ${MAX_ATTEMPTS} attempts; nothing was changed`);
 }
 
+/**
+ * The update that makes a job `cancelled` at `now` (with `reason` when given): finished, unlocked,
+ * holding no unique key, deleted by retention when its time for cancelled jobs has passed.
+ */
+export function cancelledUpdate(
+  retention: ResolvedRetention | false,
+  reason: string | undefined,
+  now: Date,
+): UpdateFilter<JobDocument> {
+  const keep = retention === false ? Number.POSITIVE_INFINITY : retention.cancelled;
+  const expireAt = now.getTime() + keep;
+  return {
+    $set: {
+      status: JobStatus.CANCELLED,
+      finishedAt: now,
+      updatedAt: now,
+      lockedAt: null,
+      ...(reason === undefined ? {} : { cancelReason: reason }),
+      ...(Number.isFinite(expireAt) && expireAt <= MAX_DATE_MS ? { expireAt: new Date(expireAt) } : {}),
+    },
+    $unset: unsetOf('activeKey'),
+  };
+}
+
 /** Writes operator decisions to the jobs collection. */
 export class ControlStore {
   constructor(
@@ -75,19 +99,7 @@ export class ControlStore {
 
   /** The cancellation of a job not running; one with dependents to tell keeps no expiry yet. */
   private cancelUpdate(reason: string | undefined, now: Date, hasDependents = false): UpdateFilter<JobDocument> {
-    const keep = this.retention === false || hasDependents ? Number.POSITIVE_INFINITY : this.retention.cancelled;
-    const expireAt = now.getTime() + keep;
-    return {
-      $set: {
-        status: JobStatus.CANCELLED,
-        finishedAt: now,
-        updatedAt: now,
-        lockedAt: null,
-        ...(reason === undefined ? {} : { cancelReason: reason }),
-        ...(Number.isFinite(expireAt) && expireAt <= MAX_DATE_MS ? { expireAt: new Date(expireAt) } : {}),
-      },
-      $unset: unsetOf('activeKey'),
-    };
+    return cancelledUpdate(hasDependents ? false : this.retention, reason, now);
   }
 
   /** Job `id`, unless it is a staged job of a flow not yet live (which no operation sees). */

@@ -254,7 +254,7 @@ describe('getStats', () => {
       console.log(`getStats on 3 names with due jobs: ${names.length} commands (${names.join(', ')})`);
       expect(names.filter((name) => name === 'aggregate')).toHaveLength(7);
       expect(names.filter((name) => name === 'find')).toHaveLength(3);
-      expect(names).toHaveLength(9);
+      expect(names).toHaveLength(10);
     } finally {
       await log.close();
     }

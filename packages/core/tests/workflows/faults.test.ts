@@ -34,6 +34,23 @@ const isTell = (command: WireCommand): boolean =>
     (update) => (update.u as { $addToSet?: Record<string, unknown> } | undefined)?.$addToSet?.settledDependencies,
   );
 
+/** A command seen on the wire or by command monitoring. */
+interface Seen {
+  readonly name: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** The sweep's read of finished jobs whose dependents were not told. */
+const isSweepRead = (command: Seen): boolean =>
+  command.name === 'find' && 'notifyDependents' in ((command.body.filter as object | undefined) ?? {});
+
+/** The write that makes waiting dependents pending. */
+const isRelease = (command: Seen): boolean =>
+  command.name === 'update' &&
+  ((command.body.updates as { u?: { $set?: { status?: unknown } } }[] | undefined) ?? []).some(
+    (update) => update.u?.$set?.status === 'pending',
+  );
+
 /** An outcome write that fails a job for good. */
 const isFailure = (command: WireCommand): boolean =>
   isOutcome(command) &&
@@ -74,27 +91,26 @@ describe('telling dependents on the bad day', () => {
     const dropped = proxy.dropRequest(isTell);
     await monque.start();
     await dropped.firstHit;
-    const droppedAt = Date.now();
     await waitForStatus(db, monque, dependent._id, JobStatus.PENDING);
-    const took = Date.now() - droppedAt;
     await monque.stop();
     expect(errors.some((error) => /following up finished jobs/.test(error.message))).toBe(true);
-    // The next sweep (at most one interval away) did it; generous margin for a loaded machine.
-    expect(took).toBeLessThan(staleCheckInterval * 5);
+    // The first sweep after the drop released it: no other sweep read came in between.
+    const seen = proxy.commands().map((command) => ({ body: command.body, name: command.name, fault: command.fault }));
+    const drop = seen.findIndex((command) => command.fault === 'dropped');
+    const release = seen.findIndex((command, index) => index > drop && isRelease(command));
+    expect(seen.slice(drop, release).filter(isSweepRead)).toHaveLength(1);
     expect(await stored(db, monque, dependency._id)).not.toHaveProperty('notifyDependents');
   });
 
-  it('the instance that completed a dependency is killed before telling: another instance’s sweep releases the dependent', async () => {
+  it('the instance that completed a dependency is killed before telling: another instance’s first sweep releases the dependent', async () => {
     const db = await getDb();
     const collectionName = freshCollectionName(db);
     const proxy = await startFaultProxy(getTestUri());
+    const log = await openCommandLog(db.databaseName);
     try {
-      const log = await openCommandLog(db.databaseName);
-      const staleCheckInterval = 2_000;
-      const survivor = createMonque(log.db, { collectionName, staleCheckInterval, lockTimeout: 60_000 });
+      const survivor = createMonque(log.db, { collectionName, staleCheckInterval: 500, lockTimeout: 60_000 });
       const dependency = await survivor.enqueue('dependency', {});
       const dependent = await survivor.enqueue('dependent', {}, { dependsOn: [dependency._id] });
-      await survivor.start();
       const dropped = proxy.dropRequest(isTell, { times: Number.POSITIVE_INFINITY });
       const victim = startChildScript('dependency-worker', [proxy.uri, db.databaseName, collectionName, 'dependency']);
       await dropped.firstHit;
@@ -104,17 +120,18 @@ describe('telling dependents on the bad day', () => {
       // Retention waits until its dependents are told: it has no expiry yet.
       expect(left).not.toHaveProperty('expireAt');
       expect((await stored(db, survivor, dependent._id))?.status).toBe(JobStatus.WAITING);
-      const sweepsSince = log.commands.length;
+      log.clear();
+      await survivor.start();
       await waitForStatus(db, survivor, dependent._id, JobStatus.PENDING, 20_000);
-      const sweeps = log.commands
-        .slice(sweepsSince)
-        .filter((event) => event.commandName === 'find' && 'notifyDependents' in (event.command.filter ?? {}));
       await survivor.stop();
-      await log.close();
-      // Released by the survivor's first sweep after the crash.
-      expect(sweeps.length, JSON.stringify(sweeps.map((event) => event.command.filter))).toBeLessThanOrEqual(1);
+      // Released by the survivor's first sweep (one interval after its start): no other sweep read before it.
+      const seen = log.commands.map((event) => ({ body: event.command, name: event.commandName }));
+      const release = seen.findIndex(isRelease);
+      expect(release, JSON.stringify(seen.map((command) => command.name))).toBeGreaterThan(0);
+      expect(seen.slice(0, release).filter(isSweepRead)).toHaveLength(1);
       expect(await stored(db, survivor, dependency._id)).not.toHaveProperty('notifyDependents');
     } finally {
+      await log.close();
       await proxy.close();
     }
   });

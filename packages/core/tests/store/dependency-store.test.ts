@@ -8,6 +8,7 @@
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
+import { ClaimStore } from '../../src/store/claim-store.js';
 import { ControlStore } from '../../src/store/control-store.js';
 import { DeadLetterStore } from '../../src/store/dead-letter-store.js';
 import { DependencyStore, type ExpiryOf, settledOf } from '../../src/store/dependency-store.js';
@@ -167,6 +168,23 @@ describe('cancelling jobs with dependents (ControlStore)', () => {
     const marked = await storeJob({ collection }, NOW, { notifyDependents: true });
     const plain = await storeJob({ collection }, NOW, { status: JobStatus.WAITING });
     expect(await control.cancelMany({}, undefined, NOW)).toBe(2);
+    expect(await stored({ collection }, marked._id)).not.toHaveProperty('expireAt');
+    expect(await stored({ collection }, plain._id)).toMatchObject({
+      status: JobStatus.CANCELLED,
+      expireAt: expect.any(Date),
+    });
+  });
+});
+
+describe('giving back a claim whose cancellation was requested (ClaimStore)', () => {
+  it('cancels it; one with dependents keeps no expiry until they are told', async () => {
+    const { collection } = await setUp();
+    const claims = new ClaimStore(collection, CONTROL_RETENTION);
+    const fields = { cancelRequestedAt: NOW, claimToken: 'token', owner: 'a', status: JobStatus.PROCESSING };
+    const marked = await storeJob({ collection }, NOW, { ...fields, notifyDependents: true });
+    const plain = await storeJob({ collection }, NOW, fields);
+    expect(await claims.release('a', ['token'], NOW)).toBe(2);
+    expect(await stored({ collection }, marked._id)).toMatchObject({ status: JobStatus.CANCELLED });
     expect(await stored({ collection }, marked._id)).not.toHaveProperty('expireAt');
     expect(await stored({ collection }, plain._id)).toMatchObject({
       status: JobStatus.CANCELLED,

@@ -179,4 +179,22 @@ describe('dead letters on the bad day', () => {
     expect(letters[0]).toMatchObject({ data: { order: 8 }, deadLetterOf: { jobId: job._id, name: 'charge' } });
     expect(proxy.commands(isDeadLetterInsert).length).toBeGreaterThanOrEqual(2);
   });
+
+  it('a dead-letter insert that keeps failing: the failed job keeps its marker and no expiry, nothing is lost', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), NO_SWEEP);
+    monque.worker('charge', () => {
+      throw new UnrecoverableError('card declined');
+    });
+    const job = await monque.enqueue('charge', {}, { deadLetter: 'charge-failed' });
+    const dropped = proxy.dropRequest(isDeadLetterInsert, { times: Number.POSITIVE_INFINITY });
+    await monque.start();
+    await dropped.firstHit;
+    await waitForStatus(db, monque, job._id, JobStatus.FAILED);
+    await monque.stop();
+    const failed = await stored(db, monque, job._id);
+    expect(failed).toMatchObject({ deadLetterDue: 'charge-failed' });
+    expect(failed).not.toHaveProperty('expireAt');
+    expect(await rawJobs(db, monque).countDocuments({ name: 'charge-failed' })).toBe(0);
+  });
 });

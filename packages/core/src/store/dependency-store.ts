@@ -39,7 +39,7 @@ export interface SettledDependency {
    * The job as it finished (its `updatedAt`, status and finish time), when it still exists: its
    * marker is cleared only if it has not changed since. Absent for a job already gone.
    */
-  readonly stored?: Pick<JobDocument, 'status' | 'updatedAt' | 'finishedAt' | 'deleting'>;
+  readonly stored?: Pick<JobDocument, 'status' | 'updatedAt' | 'finishedAt' | 'deleting' | 'deadLetterDue'>;
 }
 
 /** What one round did. */
@@ -57,7 +57,13 @@ export type ExpiryOf = (status: JobStatusType, at: Date) => Date | undefined;
 
 /** How a finished job is told to its dependents. */
 export function settledOf(doc: JobDocument): SettledDependency {
-  const stored = { status: doc.status, updatedAt: doc.updatedAt, finishedAt: doc.finishedAt, deleting: doc.deleting };
+  const stored = {
+    status: doc.status,
+    updatedAt: doc.updatedAt,
+    finishedAt: doc.finishedAt,
+    deleting: doc.deleting,
+    deadLetterDue: doc.deadLetterDue,
+  };
   const outcome: DependencyOutcome =
     doc.status === JobStatus.COMPLETED
       ? 'completed'
@@ -201,13 +207,15 @@ export class DependencyStore {
       const expireAt = this.expiryOf(stored.status, stored.finishedAt ?? stored.updatedAt);
       const told = { _id: id, notifyDependents: true, updatedAt: stored.updatedAt } as Filter<JobDocument>;
       const unset = { $unset: unsetOf('notifyDependents') };
+      const withExpiry = expireAt ? { ...unset, $set: { expireAt } } : unset;
+      if (!stored.deadLetterDue) {
+        // No dead letter was owed when it finished, and none can be owed since at this version.
+        operations.push({ updateOne: { filter: told, update: withExpiry } });
+        continue;
+      }
+      // Whichever of the two markers is cleared last starts retention.
       operations.push(
-        {
-          updateOne: {
-            filter: { ...told, deadLetterDue: { $exists: false } },
-            update: expireAt ? { ...unset, $set: { expireAt } } : unset,
-          },
-        },
+        { updateOne: { filter: { ...told, deadLetterDue: { $exists: false } }, update: withExpiry } },
         { updateOne: { filter: { ...told, deadLetterDue: { $exists: true } }, update: unset } },
       );
     }

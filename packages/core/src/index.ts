@@ -21,9 +21,10 @@ export type { MonqueListener } from './events.js';
 export { MAX_FLOW_JOBS } from './flow-spec.js';
 export { MAX_DEPENDENCIES } from './job-options.js';
 export { MAX_ENQUEUE_MANY, Monque } from './monque.js';
-export { DEFAULT_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
+export { DEFAULT_OPTIONS, KNOWN_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
 export { calculateBackoff, calculateBackoffDelay, MAX_BACKOFF_DELAY_MS } from './retry/backoff.js';
 export { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
+export { suggestOption } from './suggest.js';
 export {
   type AnyJobOf,
   type BackoffOptions,
@@ -53,6 +54,7 @@ export {
   type JobDataOf,
   type JobDeletedEvent,
   type JobErrorEvent,
+  type JobErrorRecord,
   type JobFailEvent,
   type JobHandler,
   type JobId,
@@ -63,6 +65,7 @@ export {
   type JobProgressEvent,
   type JobQuery,
   type JobRecoveredEvent,
+  type JobSort,
   JobStatus,
   type JobStatusType,
   type JobsChangedEvent,

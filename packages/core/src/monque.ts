@@ -262,6 +262,10 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return this.operations.getJobs<T>(query, page);
   }
 
+  getSchedules<T = unknown>(options?: { name?: JobNameOf<J>; limit?: number }): Promise<Job<T>[]> {
+    return this.operations.getSchedules<T>(options);
+  }
+
   countJobs(query?: JobQuery<JobNameOf<J>>): Promise<number> {
     return this.operations.countJobs(query);
   }

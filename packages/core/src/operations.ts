@@ -28,7 +28,8 @@ import { ControlStore } from './store/control-store.js';
 import { settledOf } from './store/dependency-store.js';
 import { InspectStore } from './store/inspect-store.js';
 import { type JobDocument, STAGED, toPublicJob } from './store/job-document.js';
-import { type CheckedQuery, checkJobPage, checkJobQuery } from './store/job-query.js';
+import { checkJobPage } from './store/job-page.js';
+import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
 import type { ObjectIds } from './store/object-ids.js';
 import { PauseStore } from './store/pause-store.js';
 import { RetentionStore } from './store/retention-store.js';
@@ -58,6 +59,9 @@ export interface OperationsDeps {
   /** Dependencies between jobs: what cancelling, retrying and deleting owe to them. */
   readonly workflows: Workflows;
 }
+
+/** Most recurring jobs one `getSchedules` call returns. */
+export const MAX_SCHEDULES = 1000;
 
 /** Longest accepted `cancelReason`. */
 export const MAX_CANCEL_REASON_LENGTH = 2000;
@@ -125,6 +129,17 @@ export class Operations {
     const checkedPage = checkJobPage(page, this.deps.ids);
     const { docs, nextCursor } = await this.call('getJobs', () => this.inspect.list(checked, checkedPage));
     return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
+  }
+
+  async getSchedules<T>(options?: { name?: string; limit?: number }): Promise<Job<T>[]> {
+    const given = checkOptionsObject(options, 'options', ['name', 'limit']);
+    const name = given.name === undefined ? undefined : checkName(given.name, 'options.name');
+    const limit =
+      given.limit === undefined
+        ? MAX_SCHEDULES
+        : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_SCHEDULES, integer: true });
+    const docs = await this.call('getSchedules', () => this.inspect.schedules(name, limit));
+    return docs.map((doc) => toPublicJob(doc) as Job<T>);
   }
 
   async countJobs(query?: JobQuery): Promise<number> {

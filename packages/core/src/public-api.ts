@@ -146,10 +146,26 @@ export interface MonquePublicAPI<J = JobMap> {
   getJob<T = unknown>(id: JobId): Promise<Job<T> | null>;
 
   /**
-   * Jobs matching `query`, newest first, one page at a time (keyset pagination: stable while jobs
-   * are added). @throws InvalidArgumentError for a bad query, cursor or limit
+   * Jobs matching `query`, one page at a time, newest first unless `page.sort` says otherwise
+   * (keyset pagination: in the default order, stable while jobs are added). Sorting by `nextRun`
+   * or `finished` is not served by Monque's indexes: the server sorts the matching jobs, so on large
+   * collections filter by name or status too, or add an index such as `{ status: 1, nextRunAt: 1,
+   * _id: 1 }` or `{ finishedAt: -1, _id: -1 }`.
+   * @throws InvalidArgumentError for a bad query, cursor, limit or sort
    */
   getJobs<T = unknown>(query?: JobQuery<JobNameOf<J>>, page?: JobPage): Promise<JobList<T>>;
+
+  /**
+   * The recurring jobs still scheduled (`schedule()` made them and neither `unschedule()` nor a
+   * cancellation ended them), sorted by name, then unique key: each with its cron expression
+   * (`repeatInterval`), `timezone`, `nextRunAt`, and its last run's traces (`startedAt`,
+   * `completedAt`, `failReason`, `errors`). One indexed read (`monque_schedules`).
+   *
+   * @param options.name - only the schedules of this job name
+   * @param options.limit - at most this many, 1 to 1000 (default 1000)
+   * @throws InvalidArgumentError for a bad name or limit
+   */
+  getSchedules<T = unknown>(options?: { name?: JobNameOf<J>; limit?: number }): Promise<Job<T>[]>;
 
   /** How many jobs match `query`. */
   countJobs(query?: JobQuery<JobNameOf<J>>): Promise<number>;

@@ -1,6 +1,7 @@
 /**
  * What the operations API takes and returns: job queries, pages and statistics.
  */
+import type { ObjectId } from 'mongodb';
 import type { Job, JobStatusType } from './job.js';
 import type { JobId } from './public-api.js';
 
@@ -12,12 +13,19 @@ export type DataFieldValue = string | number | boolean | null | Date;
  * query selects every job. Values are matched by equality, never read as query operators.
  */
 export interface JobQuery<N extends string = string> {
+  /**
+   * Only these jobs (1 to 1000 ids, `ObjectId`s or 24-hex-digit strings): the jobs an operator
+   * selected, for example. Served by the `_id` index.
+   */
+  ids?: readonly (ObjectId | string)[];
   /** One job name or several. */
   name?: N | readonly N[];
   /** One status or several. */
   status?: JobStatusType | readonly JobStatusType[];
   /** The job's `uniqueKey`. */
   uniqueKey?: string;
+  /** The job's `group` (see the flow-control options), by equality. */
+  group?: string;
   /**
    * Payload fields by equality; keys are paths inside `data`, dotted for nested fields
    * (`{ 'customer.id': 42 }`). Declare paths you search often in the `dataIndexes` option.
@@ -29,12 +37,28 @@ export interface JobQuery<N extends string = string> {
   createdBefore?: Date;
   /** Finished (completed, failed or cancelled) before this time. */
   finishedBefore?: Date;
-  /** One job id or several (at most 1000), e.g. a job's `dependsOn`: its dependencies. */
-  id?: JobId | readonly JobId[];
   /** Jobs that depend on this job: its dependents. */
   dependsOn?: JobId;
   /** The jobs of the flow whose root is this job (`getStats({ flowId })`: the flow's progress). */
   flowId?: JobId;
+}
+
+/** The order of `getJobs`'s pages. */
+export interface JobSort {
+  /**
+   * - `'created'`: the order the jobs were inserted in (by `_id`);
+   * - `'nextRun'`: by `nextRunAt` (when the job is, or was last, due);
+   * - `'finished'`: by `finishedAt`; jobs not finished sort as a missing value does in MongoDB:
+   *   after the finished ones when descending, before them when ascending.
+   * Ties are broken by `_id`. Only `'created'` pages stay exact while jobs change: a job whose
+   * `nextRunAt` or `finishedAt` changes between two pages may be listed twice or not at all.
+   */
+  by: 'created' | 'nextRun' | 'finished';
+  /**
+   * @defaultValue `'desc'` for `created` and `finished` (newest first), `'asc'` for `nextRun`
+   * (soonest first)
+   */
+  order?: 'asc' | 'desc';
 }
 
 /** Which page of `getJobs` to read. */
@@ -46,6 +70,11 @@ export interface JobPage {
    * @defaultValue 50
    */
   limit?: number;
+  /**
+   * The order. On large collections, see `getJobs` for the index a sort other than `created` needs.
+   * @defaultValue `{ by: 'created', order: 'desc' }`: newest first
+   */
+  sort?: JobSort;
 }
 
 /** One page of jobs, newest first. */

@@ -25,6 +25,7 @@ export {
   type DependencyFailurePolicy,
   JOB_STATUSES,
   type Job,
+  type JobErrorRecord,
   JobStatus,
   type JobStatusType,
 } from './job.js';
@@ -57,6 +58,7 @@ export type {
   JobList,
   JobPage,
   JobQuery,
+  JobSort,
   NameStats,
   PausedState,
   QueueStats,

@@ -45,7 +45,7 @@ export async function inspectWorkflow(monque: Monque, job: Job): Promise<string[
   // #region operations
   const waiting = await monque.getJobs({ status: 'waiting' }); // jobs waiting for their dependencies
   const shown = await monque.getJob(job._id); // with `dependsOn`, and `dependents` when it has any
-  const dependencies = await monque.getJobs({ id: shown?.dependsOn ?? [] });
+  const dependencies = shown?.dependsOn ? await monque.getJobs({ ids: shown.dependsOn }) : { jobs: [] };
   const dependents = await monque.getJobs({ dependsOn: job._id });
   const { total } = await monque.getStats({ flowId: shown?.flowId ?? job._id }); // a flow's progress
   await monque.cancelJob(job._id); // a waiting job: cancelled, and its dependents after it

@@ -30,6 +30,8 @@ function partial(key: Record<string, 1>, name: string): IndexDescription {
  *   `{notifyDependents, status}` (finished jobs whose dependents were not told yet),
  *   `monque_link_pending` `{linkPending}`, `monque_dead_letter_due` `{deadLetterDue}` and
  *   `monque_flow` `{flowId, status}` (a flow's jobs);
+ * - `monque_schedules` `{name, uniqueKey, _id}`, partial on `repeatInterval` and `activeKey` existing
+ *   (the recurring jobs still scheduled): `getSchedules`;
  * - one `monque_data_<path>` `{'data.<path>': 1, _id: -1}` per `dataIndexes` entry: `getJobs` by a
  *   payload field.
  */
@@ -52,6 +54,11 @@ export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDes
     partial({ linkPending: 1 }, 'monque_link_pending'),
     partial({ deadLetterDue: 1 }, 'monque_dead_letter_due'),
     partial({ flowId: 1, status: 1 }, 'monque_flow'),
+    {
+      key: { name: 1, uniqueKey: 1, _id: 1 },
+      name: 'monque_schedules',
+      partialFilterExpression: { repeatInterval: { $exists: true }, activeKey: { $exists: true } },
+    },
     ...dataIndexes.map((path) => ({ key: { [`data.${path}`]: 1, _id: -1 }, name: `monque_data_${path}` })),
   ];
 }

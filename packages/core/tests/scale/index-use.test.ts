@@ -89,6 +89,9 @@ describe('index use', () => {
       await monque.getJobs({ status: JobStatus.COMPLETED }, { limit: 5 });
       await monque.getJobs({ data: { 'customer.id': 1 } });
       await monque.countJobs({ name: 'work' });
+      await monque.getSchedules();
+      const [some] = (await monque.getJobs({ name: 'work' }, { limit: 1 })).jobs;
+      await monque.getJobs({ ids: [some?._id.toHexString() as string] });
       await monque.retryJobs({ name: 'work', status: JobStatus.FAILED });
       await monque.cancelJobs({ name: 'work', status: JobStatus.PENDING });
       await monque.deleteJobs({ status: JobStatus.CANCELLED });

@@ -415,7 +415,7 @@ describe('operations on workflows', () => {
     expect(await monque.countJobs({ status: 'waiting' })).toBe(2);
   });
 
-  it('queries by id, by dependsOn (a job’s dependents) and by flowId (a flow, and its progress in getStats)', async () => {
+  it('queries by ids, by dependsOn (a job’s dependents) and by flowId (a flow, and its progress in getStats)', async () => {
     const db = await getDb();
     const monque = createWorkflowMonque(db);
     const tree = await monque.flow({
@@ -428,10 +428,10 @@ describe('operations on workflows', () => {
     });
     const other = await monque.enqueue('other', {}, { dependsOn: [tree.job._id] });
     const leafIds = tree.children.map((child) => child.job._id);
-    const byIds = await monque.getJobs({ id: [...leafIds, other._id.toHexString()] }, { limit: 2 });
+    const byIds = await monque.getJobs({ ids: [...leafIds, other._id.toHexString()] }, { limit: 2 });
     expect(byIds.jobs.map((job) => job._id)).toEqual([other._id, leafIds[1]]);
     const rest = await monque.getJobs(
-      { id: [...leafIds, other._id] },
+      { ids: [...leafIds, other._id] },
       { limit: 2, cursor: byIds.nextCursor as string },
     );
     expect(rest.jobs.map((job) => job._id)).toEqual([leafIds[0]]);
@@ -439,11 +439,9 @@ describe('operations on workflows', () => {
     expect(await monque.countJobs({ flowId: tree.job._id })).toBe(3);
     expect((await monque.getStats({ flowId: tree.job._id })).total).toMatchObject({ waiting: 1, pending: 2 });
     for (const [query, argument] of [
-      [{ id: 'nope' }, 'query.id'],
-      [{ id: [] }, 'query.id'],
       [{ dependsOn: { $ne: null } }, 'query.dependsOn'],
+      [{ dependsOn: 'nope' }, 'query.dependsOn'],
       [{ flowId: 42 }, 'query.flowId'],
-      [{ id: Array.from({ length: 1001 }, () => other._id) }, 'query.id'],
     ] as const) {
       const error = await monque.getJobs(query as never).catch((e: unknown) => e);
       expect(error, argument).toMatchObject({ name: 'InvalidArgumentError', argument });

@@ -50,11 +50,11 @@ describe('stats', () => {
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^NAME\s+PENDING\s+DUE\s+PROCESSING\s+COMPLETED\s+FAILED\s+CANCELLED\s+OLDEST DUE\s+PAUSED$/,
+      /^NAME\s+WAITING\s+PENDING\s+DUE\s+PROCESSING\s+COMPLETED\s+FAILED\s+CANCELLED\s+OLDEST DUE\s+PAUSED$/,
     );
-    expect(lines.find((line) => line.startsWith('email'))).toMatch(/^email\s+1\s+1\s+0\s+0\s+1\s+0\s+\S+.*\s+no$/);
-    expect(lines.find((line) => line.startsWith('report'))).toMatch(/^report\s+0\s+0\s+0\s+1\s+0\s+0\s+-\s+yes$/);
-    expect(lines.at(-1)).toMatch(/^TOTAL\s+1\s+1\s+0\s+1\s+1\s+0/);
+    expect(lines.find((line) => line.startsWith('email'))).toMatch(/^email\s+0\s+1\s+1\s+0\s+0\s+1\s+0\s+\S+.*\s+no$/);
+    expect(lines.find((line) => line.startsWith('report'))).toMatch(/^report\s+0\s+0\s+0\s+0\s+1\s+0\s+0\s+-\s+yes$/);
+    expect(lines.at(-1)).toMatch(/^TOTAL\s+0\s+1\s+1\s+0\s+1\s+1\s+0/);
     const json = await cli('stats', '--json');
     expect(JSON.parse(json.stdout)).toMatchObject({
       total: { pending: 1, due: 1, failed: 1, completed: 1 },

@@ -190,7 +190,7 @@ describe('CLI formatting', () => {
       byName: { a: { ...empty, pending: 1, due: 1, oldestDueAt: new Date(at.getTime() - 65_000) } },
     };
     const text = formatStats(stats, 'all', at);
-    expect(text).toMatch(/^a\s+1\s+1\s+0\s+0\s+0\s+0\s+1m 5s\s+yes$/m);
+    expect(text).toMatch(/^a\s+0\s+1\s+1\s+0\s+0\s+0\s+0\s+1m 5s\s+yes$/m);
     expect(text).toContain('every job name is paused');
   });
 });

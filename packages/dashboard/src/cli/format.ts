@@ -11,7 +11,7 @@ export function formatTime(date: Date | null | undefined): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
 }
 
-const STATUS_COLUMNS = ['pending', 'due', 'processing', 'completed', 'failed', 'cancelled'] as const;
+const STATUS_COLUMNS = ['waiting', 'pending', 'due', 'processing', 'completed', 'failed', 'cancelled'] as const;
 
 /** The `stats` table: one row per job name and a total. */
 export function formatStats(stats: QueueStats, paused: PausedState, now: Date): string {

@@ -33,6 +33,7 @@ export {
   type Clock,
   type DataFieldValue,
   type DeadLetterOrigin,
+  type DeduplicationOutcome,
   type DefaultJobName,
   type DependencyFailurePolicy,
   type DependencyResult,
@@ -52,6 +53,7 @@ export {
   type JobCompleteEvent,
   type JobContext,
   type JobDataOf,
+  type JobDeduplicatedEvent,
   type JobDeletedEvent,
   type JobErrorEvent,
   type JobErrorRecord,
@@ -87,5 +89,6 @@ export {
   type WorkerOptions,
 } from './types.js';
 export { MAX_DATA_BYTES } from './validation/data.js';
+export { MAX_DEDUPE_WINDOW_MS } from './validation/dedupe-options.js';
 export { MAX_GROUP_LENGTH } from './validation/job-options.js';
 export { MAX_NAME_LENGTH } from './validation.js';

@@ -33,6 +33,7 @@ import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
 import type { ObjectIds } from './store/object-ids.js';
 import { PauseStore } from './store/pause-store.js';
 import { RetentionStore } from './store/retention-store.js';
+import { throttleWindows } from './store/throttle-store.js';
 import { ThroughputStore } from './store/throughput-store.js';
 import { checkDate, checkName, checkNumberIn, checkOptionsObject, describeValue } from './validation.js';
 import type { Workflows } from './workflows.js';
@@ -105,7 +106,11 @@ export class Operations {
     this.control = new ControlStore(deps.collection, deps.retention);
     this.pauses = new PauseStore(deps.db, deps.collectionName);
     this.throughput = new ThroughputStore(deps.db, deps.collectionName);
-    this.retentionStore = new RetentionStore(deps.collection, this.throughput.collection);
+    this.retentionStore = new RetentionStore(
+      deps.collection,
+      this.throughput.collection,
+      throttleWindows(deps.db, deps.collectionName),
+    );
   }
 
   /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */

@@ -1,27 +1,32 @@
 /**
  * Producing jobs: `enqueue`, `enqueueMany`, `schedule` and `unschedule`. Each checks its input
  * (nothing is written on bad input), makes its store call bounded by `operationTimeout` (database
- * errors reach the caller as `ConnectionError`) and hints the poller of the new due time.
+ * errors reach the caller as `ConnectionError`) and hints the poller of the new due time. Enqueues
+ * with a deduplication mode go through the {@link Deduplicator} and report `job:deduplicated`.
  */
 import type { ClientSession } from 'mongodb';
 import { databaseCall, OutcomeUnknownError } from './database-errors.js';
+import type { Deduplicator, ManyResult } from './deduplicator.js';
 import type { DependentJob, DependentJobs } from './dependent-jobs.js';
 import type { EnqueueCoalescer, Submission } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
 import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { InvalidCronError } from './errors/invalid-cron-error.js';
+import type { DeduplicationOutcome } from './event-map.js';
 import type { FlowNode, FlowOptions } from './flow-spec.js';
 import type { FlowWriter } from './flow-writer.js';
 import { JobStatus } from './job.js';
 import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
 import type { Clock } from './monque-options.js';
 import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
-import type { InsertResult, InsertStore, NewJob } from './store/insert-store.js';
+import type { InsertStore, NewJob } from './store/insert-store.js';
 import type { JobDocument } from './store/job-document.js';
 import type { ObjectIds } from './store/object-ids.js';
 import type { ScheduleStore } from './store/schedule-store.js';
+import { WriteLedger } from './store/write-ledger.js';
 import { checkData } from './validation/data.js';
+import { dedupeModeOf } from './validation/dedupe-options.js';
 import { checkDependsOn } from './validation/dependencies.js';
 import { checkFlowSpec } from './validation/flow-spec.js';
 import {
@@ -40,6 +45,7 @@ export interface ProducerDeps {
   readonly inserts: InsertStore;
   readonly schedules: ScheduleStore;
   readonly coalescer: EnqueueCoalescer;
+  readonly deduplicator: Deduplicator;
   readonly clock: Clock;
   readonly instrumentation: Instrumentation;
   readonly operationTimeout: number;
@@ -55,6 +61,8 @@ export interface ProducerDeps {
   readonly dependents: DependentJobs;
   /** Writes flows. */
   readonly flows: FlowWriter;
+  /** An enqueue with a deduplication mode created no job: emit `job:deduplicated`. */
+  readonly deduplicated: (doc: JobDocument, outcome: DeduplicationOutcome) => void;
 }
 
 const TRANSACTION_LABELS = ['TransientTransactionError', 'UnknownTransactionCommitResult'];
@@ -68,8 +76,11 @@ function hasTransactionLabel(error: unknown): boolean {
   );
 }
 
-/** When some of a batch's jobs were written (or may have been) and others not: the error that says so. */
-function partlyWritten(results: readonly InsertResult[]): OutcomeUnknownError | undefined {
+/**
+ * When some of a batch's jobs were written (or may have been) and others not: the error that says so.
+ * An item with a job counts as written, also one deduplicated against a job already there.
+ */
+function partlyWritten(results: readonly ManyResult[]): OutcomeUnknownError | undefined {
   const unknown = results.find((result) => 'error' in result && result.error instanceof OutcomeUnknownError);
   if (unknown) return (unknown as { error: OutcomeUnknownError }).error;
   const written = results.filter((result) => 'doc' in result).length;
@@ -119,38 +130,58 @@ export class Producer {
     checkData(data, 'data', this.deps.bsonVersion);
     const checked = checkEnqueueOptions(options);
     const { session } = checked;
+    const mode = dedupeModeOf(checked);
     const now = this.deps.clock.now();
     const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, createdAt: now, ...policyFields(checked) };
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
-    const dependent = this.dependentOf(job, checked, 'options');
-    const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
+    const dependent = this.dependentOf(job, checked, 'options', mode);
+    const written = await this.deps.instrumentation.enqueue(name, 1, (trace): Promise<ManyResult> => {
       const traced = trace ? { ...job, trace } : job;
+      const what = `enqueue '${name}'`;
       if (dependent) {
         return this.call(
-          `enqueue '${name}'`,
-          async () => {
-            const [result] = await this.deps.dependents.insert([{ ...dependent, job: traced }], now, session);
-            if (result && 'error' in result) throw result.error;
-            return (result as { doc: JobDocument }).doc;
-          },
+          what,
+          async () =>
+            (await this.deps.dependents.insert([{ ...dependent, job: traced }], now, session))[0] as ManyResult,
           session,
         );
       }
-      if (session)
-        return this.call(`enqueue '${name}'`, () => this.deps.inserts.insertOne(traced, now, session), session);
+      if (mode) {
+        // A call whose caller gave up before any of its writes was sent never sends one.
+        const ledger = new WriteLedger();
+        return this.call(
+          what,
+          () => this.deps.deduplicator.write(traced, mode, now, session, ledger),
+          session,
+          () => ledger.withdraw(),
+        );
+      }
+      if (session) {
+        return this.call(what, async () => ({ doc: await this.deps.inserts.insertOne(traced, now, session) }), session);
+      }
       // A call whose caller gave up while it was still queued is taken out of the queue unsent.
       let submission: Submission<unknown> | undefined;
       return this.call(
-        `enqueue '${name}'`,
-        () => {
+        what,
+        async () => {
           submission = this.deps.coalescer.submit(traced);
-          return submission.written;
+          return { doc: await submission.written };
         },
         undefined,
         () => submission?.withdraw() ?? true,
       );
     });
-    this.hintUnlessInTransaction(doc, session);
+    return this.report(written, session);
+  }
+
+  /** Hints the poller of a job written, or reports one deduplicated; @returns the job */
+  private report(written: ManyResult, session: ClientSession | undefined): JobDocument {
+    if ('error' in written) throw written.error;
+    const { doc, outcome } = written;
+    if (outcome === undefined || outcome === 'created' || outcome === 'replaced' || outcome === 'debounced') {
+      this.hintUnlessInTransaction(doc, session);
+    }
+    if (outcome !== undefined && outcome !== 'created') this.deps.deduplicated(doc, outcome);
     return doc;
   }
 
@@ -163,8 +194,7 @@ export class Producer {
     const { session } = checkOptionsObject(options, 'options', ['session']) as { session?: unknown };
     const checkedSession = session === undefined ? undefined : checkSession(session, 'options.session');
     const now = this.deps.clock.now();
-    const dependents: DependentJob[] = [];
-    const jobs = (items as unknown[]).map((item, index): NewJob => {
+    const checkedItems = (items as unknown[]).map((item, index) => {
       const at = `jobs[${index}]`;
       if (typeof item !== 'object' || item === null) {
         throw new InvalidArgumentError(at, `expected { name, data, options? }, got ${describeValue(item)}`);
@@ -175,35 +205,48 @@ export class Producer {
       const checked = checkEnqueueOptions(itemOptions, `${at}.options`, false);
       const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, ...policyFields(checked) };
       if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
-      dependents.push(this.dependentOf(job, checked, `${at}.options`) ?? { job, argument: `${at}.options.dependsOn` });
-      return job;
+      const mode = dedupeModeOf(checked);
+      return { job, mode, dependent: this.dependentOf(job, checked, `${at}.options`, mode) };
     });
-    const withDependencies = dependents.some((item) => item.dependsOn !== undefined);
-    if (jobs.length === 0) return [];
+    if (checkedItems.length === 0) return [];
+    const jobs = checkedItems.map((item) => item.job);
     const names = [...new Set(jobs.map((job) => job.name))].join(', ');
-    const docs = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
+    const withModes = checkedItems.some((item) => item.mode);
+    const withDependencies = checkedItems.some((item) => item.dependent);
+    if (withModes && withDependencies) {
+      throw new InvalidArgumentError(
+        'jobs',
+        'jobs with dependsOn and jobs with a deduplication mode (onDuplicate, debounce, throttle) cannot be enqueued in one call',
+      );
+    }
+    const results = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
       this.call(
         `enqueueMany of ${jobs.length} jobs`,
         async () => {
-          const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
-          const results = withDependencies
+          const traced = trace ? checkedItems.map((item) => ({ ...item, job: { ...item.job, trace } })) : checkedItems;
+          const insert = (batch: NewJob[]) => this.deps.inserts.insertBatch(batch, now, checkedSession);
+          const written: ManyResult[] = withDependencies
             ? await this.deps.dependents.insert(
-                dependents.map((item, index) => ({ ...item, job: traced[index] as NewJob })),
+                traced.map((item, index) => ({
+                  ...(item.dependent ?? { argument: `jobs[${index}].options.dependsOn` }),
+                  job: item.job,
+                })),
                 now,
                 checkedSession,
               )
-            : await this.deps.inserts.insertBatch(traced, now, checkedSession);
+            : withModes
+              ? await this.deps.deduplicator.writeMany(traced, now, insert, checkedSession)
+              : await insert(traced.map((item) => item.job));
           // Like insertMany: on an error some jobs may have been written; the first error is thrown,
           // saying so when some were (or may have been).
-          const failed = results.find((result) => 'error' in result);
-          if (failed) throw partlyWritten(results) ?? failed.error;
-          return results.map((result) => (result as { doc: JobDocument }).doc);
+          const failed = written.find((result) => 'error' in result);
+          if (failed) throw partlyWritten(written) ?? (failed as { error: unknown }).error;
+          return written;
         },
         checkedSession,
       ),
     );
-    for (const doc of docs) this.hintUnlessInTransaction(doc, checkedSession);
-    return docs;
+    return results.map((result) => this.report(result, checkedSession));
   }
 
   /**
@@ -217,13 +260,21 @@ export class Producer {
   /**
    * `job` with its workflow options: its `deadLetter` stored, and, when it has dependencies, the
    * item to enqueue through `DependentJobs` (`undefined` when it has none).
-   * @throws InvalidArgumentError for a bad `dependsOn` (the ids are checked against the database later)
+   * @param mode - the call's deduplication mode, if any (not combined with dependencies)
+   * @throws InvalidArgumentError for a bad `dependsOn` (the ids are checked against the database
+   *   later), or one combined with a deduplication mode
    */
-  private dependentOf(job: NewJob, checked: EnqueueOptions, argument: string): DependentJob | undefined {
+  private dependentOf(job: NewJob, checked: EnqueueOptions, argument: string, mode: unknown): DependentJob | undefined {
     if (checked.deadLetter !== undefined) job.fields = { ...job.fields, deadLetter: checked.deadLetter };
     if (checked.dependsOn === undefined) return undefined;
     const dependsOn = checkDependsOn(checked.dependsOn, `${argument}.dependsOn`, this.deps.ids);
     if (dependsOn.length === 0) return undefined;
+    if (mode) {
+      throw new InvalidArgumentError(
+        `${argument}.dependsOn`,
+        'cannot be combined with onDuplicate, debounce or throttle (a waiting job is deduplicated only by uniqueKey)',
+      );
+    }
     const dependent: DependentJob = { job, dependsOn, argument: `${argument}.dependsOn` };
     return checked.onDependencyFailure ? { ...dependent, onDependencyFailure: checked.onDependencyFailure } : dependent;
   }

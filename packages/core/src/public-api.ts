@@ -34,8 +34,11 @@ export interface MonquePublicAPI<J = JobMap> {
 
   /**
    * Adds a job, due at `options.runAt` (default now). With `options.uniqueKey`, returns the
-   * `pending`/`processing` job of the same name and key instead, unchanged, if there is one.
-   * Calls made while another enqueue is being written are sent together in one round trip.
+   * `pending`/`processing` job of the same name and key instead, unchanged, if there is one; or,
+   * with `onDuplicate: 'replace'`, `debounce` (+ `maxWait`) or `throttle`, replaces, debounces or
+   * throttles as those options say, and emits `job:deduplicated` when it created no job. Returns
+   * the job that stands for the call (created, replaced or kept). Plain calls made while another
+   * enqueue is being written are sent together in one round trip; deduplicating calls go alone.
    *
    * @throws InvalidArgumentError for a bad name, data or option (nothing is written)
    * @throws ConnectionError when the database cannot be reached (the driver's error is its `cause`)
@@ -54,7 +57,8 @@ export interface MonquePublicAPI<J = JobMap> {
 
   /**
    * Adds many jobs in a couple of round trips (unique keys respected: a key already held returns
-   * the existing job). Returns the jobs in the order given.
+   * the existing job). Items with a deduplication mode (`onDuplicate`, `debounce`, `throttle`) are
+   * applied one name and key at a time, in the order given. Returns the jobs in the order given.
    *
    * @throws InvalidArgumentError naming the index of the first bad item (nothing is written)
    * @throws ConnectionError when the database cannot be reached

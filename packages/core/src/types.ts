@@ -6,8 +6,10 @@
  */
 
 export type {
+  DeduplicationOutcome,
   JobChangedEvent,
   JobCompleteEvent,
+  JobDeduplicatedEvent,
   JobDeletedEvent,
   JobErrorEvent,
   JobFailEvent,

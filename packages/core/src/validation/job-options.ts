@@ -14,6 +14,7 @@ import {
   describeValue,
   isPlainObject,
 } from '../validation.js';
+import { checkDedupeOptions, DEDUPE_OPTION_KEYS } from './dedupe-options.js';
 import { checkWorkflowOptions, WORKFLOW_KEYS } from './dependencies.js';
 
 /** Longest timeout or backoff delay a timer can wait (about 24.8 days). */
@@ -108,12 +109,17 @@ export function checkEnqueueOptions(options: unknown, argument = 'options', allo
     'uniqueKey',
     'priority',
     'group',
+    ...DEDUPE_OPTION_KEYS,
     ...POLICY_KEYS,
     ...WORKFLOW_KEYS,
     ...(allowSession ? ['session'] : []),
   ];
   const checked = checkOptionsObject(options, argument, known);
-  const result: EnqueueOptions = { ...checkRunPolicy(checked, argument), ...checkWorkflowOptions(checked, argument) };
+  const result: EnqueueOptions = {
+    ...checkRunPolicy(checked, argument),
+    ...checkDedupeOptions(checked, argument),
+    ...checkWorkflowOptions(checked, argument),
+  };
   if (checked.runAt !== undefined) result.runAt = checkDate(checked.runAt, `${argument}.runAt`);
   if (checked.uniqueKey !== undefined) result.uniqueKey = checkName(checked.uniqueKey, `${argument}.uniqueKey`);
   if (checked.group !== undefined) result.group = checkGroup(checked.group, `${argument}.group`);

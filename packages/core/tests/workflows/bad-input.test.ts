@@ -85,6 +85,28 @@ describe('dependsOn', () => {
     );
   });
 
+  it('is not combined with a deduplication mode, in one enqueue or one enqueueMany', async () => {
+    const db = await getDb();
+    const monque = createWorkflowMonque(db);
+    const existing = await monque.enqueue('existing', {});
+    await expectRefused(
+      monque,
+      () => monque.enqueue('x', {}, { dependsOn: [existing._id], uniqueKey: 'k', onDuplicate: 'replace' }),
+      'options.dependsOn',
+      /cannot be combined with onDuplicate, debounce or throttle/,
+    );
+    await expectRefused(
+      monque,
+      () =>
+        monque.enqueueMany([
+          { name: 'x', data: {}, options: { dependsOn: [existing._id] } },
+          { name: 'y', data: {}, options: { uniqueKey: 'k', debounce: 1000 } },
+        ]),
+      'jobs',
+      /cannot be enqueued in one call/,
+    );
+  });
+
   it('MAX_DEPENDENCIES dependencies are accepted', async () => {
     const db = await getDb();
     const monque = createWorkflowMonque(db);

@@ -188,6 +188,20 @@ describe('waiting for dependencies', () => {
     expect(await rawJobs(db, monque).countDocuments({})).toBe(2);
   });
 
+  it('a waiting job holding a key is replaced or debounced like a pending one: it keeps waiting', async () => {
+    const db = await getDb();
+    const monque = createWorkflowMonque(db);
+    const dependency = await monque.enqueue('dependency', {});
+    const waiting = await monque.enqueue('sync', { v: 1 }, { dependsOn: [dependency._id], uniqueKey: 'k' });
+    const replaced = await monque.enqueue('sync', { v: 2 }, { uniqueKey: 'k', onDuplicate: 'replace' });
+    expect(replaced._id).toEqual(waiting._id);
+    expect(await stored(db, monque, waiting._id)).toMatchObject({ status: JobStatus.WAITING, data: { v: 2 } });
+    const debounced = await monque.enqueue('sync', { v: 3 }, { uniqueKey: 'k', debounce: 60_000 });
+    expect(debounced._id).toEqual(waiting._id);
+    expect(await stored(db, monque, waiting._id)).toMatchObject({ status: JobStatus.WAITING, data: { v: 3 } });
+    expect(await rawJobs(db, monque).countDocuments({ name: 'sync' })).toBe(1);
+  });
+
   it('enqueueMany: items with and without dependencies, each in its own state', async () => {
     const db = await getDb();
     const monque = createWorkflowMonque(db);

@@ -7,6 +7,7 @@
 import type { WireCommand } from '@monque/test-backend';
 import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
+import { MAX_BEATS_IN_FLIGHT } from '../../src/engine/heartbeat.js';
 import { JobStatus } from '../../src/index.js';
 import { faultyMonque, isOutcome, isRenewal } from '../helpers/faulty.js';
 import { createMonque, jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
@@ -196,5 +197,36 @@ describe('a lock renewal whose reply never comes', () => {
       status: JobStatus.COMPLETED,
       failCount: 0,
     });
+  });
+
+  it('nor do several: each renewal waits at most lockTimeout (< operationTimeout), then the beats go on', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const timing = { lockTimeout: 2_000, heartbeatInterval: 300, staleCheckInterval: 100 };
+    const { monque: owner, proxy } = await faultyMonque(db, collectionName, {
+      ...timing,
+      operationTimeout: 30_000,
+      instanceId: 'owner',
+    });
+    const watcher = createMonque(db, { ...timing, collectionName, instanceId: 'watcher' });
+    const runs: string[] = [];
+    owner.worker('long', async () => {
+      runs.push('owner');
+      await sleep(4_500);
+    });
+    watcher.worker('long', () => {
+      runs.push('watcher');
+    });
+    await owner.enqueue('long', {});
+    // As many stuck renewals as may wait at once: only their timing out lets the next beats go.
+    const stuck = proxy.delayReplies(isRenewal, NEVER, { times: MAX_BEATS_IN_FLIGHT });
+    const done = nextEvent(owner, 'job:complete');
+    await owner.start();
+    await stuck.firstHit;
+    await watcher.start();
+    await done;
+    await owner.stop();
+    await watcher.stop();
+    expect(runs).toEqual(['owner']);
   });
 });

@@ -130,7 +130,10 @@ export class OutcomeWriter {
 
   private async writeBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.timing.maxBatch);
-    if (batch.length === 0) return;
+    if (batch.length === 0) {
+      this.notifyIdle();
+      return;
+    }
     this.inFlight = batch;
     let results: OutcomeResult[];
     try {
@@ -156,7 +159,12 @@ export class OutcomeWriter {
       pending.resolve(results[index] ?? { kind: 'error', error: new Error('no result for this outcome') });
     });
     if (this.queue.length > 0) this.schedule(this.timing.flushDelay);
-    else this.notifyIdle();
+    else {
+      // A retry planned for outcomes this write has just stored is no longer needed.
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.notifyIdle();
+    }
   }
 
   private notifyIdle(): void {
@@ -166,8 +174,9 @@ export class OutcomeWriter {
 
   /** Resolves once nothing is queued, retries included (never, during an outage, until `abandon`). */
   drain(): Promise<void> {
-    if (this.queue.length === 0 && !this.timer) return this.flushing;
-    if (this.failures === 0) void this.flush();
+    // A write in flight may still fail (or time out) and be queued again: wait for idle, not for it.
+    if (this.queue.length === 0 && !this.timer && this.inFlight.length === 0) return this.flushing;
+    if (this.failures === 0 && this.queue.length > 0) void this.flush();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 

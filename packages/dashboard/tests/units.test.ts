@@ -94,6 +94,13 @@ describe('toJson', () => {
     });
   });
 
+  it('keeps keys named like members of every object (__proto__, constructor) as keys', () => {
+    const data = JSON.parse('{"__proto__":{"secret":1},"constructor":"c","visible":2}');
+    const value = toJson({ data });
+    expect(JSON.stringify(value)).toBe('{"data":{"__proto__":{"secret":1},"constructor":"c","visible":2}}');
+    expect(Object.getPrototypeOf((value as { data: object }).data)).toBe(Object.prototype);
+  });
+
   it('stops at a depth limit instead of overflowing the stack', () => {
     let deep: Record<string, unknown> = {};
     const root = deep;

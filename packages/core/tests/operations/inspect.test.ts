@@ -138,6 +138,25 @@ describe('getJobs', () => {
     expect(await found({ customer: 'nothing' })).toEqual([]);
     expect(await monque.countJobs({ data: { 'customer.tier': 'gold' } })).toBe(2);
   });
+
+  it('matches a field named like a member of every object (__proto__, constructor) like any other', async () => {
+    const db = await getDb();
+    const monque = createOpsMonque(db);
+    // An own `__proto__` key, as JSON.parse and the driver make it.
+    const proto = (value: unknown) => JSON.parse(`{"__proto__":${JSON.stringify(value)}}`);
+    await monque.enqueueMany([
+      { name: 'p', data: proto(5) },
+      { name: 'p', data: { constructor: 'x', nested: proto(1) } },
+      { name: 'p', data: { other: 1 } },
+    ]);
+    const count = (entries: [string, unknown][]) => monque.countJobs({ data: Object.fromEntries(entries) as never });
+    expect(await count([['__proto__', 5]])).toBe(1);
+    expect(await count([['__proto__', 6]])).toBe(0);
+    expect(await count([['constructor', 'x']])).toBe(1);
+    expect(await count([['nested.__proto__', 1]])).toBe(1);
+    const [found] = (await monque.getJobs({ data: Object.fromEntries([['__proto__', 5]]) })).jobs;
+    expect(Object.getOwnPropertyNames(found?.data)).toEqual(['__proto__']);
+  });
 });
 
 describe('getStats', () => {

@@ -5,7 +5,7 @@
  * a bulk delete to every job).
  */
 import type { JobPage, JobQuery, JobSort, JobStatusType } from '@monque/core';
-import { checkDataPath, checkJsonDataValue, type DataFilterValue, parseDataValue } from '../shared/data-filter.js';
+import { checkDataPath, checkJsonDataValue, DataFilters, parseDataValue } from '../shared/data-filter.js';
 import { BadRequest } from './bad-request.js';
 
 /** The statuses a filter may name. */
@@ -54,7 +54,7 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
   const page: JobPage = {};
   const names: string[] = [];
   const statuses: JobStatusType[] = [];
-  const data: Record<string, DataFilterValue> = {};
+  const data = new DataFilters();
   const seen = new Set<string>();
   for (const [key, raw] of params) {
     if (key.startsWith('data.')) {
@@ -62,7 +62,8 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
       if (!path.ok) throw new BadRequest(path.error);
       const value = parseDataValue(raw);
       if (!value.ok) throw new BadRequest(`data.${path.value}: ${value.error}`);
-      data[path.value] = value.value;
+      const added = data.add(path.value, value.value);
+      if (!added.ok) throw new BadRequest(`data.${path.value}: ${added.error}`);
       continue;
     }
     if (!QUERY_KEYS.has(key) && !PAGE_KEYS.has(key)) {
@@ -96,7 +97,8 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
   }
   if (names.length > 0) query.name = oneOrMany(names);
   if (statuses.length > 0) query.status = oneOrMany(statuses);
-  if (Object.keys(data).length > 0) query.data = data;
+  const dataQuery = data.toQueryData();
+  if (dataQuery) query.data = dataQuery;
   if (page.sort && !seen.has('sort')) throw new BadRequest('order: give sort too (created, nextRun or finished)');
   return { query, page };
 }
@@ -143,15 +145,16 @@ export function queryFromBody(body: Record<string, unknown>, extra: readonly str
         break;
       case 'data': {
         if (!isPlainObject(value)) throw new BadRequest('data: must be an object of path → value');
-        const data: Record<string, DataFilterValue> = {};
+        const data = new DataFilters();
         for (const [rawPath, fieldValue] of Object.entries(value)) {
           const path = checkDataPath(rawPath);
           if (!path.ok) throw new BadRequest(path.error);
           const checked = checkJsonDataValue(path.value, fieldValue);
           if (!checked.ok) throw new BadRequest(checked.error);
-          data[path.value] = checked.value;
+          data.add(path.value, checked.value);
         }
-        if (Object.keys(data).length > 0) query.data = data;
+        const dataQuery = data.toQueryData();
+        if (dataQuery) query.data = dataQuery;
         break;
       }
       default:

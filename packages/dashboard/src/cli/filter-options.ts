@@ -5,7 +5,7 @@
 import type { JobQuery, JobStatusType } from '@monque/core';
 import type { Command } from 'commander';
 import { STATUSES } from '../api/job-filter.js';
-import { type DataFilterValue, parseDataFilter } from '../shared/data-filter.js';
+import { DataFilters, parseDataFilter } from '../shared/data-filter.js';
 import { parseDuration } from './duration.js';
 import { UsageError } from './usage-error.js';
 
@@ -79,13 +79,15 @@ export function queryFromOptions(options: FilterOptions, now = new Date()): JobQ
     query.status = typed.length === 1 ? typed[0] : typed;
   }
   if (options.data?.length) {
-    const data: Record<string, DataFilterValue> = {};
+    const data = new DataFilters();
     for (const text of options.data) {
       const parsed = parseDataFilter(text);
       if (!parsed.ok) throw new UsageError(`--data: ${parsed.error}`);
-      data[parsed.value.path] = parsed.value.value;
+      const added = data.add(parsed.value.path, parsed.value.value);
+      if (!added.ok) throw new UsageError(`--data: ${added.error}`);
     }
-    query.data = data;
+    const dataQuery = data.toQueryData();
+    if (dataQuery) query.data = dataQuery;
   }
   if (options.uniqueKey !== undefined) query.uniqueKey = options.uniqueKey;
   if (options.createdAfter !== undefined) query.createdAfter = parseTime('--created-after', options.createdAfter, now);

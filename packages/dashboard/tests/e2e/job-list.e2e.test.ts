@@ -104,6 +104,32 @@ describe.skipIf(Boolean(skipReason))(`the job list in Chromium${skipReason ? ` (
     expect(await jobs().countDocuments({})).toBe(before);
   });
 
+  it('a data filter on a field named __proto__ selects only the jobs that have it, in the list, the count and the delete', async () => {
+    await insertJobs(db, collectionName, [
+      ...[1, 2, 3].map((k) => ({ name: 'proto-a', status: 'failed' as const, data: { k } })),
+      { name: 'proto-a', status: 'failed', data: JSON.parse('{"__proto__":5}') },
+    ]);
+    e2e.posts.length = 0;
+    await open('#/jobs');
+    await e2e.page.getByLabel('Name', { exact: true }).fill('proto-a');
+    await e2e.page.getByLabel('Data field').fill('__proto__ = 5');
+    await e2e.page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('1 matching job');
+    expect(await e2e.page.locator('table.jobs tbody tr').count()).toBe(1);
+    await e2e.page.getByRole('button', { name: 'Delete matching…' }).click();
+    const dialog = e2e.page.locator('dialog.confirm');
+    expect(await dialog.locator('p').textContent()).toBe(
+      'Delete the jobs that are not running among the 1 job matching name proto-a, data __proto__ = 5.',
+    );
+    await dialog.getByRole('button', { name: 'Delete jobs' }).click();
+    await e2e.page.getByText('Deleted 1 job', { exact: true }).waitFor();
+    expect(JSON.stringify(e2e.posts)).toBe(
+      '[{"path":"/api/jobs/delete","body":{"name":"proto-a","data":{"__proto__":5}}}]',
+    );
+    expect(await jobs().countDocuments({ name: 'proto-a' })).toBe(3);
+    await jobs().deleteMany({ name: 'proto-a' });
+  });
+
   it('the count, the confirmation and the request are built from the one filter the list shows', async () => {
     await open('#/jobs');
     await e2e.page.getByLabel('Data field').fill('customer.id = 42');

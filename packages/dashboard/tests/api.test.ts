@@ -298,8 +298,28 @@ describe('pause and resume', () => {
     expect((await send(`${api}/paused`)).body).toEqual({ paused: ['mail/outbound'] });
     await post(`${api}/queues/${encodeURIComponent('mail/outbound')}/resume`);
     expect(await monque.getPaused()).toEqual([]);
-    expect((await post(`${api}/queues/pause`)).body).toEqual({ paused: 'all' });
-    expect((await post(`${api}/queues/resume`)).body).toEqual({ paused: [] });
+    expect((await post(`${api}/queues/pause`, { all: true })).body).toEqual({ paused: 'all' });
+    expect((await post(`${api}/queues/resume`, { all: true })).body).toEqual({ paused: [] });
+  });
+
+  it('takes the name in the body too, so the names "." and ".." work; a dot segment never means every name', async () => {
+    await monque.pause('send-email');
+    // URL parsers drop `.` and `..` segments (also as %2E) before the server sees the path: these
+    // arrive as queues/pause and queues/resume, which need a name or "all" in the body.
+    for (const path of ['queues/./pause', 'queues/%2E/pause', 'queues/%2e/resume', 'queues/x/%2E%2E/resume']) {
+      const answer = await post<{ error: string }>(`${api}/${path}`, {});
+      expect(answer.status, path).toBe(400);
+      expect(answer.body.error, path).toMatch(/name.*all/);
+      expect(await monque.getPaused(), path).toEqual(['send-email']);
+    }
+    expect((await post(`${api}/queues/pause`, { name: '.' })).body).toEqual({ paused: ['.', 'send-email'] });
+    expect((await post(`${api}/queues/pause`, { name: '..' })).body).toEqual({ paused: ['.', '..', 'send-email'] });
+    expect((await post(`${api}/queues/resume`, { name: '.' })).body).toEqual({ paused: ['..', 'send-email'] });
+    for (const body of [{ name: '' }, { name: 5 }, { name: 'a', all: true }, { all: false }, { names: ['a'] }]) {
+      const answer = await post(`${api}/queues/pause`, body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+    }
+    expect(await monque.getPaused()).toEqual(['..', 'send-email']);
   });
 });
 

@@ -68,6 +68,24 @@ describe('POST schedules/:name/unschedule', () => {
     expect((await post(`${api}/schedules/cleanup/unschedule`, { key: 'cache' })).status).toBe(400);
     expect((await monque.getSchedules()).map((job) => job.uniqueKey)).toEqual(['cache']);
   });
+
+  it('takes the name in the body too (POST schedules/unschedule), so "." and ".." can be unscheduled', async () => {
+    await monque.schedule('0 4 * * *', '.', {});
+    await monque.schedule('0 5 * * *', '..', {}, { uniqueKey: 'k' });
+    // `schedules/./unschedule` arrives as `schedules/unschedule` (dot segments are dropped): no name, 400.
+    for (const path of ['schedules/./unschedule', 'schedules/%2E/unschedule']) {
+      const answer = await post<{ error: string }>(`${api}/${path}`, {});
+      expect(answer.status, path).toBe(400);
+      expect(answer.body.error, path).toMatch(/name/);
+    }
+    expect((await monque.getSchedules()).map((job) => job.name)).toEqual(['.', '..']);
+    expect((await post(`${api}/schedules/unschedule`, { name: '.' })).body).toEqual({ unscheduled: true });
+    expect((await post(`${api}/schedules/unschedule`, { name: '..' })).status).toBe(404);
+    expect((await post(`${api}/schedules/unschedule`, { name: '..', uniqueKey: 'k' })).body).toEqual({
+      unscheduled: true,
+    });
+    expect(await monque.getSchedules()).toEqual([]);
+  });
 });
 
 describe('GET jobs: sort, order, group and unique key', () => {

@@ -4,7 +4,7 @@
  */
 import type { NameStats } from '@monque/core';
 import { BadRequest } from './bad-request.js';
-import { onlyKeys, optionalString, type Route } from './route.js';
+import { onlyKeys, optionalString, type Route, type RouteContext } from './route.js';
 
 const ZERO: NameStats = { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0, oldestDueAt: null };
 
@@ -63,13 +63,16 @@ export const QUEUE_ROUTES: readonly Route[] = [
     path: ['schedules', ':name', 'unschedule'],
     handle: async ({ monque, params, body }) => {
       onlyKeys(body, ['uniqueKey']);
-      const uniqueKey = optionalString(body, 'uniqueKey');
-      const name = params.name as string;
-      if (!(await monque.unschedule(name, uniqueKey === undefined ? undefined : { uniqueKey }))) {
-        const which = uniqueKey === undefined ? '' : ` with unique key ${JSON.stringify(uniqueKey)}`;
-        throw new BadRequest(`no recurring job ${JSON.stringify(name)}${which}`, 404);
-      }
-      return { unscheduled: true };
+      return unschedule(monque, params.name as string, optionalString(body, 'uniqueKey'));
+    },
+  },
+  {
+    // The name in the body: any name, `.` and `..` included (a URL drops those path segments).
+    method: 'POST',
+    path: ['schedules', 'unschedule'],
+    handle: async ({ monque, body }) => {
+      onlyKeys(body, ['name', 'uniqueKey']);
+      return unschedule(monque, requiredName(body, 'unschedule'), optionalString(body, 'uniqueKey'));
     },
   },
   ...(['pause', 'resume'] as const).flatMap((verb): Route[] => [
@@ -83,13 +86,41 @@ export const QUEUE_ROUTES: readonly Route[] = [
       },
     },
     {
+      // `{ "name": … }` (any name, `.` and `..` included) or `{ "all": true }`, said explicitly: a
+      // path whose name was a dot segment arrives here without one, and must not mean every name.
       method: 'POST',
       path: ['queues', verb],
       handle: async ({ monque, body }) => {
-        onlyKeys(body, []);
-        await monque[verb]();
+        onlyKeys(body, ['name', 'all']);
+        if (body.all !== undefined) {
+          if (body.all !== true || body.name !== undefined) {
+            throw new BadRequest(`all: give { "all": true } alone to ${verb} every job name`);
+          }
+          await monque[verb]();
+        } else await monque[verb](requiredName(body, verb));
         return { paused: await monque.getPaused() };
       },
     },
   ]),
 ];
+
+/** The `name` of a body; a 400 saying what to send when it is missing or not a name. */
+function requiredName(body: Record<string, unknown>, verb: string): string {
+  const name = body.name;
+  if (typeof name === 'string' && name.trim() !== '') return name;
+  const all = verb === 'unschedule' ? '' : ', or { "all": true } for every job name';
+  if (name === undefined) throw new BadRequest(`${verb}: give the job name in the body as { "name": … }${all}`);
+  throw new BadRequest(`name: ${JSON.stringify(name)} is not a job name (a non-empty string)`);
+}
+
+async function unschedule(
+  monque: RouteContext['monque'],
+  name: string,
+  uniqueKey: string | undefined,
+): Promise<{ unscheduled: true }> {
+  if (!(await monque.unschedule(name, uniqueKey === undefined ? undefined : { uniqueKey }))) {
+    const which = uniqueKey === undefined ? '' : ` with unique key ${JSON.stringify(uniqueKey)}`;
+    throw new BadRequest(`no recurring job ${JSON.stringify(name)}${which}`, 404);
+  }
+  return { unscheduled: true };
+}

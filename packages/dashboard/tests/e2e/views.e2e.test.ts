@@ -175,8 +175,8 @@ describe.skipIf(Boolean(skipReason))(
       await e2e.page.getByText('Unscheduled cleanup-tmp (uploads)').waitFor();
       await expect.poll(() => e2e.page.locator('table.schedules tbody tr').count()).toBe(2);
       expect(e2e.posts.at(-1)).toEqual({
-        path: '/api/schedules/cleanup-tmp/unschedule',
-        body: { uniqueKey: 'uploads' },
+        path: '/api/schedules/unschedule',
+        body: { name: 'cleanup-tmp', uniqueKey: 'uploads' },
       });
       expect((await worker.getSchedules()).map((job) => job.name)).toEqual(['nightly-report', 'sync-crm']);
     });
@@ -215,6 +215,30 @@ describe.skipIf(Boolean(skipReason))(
       } finally {
         await e2e.page.setViewportSize({ width: 1280, height: 860 });
       }
+    });
+
+    it('pauses, resumes and unschedules the names "." and "..", never every name', async () => {
+      await worker.enqueue('.', {});
+      await worker.schedule('0 4 * * *', '..', {});
+      const pausedBefore = await worker.getPaused();
+      await e2e.page.goto(e2e.server.url);
+      await e2e.page.getByRole('button', { name: 'Pause .', exact: true }).click();
+      await e2e.page.locator('tr[data-name="."] .badge.paused').waitFor();
+      expect(await worker.getPaused()).toEqual([...(pausedBefore as string[]), '.'].sort());
+      await e2e.page.getByRole('button', { name: 'Resume .', exact: true }).click();
+      await e2e.page.locator('tr[data-name="."] .badge.running').waitFor();
+      expect(await worker.getPaused()).toEqual(pausedBefore);
+
+      await e2e.page.getByRole('link', { name: 'Schedules' }).click();
+      await e2e.page.getByRole('button', { name: 'Pause ..', exact: true }).click();
+      await e2e.page.locator('tr[data-name=".."] .badge.paused').waitFor();
+      expect(await worker.getPaused()).toEqual([...(pausedBefore as string[]), '..'].sort());
+      await e2e.page.getByRole('button', { name: 'Unschedule ..', exact: true }).click();
+      await e2e.page.locator('dialog.confirm').getByRole('button', { name: 'Unschedule' }).click();
+      await e2e.page.getByText('Unscheduled ..', { exact: true }).waitFor();
+      expect((await worker.getSchedules()).map((job) => job.name)).not.toContain('..');
+      await worker.resume('..');
+      await worker.deleteJobs({ name: '.' });
     });
 
     it('names the time zone times are shown in', async () => {

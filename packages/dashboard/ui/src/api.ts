@@ -1,6 +1,8 @@
 /**
  * Calls to the dashboard's JSON API. URLs are relative to the page (`api/…`), so the dashboard
- * works under any mount path. Changes are `POST` with a JSON body, as the server requires.
+ * works under any mount path. Changes are `POST` with a JSON body, as the server requires. Job
+ * names always travel in the body (`queues/pause` `{ name }`), never in the path: a URL drops the
+ * path segments `.` and `..`, and both are valid job names.
  */
 
 /** An answer other than 2xx, with the server's message. */
@@ -50,6 +52,3 @@ export async function apiPost<T>(path: string, body: Record<string, unknown> = {
   });
   return parse<T>(response);
 }
-
-/** Encodes one path segment (job names may hold `/`). */
-export const segment = (value: string): string => encodeURIComponent(value);

@@ -1,5 +1,5 @@
 /** One row per job name (counts by status, due now, oldest due age, paused) and the throughput chart. */
-import { apiGet, apiPost, segment } from '../api.js';
+import { apiGet, apiPost } from '../api.js';
 import { formatAge } from '../format.js';
 import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
@@ -30,7 +30,8 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
   const setPaused = async (name: string | null, pause: boolean): Promise<void> => {
     const verb = pause ? 'pause' : 'resume';
     try {
-      await apiPost(name === null ? `queues/${verb}` : `queues/${segment(name)}/${verb}`);
+      // The name goes in the body: a URL would drop a name such as `.` or `..` from its path.
+      await apiPost(`queues/${verb}`, name === null ? { all: true } : { name });
       notify('success', `${pause ? 'Paused' : 'Resumed'} ${name ?? 'every job name'}`);
     } catch (error) {
       notify('error', `Could not ${verb} ${name ?? 'every job name'}: ${(error as Error).message}`);

@@ -2,7 +2,7 @@
  * Every recurring job still scheduled: its cron expression and time zone, its next run, its last
  * run and how it ended, and whether its name is paused; pause or resume the name, or unschedule it.
  */
-import { apiGet, apiPost, segment } from '../api.js';
+import { apiGet, apiPost } from '../api.js';
 import { formatDuration } from '../format.js';
 import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
@@ -73,8 +73,8 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
       danger: true,
       onConfirm: () =>
         change(
-          `schedules/${segment(job.name)}/unschedule`,
-          job.uniqueKey === undefined ? {} : { uniqueKey: job.uniqueKey },
+          'schedules/unschedule',
+          job.uniqueKey === undefined ? { name: job.name } : { name: job.name, uniqueKey: job.uniqueKey },
           `Unscheduled ${which}`,
           `Could not unschedule ${which}`,
         ),
@@ -153,8 +153,8 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
                             type="button"
                             onClick={() =>
                               change(
-                                `queues/${segment(job.name)}/${paused ? 'resume' : 'pause'}`,
-                                {},
+                                `queues/${paused ? 'resume' : 'pause'}`,
+                                { name: job.name },
                                 `${paused ? 'Resumed' : 'Paused'} ${job.name}`,
                                 `Could not ${paused ? 'resume' : 'pause'} ${job.name}`,
                               )

@@ -83,6 +83,37 @@ describe('text from the database on a terminal', () => {
     expectTerminalSafe(refused.stderr);
   });
 
+  it('escapes the paused names pause and resume print (read from the database)', async () => {
+    // Anyone who can pause a name (through the dashboard API, say) chooses what it holds.
+    await monque.pause(HOSTILE);
+    for (const verb of ['pause', 'resume']) {
+      const run = await cli(verb, 'send-email');
+      expect(run.code, verb).toBe(0);
+      expectTerminalSafe(run.stdout);
+      expect(run.stdout, verb).toContain('evil\\x1b[2J\\x1b]0;owned\\x07');
+    }
+    const typed = await cli('pause', 'name\u001b[2J');
+    expectTerminalSafe(typed.stdout);
+    const json = JSON.parse((await cli('resume', 'send-email', '--json')).stdout) as { paused: string[] };
+    expect(json.paused).toContain(HOSTILE);
+  });
+
+  it('escapes fields only a raw database write sets (a status, an attempt number) too', async () => {
+    const at = new Date('2025-06-10T11:00:00Z');
+    const [job] = await insertJobs(db, collection, [
+      {
+        name: 'raw',
+        status: `failed${HOSTILE}` as never,
+        errors: [{ attempt: `1${HOSTILE}` as never, at, message: 'm', instanceId: 'i', durationMs: 5 }],
+      },
+    ]);
+    for (const args of [['list'], ['show', job?._id.toHexString() as string]]) {
+      const run = await cli(...args);
+      expect(run.code, args[0]).toBe(0);
+      expectTerminalSafe(run.stdout);
+    }
+  });
+
   it('visible(): escapes each unsafe character, keeps line feeds and tabs in blocks', () => {
     expect(visible('a\u0000b\u001bc\u007fd\u0085e\u2028f\u200bg\ufeffh')).toBe(
       'a\\x00b\\x1bc\\x7fd\\x85e\\u2028f\\u200bg\\ufeffh',

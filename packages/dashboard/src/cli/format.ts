@@ -74,7 +74,7 @@ export function formatAttempts(errors: NonNullable<Job['errors']>): string[] {
   for (const entry of errors) {
     const at = entry.at instanceof Date ? entry.at : new Date(entry.at);
     lines.push(
-      `  #${entry.attempt}  ${formatTime(at)}  on ${visible(String(entry.instanceId))}  after ${formatDuration(entry.durationMs)}`,
+      `  #${visible(String(entry.attempt))}  ${formatTime(at)}  on ${visible(String(entry.instanceId))}  after ${formatDuration(entry.durationMs)}`,
       `    ${visible(entry.message)}`,
     );
     if (entry.stack) lines.push(...block(entry.stack, '      '));

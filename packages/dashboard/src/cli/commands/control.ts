@@ -64,7 +64,7 @@ function registerJobAction(program: Command, io: CliIo, action: JobAction): void
       if (outcome === null || outcome === false) throw new CommandFailed(`no job with id ${id}`);
       const value = outcome === true ? { deleted: true, id } : outcome;
       print(io, options, value, () =>
-        outcome === true ? `${action.done} ${id}` : `${action.done} ${id}: now ${(outcome as Job).status}`,
+        outcome === true ? `${action.done} ${id}` : `${action.done} ${id}: now ${visible((outcome as Job).status)}`,
       );
       return;
     }
@@ -107,9 +107,15 @@ function registerPauseCommand(program: Command, io: CliIo, verb: 'pause' | 'resu
         await monque[verb](name);
         return monque.getPaused();
       });
-      const what = name ?? 'every job name';
+      const what = name === undefined ? 'every job name' : visible(name);
       print(io, options, { paused }, (value) => {
-        const now = value.paused === 'all' ? 'everything' : value.paused.length ? value.paused.join(', ') : 'nothing';
+        // Paused names come from the database: escaped like every other text from it.
+        const now =
+          value.paused === 'all'
+            ? 'everything'
+            : value.paused.length
+              ? value.paused.map((each) => visible(each)).join(', ')
+              : 'nothing';
         return `${verb === 'pause' ? 'paused' : 'resumed'} ${what}; paused now: ${now}`;
       });
     });

@@ -202,6 +202,48 @@ describe('--json errors', () => {
   });
 });
 
+describe('times on the command line', () => {
+  it('are ISO 8601 or a duration with its unit: anything else is a usage error, and nothing changes', async () => {
+    await insertJobs(db, collection, [
+      { status: 'completed', createdAt: new Date('2025-06-09T12:00:00Z') },
+      { status: 'completed', createdAt: new Date('2025-01-01T00:00:00Z') },
+    ]);
+    // `7` (a forgotten unit: meant 7d) was read as 2001-07-01 and deleted every job.
+    const typo = await cli('delete', '--created-after', '7');
+    expect(typo.code).toBe(ExitCode.USAGE);
+    expect(typo.stderr).toContain('7d');
+    for (const text of [
+      '12',
+      '2025',
+      '01/12/2025',
+      '2025-02-30',
+      '2025-13-01',
+      '2025-06-01T25:00:00Z',
+      'June 1, 2025',
+    ]) {
+      const run = await cli('delete', '--created-before', text);
+      expect(run.code, text).toBe(ExitCode.USAGE);
+      expect(run.stderr, text).toMatch(/ISO 8601/);
+    }
+    // A time of day without a zone would depend on the machine's zone.
+    const zoneless = await cli('list', '--created-after', '2025-06-01T12:00');
+    expect(zoneless.code).toBe(ExitCode.USAGE);
+    expect(zoneless.stderr).toMatch(/zone/);
+    expect(await monque.countJobs()).toBe(2);
+    for (const [text, count] of [
+      ['1d', 1],
+      ['2025-06-01', 1],
+      ['2025-06-09T11:00:00Z', 1],
+      ['2025-06-09T13:30:00+02:00', 1],
+      ['2025-06-09T12:00:00.001Z', 0],
+    ] as const) {
+      const run = await cli('list', '--created-after', text, '--json');
+      expect(run.code, text).toBe(0);
+      expect(JSON.parse(run.stdout).jobs, text).toHaveLength(count);
+    }
+  });
+});
+
 describe('delete --all and cancel --all', () => {
   it('need --yes without a terminal to ask (exit 2), and change nothing', async () => {
     await insertJobs(db, collection, [{ status: 'completed' }, { status: 'pending' }]);

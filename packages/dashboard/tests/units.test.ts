@@ -11,6 +11,7 @@ import { formatJob, formatJobList, formatStats } from '../src/cli/format.js';
 import { CLI_VERSION } from '../src/cli/program.js';
 import { formatTable } from '../src/cli/table.js';
 import { checkDataPath, parseDataFilter, parseDataValue } from '../src/shared/data-filter.js';
+import { parseIsoTime } from '../src/shared/iso-time.js';
 import { findUiDirectory, loadUiAssets } from '../src/static/ui-assets.js';
 
 describe('parseDataValue', () => {
@@ -53,6 +54,27 @@ describe('parseDataFilter and checkDataPath', () => {
     }
     expect(checkDataPath('a'.repeat(201)).ok).toBe(false);
     expect(checkDataPath('a$.b').ok).toBe(true);
+  });
+});
+
+describe('parseIsoTime', () => {
+  it('reads ISO 8601 dates and zoned date-times, and nothing else', () => {
+    const iso = (text: string) => {
+      const parsed = parseIsoTime(text);
+      return parsed.ok ? parsed.value.toISOString() : `refused: ${parsed.error}`;
+    };
+    expect(iso('2025-01-31')).toBe('2025-01-31T00:00:00.000Z');
+    expect(iso('2024-02-29')).toBe('2024-02-29T00:00:00.000Z');
+    expect(iso('2025-01-31T12:00Z')).toBe('2025-01-31T12:00:00.000Z');
+    expect(iso('2025-01-31 12:00:05.25+02:00')).toBe('2025-01-31T10:00:05.250Z');
+    expect(iso('2025-01-31T12:00:05.123456-0130')).toBe('2025-01-31T13:30:05.123Z');
+    for (const text of ['7', '2025', '1717200000000', '01/12/2025', '2025-02-30', '2025-02-29', '2025-00-10']) {
+      expect(iso(text), text).toMatch(/^refused: .* is not a time \(ISO 8601/);
+    }
+    for (const text of ['2025-01-31T24:00Z', '2025-01-31T12:60Z', '2025-01-31T12:00+24:00', 'June 1, 2025', '']) {
+      expect(iso(text), text).toMatch(/^refused: /);
+    }
+    expect(iso('2025-01-31T12:00')).toMatch(/^refused: .* has no time zone/);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import type { JobPage, JobQuery, JobSort, JobStatusType } from '@monque/core';
 import { checkDataPath, checkJsonDataValue, DataFilters, parseDataValue } from '../shared/data-filter.js';
+import { ISO_TIME_FORMS, parseIsoTime } from '../shared/iso-time.js';
 import { BadRequest } from './bad-request.js';
 
 /** The statuses a filter may name. */
@@ -30,18 +31,14 @@ function nameOf(value: unknown): string {
   throw new BadRequest(`name: ${JSON.stringify(value)} is not a job name (a non-empty string)`);
 }
 
-/** Reads a time given as an ISO 8601 string or as milliseconds since the epoch. */
+/** Reads a time given as an ISO 8601 string (see `shared/iso-time.ts`: the CLI and the UI read it the same way). */
 export function dateOf(key: string, value: unknown): Date {
-  const date =
-    typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value))
-      ? new Date(Number(value))
-      : typeof value === 'string'
-        ? new Date(value)
-        : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) {
-    throw new BadRequest(`${key}: ${JSON.stringify(value)} is not a time (ISO 8601 or milliseconds since 1970)`);
+  if (typeof value !== 'string') {
+    throw new BadRequest(`${key}: ${JSON.stringify(value)} is not a time (${ISO_TIME_FORMS}, as a string)`);
   }
-  return date;
+  const parsed = parseIsoTime(value);
+  if (!parsed.ok) throw new BadRequest(`${key}: ${parsed.error}`);
+  return parsed.value;
 }
 
 function oneOrMany<T>(values: T[]): T | T[] {

@@ -210,6 +210,33 @@ describe.skipIf(Boolean(skipReason))(`the job list in Chromium${skipReason ? ` (
     expect(await e2e.page.getByRole('button', { name: /selected/ }).count()).toBe(0);
   });
 
+  it('a selected row that leaves the list (another operator retried it) is no longer selected', async () => {
+    const [gone, stays] = await insertJobs(db, collectionName, [
+      { name: 'stale-pick', status: 'failed' },
+      { name: 'stale-pick', status: 'failed' },
+    ]);
+    const goneId = gone?._id.toHexString() as string;
+    e2e.posts.length = 0;
+    await open('#/jobs?name=stale-pick&status=failed');
+    await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('2 matching jobs');
+    await e2e.page.getByLabel(`Select job ${goneId}`).check();
+    await e2e.page.getByRole('button', { name: 'Delete selected (1)' }).waitFor();
+    // Another operator retries it: it is pending now, so the list of failed jobs drops it.
+    await jobs().updateOne({ _id: gone?._id }, { $set: { status: 'pending', failCount: 0 } });
+    await e2e.page.getByRole('button', { name: 'Refresh' }).click();
+    await e2e.page.locator(`tr[data-id="${goneId}"]`).waitFor({ state: 'detached' });
+    await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('1 matching job');
+    expect(await e2e.page.getByRole('button', { name: /selected/ }).count()).toBe(0);
+    await e2e.page.getByRole('button', { name: 'Delete matching…' }).click();
+    await e2e.page.locator('dialog.confirm').getByRole('button', { name: 'Delete jobs' }).click();
+    await e2e.page.getByText('Deleted 1 job', { exact: true }).waitFor();
+    expect(e2e.posts.map((request) => request.body)).toEqual([{ name: 'stale-pick', status: ['failed'] }]);
+    expect(await jobs().countDocuments({ _id: gone?._id })).toBe(1);
+    expect(await jobs().countDocuments({ _id: stays?._id })).toBe(0);
+    await jobs().deleteMany({ name: 'stale-pick' });
+    e2e.posts.length = 0;
+  });
+
   it('order, statuses and page are in the URL, and a reload keeps them', async () => {
     await open('#/jobs?name=resize-image');
     await e2e.page.getByRole('button', { name: /^Next run/ }).click();

@@ -9,6 +9,10 @@ import { ThroughputChart } from './throughput-chart.js';
 
 const COLUMNS: ReadonlyArray<keyof StatusCounts> = ['pending', 'due', 'processing', 'completed', 'failed', 'cancelled'];
 
+/** A column's heading (and its label on a card at phone width). */
+const heading = (column: keyof StatusCounts): string =>
+  column === 'due' ? 'Due now' : `${column[0]?.toUpperCase()}${column.slice(1)}`;
+
 function countLink(name: string | undefined, status: keyof StatusCounts, count: number) {
   if (count === 0) return <span class="zero">0</span>;
   const params = new URLSearchParams();
@@ -61,14 +65,14 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
         </div>
       )}
       <div class="table-wrap">
-        <table class="overview">
+        <table class="overview cards">
           <caption class="visually-hidden">Jobs by name and status</caption>
           <thead>
             <tr>
               <th scope="col">Name</th>
               {COLUMNS.map((column) => (
                 <th scope="col" class="num" key={column}>
-                  {column === 'due' ? 'Due now' : column[0]?.toUpperCase() + column.slice(1)}
+                  {heading(column)}
                 </th>
               ))}
               <th scope="col">Oldest due</th>
@@ -82,7 +86,7 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
           </thead>
           <tbody>
             {data && names.length === 0 && (
-              <tr>
+              <tr class="empty">
                 <td colSpan={COLUMNS.length + 4}>No jobs yet.</td>
               </tr>
             )}
@@ -95,16 +99,18 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
                     <a href={jobsHash(new URLSearchParams({ name }))}>{name}</a>
                   </th>
                   {COLUMNS.map((column) => (
-                    <td class={`num col-${column}`} key={column}>
+                    <td class={`num col-${column}`} key={column} data-label={heading(column)}>
                       {countLink(name, column, row[column])}
                     </td>
                   ))}
-                  <td>{row.oldestDueAt ? formatAge(now - new Date(row.oldestDueAt).getTime()) : '—'}</td>
-                  <td>
+                  <td data-label="Oldest due">
+                    {row.oldestDueAt ? formatAge(now - new Date(row.oldestDueAt).getTime()) : '—'}
+                  </td>
+                  <td data-label="State">
                     {row.paused ? <span class="badge paused">paused</span> : <span class="badge running">active</span>}
                   </td>
                   {!readOnly && (
-                    <td>
+                    <td class="actions">
                       {row.paused && data?.paused !== 'all' ? (
                         <button type="button" onClick={() => setPaused(name, false)} aria-label={`Resume ${name}`}>
                           Resume
@@ -125,11 +131,11 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
               <tr>
                 <th scope="row">Total</th>
                 {COLUMNS.map((column) => (
-                  <td class="num" key={column}>
+                  <td class="num" key={column} data-label={heading(column)}>
                     {countLink(undefined, column, data.total[column])}
                   </td>
                 ))}
-                <td colSpan={readOnly ? 2 : 3}>
+                <td colSpan={readOnly ? 2 : 3} class="actions">
                   {!readOnly && data.paused !== 'all' && (
                     <button type="button" class="quiet" onClick={() => setPaused(null, true)}>
                       Pause all

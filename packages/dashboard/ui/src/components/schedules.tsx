@@ -123,8 +123,11 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
               return (
                 <tr key={job._id} data-id={job._id} data-name={job.name}>
                   <td data-label="Name" class="key name">
-                    <a href={`#/jobs/${job._id}`}>{job.name}</a>
-                    {job.uniqueKey && <span class="subtle"> · {job.uniqueKey}</span>}
+                    {/* One element: on a card the cell is a row of its label and its content. */}
+                    <span>
+                      <a href={`#/jobs/${job._id}`}>{job.name}</a>
+                      {job.uniqueKey && <span class="subtle"> · {job.uniqueKey}</span>}
+                    </span>
                   </td>
                   <td data-label="Cron" class="key mono">
                     {job.repeatInterval}

@@ -144,4 +144,18 @@ describe('the monque-dashboard bin', () => {
       expect(run.output(), uri).toMatch(/^error: --uri \S+ is not a valid connection string: [^\n]+\n$/);
     }
   });
+
+  it('exits 2 with one line for a database name that is not URL encoding and for a bad --base-path, before connecting', async () => {
+    const badDb = start(['--uri', 'mongodb://admin:S3cretPw@127.0.0.1:1/%zz', '--port', '0']);
+    expect(await exitOf(badDb.child)).toBe(2);
+    expect(badDb.output()).toMatch(/^error: [^\n]*database[^\n]*\n$/);
+    expect(badDb.output()).not.toContain('S3cretPw');
+    // An unreachable server: were it contacted, the run would fail with 1, and only after 300 ms.
+    const unreachable = 'mongodb://127.0.0.1:1/app?serverSelectionTimeoutMS=300';
+    for (const basePath of ['/a?b', '/x/../y', 'jobs#top']) {
+      const run = start(['--uri', unreachable, '--port', '0', '--base-path', basePath]);
+      expect(await exitOf(run.child), basePath).toBe(2);
+      expect(run.output(), basePath).toMatch(/^error: --base-path: [^\n]+\n$/);
+    }
+  });
 });

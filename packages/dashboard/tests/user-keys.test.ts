@@ -100,3 +100,29 @@ describe('a data filter on a field named __proto__', () => {
     expect(json.stdout).toContain('"__proto__": {');
   });
 });
+
+describe('names like members of every object', () => {
+  it('GET stats lists a job named __proto__ and paused names such as constructor or toString', async () => {
+    await insertJobs(db, collection, [
+      { name: '__proto__', status: 'pending' },
+      { name: '__proto__', status: 'failed' },
+      { name: 'visible', status: 'pending' },
+    ]);
+    await monque.pause('constructor');
+    await monque.pause('toString');
+    await monque.pause('__proto__');
+    const { body } = await send<{ byName: Record<string, Record<string, unknown>>; paused: string[] }>(`${api}/stats`);
+    expect(Object.keys(body.byName).sort()).toEqual(['__proto__', 'constructor', 'toString', 'visible']);
+    expect(Object.getOwnPropertyDescriptor(body.byName, '__proto__')?.value).toMatchObject({
+      pending: 1,
+      failed: 1,
+      paused: true,
+    });
+    expect(Object.getOwnPropertyDescriptor(body.byName, 'constructor')?.value).toMatchObject({
+      pending: 0,
+      paused: true,
+    });
+    expect(body.byName.toString).toMatchObject({ pending: 0, paused: true });
+    expect(body.byName.visible).toMatchObject({ pending: 1, paused: false });
+  });
+});

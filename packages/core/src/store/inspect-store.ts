@@ -89,21 +89,28 @@ export class InspectStore {
     }
     const results = await Promise.all(groups.map(({ filter }) => this.countByName(filter)));
     const total = emptyCounts();
-    const byName: Record<string, NameStats> = {};
+    // Names are counted in a Map and made an object once, from entries: a job name such as
+    // `__proto__` or `constructor` is a key like any other (`byName[name] ??=` on a plain object
+    // found the inherited member, dropped the name and wrote its counts onto Object.prototype).
+    const byName = new Map<string, NameStats>();
     results.forEach((counts, index) => {
       const counter = (groups[index] as (typeof groups)[number]).counter;
       for (const [name, count] of counts) {
-        byName[name] ??= { ...emptyCounts(), oldestDueAt: null };
-        byName[name][counter] += count;
+        let stats = byName.get(name);
+        if (!stats) {
+          stats = { ...emptyCounts(), oldestDueAt: null };
+          byName.set(name, stats);
+        }
+        stats[counter] += count;
         total[counter] += count;
       }
     });
-    const dueNames = Object.keys(byName).filter((name) => (byName[name] as NameStats).due > 0);
-    const oldest = await Promise.all(dueNames.map((name) => this.oldestDue(query, name, now)));
-    dueNames.forEach((name, index) => {
-      (byName[name] as NameStats).oldestDueAt = oldest[index] ?? null;
+    const due = [...byName].filter(([, stats]) => stats.due > 0);
+    const oldest = await Promise.all(due.map(([name]) => this.oldestDue(query, name, now)));
+    due.forEach(([, stats], index) => {
+      stats.oldestDueAt = oldest[index] ?? null;
     });
-    return { total, byName };
+    return { total, byName: Object.fromEntries(byName) };
   }
 
   private async countByName(filter: Filter<JobDocument>): Promise<[string, number][]> {

@@ -168,6 +168,34 @@ describe('getStats', () => {
     JobStatus.CANCELLED,
   ];
 
+  it('lists names like members of every object (__proto__, constructor, toString) as names, changing no prototype', async () => {
+    const db = await getDb();
+    const monque = createOpsMonque(db);
+    await monque.enqueueMany([
+      { name: '__proto__', data: {} },
+      { name: '__proto__', data: {} },
+      { name: 'constructor', data: {} },
+      { name: 'toString', data: {} },
+      { name: 'plain', data: {} },
+    ]);
+    try {
+      const { byName, total } = await monque.getStats();
+      expect(Object.keys(byName).sort()).toEqual(['__proto__', 'constructor', 'plain', 'toString']);
+      expect(Object.getOwnPropertyDescriptor(byName, '__proto__')?.value).toMatchObject({ pending: 2, due: 2 });
+      expect(byName.constructor).toMatchObject({ pending: 1, due: 1 });
+      expect(byName.toString).toMatchObject({ pending: 1, due: 1 });
+      expect(total).toMatchObject({ pending: 5, due: 5 });
+      // Counting `__proto__` must not write the counters onto Object.prototype.
+      expect(Object.hasOwn(Object.prototype, 'pending')).toBe(false);
+    } finally {
+      for (const key of ['pending', 'due', 'processing', 'completed', 'failed', 'cancelled', 'oldestDueAt']) {
+        delete (Object.prototype as Record<string, unknown>)[key];
+        delete (Object as unknown as Record<string, unknown>)[key];
+        delete (Object.prototype.toString as unknown as Record<string, unknown>)[key];
+      }
+    }
+  });
+
   it('every figure equals a plain count, per name and in total', async () => {
     const db = await getDb();
     // getStats reads the time from the instance's clock; a second on, so jobs inserted below with

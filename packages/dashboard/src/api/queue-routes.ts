@@ -3,6 +3,7 @@
  * recurring jobs (schedules) with unscheduling.
  */
 import type { NameStats } from '@monque/core';
+import { recordOf } from '../shared/own-record.js';
 import { BadRequest } from './bad-request.js';
 import { onlyKeys, optionalString, type Route, type RouteContext } from './route.js';
 
@@ -20,13 +21,17 @@ export const QUEUE_ROUTES: readonly Route[] = [
     path: ['stats'],
     handle: async ({ monque }) => {
       const [stats, paused] = await Promise.all([monque.getStats(), monque.getPaused()]);
-      const byName: Record<string, unknown> = {};
+      // A Map, made an object once (own-record.ts): names such as `__proto__` or `constructor`
+      // are names like any other.
+      const byName = new Map<string, unknown>();
       for (const [name, counts] of Object.entries(stats.byName)) {
-        byName[name] = { ...counts, paused: paused === 'all' || paused.includes(name) };
+        byName.set(name, { ...counts, paused: paused === 'all' || paused.includes(name) });
       }
       // A paused name without jobs is listed too: the overview must show every pause to resume.
-      if (paused !== 'all') for (const name of paused) byName[name] ??= { ...ZERO, paused: true };
-      return { now: new Date(), total: stats.total, byName, paused };
+      if (paused !== 'all') {
+        for (const name of paused) if (!byName.has(name)) byName.set(name, { ...ZERO, paused: true });
+      }
+      return { now: new Date(), total: stats.total, byName: recordOf(byName), paused };
     },
   },
   {

@@ -23,7 +23,7 @@ import type {
   ThroughputBucket,
 } from './queries.js';
 import { ControlStore } from './store/control-store.js';
-import { InspectStore } from './store/inspect-store.js';
+import { InspectStore, type ScheduleAfter } from './store/inspect-store.js';
 import { type JobDocument, toPublicJob } from './store/job-document.js';
 import { checkJobPage } from './store/job-page.js';
 import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
@@ -73,6 +73,16 @@ function checkCancelOptions(options: unknown): string | undefined {
     );
   }
   return reason;
+}
+
+function checkScheduleAfter(after: unknown): ScheduleAfter {
+  const given = checkOptionsObject(after, 'options.after', ['name', 'uniqueKey']);
+  if (given.name === undefined) {
+    throw new InvalidArgumentError('options.after', 'expected { name, uniqueKey? } of a recurring job, got no name');
+  }
+  const name = checkName(given.name, 'options.after.name');
+  if (given.uniqueKey === undefined) return { name };
+  return { name, uniqueKey: checkName(given.uniqueKey, 'options.after.uniqueKey') };
 }
 
 function checkOptionalName(name: unknown): string | null {
@@ -125,14 +135,19 @@ export class Operations {
     return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
   }
 
-  async getSchedules<T>(options?: { name?: string; limit?: number }): Promise<Job<T>[]> {
-    const given = checkOptionsObject(options, 'options', ['name', 'limit']);
+  async getSchedules<T>(options?: {
+    name?: string;
+    limit?: number;
+    after?: { name: string; uniqueKey?: string };
+  }): Promise<Job<T>[]> {
+    const given = checkOptionsObject(options, 'options', ['name', 'limit', 'after']);
     const name = given.name === undefined ? undefined : checkName(given.name, 'options.name');
     const limit =
       given.limit === undefined
         ? MAX_SCHEDULES
         : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_SCHEDULES, integer: true });
-    const docs = await this.call('getSchedules', () => this.inspect.schedules(name, limit));
+    const after = given.after === undefined ? undefined : checkScheduleAfter(given.after);
+    const docs = await this.call('getSchedules', () => this.inspect.schedules(name, limit, after));
     return docs.map((doc) => toPublicJob(doc) as Job<T>);
   }
 

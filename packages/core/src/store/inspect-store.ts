@@ -9,6 +9,12 @@ import type { JobDocument } from './job-document.js';
 import { type CheckedPage, encodeCursor, sortOf, startingAfter } from './job-page.js';
 import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
 
+/** Where a page of schedules starts: after the recurring job with this name and unique key. */
+export interface ScheduleAfter {
+  readonly name: string;
+  readonly uniqueKey?: string;
+}
+
 /** A page of stored jobs and the cursor of the next one. */
 export interface DocumentPage {
   docs: JobDocument[];
@@ -50,14 +56,21 @@ export class InspectStore {
 
   /**
    * The recurring jobs still scheduled (`pending` or `processing`, holding their schedule key), by
-   * name, then unique key, at most `limit`. Index `monque_schedules`, partial on exactly these jobs.
+   * name, then unique key, at most `limit`; with `after`, those after that one in this order (one
+   * recurring job per name and unique key, and one without a key sorts first). Index
+   * `monque_schedules`, partial on exactly these jobs.
    */
-  schedules(name: string | undefined, limit: number): Promise<JobDocument[]> {
+  schedules(name: string | undefined, limit: number, after?: ScheduleAfter): Promise<JobDocument[]> {
+    const sameName = (uniqueKey: string | undefined) =>
+      uniqueKey === undefined ? { $exists: true } : { $gt: uniqueKey };
     return this.collection
       .find({
         repeatInterval: { $exists: true },
         activeKey: { $exists: true },
         ...(name === undefined ? {} : { name }),
+        ...(after === undefined
+          ? {}
+          : { $or: [{ name: { $gt: after.name } }, { name: after.name, uniqueKey: sameName(after.uniqueKey) }] }),
       })
       .sort({ name: 1, uniqueKey: 1, _id: 1 })
       .limit(limit)

@@ -6,6 +6,7 @@ import type { NameStats } from '@monque/core';
 import { recordOf } from '../shared/own-record.js';
 import { BadRequest } from './bad-request.js';
 import { onlyKeys, optionalString, type Route, type RouteContext } from './route.js';
+import { encodeScheduleCursor, scheduleAfter, schedulesPageOf } from './schedule-page.js';
 
 const ZERO: NameStats = { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0, oldestDueAt: null };
 
@@ -55,12 +56,21 @@ export const QUEUE_ROUTES: readonly Route[] = [
     },
   },
   {
+    // A page of the recurring jobs (1000 by default) and the cursor of the next one, `null` when
+    // there is none: past a page, none is left out without saying so.
     method: 'GET',
     path: ['schedules'],
     handle: async ({ monque, search }) => {
-      for (const key of search.keys()) throw new BadRequest(`unknown parameter ${JSON.stringify(key)} (none known)`);
-      const [schedules, paused] = await Promise.all([monque.getSchedules(), monque.getPaused()]);
-      return { now: new Date(), schedules, paused };
+      const { limit, after } = schedulesPageOf(search);
+      const [schedules, paused] = await Promise.all([
+        monque.getSchedules({ limit, ...(after ? { after } : {}) }),
+        monque.getPaused(),
+      ]);
+      const last = schedules[schedules.length - 1];
+      // A full page: one more read of one job says whether another page follows.
+      const next = last && schedules.length === limit ? scheduleAfter(last) : undefined;
+      const more = next !== undefined && (await monque.getSchedules({ limit: 1, after: next })).length > 0;
+      return { now: new Date(), schedules, paused, nextCursor: more && next ? encodeScheduleCursor(next) : null };
     },
   },
   {

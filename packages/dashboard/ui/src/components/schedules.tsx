@@ -1,7 +1,9 @@
 /**
- * Every recurring job still scheduled: its cron expression and time zone, its next run, its last
- * run and how it ended, and whether its name is paused; pause or resume the name, or unschedule it.
+ * Every recurring job still scheduled, a page at a time: its cron expression and time zone, its next
+ * run, its last run and how it ended, and whether its name is paused; pause or resume the name, or
+ * unschedule it.
  */
+import { useState } from 'preact/hooks';
 import { apiGet, apiPost } from '../api.js';
 import { formatDuration } from '../format.js';
 import { useNotices } from '../notices.js';
@@ -47,8 +49,15 @@ function Outcome({ outcome }: { outcome: ReturnType<typeof lastOutcome> }) {
   );
 }
 
+/** Recurring jobs per page (the API pages them: none is left out past a page). */
+const PAGE_SIZE = 100;
+
 export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(request: ConfirmRequest): void }) {
-  const loaded = usePolled(() => apiGet<SchedulesJson>('schedules'), 'schedules');
+  // The cursors of the pages before this one.
+  const [pages, setPages] = useState<string[]>([]);
+  const cursor = pages[pages.length - 1];
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE), ...(cursor ? { after: cursor } : {}) });
+  const loaded = usePolled(() => apiGet<SchedulesJson>('schedules', params), `schedules?${params}`);
   const now = useNow();
   const { refreshNow } = useRefresh();
   const { notify } = useNotices();
@@ -184,6 +193,27 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
           </tbody>
         </table>
       </div>
+      {(pages.length > 0 || data?.nextCursor) && (
+        <nav class="pager" aria-label="Pages of schedules">
+          <button type="button" disabled={pages.length === 0} onClick={() => setPages([])}>
+            First page
+          </button>
+          <button type="button" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
+            Previous
+          </button>
+          <span>
+            Page {pages.length + 1}
+            {data?.nextCursor ? ` · more on the next page` : ''}
+          </span>
+          <button
+            type="button"
+            disabled={!data?.nextCursor}
+            onClick={() => data?.nextCursor && setPages([...pages, data.nextCursor])}
+          >
+            Next
+          </button>
+        </nav>
+      )}
     </section>
   );
 }

@@ -122,6 +122,14 @@ export class Operations {
     return databaseCall(method, this.deps.operationTimeout, work, { prepare: this.deps.ready });
   }
 
+  /**
+   * {@link call} for a change: its error says `mayHaveBeenApplied` unless its command is known
+   * never to have been sent (see `DatabaseCallSteps.writes`).
+   */
+  private change<T>(method: string, work: () => Promise<T>): Promise<T> {
+    return databaseCall(method, this.deps.operationTimeout, work, { prepare: this.deps.ready, writes: true });
+  }
+
   async getJob<T>(id: JobId): Promise<Job<T> | null> {
     const jobId = this.deps.ids.parse(id);
     const doc = await this.call('getJob', () => this.inspect.findById(jobId));
@@ -174,7 +182,7 @@ export class Operations {
   async cancelJob(id: JobId, options?: CancelOptions): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     const reason = checkCancelOptions(options);
-    const { job, cancelled } = await this.call('cancelJob', () =>
+    const { job, cancelled } = await this.change('cancelJob', () =>
       this.control.cancel(jobId, reason, this.deps.clock.now()),
     );
     if (!job) return null;
@@ -186,7 +194,7 @@ export class Operations {
   async retryJob(id: JobId): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     const now = this.deps.clock.now();
-    const doc = await this.call('retryJob', () => this.control.retry(jobId, now));
+    const doc = await this.change('retryJob', () => this.control.retry(jobId, now));
     if (!doc) return null;
     const job = toPublicJob(doc);
     this.deps.events.emit('job:retried', { job });
@@ -197,7 +205,7 @@ export class Operations {
   async rescheduleJob(id: JobId, runAt: Date): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     checkDate(runAt, 'runAt');
-    const doc = await this.call('rescheduleJob', () => this.control.reschedule(jobId, runAt, this.deps.clock.now()));
+    const doc = await this.change('rescheduleJob', () => this.control.reschedule(jobId, runAt, this.deps.clock.now()));
     if (!doc) return null;
     this.deps.onJobsPending(doc.name, runAt);
     return toPublicJob(doc);
@@ -205,7 +213,7 @@ export class Operations {
 
   async deleteJob(id: JobId): Promise<boolean> {
     const jobId = this.deps.ids.parse(id);
-    const deleted = await this.call('deleteJob', () => this.control.delete(jobId));
+    const deleted = await this.change('deleteJob', () => this.control.delete(jobId));
     if (deleted) this.deps.events.emit('job:deleted', { jobId });
     return deleted;
   }
@@ -214,7 +222,9 @@ export class Operations {
   async cancelJobs(query: JobQuery, options?: CancelOptions): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const reason = checkCancelOptions(options);
-    const count = await this.call('cancelJobs', () => this.control.cancelMany(checked, reason, this.deps.clock.now()));
+    const count = await this.change('cancelJobs', () =>
+      this.control.cancelMany(checked, reason, this.deps.clock.now()),
+    );
     this.deps.logger.info('cancelJobs: jobs cancelled or asked to stop', { count });
     this.deps.events.emit('jobs:cancelled', { query, count });
     return { count };
@@ -224,7 +234,7 @@ export class Operations {
   async retryJobs(query: JobQuery): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const now = this.deps.clock.now();
-    const count = await this.call('retryJobs', () => this.control.retryMany(checked, now));
+    const count = await this.change('retryJobs', () => this.control.retryMany(checked, now));
     this.deps.logger.info('retryJobs: jobs retried', { count });
     this.deps.events.emit('jobs:retried', { query, count });
     if (count > 0) this.deps.onJobsPending(soleName(checked), now);
@@ -234,7 +244,7 @@ export class Operations {
   /** `query` is required; `{}` selects every job. */
   async deleteJobs(query: JobQuery): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
-    const count = await this.call('deleteJobs', () => this.control.deleteMany(checked));
+    const count = await this.change('deleteJobs', () => this.control.deleteMany(checked));
     this.deps.logger.info('deleteJobs: jobs deleted', { count });
     this.deps.events.emit('jobs:deleted', { query, count });
     return { count };
@@ -242,7 +252,7 @@ export class Operations {
 
   async pause(name?: string): Promise<void> {
     const paused = checkOptionalName(name);
-    await this.call('pause', () => this.pauses.pause(paused, this.deps.clock.now()));
+    await this.change('pause', () => this.pauses.pause(paused, this.deps.clock.now()));
     this.deps.logger.info(paused === null ? 'paused every job name' : 'paused a job name', { name: paused });
     this.deps.events.emit('queue:paused', { name: paused });
     this.deps.onPauseChanged();
@@ -250,7 +260,7 @@ export class Operations {
 
   async resume(name?: string): Promise<void> {
     const resumed = checkOptionalName(name);
-    await this.call('resume', () => this.pauses.resume(resumed));
+    await this.change('resume', () => this.pauses.resume(resumed));
     this.deps.logger.info(resumed === null ? 'resumed every job name' : 'resumed a job name', { name: resumed });
     this.deps.events.emit('queue:resumed', { name: resumed });
     this.deps.onPauseChanged();

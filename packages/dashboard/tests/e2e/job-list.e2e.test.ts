@@ -10,8 +10,10 @@ import type { Job } from '@monque/core';
 import { freshCollectionName } from '@monque/test-backend';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTCOME_UNKNOWN } from '../../src/http/error-status.js';
 import {
   chromiumFound,
+  dismissNotices,
   displayOf,
   type E2e,
   expectNothingCutOff,
@@ -185,6 +187,30 @@ describe.skipIf(Boolean(skipReason))(`the job list in Chromium${skipReason ? ` (
     await e2e.page.getByRole('button', { name: 'Refresh' }).click();
     await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('60 matching jobs');
     expect(await bulkButtons().first().isDisabled()).toBe(false);
+  });
+
+  it('a bulk action whose outcome is unknown says so, never that it failed', async () => {
+    // The answer the server gives when the reply of the delete was lost (tests/faults.test.ts).
+    await e2e.page.route('**/api/jobs/delete', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: OUTCOME_UNKNOWN, mayHaveBeenApplied: true }),
+      }),
+    );
+    try {
+      await open('#/jobs?name=resize-image');
+      await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('60 matching jobs');
+      await e2e.page.getByRole('button', { name: 'Delete matching…' }).click();
+      await e2e.page.locator('dialog.confirm').getByRole('button', { name: 'Delete jobs' }).click();
+      const notice = e2e.page.locator('.notice').filter({ hasText: 'outcome unknown' });
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain(`Delete: outcome unknown, ${OUTCOME_UNKNOWN}`);
+      expect(await e2e.page.locator('.notice').filter({ hasText: 'failed' }).count()).toBe(0);
+    } finally {
+      await e2e.page.unroute('**/api/jobs/delete');
+      await dismissNotices(e2e.page);
+    }
   });
 
   it('selected rows are acted on by their ids', async () => {

@@ -10,10 +10,23 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** The change failed, yet may have been applied (a lost reply): its outcome is unknown. */
+    readonly mayHaveBeenApplied = false,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/**
+ * The notice for a change that threw `error`: `"<what> failed: …"`, or, when the server says the
+ * change may have been applied all the same, `"<what>: outcome unknown, …"` (never "failed").
+ */
+export function failureNotice(what: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return error instanceof ApiError && error.mayHaveBeenApplied
+    ? `${what}: outcome unknown, ${message}`
+    : `${what} failed: ${message}`;
 }
 
 async function parse<T>(response: Response): Promise<T> {
@@ -25,8 +38,12 @@ async function parse<T>(response: Response): Promise<T> {
     body = { error: text.slice(0, 200) || response.statusText };
   }
   if (!response.ok) {
-    const message = (body as { error?: unknown }).error;
-    throw new ApiError(response.status, typeof message === 'string' ? message : `HTTP ${response.status}`);
+    const { error: message, mayHaveBeenApplied } = body as { error?: unknown; mayHaveBeenApplied?: unknown };
+    throw new ApiError(
+      response.status,
+      typeof message === 'string' ? message : `HTTP ${response.status}`,
+      mayHaveBeenApplied === true,
+    );
   }
   return body as T;
 }

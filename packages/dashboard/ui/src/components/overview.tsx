@@ -1,5 +1,5 @@
 /** One row per job name (counts by status, due now, oldest due age, paused) and the throughput chart. */
-import { apiGet, apiPost } from '../api.js';
+import { apiGet, apiPost, failureNotice } from '../api.js';
 import { formatAge } from '../format.js';
 import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
@@ -38,7 +38,7 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
       await apiPost(`queues/${verb}`, name === null ? { all: true } : { name });
       notify('success', `${pause ? 'Paused' : 'Resumed'} ${name ?? 'every job name'}`);
     } catch (error) {
-      notify('error', `Could not ${verb} ${name ?? 'every job name'}: ${(error as Error).message}`);
+      notify('error', failureNotice(`${pause ? 'Pause' : 'Resume'} ${name ?? 'every job name'}`, error));
     }
     refreshNow();
   };

@@ -4,7 +4,7 @@
  * unschedule it.
  */
 import { useState } from 'preact/hooks';
-import { apiGet, apiPost } from '../api.js';
+import { apiGet, apiPost, failureNotice } from '../api.js';
 import { formatDuration } from '../format.js';
 import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
@@ -64,12 +64,12 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
   const data = loaded.data;
   const isPaused = (name: string): boolean => data?.paused === 'all' || (data?.paused.includes(name) ?? false);
 
-  const change = async (path: string, body: Record<string, unknown>, done: string, failed: string) => {
+  const change = async (path: string, body: Record<string, unknown>, done: string, what: string) => {
     try {
       await apiPost(path, body);
       notify('success', done);
     } catch (error) {
-      notify('error', `${failed}: ${(error as Error).message}`);
+      notify('error', failureNotice(what, error));
     }
     refreshNow();
   };
@@ -85,7 +85,7 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
           'schedules/unschedule',
           job.uniqueKey === undefined ? { name: job.name } : { name: job.name, uniqueKey: job.uniqueKey },
           `Unscheduled ${which}`,
-          `Could not unschedule ${which}`,
+          `Unschedule ${which}`,
         ),
     });
   };
@@ -168,7 +168,7 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
                                 `queues/${paused ? 'resume' : 'pause'}`,
                                 { name: job.name },
                                 `${paused ? 'Resumed' : 'Paused'} ${job.name}`,
-                                `Could not ${paused ? 'resume' : 'pause'} ${job.name}`,
+                                `${paused ? 'Resume' : 'Pause'} ${job.name}`,
                               )
                             }
                             aria-label={`${paused ? 'Resume' : 'Pause'} ${job.name}`}

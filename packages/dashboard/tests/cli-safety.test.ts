@@ -282,6 +282,38 @@ describe('delete --all and cancel --all', () => {
     )('delete', '--all');
     expect(accepted.stdout).toBe('deleted 2 jobs\n');
   });
+
+  it('--all with a filter is a usage error (as "all" with filters is a 400 in the API), asking nothing', async () => {
+    await insertJobs(db, collection, [
+      { name: 'keep-me-not', status: 'completed' },
+      { name: 'keep-me-not', status: 'completed' },
+      ...Array.from({ length: 5 }, () => ({ name: 'keep-me', status: 'completed' as const })),
+    ]);
+    const questions: string[] = [];
+    const onTerminal = cliOn(
+      () => db.databaseName,
+      () => collection,
+      {
+        confirm: async (question: string) => {
+          questions.push(question);
+          return true;
+        },
+      },
+    );
+    // The terminal's question counted every job (7) while the command deleted the 2 named ones.
+    for (const args of [
+      ['delete', '--all', '--name', 'keep-me-not'],
+      ['delete', '--all', '--yes', '--status', 'completed'],
+      ['cancel', '--all', '--data', 'a=1'],
+      ['retry', '--all', '--created-after', '1d'],
+    ]) {
+      const run = await onTerminal(...args);
+      expect(run.code, args.join(' ')).toBe(ExitCode.USAGE);
+      expect(run.stderr, args.join(' ')).toContain('--all or filters, not both');
+    }
+    expect(questions).toEqual([]);
+    expect(await db.collection(collection).countDocuments({})).toBe(7);
+  });
 });
 
 describe('show', () => {

@@ -49,12 +49,17 @@ const ACTIONS: readonly JobAction[] = [
 function registerJobAction(program: Command, io: CliIo, action: JobAction): void {
   const command = addFilterOptions(addCommonOptions(program.command(action.name).description(action.description)))
     .argument('[id]', 'the job id; leave it out to act on every job matching the filters', idArgument)
-    .option('--all', 'act on every job (needed when no id and no filter is given)');
+    .option('--all', 'act on every job (instead of an id or filters)');
   if (action.confirmAll) command.option('--yes', `${action.name} --all without asking (for scripts)`);
   if (action.name === 'cancel') command.option('--reason <text>', 'why, stored on the job');
   command.action(async (id: string | undefined, options: TargetOptions) => {
     if (id !== undefined && (hasFilter(options) || options.all)) {
       throw new UsageError('give a job id or filters (or --all), not both');
+    }
+    // As `{ "all": true }` with filters is a 400 in the API: --all means every job, so a filter
+    // beside it is either a mistake or a narrower command written wrongly.
+    if (options.all && hasFilter(options)) {
+      throw new UsageError(`${action.name}: give --all or filters, not both (--all acts on every job)`);
     }
     if (id === undefined && !hasFilter(options) && !options.all) {
       throw new UsageError(`${action.name}: give a job id, filters (--name, --status, --data …) or --all`);

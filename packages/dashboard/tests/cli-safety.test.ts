@@ -137,6 +137,24 @@ describe('credentials in a connection error', () => {
     }
   });
 
+  it('are masked in the options of the URI too: any password, secret or token', async () => {
+    for (const options of [
+      'proxyHost=127.0.0.1&proxyPort=2&proxyUsername=u&proxyPassword=TopSecretProxy',
+      'tls=true&tlsCertificateKeyFilePassword=TopSecretKey',
+      'authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:TopSecretToken',
+      'proxyPassword=Top%2FSecret%3Fencoded',
+    ]) {
+      const uri = `mongodb://127.0.0.1:1/app?${options}&serverSelectionTimeoutMS=300`;
+      for (const run of [
+        await runWith(['stats', '--uri', uri]),
+        await runWith(['stats', '--json'], { env: { MONGODB_URI: uri } }),
+      ]) {
+        expect(run.code, options).not.toBe(0);
+        expect(run.stderr, options).not.toMatch(/TopSecret|Top\/Secret|Top%2FSecret/);
+      }
+    }
+  });
+
   it('a URI the driver cannot read is a usage error (exit 2) in one line, from --uri or MONGODB_URI', async () => {
     for (const uri of ['mongodb://127.0.0.1:99999/app', 'mongodb://127.0.0.1/app?tls=maybe']) {
       const run = await runWith(['stats', '--uri', uri]);

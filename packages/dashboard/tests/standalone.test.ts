@@ -135,6 +135,15 @@ describe('the monque-dashboard bin', () => {
     const refused = start(['--uri', 'mongodb://127.0.0.1:1/app?serverSelectionTimeoutMS=300', '--port', '0']);
     expect(await exitOf(refused.child)).toBe(1);
     expect(refused.output()).toMatch(/^error: cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:1\/app/);
+    const proxied = start([
+      '--uri',
+      'mongodb://127.0.0.1:1/app?proxyHost=127.0.0.1&proxyPort=2&proxyUsername=u&proxyPassword=TopSecretProxy&serverSelectionTimeoutMS=300',
+      '--port',
+      '0',
+    ]);
+    expect(await exitOf(proxied.child)).toBe(1);
+    expect(proxied.output()).toContain('proxyPassword=***');
+    expect(proxied.output()).not.toContain('TopSecret');
   });
 
   it('exits 2 with one clear line, no stack trace, for a connection string the driver cannot read', async () => {

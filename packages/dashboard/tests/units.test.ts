@@ -8,6 +8,7 @@ import packageJson from '../package.json' with { type: 'json' };
 import { toJson } from '../src/api/to-json.js';
 import { formatDuration, parseDuration } from '../src/cli/duration.js';
 import { formatJob, formatJobList, formatStats } from '../src/cli/format.js';
+import { maskUri } from '../src/cli/mongo-uri.js';
 import { CLI_VERSION } from '../src/cli/program.js';
 import { formatTable } from '../src/cli/table.js';
 import { checkDataPath, parseDataFilter, parseDataValue } from '../src/shared/data-filter.js';
@@ -75,6 +76,18 @@ describe('parseIsoTime', () => {
       expect(iso(text), text).toMatch(/^refused: /);
     }
     expect(iso('2025-01-31T12:00')).toMatch(/^refused: .* has no time zone/);
+  });
+});
+
+describe('maskUri', () => {
+  it('masks the user info and the value of every password, secret or token option', () => {
+    expect(
+      maskUri('mongodb://ops:pa/ss@db.example:27017/app?tls=true&tlsCertificateKeyFilePassword=k&proxyPassword=p'),
+    ).toBe('mongodb://***@db.example:27017/app?tls=true&tlsCertificateKeyFilePassword=***&proxyPassword=***');
+    expect(maskUri('mongodb+srv://db.example/app?authMechanismProperties=AWS_SESSION_TOKEN:t&appName=x')).toBe(
+      'mongodb+srv://db.example/app?authMechanismProperties=***&appName=x',
+    );
+    expect(maskUri('mongodb://127.0.0.1:27017/app')).toBe('mongodb://127.0.0.1:27017/app');
   });
 });
 

@@ -10,7 +10,14 @@ import { ISO_TIME_FORMS, parseIsoTime } from '../shared/iso-time.js';
 import { BadRequest } from './bad-request.js';
 
 /** The statuses a filter may name. */
-export const STATUSES: readonly JobStatusType[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
+export const STATUSES: readonly JobStatusType[] = [
+  'waiting',
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+];
 
 const QUERY_KEYS = new Set(['name', 'status', 'uniqueKey', 'group', 'createdAfter', 'createdBefore', 'finishedBefore']);
 const PAGE_KEYS = new Set(['cursor', 'limit', 'sort', 'order']);

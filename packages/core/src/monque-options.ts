@@ -113,6 +113,7 @@ export interface MonqueOptions {
    * Longest wait (ms) for one database round trip of Monque's, before it gives up and reports a
    * `ConnectionError` (public methods) or retries later (the engine). The driver's own timeouts
    * apply too; this one also bounds a server that stopped answering without closing the connection.
+   * A lock renewal waits at most `min(operationTimeout, lockTimeout)`.
    * @defaultValue 30000
    */
   operationTimeout?: number;

@@ -75,11 +75,15 @@ export class Engine {
     const outcomes = new OutcomeStore(collection);
     const settings: DecisionSettings = options;
     this.registry = new WorkerRegistry(options.instanceConcurrency);
-    const writer = new OutcomeWriter(outcomes, (error, consecutive) => {
-      this.databaseResult(error, 'writing job outcomes');
-      if (consecutive === 1) logger.warn('could not write job outcomes; retrying', { error: toError(error).message });
-    });
-    const recorder = new ThroughputRecorder({ store: deps.throughput, events, logger });
+    const writer = new OutcomeWriter(
+      outcomes,
+      (error, consecutive) => {
+        this.databaseResult(error, 'writing job outcomes');
+        if (consecutive === 1) logger.warn('could not write job outcomes; retrying', { error: toError(error).message });
+      },
+      { writeTimeout: timeout },
+    );
+    const recorder = new ThroughputRecorder({ store: deps.throughput, events, logger, timeout });
     const { workflows } = deps;
     this.followUps = new FollowUps({
       release: workflows.release,
@@ -119,7 +123,11 @@ export class Engine {
       followUps: this.followUps,
       dependencies: (job) => bounded('reading dependencies', dependencyResults(workflows.store, job)),
     });
-    this.pauseGate = new PauseGate(() => deps.pauses.read(), options.pollInterval, clock);
+    this.pauseGate = new PauseGate(
+      () => bounded('reading paused names', deps.pauses.read()),
+      options.pollInterval,
+      clock,
+    );
     const claimer = new Claimer({
       store: claims,
       owner,
@@ -144,7 +152,9 @@ export class Engine {
     const heartbeat = new Heartbeat({
       interval: options.heartbeatInterval,
       heldRuns: () => runner.heldRuns(),
-      renew: (runs) => bounded('renewing locks', locks.renew(owner, runs, clock.now())),
+      // A renewal answered after lockTimeout is worth nothing (the lock may be another's by then).
+      renew: (runs) =>
+        withTimeout(locks.renew(owner, runs, clock.now()), Math.min(timeout, options.lockTimeout), 'renewing locks'),
       onReport: (report) => runner.renewed(report),
       onResult: (error) => this.databaseResult(error, 'renewing locks'),
     });
@@ -186,6 +196,7 @@ export class Engine {
           store: deps.retention,
           clock,
           interval: options.retention.sweepInterval,
+          timeout,
           events,
           logger,
         }),

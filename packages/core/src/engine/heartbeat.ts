@@ -4,14 +4,22 @@
  * `JobLockLostError`) and runs whose cancellation was requested (`JobCancelledError`). Runs whose
  * outcome is still being written keep their locks renewed too, so a write retried through an
  * outage is not overtaken by a recovery.
+ *
+ * A renewal whose reply is slow or never comes does not hold up the next beats: each beat sends its
+ * own renewal on time, even while earlier ones still wait (each is bounded by the caller, see
+ * `renew`), so one stuck round trip cannot let a lock expire while the database answers. At most
+ * {@link MAX_BEATS_IN_FLIGHT} renewals wait at once; a beat finding that many skips its turn.
  */
 import type { HeldRun, RenewalReport } from '../store/lock-store.js';
+
+/** Most renewals waiting for their replies at once (during an outage, later beats skip their turn). */
+export const MAX_BEATS_IN_FLIGHT = 4;
 
 /** What the heartbeat needs. */
 export interface HeartbeatDeps {
   readonly interval: number;
   readonly heldRuns: () => HeldRun[];
-  /** Renews the locks of `runs`. */
+  /** Renews the locks of `runs`, bounded in time (a renewal answered after the lock expired is worth nothing). */
   readonly renew: (runs: HeldRun[]) => Promise<RenewalReport>;
   /** What the renewal learnt. */
   readonly onReport: (report: RenewalReport) => void;
@@ -22,7 +30,7 @@ export interface HeartbeatDeps {
 /** A timer that renews locks while jobs run. */
 export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
-  private beating: Promise<void> | undefined;
+  private readonly beating = new Set<Promise<void>>();
 
   constructor(private readonly deps: HeartbeatDeps) {}
 
@@ -30,10 +38,9 @@ export class Heartbeat {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      // Beats never overlap: a renewal still waiting for a slow server skips this turn.
-      this.beating ??= this.beat().finally(() => {
-        this.beating = undefined;
-      });
+      if (this.beating.size >= MAX_BEATS_IN_FLIGHT) return;
+      const beat: Promise<void> = this.beat().finally(() => this.beating.delete(beat));
+      this.beating.add(beat);
     }, this.deps.interval);
     this.timer.unref();
   }
@@ -51,10 +58,10 @@ export class Heartbeat {
     }
   }
 
-  /** Stops the timer; resolves after a renewal in flight. */
+  /** Stops the timer; resolves after the renewals in flight. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.beating;
+    await Promise.all([...this.beating]);
   }
 }

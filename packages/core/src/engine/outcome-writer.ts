@@ -4,12 +4,16 @@
  *
  * A batch that fails for a transient reason (the network, an election) is retried with growing
  * delays, for as long as it takes: the heartbeat keeps renewing the locks of jobs whose outcome is
- * pending, so nobody takes them over meanwhile. Only `abandon()` (the end of `stop()`'s deadline)
+ * pending, so nobody takes them over meanwhile. Each write waits at most `writeTimeout`
+ * (`operationTimeout`) for its reply: a write whose reply never comes counts as failed (it goes on
+ * in the background; its retry is recognised as applied if it landed), so the outcomes queued
+ * behind it are written with its retry instead of waiting for it forever. Only `abandon()` (the end of `stop()`'s deadline)
  * gives up; those jobs are recovered as stale later by another instance. After `abandon()` the
  * writer is closed until `reopen()`: every outcome not known to be written (queued, or in a write
  * still in flight) is reported as abandoned at once, and nothing is written or retried afterwards,
  * so no timer is left.
  */
+import { OperationTimeoutError, withTimeout } from '../database-errors.js';
 import type { JobOutcome, OutcomeResult, OutcomeStore } from '../store/outcome-store.js';
 
 /**
@@ -30,6 +34,8 @@ export class OutcomeAbandonedError extends Error {
 interface Pending {
   readonly outcome: JobOutcome;
   readonly resolve: (result: OutcomeResult) => void;
+  /** A write of it went unanswered (`writeTimeout`): it may have been applied. */
+  unanswered?: boolean;
 }
 
 /** Timing of the writer (tests may shorten it). */
@@ -42,9 +48,21 @@ export interface OutcomeWriterTiming {
   readonly retryDelay: number;
   /** @defaultValue 5000 */
   readonly maxRetryDelay: number;
+  /**
+   * Longest wait for one write's reply (the engine passes `operationTimeout`); a write not answered
+   * by then counts as failed and is retried.
+   * @defaultValue 30000
+   */
+  readonly writeTimeout: number;
 }
 
-const DEFAULT_TIMING: OutcomeWriterTiming = { flushDelay: 2, maxBatch: 500, retryDelay: 100, maxRetryDelay: 5000 };
+const DEFAULT_TIMING: OutcomeWriterTiming = {
+  flushDelay: 2,
+  maxBatch: 500,
+  retryDelay: 100,
+  maxRetryDelay: 5000,
+  writeTimeout: 30_000,
+};
 
 /** Queues outcomes and writes them in batches. */
 export class OutcomeWriter {
@@ -112,13 +130,21 @@ export class OutcomeWriter {
 
   private async writeBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.timing.maxBatch);
-    if (batch.length === 0) return;
+    if (batch.length === 0) {
+      this.notifyIdle();
+      return;
+    }
     this.inFlight = batch;
     let results: OutcomeResult[];
     try {
-      results = await this.store.apply(batch.map((pending) => pending.outcome));
+      results = await withTimeout(
+        this.store.apply(batch.map((pending) => pending.outcome)),
+        this.timing.writeTimeout,
+        'writing job outcomes',
+      );
     } catch (error) {
       this.inFlight = [];
+      if (error instanceof OperationTimeoutError) for (const pending of batch) pending.unanswered = true;
       // Closed meanwhile: its outcomes were reported as abandoned; nothing is retried.
       if (this.closed) return;
       this.failures += 1;
@@ -133,7 +159,12 @@ export class OutcomeWriter {
       pending.resolve(results[index] ?? { kind: 'error', error: new Error('no result for this outcome') });
     });
     if (this.queue.length > 0) this.schedule(this.timing.flushDelay);
-    else this.notifyIdle();
+    else {
+      // A retry planned for outcomes this write has just stored is no longer needed.
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.notifyIdle();
+    }
   }
 
   private notifyIdle(): void {
@@ -143,23 +174,26 @@ export class OutcomeWriter {
 
   /** Resolves once nothing is queued, retries included (never, during an outage, until `abandon`). */
   drain(): Promise<void> {
-    if (this.queue.length === 0 && !this.timer) return this.flushing;
-    if (this.failures === 0) void this.flush();
+    // A write in flight may still fail (or time out) and be queued again: wait for idle, not for it.
+    if (this.queue.length === 0 && !this.timer && this.inFlight.length === 0) return this.flushing;
+    if (this.failures === 0 && this.queue.length > 0) void this.flush();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   /**
    * Gives up every outcome not written yet (each resolves as an {@link OutcomeAbandonedError}, with
-   * `inFlight` for those of a write still in flight), stops retrying, and closes the writer until
-   * {@link OutcomeWriter.reopen}.
+   * `inFlight` for those whose write is still in flight or went unanswered before),
+   * stops retrying, and closes the writer until {@link OutcomeWriter.reopen}.
    */
   abandon(): void {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const queued = new OutcomeAbandonedError();
-    for (const pending of this.queue.splice(0)) pending.resolve({ kind: 'error', error: queued });
     const inFlight = new OutcomeAbandonedError(true);
+    for (const pending of this.queue.splice(0)) {
+      pending.resolve({ kind: 'error', error: pending.unanswered ? inFlight : queued });
+    }
     for (const pending of this.inFlight.splice(0)) pending.resolve({ kind: 'error', error: inFlight });
     this.failures = 0;
     this.notifyIdle();

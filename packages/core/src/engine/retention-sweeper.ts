@@ -2,7 +2,10 @@
  * Deletes expired jobs and counters every `interval` ms (`retention.sweepInterval`, 1 minute by
  * default), at most 1000 of each per sweep, so a backlog is worked off over several sweeps without
  * ever holding the database long. Sweeps never overlap; the timer does not keep the process alive.
+ * A sweep waits at most `timeout` (`operationTimeout`) for the database: one whose reply never
+ * comes fails (`job:error`) and the next sweep runs as planned.
  */
+import { withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
 import type { Clock, Logger } from '../monque-options.js';
 import { MAX_DELETIONS_PER_SWEEP, type RetentionStore, type SweepResult } from '../store/retention-store.js';
@@ -21,6 +24,11 @@ export interface RetentionSweeperDeps {
    * @defaultValue 1000
    */
   readonly maxPerSweep?: number;
+  /**
+   * Longest wait for one sweep's database work (the engine passes `operationTimeout`).
+   * @defaultValue 30000
+   */
+  readonly timeout?: number;
 }
 
 /** A timer that deletes what retention says is due for deletion. */
@@ -32,9 +40,10 @@ export class RetentionSweeper {
 
   /** Sweeps once now; resolves with what was deleted. A database error rejects. */
   async sweepOnce(): Promise<SweepResult> {
-    const result = await this.deps.store.deleteExpired(
-      this.deps.clock.now(),
-      this.deps.maxPerSweep ?? MAX_DELETIONS_PER_SWEEP,
+    const result = await withTimeout(
+      this.deps.store.deleteExpired(this.deps.clock.now(), this.deps.maxPerSweep ?? MAX_DELETIONS_PER_SWEEP),
+      this.deps.timeout ?? 30_000,
+      'retention: deleting expired documents',
     );
     if (result.jobs > 0 || result.metrics > 0 || (result.throttleWindows ?? 0) > 0) {
       this.deps.logger.debug('retention: deleted expired documents', { ...result });

@@ -193,12 +193,11 @@ export class JobRunner {
       const error = abandoned ? engineConnectionError('writing the outcome', result.error) : toError(result.error);
       this.deps.events.emit('job:error', { error, job: run.job });
       if (abandoned || ending.kind === 'failure') break;
-      if (ending.kind === 'success' && ending.value !== undefined) {
-        // The run succeeded: store that without its result rather than turn it into a failure.
-        ending = { kind: 'success', value: undefined };
-        continue;
-      }
-      const message = `the run's outcome could not be stored: ${toError(result.error).message}`;
+      // A success or cancellation the database refuses: the job fails for good, saying why. A result
+      // is never dropped silently (the job is not reported completed without it).
+      const what =
+        ending.kind === 'success' && ending.value !== undefined ? "the handler's result" : "the run's outcome";
+      const message = `${what} could not be stored: ${toError(result.error).message}`;
       ending = { kind: 'failure', error: new UnrecoverableError(message), unrecoverable: true };
     }
     run.state = 'detached';

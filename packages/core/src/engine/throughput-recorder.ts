@@ -2,8 +2,10 @@
  * Counts completed and failed runs per job name and minute in memory, and adds them to the
  * per-minute counters in the database every `flushInterval` ms (5 s by default) and on `stop()`:
  * one `bulkWrite` per flush, however many runs. A flush that fails keeps its counts for the next
- * one (a write whose reply was lost may then be counted twice: these are charts, not ledgers).
+ * one (a write whose reply was lost, or not answered within `timeout`, may then be counted twice:
+ * these are charts, not ledgers).
  */
+import { withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
 import type { Logger } from '../monque-options.js';
 import { minuteOf, type ThroughputCount, type ThroughputStore } from '../store/throughput-store.js';
@@ -22,6 +24,12 @@ export interface ThroughputRecorderDeps {
    * @defaultValue 5000
    */
   readonly flushInterval?: number;
+  /**
+   * Longest wait for one flush's write (the engine passes `operationTimeout`); a flush not answered
+   * by then fails, and its counts are kept for the next one.
+   * @defaultValue 30000
+   */
+  readonly timeout?: number;
 }
 
 /** Counts runs and writes the counts periodically. */
@@ -68,7 +76,11 @@ export class ThroughputRecorder {
     const taken = this.counts;
     this.counts = new Map();
     try {
-      await this.deps.store.add([...taken.values()]);
+      await withTimeout(
+        this.deps.store.add([...taken.values()]),
+        this.deps.timeout ?? 30_000,
+        'throughput: storing run counts',
+      );
     } catch (error) {
       for (const [key, count] of taken) {
         const newer = this.counts.get(key);

@@ -158,14 +158,16 @@ export class OutcomeStore {
    * Writes `outcomes`: plain completions (of any claims) share one `updateMany`, the rest go in one
    * unordered `bulkWrite`; when any was fenced out, one `find` reads them back. A write error that
    * is not transient (a poison outcome) is isolated by writing the batch one by one, so it fails
-   * only its own outcome. Transient errors are thrown (the caller retries the batch).
+   * only its own outcome (an outcome alone in its batch gets the error as its result: it is never
+   * thrown, so never retried). Transient errors are thrown (the caller retries the batch).
    * @returns each outcome's result, in order
    */
   async apply(outcomes: readonly JobOutcome[]): Promise<OutcomeResult[]> {
     try {
       return await this.applyBatch(outcomes);
     } catch (error) {
-      if (isTransientError(error) || outcomes.length === 1) throw error;
+      if (isTransientError(error)) throw error;
+      if (outcomes.length === 1) return [{ kind: 'error', error }];
       const results: OutcomeResult[] = [];
       for (const outcome of outcomes) {
         try {

@@ -124,7 +124,8 @@ describe('an outcome write in flight at the deadline', () => {
     const db = await getDb();
     const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), {
       shutdownTimeout: 300,
-      operationTimeout: 1_000,
+      // Longer than the deadline and its grace: the write is still waiting for its reply then.
+      operationTimeout: 5_000,
       lockTimeout: 60_000,
     });
     const finish = deferred();

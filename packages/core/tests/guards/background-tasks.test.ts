@@ -209,3 +209,54 @@ describe('ConnectionWatch', () => {
     }).not.toThrow();
   });
 });
+
+describe('a round trip of a background task whose reply never comes', () => {
+  it('fails a retention sweep after its timeout (job:error), and the next sweep runs as planned', async () => {
+    vi.useFakeTimers();
+    const { logger } = recordingLogger();
+    const events = new MonqueEventEmitter();
+    const errors = errorsOf(events);
+    let calls = 0;
+    const deleteExpired = () => {
+      calls += 1;
+      return new Promise<SweepResult>(() => {});
+    };
+    const store = { deleteExpired } as unknown as RetentionStore;
+    const clock = new TestClock('2030-01-01T00:00:00Z');
+    const sweep = new RetentionSweeper({ store, clock, interval: 100, timeout: 250, events, logger });
+    sweep.start();
+    await vi.advanceTimersByTimeAsync(349);
+    expect([calls, errors.length]).toEqual([1, 0]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(errors.map((error) => error.name)).toEqual(['OperationTimeoutError']);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls).toBe(2);
+    // The second sweep gives up at 650 ms, before the tick at 700 ms could start a third.
+    await vi.advanceTimersByTimeAsync(200);
+    expect(errors).toHaveLength(2);
+    await sweep.stop();
+  });
+
+  it('fails a throughput flush after its timeout, keeping its counts for the next one', async () => {
+    vi.useFakeTimers();
+    const { logger } = recordingLogger();
+    const events = new MonqueEventEmitter();
+    const errors = errorsOf(events);
+    const written: ThroughputCount[][] = [];
+    let calls = 0;
+    const add = async (batch: readonly ThroughputCount[]) => {
+      calls += 1;
+      if (calls === 1) return new Promise<void>(() => {});
+      written.push(batch.map((count) => ({ ...count })));
+    };
+    const store = { add } as unknown as ThroughputStore;
+    const counts = new ThroughputRecorder({ store, events, logger, timeout: 250 });
+    counts.record('mail', 'completed', new Date('2030-01-01T00:01:00Z'));
+    const stuck = counts.flush().catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(250);
+    expect(((await stuck) as Error).name).toBe('OperationTimeoutError');
+    expect(errors).toHaveLength(1);
+    await counts.flush();
+    expect(written.map((batch) => batch.map((count) => count.completed))).toEqual([[1]]);
+  });
+});

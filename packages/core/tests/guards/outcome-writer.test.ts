@@ -212,6 +212,43 @@ describe('OutcomeWriter', () => {
     expect((await pending).kind).toBe('written');
   });
 
+  it('a write whose reply never comes gives up after writeTimeout: the outcomes behind it go with its retry; drain() waits for them', async () => {
+    vi.useFakeTimers();
+    const batches: number[] = [];
+    const store = {
+      apply: (outcomes: readonly JobOutcome[]): Promise<OutcomeResult[]> => {
+        batches.push(outcomes.length);
+        if (batches.length === 1) return new Promise(() => {});
+        return Promise.resolve(outcomes.map(() => ({ kind: 'written' }) as const));
+      },
+    } as unknown as OutcomeStore;
+    const failures: unknown[] = [];
+    const writer = new OutcomeWriter(store, (error) => failures.push(error), {
+      flushDelay: 1,
+      retryDelay: 100,
+      writeTimeout: 1_000,
+    });
+    const order: string[] = [];
+    const first = writer.write(outcome(0));
+    void first.then(() => order.push('first written'));
+    await vi.advanceTimersByTimeAsync(1);
+    let drained = false;
+    void writer.drain().then(() => {
+      drained = true;
+      order.push('drained');
+    });
+    const later = writer.write(outcome(1));
+    await vi.advanceTimersByTimeAsync(999);
+    expect([batches, failures, drained]).toEqual([[1], [], false]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect((failures[0] as Error).name).toBe('OperationTimeoutError');
+    expect(batches).toEqual([1, 2]);
+    expect([(await first).kind, (await later).kind]).toEqual(['written', 'written']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(order).toEqual(['first written', 'drained']);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('a store answer missing for an outcome is reported as an error of that outcome', async () => {
     const store = { apply: async () => [] } as unknown as OutcomeStore;
     const writer = new OutcomeWriter(store, () => {}, { flushDelay: 1 });

@@ -1,8 +1,8 @@
 /**
  * The runner's decisions after a handler settles, with a scripted outcome writer (the writes
  * themselves are tested in `store/` and black-box): a write that finds the job changed decides
- * again from the stored job (a cancellation wins); a success whose write is refused is stored
- * without its result; a failure whose write is refused is not tried again; a refused write of a
+ * again from the stored job (a cancellation wins); a success whose write is refused fails for good
+ * (never stored without its result); a failure whose write is refused is not tried again; a refused write of a
  * cancellation becomes an unrecoverable failure; at most 5 writes per run; and the bookkeeping of
  * runs (a job already running or without a worker is given back; lost locks and cancellations from
  * the heartbeat; shutdown; idle).
@@ -134,7 +134,7 @@ describe('runner: deciding again after a write', () => {
 describe('runner: a write the server refuses', () => {
   const refusal = new Error('document too large');
 
-  it('of a success with a result: reported, then the success is stored without its result', async () => {
+  it("of a success with a result: reported, then an unrecoverable failure saying the handler's result could not be stored", async () => {
     const { runner: jobs, registry, writes, seen, errors } = runner([{ kind: 'error', error: refusal }]);
     registry.register('task', async () => ({ rows: 3 }), 1);
     jobs.run(claimed());
@@ -142,9 +142,10 @@ describe('runner: a write the server refuses', () => {
     expect(errors).toEqual([refusal]);
     expect(writes.map((write) => [write.transition.status, JSON.stringify(write.transition.result ?? null)])).toEqual([
       [JobStatus.COMPLETED, expect.stringContaining('"rows":3')],
-      [JobStatus.COMPLETED, expect.not.stringContaining('rows')],
+      [JobStatus.FAILED, 'null'],
     ]);
-    expect(seen).toEqual(['job:complete completed']);
+    expect(writes[1]?.transition.failReason).toBe("the handler's result could not be stored: document too large");
+    expect(seen).toEqual(['job:fail failed']);
   });
 
   it('of a success without a result, or of a cancellation: it becomes an unrecoverable failure saying why', async () => {

@@ -56,6 +56,33 @@ describe('dead letters that change hands', () => {
     expect(letter).toMatchObject({ data: { order: 9 }, deadLetterOf: { jobId: job._id, name: 'charge' } });
   });
 
+  it('the dead letter is that of the worker where the job was last claimed: one without none writes none', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const first = createWorkflowMonque(db, { collectionName });
+    first.worker(
+      'charge',
+      () => {
+        throw new Error('try again');
+      },
+      { deadLetter: 'charge-failed', maxRetries: 2 },
+    );
+    const job = await first.enqueue('charge', {});
+    await first.start();
+    await waitUntil(async () => (await stored(db, first, job._id))?.failCount === 1, 'the first failure');
+    await first.stop();
+    const second = createWorkflowMonque(db, { collectionName });
+    second.worker('charge', () => {
+      throw new UnrecoverableError('no');
+    });
+    await rawJobs(db, second).updateOne({ _id: job._id }, { $set: { nextRunAt: new Date(0) } });
+    await second.start();
+    await waitForStatus(db, second, job._id, JobStatus.FAILED);
+    await second.stop();
+    expect(await stored(db, second, job._id)).not.toHaveProperty('deadLetterDue');
+    expect(await rawJobs(db, second).countDocuments({ name: 'charge-failed' })).toBe(0);
+  });
+
   it.each(['retryJob', 'retryJobs'] as const)(
     '%s of a job still owing its dead letter writes it first, once',
     async (how) => {

@@ -27,37 +27,44 @@ const isCancelTell = (command: WireCommand): boolean =>
   );
 
 describe('retention and late links', () => {
-  it('a dependency completing while its dependent’s insert reply is held back is not deleted, and releases it', async () => {
-    const db = await getDb();
-    const collectionName = freshCollectionName(db);
-    const runner = createWorkflowMonque(db, { collectionName, retention: { completed: 0 } });
-    const started = deferred();
-    const gate = deferred();
-    runner.worker('dependency', async () => {
-      started.resolve();
-      await gate.promise;
-    });
-    const { monque: producer, proxy } = await faultyMonque(db, collectionName, NO_SWEEP);
-    const dependency = await producer.enqueue('dependency', {});
-    await runner.start();
-    await started.promise;
-    const held = proxy.delayReplies(isDependentInsert, 3_000);
-    const enqueued = producer.enqueue('dependent', {}, { dependsOn: [dependency._id] });
-    await held.firstHit;
-    gate.resolve();
-    await waitForStatus(db, runner, dependency._id, JobStatus.COMPLETED);
-    // Retention deletes whatever has an expiry by now.
-    await rawJobs(db, runner).deleteMany({ expireAt: { $exists: true } });
-    const dependent = await enqueued;
-    await waitForStatus(db, runner, dependent._id, JobStatus.PENDING);
-    await runner.stop();
-    expect((await stored(db, runner, dependent._id))?.cancelReason).toBeUndefined();
-    // Once told, retention resumes: the dependency has its expiry back, or is deleted already.
-    await waitUntil(async () => {
-      const left = await stored(db, runner, dependency._id);
-      return left === null || (left.expireAt !== undefined && left.notifyDependents === undefined);
-    }, 'retention to resume');
-  });
+  it.each(['enqueue', 'flow'] as const)(
+    'a dependency completing while the insert reply of a dependent (%s) is held back is not deleted, and releases it',
+    async (how) => {
+      const db = await getDb();
+      const collectionName = freshCollectionName(db);
+      const runner = createWorkflowMonque(db, { collectionName, retention: { completed: 0 } });
+      const started = deferred();
+      const gate = deferred();
+      runner.worker('dependency', async () => {
+        started.resolve();
+        await gate.promise;
+      });
+      const { monque: producer, proxy } = await faultyMonque(db, collectionName, NO_SWEEP);
+      const dependency = await producer.enqueue('dependency', {});
+      await runner.start();
+      await started.promise;
+      const held = proxy.delayReplies(isDependentInsert, 3_000);
+      const options = { dependsOn: [dependency._id] };
+      const enqueued =
+        how === 'enqueue'
+          ? producer.enqueue('dependent', {}, options)
+          : producer.flow({ name: 'dependent', data: {}, options }).then((tree) => tree.job);
+      await held.firstHit;
+      gate.resolve();
+      await waitForStatus(db, runner, dependency._id, JobStatus.COMPLETED);
+      // Retention deletes whatever has an expiry by now.
+      await rawJobs(db, runner).deleteMany({ expireAt: { $exists: true } });
+      const dependent = await enqueued;
+      await waitForStatus(db, runner, dependent._id, JobStatus.PENDING);
+      await runner.stop();
+      expect((await stored(db, runner, dependent._id))?.cancelReason).toBeUndefined();
+      // Once told, retention resumes: the dependency has its expiry back, or is deleted already.
+      await waitUntil(async () => {
+        const left = await stored(db, runner, dependency._id);
+        return left === null || (left.expireAt !== undefined && left.notifyDependents === undefined);
+      }, 'retention to resume');
+    },
+  );
 
   it('a failed dependency a new dependent is linked to keeps no expiry until the dependent is told', async () => {
     const db = await getDb();

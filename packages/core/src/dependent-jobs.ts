@@ -21,6 +21,7 @@ import type { ClientSession, ObjectId } from 'mongodb';
 import { afterTelling, type DependencyRelease, type Told } from './engine/dependency-release.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { type DependencyFailurePolicy, JobStatus } from './job.js';
+import type { Logger } from './monque-options.js';
 import type { DependencyStore } from './store/dependency-store.js';
 import type { InsertResult, InsertStore, NewJob } from './store/insert-store.js';
 import { ACTIVE_STATUSES, activeKeyOf, type JobDocument, STAGED } from './store/job-document.js';
@@ -45,6 +46,8 @@ export interface DependentJobsDeps {
   readonly store: DependencyStore;
   readonly release: DependencyRelease;
   readonly ids: ObjectIds;
+  /** Told when linking fails after the insert (the sweep finishes it). */
+  readonly logger?: Logger;
 }
 
 function isFinished(doc: JobDocument): boolean {
@@ -167,7 +170,15 @@ export class DependentJobs {
       await this.deps.store.markDependencies(unsettledOf(waiting), session);
     } else {
       // The jobs exist now: a failed linking is finished by the sweep (their `linkPending`).
-      told = await this.deps.release.link(waiting, true).catch(() => told);
+      told = await this.deps.release.link(waiting, true).catch((error: unknown) => {
+        this.deps.logger?.warn(
+          'enqueue: the job is written, but linking it to its dependencies failed; the sweep will',
+          {
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
+        return told;
+      });
     }
     return results.map((result) => ('doc' in result ? { doc: afterTelling(result.doc, told) } : result));
   }

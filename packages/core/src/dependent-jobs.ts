@@ -3,22 +3,28 @@
  *
  * 1. one `find` of every dependency: an unknown id (or one of a flow not yet live, or being
  *    deleted) or a recurring job is an `InvalidArgumentError`, and nothing is written;
- * 2. the insert (with the jobs without dependencies of the same call): a job whose dependencies
+ * 2. the dependencies not completed yet are marked (one `updateMany`, see
+ *    `DependencyStore.markDependencies`): one finishing from now on keeps no `expireAt` and tells
+ *    its dependents, so retention cannot delete a completed dependency before step 4 sees it;
+ * 3. the insert (with the jobs without dependencies of the same call): a job whose dependencies
  *    have all completed is `pending` at once; the others are `waiting`, with `linkPending`;
- * 3. linking (see `DependencyRelease.link`): the dependencies are marked, and those that finished
- *    meanwhile tell their dependents at once (released, or cancelled), and the caller gets each job
- *    as that left it.
- * A crash after step 2 leaves `linkPending` for the workflow sweep. Inside the caller's transaction
- * (`session`), step 3 is one `updateMany` marking the dependencies, atomic with the insert; a
+ * 4. linking (see `DependencyRelease.link`, marked already): those that finished meanwhile tell
+ *    their dependents at once (released, or cancelled), and the caller gets each job as that left it.
+ * A crash after step 3 leaves `linkPending` for the workflow sweep. So does a failed linking: once the
+ * insert landed the job exists and will run (the sweep links it within one stale-check interval), so
+ * the call resolves with the job as inserted (`waiting`) rather than reject as if nothing was
+ * written; a later retry of the call would create a second job. Inside the caller's transaction
+ * (`session`), step 2 comes after the insert, atomic with it, and is all of the linking; a
  * dependency that fails meanwhile is told by the sweep.
  */
 import type { ClientSession, ObjectId } from 'mongodb';
 import { afterTelling, type DependencyRelease, type Told } from './engine/dependency-release.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { type DependencyFailurePolicy, JobStatus } from './job.js';
+import type { Logger } from './monque-options.js';
 import type { DependencyStore } from './store/dependency-store.js';
 import type { InsertResult, InsertStore, NewJob } from './store/insert-store.js';
-import { type JobDocument, STAGED } from './store/job-document.js';
+import { ACTIVE_STATUSES, activeKeyOf, type JobDocument, STAGED } from './store/job-document.js';
 import type { ObjectIds } from './store/object-ids.js';
 
 /** Most distinct dependencies one call may name. */
@@ -40,10 +46,33 @@ export interface DependentJobsDeps {
   readonly store: DependencyStore;
   readonly release: DependencyRelease;
   readonly ids: ObjectIds;
+  /** Told when linking fails after the insert (the sweep finishes it). */
+  readonly logger?: Logger;
 }
 
 function isFinished(doc: JobDocument): boolean {
   return doc.status === JobStatus.COMPLETED || doc.status === JobStatus.FAILED || doc.status === JobStatus.CANCELLED;
+}
+
+/** The dependencies of the `waiting` ones of `jobs` not settled yet, each once. */
+function unsettledOf(jobs: readonly Partial<JobDocument>[]): ObjectId[] {
+  const unsettled = new Map<string, ObjectId>();
+  for (const job of jobs) {
+    if (job.status !== JobStatus.WAITING) continue;
+    const settled = new Set((job.settledDependencies ?? []).map((id) => id.toHexString()));
+    for (const id of job.dependsOn ?? []) if (!settled.has(id.toHexString())) unsettled.set(id.toHexString(), id);
+  }
+  return [...unsettled.values()];
+}
+
+/** Whether `doc` holds the unique key of `job` (enqueueing `job` would return `doc` itself). */
+function holdsKeyOf(doc: JobDocument, job: NewJob): boolean {
+  return (
+    job.uniqueKey !== undefined &&
+    doc.name === job.name &&
+    doc.activeKey === activeKeyOf('u', job.uniqueKey) &&
+    ACTIVE_STATUSES.includes(doc.status)
+  );
 }
 
 /** Inserts jobs with dependencies. */
@@ -52,7 +81,8 @@ export class DependentJobs {
 
   /**
    * The stored dependencies of `items`, by hex id (one `find`).
-   * @throws InvalidArgumentError for an unknown id or a recurring job, naming the item's argument
+   * @throws InvalidArgumentError for an unknown id, a recurring job, or the job holding the item's
+   *   unique key (it would depend on itself), naming the item's argument
    */
   async checkDependencies(items: readonly DependentJob[], session?: ClientSession): Promise<Map<string, JobDocument>> {
     const wanted = new Map<string, ObjectId>();
@@ -77,6 +107,12 @@ export class DependentJobs {
           throw new InvalidArgumentError(
             at,
             `job ${id.toHexString()} ('${doc.name}') is recurring: it never completes, so nothing can wait for it`,
+          );
+        }
+        if (holdsKeyOf(doc, item.job)) {
+          throw new InvalidArgumentError(
+            item.argument,
+            `job ${id.toHexString()} holds this job's uniqueKey and is one of its dependencies: a job cannot depend on itself`,
           );
         }
       });
@@ -109,6 +145,8 @@ export class DependentJobs {
   /**
    * Inserts `items` (see the file comment) and returns each item's job (or the error that kept it
    * out), in order. A unique key held already returns its holder, unchanged, as `enqueue` does.
+   * A failed linking after the insert is left to the sweep (see the file comment): the jobs are
+   * returned `waiting`.
    * @throws InvalidArgumentError (nothing written) for a bad dependency, or when the job holding an
    *   item's unique key is one of that item's dependencies (it would depend on itself)
    */
@@ -116,6 +154,7 @@ export class DependentJobs {
     const found = await this.checkDependencies(items, session);
     const inTransaction = session?.inTransaction() ?? false;
     const planned = items.map((item) => this.plan(item, found, inTransaction));
+    if (!inTransaction) await this.deps.store.markDependencies(unsettledOf(planned.map((job) => job.fields ?? {})));
     const results = await this.deps.inserts.insertBatch(planned, now, session);
     const ours = (index: number): JobDocument | undefined => {
       const result = results[index] as InsertResult;
@@ -128,24 +167,19 @@ export class DependentJobs {
     });
     let told: Told = { released: new Map(), cancelled: new Map() };
     if (inTransaction) {
-      const unsettled = waiting.flatMap((doc) => {
-        const settled = new Set((doc.settledDependencies ?? []).map((id) => id.toHexString()));
-        return (doc.dependsOn ?? []).filter((id) => !settled.has(id.toHexString()));
-      });
-      await this.deps.store.markDependencies(unsettled, session);
+      await this.deps.store.markDependencies(unsettledOf(waiting), session);
     } else {
-      told = await this.deps.release.link(waiting);
+      // The jobs exist now: a failed linking is finished by the sweep (their `linkPending`).
+      told = await this.deps.release.link(waiting, true).catch((error: unknown) => {
+        this.deps.logger?.warn(
+          'enqueue: the job is written, but linking it to its dependencies failed; the sweep will',
+          {
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
+        return told;
+      });
     }
-    items.forEach((item, index) => {
-      const result = results[index] as InsertResult;
-      if (!('doc' in result)) return;
-      const doc = result.doc;
-      if (ours(index) || !item.dependsOn?.some((id) => id.equals(doc._id))) return;
-      throw new InvalidArgumentError(
-        item.argument,
-        `job ${doc._id.toHexString()} holds this job's uniqueKey and is one of its dependencies: a job cannot depend on itself`,
-      );
-    });
     return results.map((result) => ('doc' in result ? { doc: afterTelling(result.doc, told) } : result));
   }
 }

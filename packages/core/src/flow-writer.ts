@@ -5,6 +5,7 @@
  * leaves either the whole flow, made live, or nothing.
  */
 import type { ClientSession, OptionalId } from 'mongodb';
+import { OutcomeUnknownError } from './database-errors.js';
 import type { DependentJobs } from './dependent-jobs.js';
 import type { DependencyRelease } from './engine/dependency-release.js';
 import type { FlowNode } from './flow-spec.js';
@@ -104,12 +105,20 @@ export class FlowWriter {
       await store.markDependencies(unsettled, session);
       return this.tree(jobs, docs);
     }
+    // Dependencies outside the flow are marked first, as `DependentJobs.insert` does: one completing
+    // meanwhile keeps no expiry until its dependents, these among them, are told.
+    const external = new Map(jobs.flatMap((job) => job.external).map((id) => [id.toHexString(), id]));
+    for (const hex of settled.keys()) if (settled.get(hex)?.status === JobStatus.COMPLETED) external.delete(hex);
+    await store.markDependencies([...external.values()]);
     await this.insertStaged(docs);
     await this.commit(root, now);
     const live = docs.map((doc) => ({ ...doc, status: doc.dependsOn ? JobStatus.WAITING : JobStatus.PENDING }));
     try {
       await flows.goLive(root._id, now);
-      await this.deps.release.link(live.filter((doc) => doc.linkPending));
+      await this.deps.release.link(
+        live.filter((doc) => doc.linkPending),
+        true,
+      );
     } catch (error) {
       // The flow exists (its root is live): the workflow sweep makes the rest of it live and links it.
       this.deps.logger.warn('flow(): the flow is written, but making all of it live failed; the sweep will', {
@@ -132,7 +141,13 @@ export class FlowWriter {
     }
   }
 
-  /** Step 2: the root goes live; a lost reply is told from a flow removed meanwhile. */
+  /**
+   * Step 2: the root goes live. A failed commit is settled by reading the root, else by
+   * {@link FlowStore.discard}: a root found live (or that `discard` finds live) means the flow was
+   * written, and the call resolves; a flow discarded was never live. When neither answers, whether
+   * the commit landed is unknown: an {@link OutcomeUnknownError} (the caller is told it may have been
+   * applied; the sweep either makes the flow live or deletes it).
+   */
   private async commit(root: JobDocument, now: Date): Promise<void> {
     let failure: unknown = new FlowNotWrittenError(
       'the staged flow was removed before it went live (it took longer than operationTimeout)',
@@ -144,13 +159,15 @@ export class FlowWriter {
     }
     const [stored] = await this.deps.store.findJobs([root._id]).catch(() => []);
     if (stored && stored.status !== STAGED) return;
-    await this.discard(root._id);
+    const outcome = await this.discard(root._id);
+    if (outcome === 'live') return;
+    if (outcome === undefined) throw new OutcomeUnknownError('flow(): making the flow live', failure);
     throw failure;
   }
 
-  /** Deletes what was staged; a failure is left to the sweep. */
-  private async discard(flowId: JobDocument['_id']): Promise<void> {
-    await this.deps.flows.discard(flowId).catch(() => undefined);
+  /** Deletes what was staged (`'live'`: the root went live first); `undefined`: it failed (left to the sweep). */
+  private discard(flowId: JobDocument['_id']): Promise<'live' | 'discarded' | undefined> {
+    return this.deps.flows.discard(flowId).catch(() => undefined);
   }
 
   /** The tree of `jobs` with their documents. */

@@ -153,7 +153,13 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       retention: this.operations.retentionStore,
       workflows,
     });
-    const dependents = new DependentJobs({ inserts, store: workflows.store, release: workflows.release, ids });
+    const dependents = new DependentJobs({
+      inserts,
+      store: workflows.store,
+      release: workflows.release,
+      ids,
+      logger: this.options.logger,
+    });
     this.producer = new Producer({
       inserts,
       schedules: new ScheduleStore(collection),

@@ -6,6 +6,7 @@
  */
 import type { Collection, Db } from 'mongodb';
 import { databaseCall } from './database-errors.js';
+import { deadLetterOf } from './engine/dead-letters.js';
 import { afterTelling } from './engine/dependency-release.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import type { MonqueEventEmitter } from './events.js';
@@ -210,7 +211,7 @@ export class Operations {
     const jobId = this.deps.ids.parse(id);
     const now = this.deps.clock.now();
     const doc = await this.change('retryJob', async () => {
-      const retried = await this.control.retry(jobId, now);
+      const retried = await this.control.retry(jobId, now, (failed) => this.writeOwedLetters([failed], now));
       if (retried?.status !== JobStatus.WAITING) return retried;
       // A job with dependencies waits for them again (and runs at once if they all completed).
       return afterTelling(retried, await this.deps.workflows.release.link([retried]));
@@ -263,6 +264,7 @@ export class Operations {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const now = this.deps.clock.now();
     const count = await this.change('retryJobs', async () => {
+      await this.writeOwedLetters(await this.deps.workflows.deadLetters.findDueAmong(checked), now);
       const retried = await this.control.retryMany(checked, now);
       const { store, release } = this.deps.workflows;
       await release.link(await store.findUnlinkedAt(now));
@@ -272,6 +274,20 @@ export class Operations {
     this.deps.events.emit('jobs:retried', { query, count });
     if (count > 0) this.deps.onJobsPending(soleName(checked), now);
     return { count };
+  }
+
+  /**
+   * Writes the dead letters `failed` jobs still owe (their insert failed and the sweep has not
+   * written them yet), before a retry clears the failure they come from: exactly one per failure.
+   */
+  private async writeOwedLetters(failed: readonly JobDocument[], now: Date): Promise<void> {
+    const { deadLetters, ids, inserts } = this.deps.workflows;
+    const owed = failed.flatMap((doc) =>
+      doc.deadLetterDue === undefined
+        ? []
+        : [deadLetterOf(doc as JobDocument & { deadLetterDue: string }, ids, inserts, now)],
+    );
+    await deadLetters.write(owed);
   }
 
   /** `query` is required; `{}` selects every job. */

@@ -37,6 +37,8 @@ export interface ClaimerDeps {
   readonly onLateClaim: () => void;
   /** The retry limit stamped on claimed jobs of a name (see `ClaimStamp.retryLimitOf`). */
   readonly retryLimitOf?: (name: string) => number;
+  /** The worker's dead letter stamped on claimed jobs of a name (see `ClaimStamp.deadLetterOf`). */
+  readonly deadLetterOf?: (name: string) => string | undefined;
   /** A number in [0, 1) (tests may fix it). */
   readonly random?: () => number;
 }
@@ -163,7 +165,8 @@ export class Claimer {
   }
 
   private stamp(now: Date): ClaimStamp {
-    return { owner: this.deps.owner, token: randomUUID(), now, retryLimitOf: this.deps.retryLimitOf };
+    const { owner, retryLimitOf, deadLetterOf } = this.deps;
+    return { owner, token: randomUUID(), now, retryLimitOf, deadLetterOf };
   }
 
   /**

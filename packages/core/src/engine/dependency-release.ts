@@ -82,12 +82,14 @@ export class DependencyRelease {
    * release or cancel these dependents at once), then ends the linking (one `updateMany`). A
    * dependency that finishes meanwhile either saw the marker (its outcome write is fenced on it)
    * or is seen finished here.
+   * @param marked - the dependencies were marked already, before the dependents were inserted
+   *   (`DependentJobs.insert`): no second `updateMany`. @defaultValue false
    */
-  async link(dependents: readonly Pick<JobDocument, '_id' | 'dependsOn'>[]): Promise<Told> {
+  async link(dependents: readonly Pick<JobDocument, '_id' | 'dependsOn'>[], marked = false): Promise<Told> {
     if (dependents.length === 0) return { released: new Map(), cancelled: new Map() };
     const { store } = this.deps;
     const ids = uniqueIds(dependents.flatMap((doc) => doc.dependsOn ?? []));
-    await store.markDependencies(ids);
+    if (!marked) await store.markDependencies(ids);
     const found = new Map((await store.findJobs(ids)).map((doc) => [doc._id.toHexString(), doc]));
     const settled: SettledDependency[] = [];
     for (const id of ids) {

@@ -136,6 +136,7 @@ export class Engine {
       timeout,
       onLateClaim: () => this.poller.wake(),
       retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
+      deadLetterOf: (name) => this.registry.get(name)?.policy.deadLetter,
     });
     this.poller = new Poller({
       clock,

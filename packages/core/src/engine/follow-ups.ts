@@ -58,7 +58,9 @@ export class FollowUps {
    */
   prepare(job: JobDocument, transition: Transition, workerDeadLetter: string | undefined): void {
     if (!FINISHED_STATUSES.includes(transition.status)) return;
-    const deadLetter = transition.status === JobStatus.FAILED ? (job.deadLetter ?? workerDeadLetter) : undefined;
+    // The job's own, else its worker's where it was claimed (stamped), else its worker's here.
+    const deadLetter =
+      transition.status === JobStatus.FAILED ? (job.deadLetter ?? job.workerDeadLetter ?? workerDeadLetter) : undefined;
     if (deadLetter) transition.deadLetter = deadLetter;
     if (deadLetter || job.notifyDependents) delete transition.expireAt;
   }

@@ -23,6 +23,12 @@ export interface ClaimStamp {
    * later decides by it, not by its own settings. Nothing is stamped without it.
    */
   retryLimitOf?: (name: string) => number;
+  /**
+   * The `deadLetter` of the worker here for jobs of a name, stamped on each job claimed as
+   * `workerDeadLetter` (removed when `undefined`), so whichever instance fails the job for good
+   * writes it. Nothing is stamped or removed without it.
+   */
+  deadLetterOf?: (name: string) => string | undefined;
 }
 
 /** A job a claim takes by id: its name decides the retry limit stamped on it. */
@@ -41,7 +47,10 @@ function dueFilter(names: readonly string[], now: Date, exclude: readonly Object
 }
 
 /** What a claim sets on each job it takes. */
-function claimedFields({ owner, token, now, retryLimitOf }: ClaimStamp, name: string): Partial<JobDocument> {
+function claimedFields(
+  { owner, token, now, retryLimitOf, deadLetterOf }: ClaimStamp,
+  name: string,
+): Partial<JobDocument> {
   const fields: Partial<JobDocument> = {
     status: JobStatus.PROCESSING,
     owner,
@@ -51,6 +60,8 @@ function claimedFields({ owner, token, now, retryLimitOf }: ClaimStamp, name: st
     updatedAt: now,
   };
   if (retryLimitOf) fields.retryLimit = retryLimitOf(name);
+  const deadLetter = deadLetterOf?.(name);
+  if (deadLetter !== undefined) fields.workerDeadLetter = deadLetter;
   return fields;
 }
 
@@ -67,14 +78,17 @@ export class ClaimStore {
     return {
       $set: claimedFields(stamp, name),
       // A run reports its own progress: an earlier run's (a retry, a recurring job) is gone.
-      $unset: unsetOf('progress'),
+      $unset:
+        stamp.deadLetterOf && stamp.deadLetterOf(name) === undefined
+          ? unsetOf('progress', 'workerDeadLetter')
+          : unsetOf('progress'),
       $inc: { attempts: 1 },
     };
   }
 
   /** `doc` as a claim by `stamp` leaves it (to skip reading back what the claim wrote). */
   applyClaim(doc: JobDocument, stamp: ClaimStamp): JobDocument {
-    const { progress: _earlierRun, ...rest } = doc;
+    const { progress: _earlierRun, workerDeadLetter: _earlierWorker, ...rest } = doc;
     return { ...rest, ...claimedFields(stamp, doc.name), attempts: (doc.attempts ?? 0) + 1 };
   }
 
@@ -119,12 +133,12 @@ export class ClaimStore {
       nextRunAt: { $lte: stamp.now },
     });
     // Jobs whose names stamp the same fields share one statement.
-    const byLimit = new Map<number | undefined, { name: string; ids: ObjectId[] }>();
+    const byLimit = new Map<string, { name: string; ids: ObjectId[] }>();
     for (const job of jobs) {
-      const limit = stamp.retryLimitOf?.(job.name);
-      const group = byLimit.get(limit) ?? { name: job.name, ids: [] };
+      const key = `${stamp.retryLimitOf?.(job.name)}\0${stamp.deadLetterOf?.(job.name)}`;
+      const group = byLimit.get(key) ?? { name: job.name, ids: [] };
       group.ids.push(job._id);
-      byLimit.set(limit, group);
+      byLimit.set(key, group);
     }
     const groups = [...byLimit.values()];
     if (groups.length <= 1) {

@@ -166,13 +166,14 @@ export class ControlStore {
 
   /**
    * Makes a `failed`/`cancelled` job `pending`, due `now`, `failCount` 0, holding its unique key
-   * again. A read by `_id`, then one `findAndModify` guarded by the status read.
+   * again. A read by `_id`, then one `findAndModify` guarded by the status read. A failed job that
+   * still owes its dead letter (`deadLetterDue`) is first given to `owed`, which writes it.
    *
    * @returns the job as it is now; `null` for an unknown id
    * @throws JobStateError for another status, or when another active job holds its unique key
    *   (then one more read finds that job, to name it)
    */
-  async retry(id: ObjectId, now: Date): Promise<JobDocument | null> {
+  async retry(id: ObjectId, now: Date, owed?: (failed: JobDocument) => Promise<void>): Promise<JobDocument | null> {
     let status: JobStatusType = JobStatus.FAILED;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
       const doc = await this.findVisible(id);
@@ -181,6 +182,7 @@ export class ControlStore {
       if (!RETRYABLE.includes(status)) {
         throw new JobStateError(id, status, 'only failed or cancelled jobs can be retried');
       }
+      if (owed && doc.status === JobStatus.FAILED && doc.deadLetterDue !== undefined) await owed(doc);
       const activeKey = activeKeyFor(doc);
       try {
         const dependent = doc.dependsOn !== undefined;

@@ -3,12 +3,15 @@
  * also sets `deadLetterDue` (the name) on it; the dead-letter job is then inserted under an id
  * derived from the failed job's id, its attempt and the failure time, so inserting it again (a
  * lost reply, a crash before the marker was cleared, the sweep) finds it there and adds nothing;
- * then the marker is cleared. Index: `monque_dead_letter_due` (partial).
+ * then the marker is cleared. A retry of a job still owing one (`retryJob`, `retryJobs`) writes it
+ * first: the retry starts a new failure record, after which that letter could not be made again.
+ * Index: `monque_dead_letter_due` (partial).
  */
 import type { AnyBulkWriteOperation, Collection, Filter, OptionalId } from 'mongodb';
 import { JobStatus } from '../job.js';
 import type { ExpiryOf } from './dependency-store.js';
 import { isDuplicateKeyError, type JobDocument, unsetOf } from './job-document.js';
+import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
 
 /** A failed job whose dead letter is written, as it was when it failed. */
 export interface DeadLetterSource {
@@ -63,6 +66,18 @@ export class DeadLetterStore {
       ];
     });
     await this.collection.bulkWrite(operations, { ordered: false });
+  }
+
+  /**
+   * The failed jobs `query` selects whose dead letter may not be written yet (one `find`, none
+   * when `query` selects no failed job): `retryJobs` writes them before it retries the jobs.
+   */
+  async findDueAmong(query: CheckedQuery): Promise<JobDocument[]> {
+    const statuses = selectStatuses(query, [JobStatus.FAILED]);
+    if (statuses.length === 0) return [];
+    return this.collection
+      .find({ $and: [queryFilter(query, statuses), { deadLetterDue: { $exists: true } }] }, { batchSize: 10_000 })
+      .toArray();
   }
 
   /** Failed jobs whose dead letter may not be written yet. */

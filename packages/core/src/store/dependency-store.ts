@@ -225,11 +225,17 @@ export class DependencyStore {
   /**
    * Marks `ids` as having dependents (one `updateMany`; idempotent): the instance that finishes one
    * of them then tells its dependents, and its outcome write, fenced on the marker it saw, notices
-   * a dependent linked during its run.
+   * a dependent linked during its run. A finished one loses its `expireAt` until its dependents
+   * are told (telling gives it back): retention never deletes a dependency a new dependent is
+   * being linked to.
    */
   async markDependencies(ids: readonly ObjectId[], session?: ClientSession): Promise<void> {
     if (ids.length === 0) return;
-    await this.collection.updateMany({ _id: { $in: [...ids] } }, { $set: { notifyDependents: true } }, { session });
+    await this.collection.updateMany(
+      { _id: { $in: [...ids] } },
+      { $set: { notifyDependents: true }, $unset: unsetOf('expireAt') },
+      { session },
+    );
   }
 
   /** The stored jobs among `ids` (one `find` by `_id`). */

@@ -17,6 +17,10 @@
  *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
  *   follows its own worker's policy even where that worker is not registered. The job's own
  *   `maxRetries` still wins.
+ * - `workerDeadLetter`: the `deadLetter` of the job's worker where it was last claimed (absent when
+ *   that worker has none), stamped by the claim like `retryLimit`: whichever instance writes its
+ *   failure for good (a stale recovery elsewhere, say) owes that dead letter. The job's own
+ *   `deadLetter` still wins.
  * - `requeuedBy`: the claim token of the run whose outcome last made the job `pending` again (a
  *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
  *   as applied even after the job was claimed again.
@@ -45,6 +49,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   enqueueToken?: string;
   trace?: TraceCarrier;
   retryLimit?: number;
+  workerDeadLetter?: string;
   requeuedBy?: string;
   settledDependencies?: ObjectId[];
   notifyDependents?: true;
@@ -95,6 +100,7 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     enqueueToken: _enqueueToken,
     trace: _trace,
     retryLimit: _retryLimit,
+    workerDeadLetter: _workerDeadLetter,
     requeuedBy: _requeuedBy,
     settledDependencies: _settled,
     notifyDependents: _notify,

@@ -31,6 +31,16 @@ export function looksLikeObjectId(value: unknown): value is ObjectId {
   );
 }
 
+/** The 24 hex digits of an `ObjectId`-like value, or `undefined` when it gives none (or throws). */
+function hexOf(id: ObjectId): string | undefined {
+  try {
+    const hex: unknown = id.toHexString();
+    return typeof hex === 'string' && HEX_ID.test(hex) ? hex : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Makes `ObjectId`s of the `Db`'s own driver. */
 export class ObjectIds {
   private readonly idClass: ObjectIdClass;
@@ -79,8 +89,14 @@ export class ObjectIds {
       return this.idClass.createFromHexString(id);
     }
     if (looksLikeObjectId(id)) {
-      const own = (id as unknown as Record<symbol, unknown>)[BSON_VERSION] === this.version;
-      return own ? id : this.idClass.createFromHexString(id.toHexString());
+      if (id instanceof (this.idClass as unknown as new () => ObjectId)) return id;
+      // Another copy of the driver's, or something that only looks like one: re-made from its hex.
+      const hex = hexOf(id);
+      if (hex !== undefined) return this.idClass.createFromHexString(hex);
+      throw new InvalidArgumentError(
+        argument,
+        'expected an ObjectId or a 24-hex-digit string, got an object whose toHexString() gives no 24 hex digits',
+      );
     }
     throw new InvalidArgumentError(argument, `expected an ObjectId or a 24-hex-digit string, got ${describeValue(id)}`);
   }

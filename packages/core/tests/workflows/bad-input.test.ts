@@ -134,6 +134,47 @@ describe('dependsOn', () => {
     }
   });
 
+  it('a job holding the unique key of the job to enqueue is not its dependency, and nothing of the call is written', async () => {
+    const db = await getDb();
+    const monque = createWorkflowMonque(db);
+    const holder = await monque.enqueue('b', {}, { uniqueKey: 'k' });
+    const self = { name: 'b', data: {}, options: { uniqueKey: 'k', dependsOn: [holder._id] } };
+    await expectRefused(
+      monque,
+      () => monque.enqueue('b', {}, self.options),
+      'options.dependsOn',
+      /holds this job's uniqueKey and is one of its dependencies/,
+    );
+    for (const first of [
+      { name: 'a', data: {} },
+      { name: 'c', data: {}, options: { dependsOn: [holder._id] } },
+    ]) {
+      await expectRefused(monque, () => monque.enqueueMany([first, self]), 'jobs[1].options.dependsOn', /itself/);
+    }
+  });
+
+  it('an object that only looks like an ObjectId is an InvalidArgumentError naming the place', async () => {
+    const db = await getDb();
+    const monque = createWorkflowMonque(db);
+    const fakes = [
+      { _bsontype: 'ObjectId', toHexString: () => 'zz' },
+      {
+        _bsontype: 'ObjectId',
+        toHexString: () => {
+          throw new Error('boom');
+        },
+      },
+    ];
+    for (const fake of fakes) {
+      await expectRefused(
+        monque,
+        () => monque.enqueue('x', {}, { dependsOn: [fake] as never }),
+        'options.dependsOn[0]',
+        /expected an ObjectId/,
+      );
+    }
+  });
+
   it('deadLetter must be a job name, on a job or a worker', async () => {
     const db = await getDb();
     const monque = createWorkflowMonque(db);

@@ -17,9 +17,10 @@
  *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
  *   follows its own worker's policy even where that worker is not registered. The job's own
  *   `maxRetries` still wins.
- * - `requeuedBy`: the claim token of the run whose outcome last made the job `pending` again (a
- *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
- *   as applied even after the job was claimed again.
+ * - `requeuedBy`: the claim tokens of the last runs (at most 8, latest first) whose outcome made the
+ *   job `pending` again (a retry, a recurring job's next time): a retry of such a write whose reply
+ *   was lost recognises it as applied even after the job was claimed, and requeued, again. (Stored
+ *   as one string before 2026-12; still read.)
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
  * - Workflows (see `store/dependency-store.ts`): `settledDependencies` (the dependencies a `waiting`
  *   job has been told of: completed ones, and with `onDependencyFailure: 'run'` failed ones too);
@@ -45,7 +46,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   enqueueToken?: string;
   trace?: TraceCarrier;
   retryLimit?: number;
-  requeuedBy?: string;
+  requeuedBy?: string[] | string;
   settledDependencies?: ObjectId[];
   notifyDependents?: true;
   linkPending?: true;

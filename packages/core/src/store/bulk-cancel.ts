@@ -24,22 +24,23 @@ export type CancelUpdate = (hasDependents: boolean) => UpdateFilter<JobDocument>
  * only one made pending and then claimed again, both within one round trip (a retry due at once),
  * could still slip through. Indexes: see `job-query.ts`.
  *
- * @returns how many jobs became `cancelled` plus how many running jobs were asked to stop
+ * @param tally - counts, as the call goes, how many jobs became `cancelled` plus how many running
+ *   jobs were asked to stop (so a caller cut off half-way knows whether anything changed)
  */
 export async function cancelMatching(
   collection: Collection<JobDocument>,
   query: CheckedQuery,
   reason: string | undefined,
   now: Date,
+  tally: { count: number },
   cancelUpdate: CancelUpdate,
-): Promise<number> {
+): Promise<void> {
   const statuses = selectStatuses(query, [JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING]);
   const notRunning = statuses.filter((status) => status !== JobStatus.PROCESSING);
-  let count = await cancelNotRunning(collection, query, notRunning, cancelUpdate);
-  if (!statuses.includes(JobStatus.PROCESSING)) return count;
-  count += await askToStop(collection, query, reason, now);
-  count += await cancelNotRunning(collection, query, notRunning, cancelUpdate);
-  return count;
+  tally.count += await cancelNotRunning(collection, query, notRunning, cancelUpdate);
+  if (!statuses.includes(JobStatus.PROCESSING)) return;
+  tally.count += await askToStop(collection, query, reason, now);
+  tally.count += await cancelNotRunning(collection, query, notRunning, cancelUpdate);
 }
 
 /** Cancels the jobs `query` selects in `statuses` (none running). @returns how many */

@@ -9,6 +9,7 @@
  * when another active job holds the key.
  */
 import type { AnyBulkWriteOperation, Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
+import { OutcomeUnknownError } from '../database-errors.js';
 import { JobStateError } from '../errors/job-state-error.js';
 import { JOB_STATUSES, JobStatus, type JobStatusType } from '../job.js';
 import type { ResolvedRetention } from '../options.js';
@@ -61,6 +62,15 @@ function retryUpdate(activeKey: string | undefined, now: Date, dependent = false
       'claimToken',
     ),
   };
+}
+
+/**
+ * The error of a call of several commands that failed after earlier ones had changed `changed`
+ * jobs: whatever the failure says (even that its own command was never sent), the call's outcome
+ * is partly applied, so its caller must hear that it may have been applied.
+ */
+function afterChanges(what: string, changed: number, error: unknown): unknown {
+  return changed > 0 ? new OutcomeUnknownError(`${what} had changed ${changed} jobs when it failed`, error) : error;
 }
 
 function lostRace(id: ObjectId, status: JobStatusType): JobStateError {
@@ -243,10 +253,16 @@ export class ControlStore {
   }
 
   /** `cancel` for every job `query` selects: see {@link cancelMatching}. */
-  cancelMany(query: CheckedQuery, reason: string | undefined, now: Date): Promise<number> {
-    return cancelMatching(this.collection, query, reason, now, (hasDependents) =>
-      this.cancelUpdate(reason, now, hasDependents),
-    );
+  async cancelMany(query: CheckedQuery, reason: string | undefined, now: Date): Promise<number> {
+    const tally = { count: 0 };
+    try {
+      await cancelMatching(this.collection, query, reason, now, tally, (hasDependents) =>
+        this.cancelUpdate(reason, now, hasDependents),
+      );
+    } catch (error) {
+      throw afterChanges('cancelJobs', tally.count, error);
+    }
+    return tally.count;
   }
 
   /**
@@ -292,6 +308,16 @@ export class ControlStore {
       })),
       { ordered: true },
     );
+    try {
+      return await this.retryKeyed(base, now, plain.modifiedCount);
+    } catch (error) {
+      throw afterChanges('retryJobs', plain.modifiedCount, error);
+    }
+  }
+
+  /** The keyed part of {@link retryMany}, after `retried` jobs without a key were retried. */
+  private async retryKeyed(base: Filter<JobDocument>, now: Date, retried: number): Promise<number> {
+    let count = retried;
     let remaining = await this.collection
       .find(
         { $and: [base, { $or: [{ uniqueKey: { $exists: true } }, { repeatInterval: { $exists: true } }] }] },
@@ -299,7 +325,6 @@ export class ControlStore {
       )
       .sort({ _id: -1 })
       .toArray();
-    let count = plain.modifiedCount;
     for (let round = 0; round < 2 && remaining.length > 0; round += 1) {
       const chosen = await this.newestWithFreeKey(remaining);
       if (chosen.length === 0) break;

@@ -81,7 +81,11 @@ export class ScheduleStore {
     if (spec.uniqueKey !== undefined) onInsert.uniqueKey = spec.uniqueKey;
     // The schedule as asked for already stands (or none exists): its data and options, nothing else.
     const unchanged = { ...key, status: { $in: SCHEDULE_STATUSES }, repeatInterval: spec.cron, timezone };
+    // A duplicate-key refusal no document holding the key explains (a race lost to another
+    // writer, or another unique index): passed on when it is the last attempt's.
+    let unexplained: unknown;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
+      let refusal: unknown;
       try {
         const doc = await this.collection.findOneAndUpdate(
           unchanged,
@@ -93,8 +97,10 @@ export class ScheduleStore {
         // Another document holds the key: a schedule with another cron or time zone, or a
         // finished job still holding it.
         if (!isDuplicateKeyError(error)) throw error;
+        refusal = error;
       }
       const current = await this.collection.findOne(key);
+      unexplained = current ? undefined : refusal;
       if (!current) continue;
       if (!SCHEDULE_STATUSES.includes(current.status)) {
         // A finished job still holding the key (edited by hand): it gives the key up, and the
@@ -120,7 +126,10 @@ export class ScheduleStore {
       );
       if (changed) return changed as JobDocument<T>;
     }
-    throw new Error(`could not write the schedule '${spec.name}': it kept changing during ${MAX_ATTEMPTS} attempts`);
+    throw (
+      unexplained ??
+      new Error(`could not write the schedule '${spec.name}': it kept changing during ${MAX_ATTEMPTS} attempts`)
+    );
   }
 
   /**

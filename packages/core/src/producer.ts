@@ -124,6 +124,14 @@ export class Producer {
     }
   }
 
+  /**
+   * Runs one database call of a schedule change: its error says `mayHaveBeenApplied` unless its
+   * command is known never to have been sent (see `DatabaseCallSteps.writes`).
+   */
+  private change<T>(what: string, work: () => Promise<T>): Promise<T> {
+    return databaseCall(what, this.deps.operationTimeout, work, { prepare: this.deps.ready, writes: true });
+  }
+
   /** See `MonquePublicAPI.enqueue`. */
   async enqueue(name: string, data: unknown, options?: EnqueueOptions): Promise<JobDocument> {
     checkName(name);
@@ -324,7 +332,7 @@ export class Producer {
       ...(uniqueKey === undefined ? {} : { uniqueKey }),
       ...policyFields(checked),
     };
-    const doc = await this.call(`schedule '${spec.name}'`, () => this.deps.schedules.upsert(spec, now));
+    const doc = await this.change(`schedule '${spec.name}'`, () => this.deps.schedules.upsert(spec, now));
     this.deps.hint(doc.name, doc.nextRunAt);
     return doc;
   }
@@ -352,7 +360,7 @@ export class Producer {
   async unschedule(name: unknown, options?: unknown): Promise<boolean> {
     checkName(name);
     const { uniqueKey } = checkUnscheduleOptions(options);
-    return this.call(`unschedule '${name as string}'`, () =>
+    return this.change(`unschedule '${name as string}'`, () =>
       this.deps.schedules.remove(name as string, uniqueKey, this.deps.clock.now()),
     );
   }

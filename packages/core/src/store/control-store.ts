@@ -13,6 +13,7 @@ import { OutcomeUnknownError } from '../database-errors.js';
 import { JobStateError } from '../errors/job-state-error.js';
 import { JOB_STATUSES, JobStatus, type JobStatusType } from '../job.js';
 import type { ResolvedRetention } from '../options.js';
+import { cancelMatching } from './bulk-cancel.js';
 import { activeKeyOf, isDuplicateKeyError, type JobDocument, STAGED, unsetOf } from './job-document.js';
 import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
 
@@ -253,51 +254,17 @@ export class ControlStore {
     throw lostRace(id, JobStatus.PROCESSING);
   }
 
-  /**
-   * `cancel` for every job `query` selects: one `updateMany` for the `pending` ones, then one for
-   * the `processing` ones not yet asked to stop (after the first, so a job claimed in between is
-   * still caught), and, with a reason, one that updates the reason of those already asked.
-   * Indexes: see `job-query.ts`.
-   *
-   * @returns how many jobs became `cancelled` plus how many running jobs were asked to stop
-   */
+  /** `cancel` for every job `query` selects: see {@link cancelMatching}. */
   async cancelMany(query: CheckedQuery, reason: string | undefined, now: Date): Promise<number> {
-    const statuses = selectStatuses(query, [JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING]);
-    let count = 0;
+    const tally = { count: 0 };
     try {
-      const notRunning = statuses.filter((status) => status !== JobStatus.PROCESSING);
-      if (notRunning.length > 0) {
-        // Jobs with dependents keep no expiry until they are told (one command, two updates).
-        const result = await this.collection.bulkWrite(
-          [false, true].map((hasDependents) => ({
-            updateMany: {
-              filter: { $and: [queryFilter(query, notRunning), { notifyDependents: { $exists: hasDependents } }] },
-              update: this.cancelUpdate(reason, now, hasDependents),
-            },
-          })),
-          { ordered: true },
-        );
-        count += result.modifiedCount;
-      }
-      if (statuses.includes(JobStatus.PROCESSING)) {
-        const running = queryFilter(query, [JobStatus.PROCESSING]);
-        const withReason = reason === undefined ? {} : { cancelReason: reason };
-        const asked = await this.collection.updateMany(
-          { $and: [running, { cancelRequestedAt: { $exists: false } }] },
-          { $set: { cancelRequestedAt: now, ...withReason } },
-        );
-        count += asked.modifiedCount;
-        if (reason !== undefined) {
-          await this.collection.updateMany(
-            { $and: [running, { cancelRequestedAt: { $exists: true } }] },
-            { $set: withReason },
-          );
-        }
-      }
+      await cancelMatching(this.collection, query, reason, now, tally, (hasDependents) =>
+        this.cancelUpdate(reason, now, hasDependents),
+      );
     } catch (error) {
-      throw afterChanges('cancelJobs', count, error);
+      throw afterChanges('cancelJobs', tally.count, error);
     }
-    return count;
+    return tally.count;
   }
 
   /**

@@ -21,9 +21,10 @@
  *   that worker has none), stamped by the claim like `retryLimit`: whichever instance writes its
  *   failure for good (a stale recovery elsewhere, say) owes that dead letter. The job's own
  *   `deadLetter` still wins.
- * - `requeuedBy`: the claim token of the run whose outcome last made the job `pending` again (a
- *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
- *   as applied even after the job was claimed again.
+ * - `requeuedBy`: the claim tokens of the last runs (at most 8, latest first) whose outcome made the
+ *   job `pending` again (a retry, a recurring job's next time): a retry of such a write whose reply
+ *   was lost recognises it as applied even after the job was claimed, and requeued, again. (Stored
+ *   as one string before 2026-12; still read.)
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
  * - Workflows (see `store/dependency-store.ts`): `settledDependencies` (the dependencies a `waiting`
  *   job has been told of: completed ones, and with `onDependencyFailure: 'run'` failed ones too);
@@ -50,7 +51,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   trace?: TraceCarrier;
   retryLimit?: number;
   workerDeadLetter?: string;
-  requeuedBy?: string;
+  requeuedBy?: string[] | string;
   settledDependencies?: ObjectId[];
   notifyDependents?: true;
   linkPending?: true;

@@ -92,11 +92,25 @@ function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument
   return filter;
 }
 
-function updateFor(transition: Transition, fence?: OutcomeFence): UpdateFilter<JobDocument> {
+/** How many claims that made a job `pending` again it remembers (`requeuedBy`). */
+const REQUEUE_HISTORY = 8;
+
+/** The claims that made `doc` pending again, latest first (a single string as stored before 2026-12). */
+function requeuesOf(doc: JobDocument): readonly string[] {
+  const { requeuedBy } = doc;
+  if (Array.isArray(requeuedBy)) return requeuedBy;
+  return typeof requeuedBy === 'string' ? [requeuedBy] : [];
+}
+
+function updateFor(transition: Transition, fence?: OutcomeFence, job?: JobDocument): UpdateFilter<JobDocument> {
   const set: Partial<JobDocument> = { status: transition.status, lockedAt: null, updatedAt: transition.at };
-  // A run's outcome that makes the job pending again names its claim: once the job is claimed
-  // again, that is how a retry of this write whose reply was lost knows it was applied.
-  if (transition.status === JobStatus.PENDING && fence && !('lockedAt' in fence)) set.requeuedBy = fence.claimToken;
+  // A run's outcome that makes the job pending again names its claim, before the claims that did
+  // so earlier: once the job is claimed again (and even requeued again by another run), that is
+  // how a retry of this write whose reply was lost knows it was applied.
+  if (transition.status === JobStatus.PENDING && fence && !('lockedAt' in fence)) {
+    const earlier = job ? requeuesOf(job).filter((token) => token !== fence.claimToken) : [];
+    set.requeuedBy = [fence.claimToken, ...earlier].slice(0, REQUEUE_HISTORY);
+  }
   const unset: (keyof JobDocument)[] = ['owner'];
   if (transition.nextRunAt) set.nextRunAt = transition.nextRunAt;
   if (transition.failCount !== undefined) set.failCount = transition.failCount;
@@ -136,11 +150,11 @@ function sameTimes(transition: Transition, model: Transition): void {
 /**
  * Whether `doc` already shows `outcome` applied (a retried write whose first reply was lost): as
  * written, or, for a run's outcome that made the job pending, claimed again since (it names the
- * claim that requeued it).
+ * claim that requeued it, among the last few that did).
  */
 function alreadyApplied(doc: JobDocument, { transition, fence }: JobOutcome): boolean {
   const token = transition.clearClaim ? null : fence.claimToken;
-  if (transition.status === JobStatus.PENDING && !('lockedAt' in fence) && doc.requeuedBy === fence.claimToken) {
+  if (transition.status === JobStatus.PENDING && !('lockedAt' in fence) && requeuesOf(doc).includes(fence.claimToken)) {
     return true;
   }
   return (
@@ -208,7 +222,10 @@ export class OutcomeStore {
         (async () => {
           const result = await this.collection.bulkWrite(
             individual.map((outcome) => ({
-              updateOne: { filter: fenceFilter(outcome), update: updateFor(outcome.transition, outcome.fence) },
+              updateOne: {
+                filter: fenceFilter(outcome),
+                update: updateFor(outcome.transition, outcome.fence, outcome.job),
+              },
             })),
             { ordered: false },
           );

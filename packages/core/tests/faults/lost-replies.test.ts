@@ -124,6 +124,51 @@ describe('a lost outcome reply', () => {
     expect(errors.filter((error) => error.name === 'JobLockLostError')).toEqual([]);
   });
 
+  it('of a retry, with the job claimed and requeued again elsewhere before the write is retried: recognised as applied, job:fail emitted, no false JobLockLostError', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const { monque: owner, proxy } = await faultyMonque(db, collectionName, { instanceId: 'owner' });
+    const other = createMonque(db, { collectionName, instanceId: 'other', pollInterval: 20 });
+    const errors: Error[] = [];
+    owner.on('job:error', ({ error }) => errors.push(error));
+    const failures: boolean[] = [];
+    owner.on('job:fail', ({ willRetry }) => failures.push(willRetry));
+    const otherFailed = nextEvent(other, 'job:fail');
+    owner.worker('flaky', () => {
+      throw new Error('the owner run fails');
+    });
+    let otherRuns = 0;
+    other.worker('flaky', () => {
+      otherRuns += 1;
+      if (otherRuns === 1) throw new Error('the first run elsewhere fails too');
+    });
+    const job = await owner.enqueue('flaky', {}, { maxRetries: 3, backoff: { type: 'fixed', delay: 0 } });
+    // The owner's failure is written (due again at once) but its reply is lost, and its retries
+    // are dropped until the other instance has claimed the job, failed it (requeued again, under
+    // its own claim) and run it again: only then does the owner's write get through.
+    let outcomes = 0;
+    let held = true;
+    const lost = proxy.loseReply((command) => isOutcome(command) && ++outcomes === 1);
+    proxy.dropRequest((command) => held && outcomes > 0 && isOutcome(command), {
+      times: Number.POSITIVE_INFINITY,
+    });
+    await owner.start();
+    await lost.firstHit;
+    await other.start();
+    await otherFailed;
+    await waitForStatus(db, other, job._id, JobStatus.COMPLETED);
+    held = false;
+    await waitUntil(
+      () => failures.length > 0 || errors.some((error) => error.name === 'JobLockLostError'),
+      'the owner to learn what became of its write',
+    );
+    await Promise.all([owner.stop(), other.stop()]);
+    expect(lost.hits).toBe(1);
+    expect(await jobsOf(db, owner).findOne({ _id: job._id })).toMatchObject({ failCount: 2 });
+    expect(failures).toEqual([true]);
+    expect(errors.filter((error) => error.name === 'JobLockLostError')).toEqual([]);
+  });
+
   it('a dropped outcome write (connection reset, never applied) is retried: the success is stored, never turned into a failure', async () => {
     const db = await getDb();
     const warnings: string[] = [];

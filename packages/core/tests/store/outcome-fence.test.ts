@@ -221,7 +221,7 @@ describe('a retried write of a run that made its job pending, after the job was 
     const stores = await freshStores(await getDb());
     const job = await held(stores);
     expect((await stores.outcomes.apply([fenced(job, retry())]))[0]?.kind).toBe('written');
-    expect((await stored(stores, job._id)).requeuedBy).toBe('claim-1');
+    expect((await stored(stores, job._id)).requeuedBy).toEqual(['claim-1']);
     // Claimed again by another instance before this write's retry (its first reply was lost).
     await stores.collection.updateOne(
       { _id: job._id },

@@ -107,6 +107,30 @@ describe('ScheduleStore.upsert', () => {
     expect(updated).toMatchObject({ status: JobStatus.PROCESSING, repeatInterval: '30 * * * *', nextRunAt: NOW });
   });
 
+  it('status guard of the new cron: a job claimed after it was read keeps its due time, and gets the new cron', async () => {
+    const stores = await freshStores(await getDb());
+    const first = await stores.schedules.upsert(spec(), NOW);
+    const claimed = () =>
+      stores.collection.updateOne({ _id: first._id }, { $set: { status: JobStatus.PROCESSING, claimToken: 'c' } });
+    const racing = new ScheduleStore(withRace(stores.collection, { after: 'findOne', meddle: claimed }));
+    const updated = await racing.upsert(spec({ cron: '30 * * * *', nextRunAt: plus(NEXT, 1) }), LATER);
+    expect(updated).toMatchObject({ status: JobStatus.PROCESSING, repeatInterval: '30 * * * *', nextRunAt: NEXT });
+  });
+
+  it("cron guard of the new cron: a cron changed by another call after it was read is not left with that cron's due time", async () => {
+    const stores = await freshStores(await getDb());
+    // Stored before time zones were recorded: the same cron takes the read-then-write path.
+    const legacy = await storeJob(stores, NOW, { name: 'report', repeatInterval: '0 * * * *', activeKey: 's:' });
+    const other = () =>
+      stores.collection.updateOne(
+        { _id: legacy._id },
+        { $set: { repeatInterval: '45 * * * *', timezone: 'UTC', nextRunAt: plus(NEXT, 45) } },
+      );
+    const racing = new ScheduleStore(withRace(stores.collection, { after: 'findOne', meddle: other }));
+    const updated = await racing.upsert(spec({ nextRunAt: plus(NEXT, 1) }), LATER);
+    expect(updated).toMatchObject({ repeatInterval: '0 * * * *', timezone: 'UTC', nextRunAt: plus(NEXT, 1) });
+  });
+
   it('a finished job still holding the key (edited by hand) gives it up; the schedule starts afresh', async () => {
     const stores = await freshStores(await getDb());
     const failed = await storeJob(stores, NOW, {
@@ -132,7 +156,7 @@ describe('ScheduleStore.upsert', () => {
       activeKey: 's:',
     });
     const retried = () => stores.collection.updateOne({ _id: failed._id }, { $set: { status: JobStatus.PENDING } });
-    const racing = new ScheduleStore(withRace(stores.collection, { after: 'findOneAndUpdate', meddle: retried }));
+    const racing = new ScheduleStore(withRace(stores.collection, { after: 'findOne', meddle: retried }));
     const result = await racing.upsert(spec({ data: { v: 9 } }), LATER);
     expect(result._id).toEqual(failed._id);
     expect(result).toMatchObject({ status: JobStatus.PENDING, activeKey: 's:', data: { v: 9 } });
@@ -155,7 +179,7 @@ describe('ScheduleStore.upsert', () => {
     const racing = new ScheduleStore(
       withRace(stores.collection, { after: 'updateOne', meddle: restoreKey, call: 'every' }),
     );
-    await expect(racing.upsert(spec(), LATER)).rejects.toThrow("could not take the schedule key of 'report'");
+    await expect(racing.upsert(spec(), LATER)).rejects.toThrow("could not write the schedule 'report'");
     expect(restored).toBe(5);
     expect(await all(stores)).toHaveLength(1);
   });

@@ -22,6 +22,7 @@ import { Claimer } from './claimer.js';
 import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
 import { dependencyResults } from './dependency-release.js';
 import { FollowUps } from './follow-ups.js';
+import { GiveBack } from './give-back.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
 import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
@@ -75,6 +76,7 @@ export class Engine {
     const outcomes = new OutcomeStore(collection);
     const settings: DecisionSettings = options;
     this.registry = new WorkerRegistry(options.instanceConcurrency);
+    const giveBack = new GiveBack({ store: claims, owner, clock, timeout, events });
     const writer = new OutcomeWriter(outcomes, (error, consecutive) => {
       this.databaseResult(error, 'writing job outcomes');
       if (consecutive === 1) logger.warn('could not write job outcomes; retrying', { error: toError(error).message });
@@ -100,17 +102,13 @@ export class Engine {
       logger,
       instrumentation: deps.instrumentation,
       setProgress: (run, value) => bounded('storing progress', locks.setProgress(run, value)),
-      release: async (runs) => {
-        await bounded(
-          'giving jobs back',
-          claims.release(
-            owner,
-            [...new Set(runs.map((run) => run.token))],
-            clock.now(),
-            runs.map((run) => run.id),
-          ),
-        );
-      },
+      // Outside stop(), a give-back is tried for up to one operationTimeout.
+      release: (runs, until = Date.now() + timeout) =>
+        giveBack.release(
+          [...new Set(runs.map((run) => run.token))],
+          runs.map((run) => run.id),
+          until,
+        ),
       onSlotFreed: (name) => this.poller.slotFreed(name),
       onJobPending: (name, at) => this.hint(name, at),
       onRunEnded: (name, ending, at) => {
@@ -127,6 +125,7 @@ export class Engine {
       busyIds: () => runner.busyIds(),
       timeout,
       onLateClaim: () => this.poller.wake(),
+      giveBack: (tokens, until) => giveBack.release(tokens, undefined, until),
       retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
     });
     this.poller = new Poller({

@@ -71,8 +71,8 @@ export interface RunnerDeps {
   readonly instrumentation: Instrumentation;
   /** Stores a run's progress, fenced on its claim; `false` when the run no longer holds the job. */
   readonly setProgress: (run: HeldRun, value: ProgressValue) => Promise<boolean>;
-  /** Gives claimed jobs back unstarted (no failure charged). */
-  readonly release: (runs: readonly HeldRun[]) => Promise<void>;
+  /** Gives claimed jobs back unstarted (no failure charged), trying until `until` (epoch ms) when given. */
+  readonly release: (runs: readonly HeldRun[], until?: number) => Promise<void>;
   /** A handler of `name` settled: its slot is free. */
   readonly onSlotFreed: (name: string) => void;
   /** A job of `name` is pending again, due at `at` (a retry, or a recurring job's next time). */
@@ -281,9 +281,9 @@ export class JobRunner {
   /**
    * `stop()`'s deadline passed: aborts the signals of runs still going with `reason` and gives their
    * jobs back (`pending`, no failure charged), so another instance runs them without waiting for
-   * their locks to expire.
+   * their locks to expire. The give-back is tried again until `until` (epoch ms) when given.
    */
-  async shutdown(reason: ShutdownTimeoutError): Promise<void> {
+  async shutdown(reason: ShutdownTimeoutError, until?: number): Promise<void> {
     const going = [...this.runs.values()].filter((run) => run.state === 'running');
     for (const run of going) {
       run.abort(reason);
@@ -291,7 +291,7 @@ export class JobRunner {
     }
     if (going.length > 0) {
       await this.deps
-        .release(going)
+        .release(going, until)
         .catch((error: unknown) => this.deps.events.emit('job:error', { error: toError(error) }));
     }
     for (const run of going) this.forgetIfFinished(run);

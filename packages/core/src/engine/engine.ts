@@ -240,9 +240,9 @@ export class Engine {
    */
   private databaseResult(error: unknown, what = 'a database round trip of the engine'): void {
     this.databaseAnswers = error === null;
+    // Time without contact does not count towards other instances' locks (see stale-recovery.ts).
+    this.recovery.databaseResult(error);
     if (error === null) return;
-    // This instance cannot see the database: what it saw of other instances' locks says nothing.
-    this.recovery.forget();
     this.events.emit('job:error', { error: engineConnectionError(what, error) });
   }
 

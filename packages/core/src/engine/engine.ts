@@ -25,6 +25,7 @@ import { FollowUps } from './follow-ups.js';
 import { GiveBack } from './give-back.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
+import { LockDeadline } from './lock-deadline.js';
 import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { PauseGate } from './pause-gate.js';
@@ -143,7 +144,12 @@ export class Engine {
     const heartbeat = new Heartbeat({
       interval: options.heartbeatInterval,
       heldRuns: () => runner.heldRuns(),
-      renew: (runs) => bounded('renewing locks', locks.renew(owner, runs, clock.now())),
+      renew: async (runs) => {
+        const at = clock.now();
+        const report = await bounded('renewing locks', locks.renew(owner, runs, at));
+        runner.lockRenewed(runs, at);
+        return report;
+      },
       onReport: (report) => runner.renewed(report),
       onResult: (error) => this.databaseResult(error, 'renewing locks'),
     });
@@ -177,6 +183,12 @@ export class Engine {
       interval: options.staleCheckInterval,
       stagedGrace: timeout,
       bounded: (what, work) => bounded(what, work()),
+    });
+    const deadline = new LockDeadline({
+      clock,
+      lockTimeout: options.lockTimeout,
+      heartbeatInterval: options.heartbeatInterval,
+      abortUnrenewedSince: (before, overdueMs) => runner.abortUnrenewedSince(before, overdueMs),
     });
     const background: BackgroundTask[] = [this.connectionWatch(deps.db), sweep];
     if (options.retention !== false) {
@@ -215,7 +227,8 @@ export class Engine {
       heartbeat,
       background,
       // The follow-ups of the last outcomes (dependents to tell, dead letters) are awaited too.
-      lastToStop: [recorder, { start: () => {}, stop: () => this.followUps.drain() }],
+      // The lock deadline watches the runs stop() still waits for.
+      lastToStop: [recorder, deadline, { start: () => {}, stop: () => this.followUps.drain() }],
       onRunning: () => {
         this.databaseAnswers = true;
       },

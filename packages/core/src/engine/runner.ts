@@ -141,7 +141,10 @@ export class JobRunner {
     this.deps.registry.free(run.worker);
     this.deps.onSlotFreed(run.doc.name);
     if (run.state === 'running') void this.conclude(run, ending);
-    else this.forgetIfFinished(run);
+    else {
+      if (run.giveBackWhenSettled) void this.releaseUnstarted([run.doc]);
+      this.forgetIfFinished(run);
+    }
   }
 
   /**
@@ -265,6 +268,33 @@ export class JobRunner {
     for (const { id, reason } of report.cancelled) {
       const run = this.runs.get(id.toHexString());
       if (run) this.interrupt(run, new JobCancelledError(reason));
+    }
+  }
+
+  /**
+   * The locks of `runs` were renewed by a write sent at `at` (runs it found lost are aborted by
+   * {@link JobRunner.renewed}).
+   */
+  lockRenewed(runs: readonly HeldRun[], at: Date): void {
+    for (const held of runs) {
+      const run = this.runs.get(held.id.toHexString());
+      if (run?.token === held.token) run.lockWrittenAt = at.getTime();
+    }
+  }
+
+  /**
+   * Aborts, with `JobLockLostError`, the handlers whose lock was last written before `before`
+   * (epoch ms): this instance can no longer be sure it holds them (see `lock-deadline.ts`). When
+   * such a handler settles, its job is given back (fenced on its claim: a no-op when another
+   * instance recovered it meanwhile), so it runs again uncharged instead of waiting to be recovered.
+   */
+  abortUnrenewedSince(before: number, overdueMs: number): void {
+    for (const run of this.runs.values()) {
+      if (run.state !== 'running' || run.lockWrittenAt >= before) continue;
+      const detail = `its lock could not be renewed for ${overdueMs} ms, and another instance may take it over`;
+      this.interrupt(run, new JobLockLostError(run.key, detail));
+      // Unless another instance did take it over, the job is given back (no failure charged).
+      run.giveBackWhenSettled = true;
     }
   }
 

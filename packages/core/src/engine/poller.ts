@@ -172,7 +172,7 @@ export class Poller {
     while (this.live(epoch)) {
       if (!this.batched && this.deps.mostlyBusy()) {
         this.batched = true;
-        await this.sleep(epoch, BATCH_WINDOW_MS, { wakeable: false });
+        await this.sleep(BATCH_WINDOW_MS, { wakeable: false });
         continue;
       }
       this.batched = false;
@@ -185,7 +185,7 @@ export class Poller {
       } catch (error) {
         if (this.epoch !== epoch) return;
         this.deps.onPollResult(error);
-        await this.sleep(epoch, this.deps.pollInterval);
+        await this.sleep(this.deps.pollInterval);
         continue;
       }
       const { requests, full } = turn;
@@ -196,7 +196,7 @@ export class Poller {
       }
       this.backlogged = new Set(full);
       if (requests.every((request) => full.has(request.name)) || this.wakeRequested) continue;
-      await this.sleep(epoch, this.untilNextTurn(turnStartedAt));
+      await this.sleep(this.untilNextTurn(turnStartedAt));
     }
   }
 
@@ -238,7 +238,7 @@ export class Poller {
 
   /** No free slot (or no worker): wait, and keep the health signal fresh with a ping. */
   private async idleCheck(epoch: number): Promise<void> {
-    await this.sleep(epoch, this.deps.pollInterval);
+    await this.sleep(this.deps.pollInterval);
     if (!this.live(epoch) || this.deps.freeSlots().length > 0) return;
     let error: unknown = null;
     try {
@@ -250,11 +250,11 @@ export class Poller {
   }
 
   /**
-   * Waits `ms`; a wake-up ends it early unless `wakeable` is false (stopping always does). A stale
-   * loop never sleeps (the sleeper belongs to the current loop).
+   * Waits `ms`; a wake-up ends it early unless `wakeable` is false (stopping always does). Only the
+   * current loop sleeps: a stale one leaves before (the sleeper is the current loop's).
    */
-  private sleep(epoch: number, ms: number, { wakeable = true } = {}): Promise<void> {
-    if (!this.live(epoch) || (wakeable && this.wakeRequested)) {
+  private sleep(ms: number, { wakeable = true } = {}): Promise<void> {
+    if (this.state !== 'running' || (wakeable && this.wakeRequested)) {
       this.wakeRequested = false;
       return Promise.resolve();
     }

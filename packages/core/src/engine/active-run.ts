@@ -32,6 +32,16 @@ export class ActiveRun implements HeldRun {
   /** The job as claimed (for events and decisions; replaced when a write finds it changed). */
   doc: JobDocument;
   timeoutTimer: NodeJS.Timeout | undefined;
+  /**
+   * When the last write of this run's lock that got through was sent (this instance's clock, epoch
+   * ms): the claim, then each renewal.
+   */
+  lockWrittenAt: number;
+  /**
+   * The handler was aborted because the lock could not be renewed in time (not because another
+   * instance took the job): once it settles, the job is given back, fenced on this run's claim.
+   */
+  giveBackWhenSettled = false;
 
   constructor(
     doc: JobDocument,
@@ -42,6 +52,7 @@ export class ActiveRun implements HeldRun {
     this.id = doc._id;
     this.key = doc._id.toHexString();
     this.token = doc.claimToken as string;
+    this.lockWrittenAt = doc.lockedAt?.getTime() ?? startedAt.getTime();
   }
 
   /** The job as users see it. */

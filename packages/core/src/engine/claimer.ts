@@ -39,9 +39,28 @@ export interface ClaimerDeps {
   readonly retryLimitOf?: (name: string) => number;
   /** The worker's dead letter stamped on claimed jobs of a name (see `ClaimStamp.deadLetterOf`). */
   readonly deadLetterOf?: (name: string) => string | undefined;
+  /** Gives back the jobs of claims `tokens`, trying until `until` (epoch ms): see `give-back.ts`. */
+  readonly giveBack: (tokens: readonly string[], until: number) => Promise<unknown>;
   /** A number in [0, 1) (tests may fix it). */
   readonly random?: () => number;
 }
+
+/**
+ * Whether the turn that asks may still act: the poller's loop may stop (or be given up on by
+ * `stop()`) while a claim waits for the database.
+ */
+export interface ClaimTurnGuard {
+  /** The loop runs and this is its current turn: a claim may be sent. */
+  mayClaim(): boolean;
+  /**
+   * `stop()` still waits for this turn: the jobs of a claim that settles now are handed on (and
+   * given back). When `false`, their token is kept, so the next turn or stop finds them by it.
+   */
+  current(): boolean;
+}
+
+/** A turn that may always act (claims outside the poller's loop, tests). */
+const ALWAYS: ClaimTurnGuard = { mayClaim: () => true, current: () => true };
 
 /** What one turn got. */
 export interface ClaimTurn {
@@ -62,7 +81,12 @@ export class Claimer {
   constructor(private readonly deps: ClaimerDeps) {}
 
   /** Claims up to `requests` due jobs; `backlogged` names get their own read. */
-  async claim(requests: readonly ClaimRequest[], now: Date, backlogged: ReadonlySet<string>): Promise<ClaimTurn> {
+  async claim(
+    requests: readonly ClaimRequest[],
+    now: Date,
+    backlogged: ReadonlySet<string>,
+    turn: ClaimTurnGuard = ALWAYS,
+  ): Promise<ClaimTurn> {
     const { pauses, store } = this.deps;
     if (pauses.anyPaused) await pauses.refreshIfStale();
     const wanted = requests.filter((request) => !pauses.isPaused(request.name));
@@ -73,8 +97,10 @@ export class Claimer {
     // One free slot, and the paused state is fresh: claim in one round trip. (With a stale state,
     // the read below comes first, so an idle instance does not read the paused state every poll.)
     if (wanted.length === 1 && only.limit === 1 && !pauses.stale) {
+      if (!turn.mayClaim()) return none;
       const stamp = this.stamp(now);
       const doc = await this.send(stamp, store.claimNext(only.name, stamp, exclude));
+      if (!turn.current()) return none;
       this.known(stamp);
       return doc ? { jobs: [doc], full: new Set([only.name]) } : none;
     }
@@ -83,7 +109,7 @@ export class Claimer {
     await pauses.refreshIfStale();
     const { picked, full } = this.pick(found, wanted);
     if (picked.length === 0) return { jobs: [], full };
-    return { jobs: await this.take(picked, now), full };
+    return { jobs: await this.take(picked, now, turn), full };
   }
 
   private async readCandidates(
@@ -139,15 +165,18 @@ export class Claimer {
   }
 
   /** Claims `picked`: by id when one, else one guarded `updateMany` (and a read-back when contended). */
-  private async take(picked: JobDocument[], now: Date): Promise<JobDocument[]> {
+  private async take(picked: JobDocument[], now: Date, turn: ClaimTurnGuard): Promise<JobDocument[]> {
     const { store, owner } = this.deps;
+    if (!turn.mayClaim()) return [];
     const stamp = this.stamp(now);
     if (picked.length === 1) {
       const doc = await this.send(stamp, store.claimById(picked[0] as JobDocument, stamp));
+      if (!turn.current()) return [];
       this.known(stamp);
       return doc ? [doc] : [];
     }
     const taken = await this.send(stamp, store.claimIds(picked, stamp));
+    if (!turn.current()) return [];
     let jobs: JobDocument[] = [];
     if (taken === picked.length) {
       this.spread = Math.max(1, this.spread / 2);
@@ -158,6 +187,7 @@ export class Claimer {
       // token stays unresolved, and the next turn (or stop) finds these jobs by it.
       if (taken > 0) {
         jobs = await withTimeout(store.findClaimed(owner, [stamp.token]), this.deps.timeout, 'reading claimed jobs');
+        if (!turn.current()) return [];
       }
     }
     this.known(stamp);
@@ -206,9 +236,9 @@ export class Claimer {
 
   /**
    * The jobs of claims whose reply was lost or late (one `find` by their tokens). A token is
-   * forgotten once its command has settled and been looked up.
+   * forgotten once its command has settled and been looked up (by a turn still current).
    */
-  async resolveLost(): Promise<JobDocument[]> {
+  async resolveLost(turn: ClaimTurnGuard = ALWAYS): Promise<JobDocument[]> {
     const tokens = [...this.unresolved.keys()];
     const settled = tokens.filter((token) => this.unresolved.get(token)?.settled);
     const docs = await withTimeout(
@@ -216,15 +246,16 @@ export class Claimer {
       this.deps.timeout,
       'finding the jobs of a lost claim',
     );
+    if (!turn.current()) return [];
     for (const token of settled) this.unresolved.delete(token);
     return docs;
   }
 
-  /** Gives back every job of claims whose outcome is unknown (at stop). */
-  async releaseLost(now: Date): Promise<void> {
+  /** Gives back every job of claims whose outcome is unknown (at stop), trying until `until` (epoch ms). */
+  async releaseLost(until: number): Promise<void> {
     const tokens = [...this.unresolved.keys()];
     if (tokens.length === 0) return;
-    await this.deps.store.release(this.deps.owner, tokens, now);
+    await this.deps.giveBack(tokens, until);
     for (const [token, entry] of this.unresolved) if (entry.settled) this.unresolved.delete(token);
   }
 }

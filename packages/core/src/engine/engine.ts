@@ -22,8 +22,10 @@ import { Claimer } from './claimer.js';
 import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
 import { dependencyResults } from './dependency-release.js';
 import { FollowUps } from './follow-ups.js';
+import { GiveBack } from './give-back.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
+import { LockDeadline } from './lock-deadline.js';
 import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { PauseGate } from './pause-gate.js';
@@ -75,6 +77,7 @@ export class Engine {
     const outcomes = new OutcomeStore(collection);
     const settings: DecisionSettings = options;
     this.registry = new WorkerRegistry(options.instanceConcurrency);
+    const giveBack = new GiveBack({ store: claims, owner, clock, timeout, events });
     const writer = new OutcomeWriter(
       outcomes,
       (error, consecutive) => {
@@ -104,17 +107,13 @@ export class Engine {
       logger,
       instrumentation: deps.instrumentation,
       setProgress: (run, value) => bounded('storing progress', locks.setProgress(run, value)),
-      release: async (runs) => {
-        await bounded(
-          'giving jobs back',
-          claims.release(
-            owner,
-            [...new Set(runs.map((run) => run.token))],
-            clock.now(),
-            runs.map((run) => run.id),
-          ),
-        );
-      },
+      // Outside stop(), a give-back is tried for up to one operationTimeout.
+      release: (runs, until = Date.now() + timeout) =>
+        giveBack.release(
+          [...new Set(runs.map((run) => run.token))],
+          runs.map((run) => run.id),
+          until,
+        ),
       onSlotFreed: (name) => this.poller.slotFreed(name),
       onJobPending: (name, at) => this.hint(name, at),
       onRunEnded: (name, ending, at) => {
@@ -135,6 +134,7 @@ export class Engine {
       busyIds: () => runner.busyIds(),
       timeout,
       onLateClaim: () => this.poller.wake(),
+      giveBack: (tokens, until) => giveBack.release(tokens, undefined, until),
       retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
       deadLetterOf: (name) => this.registry.get(name)?.policy.deadLetter,
     });
@@ -154,8 +154,16 @@ export class Engine {
       interval: options.heartbeatInterval,
       heldRuns: () => runner.heldRuns(),
       // A renewal answered after lockTimeout is worth nothing (the lock may be another's by then).
-      renew: (runs) =>
-        withTimeout(locks.renew(owner, runs, clock.now()), Math.min(timeout, options.lockTimeout), 'renewing locks'),
+      renew: async (runs) => {
+        const at = clock.now();
+        const report = await withTimeout(
+          locks.renew(owner, runs, at),
+          Math.min(timeout, options.lockTimeout),
+          'renewing locks',
+        );
+        runner.lockRenewed(runs, at);
+        return report;
+      },
       onReport: (report) => runner.renewed(report),
       onResult: (error) => this.databaseResult(error, 'renewing locks'),
     });
@@ -189,6 +197,12 @@ export class Engine {
       interval: options.staleCheckInterval,
       stagedGrace: timeout,
       bounded: (what, work) => bounded(what, work()),
+    });
+    const deadline = new LockDeadline({
+      clock,
+      lockTimeout: options.lockTimeout,
+      heartbeatInterval: options.heartbeatInterval,
+      abortUnrenewedSince: (before, overdueMs) => runner.abortUnrenewedSince(before, overdueMs),
     });
     const background: BackgroundTask[] = [this.connectionWatch(deps.db), sweep];
     if (options.retention !== false) {
@@ -228,7 +242,8 @@ export class Engine {
       heartbeat,
       background,
       // The follow-ups of the last outcomes (dependents to tell, dead letters) are awaited too.
-      lastToStop: [recorder, { start: () => {}, stop: () => this.followUps.drain() }],
+      // The lock deadline watches the runs stop() still waits for.
+      lastToStop: [recorder, deadline, { start: () => {}, stop: () => this.followUps.drain() }],
       onRunning: () => {
         this.databaseAnswers = true;
       },
@@ -253,9 +268,9 @@ export class Engine {
    */
   private databaseResult(error: unknown, what = 'a database round trip of the engine'): void {
     this.databaseAnswers = error === null;
+    // Time without contact does not count towards other instances' locks (see stale-recovery.ts).
+    this.recovery.databaseResult(error);
     if (error === null) return;
-    // This instance cannot see the database: what it saw of other instances' locks says nothing.
-    this.recovery.forget();
     this.events.emit('job:error', { error: engineConnectionError(what, error) });
   }
 

@@ -5,6 +5,12 @@
  * (no new claims; the loop leaves at its next step, and jobs of a claim still in flight are given
  * back unstarted) → `stopped`.
  *
+ * Each `start()` begins a new loop with a new number (its epoch); a loop acts only while its epoch
+ * is the current one. When `stop()`'s caller stops waiting for a turn stuck on a slow reply, it
+ * calls {@link Poller.detach}: that turn becomes stale and, when its reply comes, sends no claim,
+ * starts nothing and writes nothing (jobs a claim took meanwhile keep their token, so the next
+ * turn or the next stop finds them by it), and `start()` can begin a new loop at once.
+ *
  * Each turn first looks up the jobs of any claim whose reply was lost, then asks the registry how
  * many jobs each worker can take and lets the {@link Claimer} take at most that many (when most
  * slots are still busy, it first waits `BATCH_WINDOW_MS` for more to free up, so claims stay big).
@@ -15,7 +21,7 @@
  */
 import type { Clock } from '../monque-options.js';
 import type { JobDocument } from '../store/job-document.js';
-import type { Claimer } from './claimer.js';
+import type { Claimer, ClaimTurnGuard } from './claimer.js';
 import type { ClaimRequest } from './worker-registry.js';
 
 /** The states of the loop. */
@@ -53,6 +59,8 @@ const MAX_TIMED_WAKES = 1000;
 /** Claims due jobs in turns until stopped. */
 export class Poller {
   state: PollerState = 'idle';
+  /** The current loop's number; a loop whose number is older is stale and must not act. */
+  private epoch = 0;
   private loopDone: Promise<void> = Promise.resolve();
   private wakeSleeper: (() => void) | undefined;
   /** Ends any sleep, wakeable or not (stop). */
@@ -73,7 +81,8 @@ export class Poller {
   start(): void {
     if (this.state === 'running' || this.state === 'stopping') return;
     this.state = 'running';
-    this.loopDone = this.loop();
+    this.epoch += 1;
+    this.loopDone = this.loop(this.epoch);
   }
 
   /** Stops claiming; resolves when the loop has left (running jobs are not awaited here). */
@@ -86,7 +95,18 @@ export class Poller {
     this.clearTimers();
     this.wake();
     this.stopSleeper?.();
+    const epoch = this.epoch;
     await this.loopDone;
+    if (this.epoch === epoch) this.state = 'stopped';
+  }
+
+  /**
+   * `stop()`'s caller gave up waiting for the turn in flight: that turn is stale from now on (it
+   * claims, starts and writes nothing), and the loop counts as stopped, so `start()` may follow.
+   */
+  detach(): void {
+    if (this.state !== 'stopping') return;
+    this.epoch += 1;
     this.state = 'stopped';
   }
 
@@ -143,8 +163,13 @@ export class Poller {
     }, SLOT_COALESCE_MS);
   }
 
-  private async loop(): Promise<void> {
-    while (this.state === 'running') {
+  /** Whether loop `epoch` may claim: it is the current loop and the poller runs. */
+  private live(epoch: number): boolean {
+    return this.state === 'running' && this.epoch === epoch;
+  }
+
+  private async loop(epoch: number): Promise<void> {
+    while (this.live(epoch)) {
       if (!this.batched && this.deps.mostlyBusy()) {
         this.batched = true;
         await this.sleep(BATCH_WINDOW_MS, { wakeable: false });
@@ -155,16 +180,18 @@ export class Poller {
       const turnStartedAt = this.deps.clock.now();
       let turn: { requests: ClaimRequest[]; full: ReadonlySet<string> };
       try {
-        turn = await this.turn(turnStartedAt);
-        this.deps.onPollResult(null);
+        turn = await this.turn(epoch, turnStartedAt);
+        if (this.epoch === epoch) this.deps.onPollResult(null);
       } catch (error) {
+        if (this.epoch !== epoch) return;
         this.deps.onPollResult(error);
         await this.sleep(this.deps.pollInterval);
         continue;
       }
       const { requests, full } = turn;
+      if (!this.live(epoch)) return;
       if (requests.length === 0) {
-        await this.idleCheck();
+        await this.idleCheck(epoch);
         continue;
       }
       this.backlogged = new Set(full);
@@ -174,17 +201,26 @@ export class Poller {
   }
 
   /** One turn: the jobs of lost claims first, then a claim for the slots still free. */
-  private async turn(now: Date): Promise<{ requests: ClaimRequest[]; full: ReadonlySet<string> }> {
+  private async turn(epoch: number, now: Date): Promise<{ requests: ClaimRequest[]; full: ReadonlySet<string> }> {
     const { claimer } = this.deps;
-    if (claimer.hasUnresolved) this.hand((await claimer.resolveLost()).filter((job) => !this.deps.runsHere(job)));
+    const turn: ClaimTurnGuard = {
+      mayClaim: () => this.live(epoch),
+      current: () => this.epoch === epoch,
+    };
+    if (claimer.hasUnresolved) {
+      this.hand((await claimer.resolveLost(turn)).filter((job) => !this.deps.runsHere(job)));
+    }
     const requests = this.deps.freeSlots();
     if (requests.length === 0) return { requests, full: new Set() };
-    const { jobs, full } = await claimer.claim(requests, now, this.backlogged);
+    const { jobs, full } = await claimer.claim(requests, now, this.backlogged, turn);
     this.hand(jobs);
     return { requests, full };
   }
 
-  /** Starts claimed jobs; once stopping, gives them back unstarted instead. */
+  /**
+   * Starts claimed jobs; once stopping, gives them back unstarted instead. (A stale turn gets no
+   * jobs: the claimer keeps their token for the next turn or stop.)
+   */
   private hand(jobs: JobDocument[]): void {
     if (jobs.length === 0) return;
     if (this.state === 'running') for (const job of jobs) this.deps.run(job);
@@ -201,18 +237,22 @@ export class Poller {
   }
 
   /** No free slot (or no worker): wait, and keep the health signal fresh with a ping. */
-  private async idleCheck(): Promise<void> {
+  private async idleCheck(epoch: number): Promise<void> {
     await this.sleep(this.deps.pollInterval);
-    if (this.state !== 'running' || this.deps.freeSlots().length > 0) return;
+    if (!this.live(epoch) || this.deps.freeSlots().length > 0) return;
+    let error: unknown = null;
     try {
       await this.deps.ping();
-      this.deps.onPollResult(null);
-    } catch (error) {
-      this.deps.onPollResult(error);
+    } catch (failed) {
+      error = failed;
     }
+    if (this.epoch === epoch) this.deps.onPollResult(error);
   }
 
-  /** Waits `ms`; a wake-up ends it early unless `wakeable` is false (stopping always does). */
+  /**
+   * Waits `ms`; a wake-up ends it early unless `wakeable` is false (stopping always does). Only the
+   * current loop sleeps: a stale one leaves before (the sleeper is the current loop's).
+   */
   private sleep(ms: number, { wakeable = true } = {}): Promise<void> {
     if (this.state !== 'running' || (wakeable && this.wakeRequested)) {
       this.wakeRequested = false;

@@ -71,8 +71,8 @@ export interface RunnerDeps {
   readonly instrumentation: Instrumentation;
   /** Stores a run's progress, fenced on its claim; `false` when the run no longer holds the job. */
   readonly setProgress: (run: HeldRun, value: ProgressValue) => Promise<boolean>;
-  /** Gives claimed jobs back unstarted (no failure charged). */
-  readonly release: (runs: readonly HeldRun[]) => Promise<void>;
+  /** Gives claimed jobs back unstarted (no failure charged), trying until `until` (epoch ms) when given. */
+  readonly release: (runs: readonly HeldRun[], until?: number) => Promise<void>;
   /** A handler of `name` settled: its slot is free. */
   readonly onSlotFreed: (name: string) => void;
   /** A job of `name` is pending again, due at `at` (a retry, or a recurring job's next time). */
@@ -141,7 +141,10 @@ export class JobRunner {
     this.deps.registry.free(run.worker);
     this.deps.onSlotFreed(run.doc.name);
     if (run.state === 'running') void this.conclude(run, ending);
-    else this.forgetIfFinished(run);
+    else {
+      if (run.giveBackWhenSettled) void this.releaseUnstarted([run.doc]);
+      this.forgetIfFinished(run);
+    }
   }
 
   /**
@@ -267,6 +270,33 @@ export class JobRunner {
     }
   }
 
+  /**
+   * The locks of `runs` were renewed by a write sent at `at` (runs it found lost are aborted by
+   * {@link JobRunner.renewed}).
+   */
+  lockRenewed(runs: readonly HeldRun[], at: Date): void {
+    for (const held of runs) {
+      const run = this.runs.get(held.id.toHexString());
+      if (run?.token === held.token) run.lockWrittenAt = at.getTime();
+    }
+  }
+
+  /**
+   * Aborts, with `JobLockLostError`, the handlers whose lock was last written before `before`
+   * (epoch ms): this instance can no longer be sure it holds them (see `lock-deadline.ts`). When
+   * such a handler settles, its job is given back (fenced on its claim: a no-op when another
+   * instance recovered it meanwhile), so it runs again uncharged instead of waiting to be recovered.
+   */
+  abortUnrenewedSince(before: number, overdueMs: number): void {
+    for (const run of this.runs.values()) {
+      if (run.state !== 'running' || run.lockWrittenAt >= before) continue;
+      const detail = `its lock could not be renewed for ${overdueMs} ms, and another instance may take it over`;
+      this.interrupt(run, new JobLockLostError(run.key, detail));
+      // Unless another instance did take it over, the job is given back (no failure charged).
+      run.giveBackWhenSettled = true;
+    }
+  }
+
   /** Gives claimed jobs back unstarted; a failure is reported, the jobs are recovered later. */
   async releaseUnstarted(docs: readonly JobDocument[]): Promise<void> {
     if (docs.length === 0) return;
@@ -280,9 +310,9 @@ export class JobRunner {
   /**
    * `stop()`'s deadline passed: aborts the signals of runs still going with `reason` and gives their
    * jobs back (`pending`, no failure charged), so another instance runs them without waiting for
-   * their locks to expire.
+   * their locks to expire. The give-back is tried again until `until` (epoch ms) when given.
    */
-  async shutdown(reason: ShutdownTimeoutError): Promise<void> {
+  async shutdown(reason: ShutdownTimeoutError, until?: number): Promise<void> {
     const going = [...this.runs.values()].filter((run) => run.state === 'running');
     for (const run of going) {
       run.abort(reason);
@@ -290,7 +320,7 @@ export class JobRunner {
     }
     if (going.length > 0) {
       await this.deps
-        .release(going)
+        .release(going, until)
         .catch((error: unknown) => this.deps.events.emit('job:error', { error: toError(error) }));
     }
     for (const run of going) this.forgetIfFinished(run);

@@ -132,7 +132,8 @@ export class Scheduler {
     const { deps } = this;
     const deadline = Date.now() + deps.shutdownTimeout;
     const within = (work: Promise<unknown> | undefined, until = deadline) => settleBy(work, until);
-    await within(Promise.all([deps.poller.stop(), this.starting?.catch(() => {})]));
+    // A turn still waiting for the database is given up on: it claims nothing after stop() resolved.
+    if (!(await within(Promise.all([deps.poller.stop(), this.starting?.catch(() => {})])))) deps.poller.detach();
     await within(Promise.all([deps.recovery.stop(), ...deps.background.map(async (task) => task.stop())]));
     const graceEnd = Math.max(Date.now(), deadline) + FINAL_GRACE_MS;
     if (!(await within(deps.runner.idle()))) {
@@ -141,13 +142,13 @@ export class Scheduler {
         jobIds: error.incompleteJobs.map((job) => job._id.toHexString()),
       });
       deps.events.emit('job:error', { error });
-      await within(deps.runner.shutdown(error), graceEnd);
+      await within(deps.runner.shutdown(error, graceEnd), graceEnd);
     }
     if (!(await within(deps.writer.drain(), graceEnd))) deps.writer.abandon();
     await within(Promise.all(deps.lastToStop.map(async (task) => task.stop())), graceEnd);
     await within(
       deps.claimer
-        .releaseLost(deps.clock.now())
+        .releaseLost(graceEnd)
         .catch((error: unknown) => deps.events.emit('job:error', { error: toError(error) })),
       graceEnd,
     );

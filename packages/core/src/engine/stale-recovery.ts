@@ -5,9 +5,19 @@
  * sees (its `lockedAt` and claim token, as written by the owner) and when it first saw it, on its
  * own clock. A lock seen unchanged for `lockTimeout` is stale. Only locks that look older than
  * `lockTimeout + clockSkewTolerance` by this instance's clock are taken for stale at first sight
- * (after a restart of every instance), so clocks may disagree by up to the tolerance. When this
- * instance itself cannot reach the database, it forgets what it saw: an outage stops every
- * heartbeat at once, and the owners get a full `lockTimeout` after it to renew.
+ * (after a restart of every instance), so clocks may disagree by up to the tolerance.
+ *
+ * What was seen survives this instance's errors; only time it cannot vouch for is taken off. A
+ * sighting means "this lock stayed unchanged from `since` until now, while its owner could have
+ * renewed it". An error of this instance puts in doubt only the second half, and only for the time
+ * this instance itself had no contact with the database: that outage may have been everyone's
+ * (every heartbeat stopped at once). So the time from its last successful round trip before a
+ * failure to the next successful one is not counted: every watch is moved on by that gap, and the
+ * owners get a full `lockTimeout` of reachable time to renew. A single failed command among
+ * successful ones (a dropped request, a reply that came too late) moves the watches by that short
+ * gap only: the other round trips show the database answered, and forgetting everything on it would
+ * let a few errors per `lockTimeout` starve recovery forever. (A backward jump of this instance's
+ * clock only delays a verdict; a forward jump is not told apart from time passing.)
  *
  * A recovery counts as a failed attempt (so a job that kills its worker every time ends `failed`);
  * otherwise the job is due again at once. A job whose cancellation was requested ends `cancelled`
@@ -64,8 +74,33 @@ export class StaleRecovery {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> = Promise.resolve();
   private readonly sightings = new Map<string, Sighting>();
+  /** When this instance last had a database round trip succeed (its clock, epoch ms). */
+  private lastContact: number | undefined;
+  /** Since when round trips fail (the last contact before the first failure), while they do. */
+  private failingSince: number | undefined;
 
   constructor(private readonly deps: StaleRecoveryDeps) {}
+
+  /**
+   * The result of any database round trip of this instance (`null`: it succeeded). After failures,
+   * the first success moves every watch on by the time without contact (see the class comment).
+   */
+  databaseResult(error: unknown): void {
+    const now = this.deps.clock.now().getTime();
+    if (error !== null) {
+      this.failingSince ??= this.lastContact ?? now;
+      return;
+    }
+    if (this.failingSince !== undefined) this.notCounted(now - this.failingSince);
+    this.failingSince = undefined;
+    this.lastContact = now;
+  }
+
+  /** Moves every watch on by `ms` (time in which the locks' owners may not have been able to renew). */
+  private notCounted(ms: number): void {
+    if (ms <= 0) return;
+    for (const [key, sighting] of this.sightings) this.sightings.set(key, { ...sighting, since: sighting.since + ms });
+  }
 
   /**
    * Looks at every running job's lock; recovers those seen unchanged for `lockTimeout`. At start
@@ -76,8 +111,9 @@ export class StaleRecovery {
     let docs: JobDocument[];
     try {
       docs = await this.deps.findProcessing();
+      this.databaseResult(null);
     } catch (error) {
-      this.forget();
+      this.databaseResult(error);
       throw error;
     }
     const now = this.deps.clock.now().getTime();
@@ -100,11 +136,6 @@ export class StaleRecovery {
     }
     for (const key of this.sightings.keys()) if (!seenNow.has(key)) this.sightings.delete(key);
     return this.recover(stale);
-  }
-
-  /** Forgets every lock seen (this instance could not reach the database). */
-  forget(): void {
-    this.sightings.clear();
   }
 
   private async recover(docs: JobDocument[]): Promise<number> {
@@ -167,6 +198,7 @@ export class StaleRecovery {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.sightings.clear();
+    this.failingSince = undefined;
     await this.running;
   }
 }

@@ -204,4 +204,15 @@ export class ClaimStore {
     ]);
     return result.modifiedCount;
   }
+
+  /**
+   * Which of jobs `ids` a give-back of claims `tokens` ended `cancelled` (their cancellation was
+   * requested): they keep the claim's token. One `find` by `_id`.
+   */
+  findCancelledAtRelease(tokens: readonly string[], ids: readonly ObjectId[]): Promise<JobDocument[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.collection
+      .find({ _id: { $in: [...ids] }, status: JobStatus.CANCELLED, claimToken: { $in: [...tokens] } })
+      .toArray();
+  }
 }

@@ -68,6 +68,7 @@ async function bench(options: { race?: (unmonitored: Collection<JobDocument>) =>
     busyIds: () => [],
     timeout: 10_000,
     onLateClaim: () => {},
+    giveBack: async () => {},
     // The last place of a widened window: a mutant that slices at spread 1 shows at once.
     random: () => 0.99,
   });

@@ -72,6 +72,7 @@ async function setup(hold?: { held: Promise<void>; where: 'request' | 'reply'; f
     onLateClaim: () => {
       lateClaims += 1;
     },
+    giveBack: (tokens) => store.release('me', tokens, T0),
   });
   const statusOfA = async () => (await collection.findOne({ name: 'a' }))?.status;
   return { claimer, collection, lateClaims: () => lateClaims, statusOfA };
@@ -124,15 +125,40 @@ describe('giving back the jobs of unresolved claims (at stop)', () => {
     const { claimer, statusOfA } = await setup({ held: opened, where: 'request' });
     await expect(claimer.claim(ONE_JOB, T0, new Set())).rejects.toThrow(/claiming jobs/);
     // Not applied yet: nothing to give back, the token is kept.
-    await claimer.releaseLost(T0);
+    await claimer.releaseLost(Number.POSITIVE_INFINITY);
     expect(claimer.hasUnresolved).toBe(true);
     expect(await statusOfA()).toBe(JobStatus.PENDING);
     open();
     await waitUntil(async () => (await statusOfA()) === JobStatus.PROCESSING, 'the held claim to be applied');
     // Settled once the reply came back (the same round trip).
     await new Promise((resolve) => setTimeout(resolve, 20));
-    await claimer.releaseLost(T0);
+    await claimer.releaseLost(Number.POSITIVE_INFINITY);
     expect(await statusOfA()).toBe(JobStatus.PENDING);
     expect(claimer.hasUnresolved).toBe(false);
+  });
+});
+
+describe('a claim of a turn that stop() stopped or gave up on', () => {
+  it('is not sent once the turn may no longer claim', async () => {
+    const { claimer, statusOfA } = await setup();
+    const turn = await claimer.claim(ONE_JOB, T0, new Set(), { mayClaim: () => false, current: () => true });
+    expect(turn.jobs).toEqual([]);
+    expect(claimer.hasUnresolved).toBe(false);
+    expect(await statusOfA()).toBe(JobStatus.PENDING);
+  });
+
+  it('that settles after the turn went stale: no jobs handed on, the token kept, so stop gives them back', async () => {
+    const { claimer, statusOfA } = await setup();
+    let current = true;
+    const claiming = claimer.claim(ONE_JOB, T0, new Set(), { mayClaim: () => true, current: () => current });
+    current = false;
+    expect((await claiming).jobs).toEqual([]);
+    expect(await statusOfA()).toBe(JobStatus.PROCESSING);
+    expect(claimer.hasUnresolved).toBe(true);
+    // Nor does a stale look-up forget it.
+    expect(await claimer.resolveLost({ mayClaim: () => false, current: () => false })).toEqual([]);
+    expect(claimer.hasUnresolved).toBe(true);
+    await claimer.releaseLost(Number.POSITIVE_INFINITY);
+    expect(await statusOfA()).toBe(JobStatus.PENDING);
   });
 });

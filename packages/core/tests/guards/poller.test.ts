@@ -320,3 +320,37 @@ describe('poller: health and hand-over', () => {
     expect(loop.state).toBe('stopped');
   });
 });
+
+describe('poller: a turn stop() gave up on (detach)', () => {
+  it('start() runs a new loop at once; the old turn, when it ends, reports nothing, takes no sleeper, and its stop() leaves the new loop running', async () => {
+    let failOldTurn: (error: Error) => void = () => {};
+    const { loop, turns, results } = poller({
+      claim: (turn) =>
+        turn === 0
+          ? new Promise<ClaimTurn>((_, reject) => {
+              failOldTurn = reject;
+            })
+          : full(),
+    });
+    loop.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(turns).toEqual([0]);
+    const oldStop = loop.stop();
+    loop.detach();
+    expect(loop.state).toBe('stopped');
+    loop.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(turns).toEqual([0, 10]);
+    expect(results).toEqual([null]);
+    failOldTurn(new Error('the old turn failed late'));
+    await oldStop;
+    await vi.advanceTimersByTimeAsync(10);
+    expect(results).toEqual([null]);
+    expect(loop.state).toBe('running');
+    // The new loop still owns its sleep: a wake-up ends it.
+    loop.wake();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(turns).toEqual([0, 10, 30]);
+    await loop.stop();
+  });
+});

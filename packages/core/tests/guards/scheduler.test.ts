@@ -30,7 +30,9 @@ interface Script {
   recoverStaleJobs?: boolean;
 }
 
-const shown = (value: unknown) => (value instanceof Date ? value.toISOString() : String(value));
+/** Dates as ISO strings; epoch-ms deadlines (wall time) as `until`. */
+const shown = (value: unknown) =>
+  value instanceof Date ? value.toISOString() : typeof value === 'number' ? 'until' : String(value);
 
 /** A scheduler whose parts record their calls in `calls`, in order. */
 function scheduler(script: Script = {}) {
@@ -100,7 +102,7 @@ const STOP_ORDER = [
   'runner.idle',
   'writer.drain',
   'counters.stop',
-  'releaseLost(1970-01-01T00:00:00.000Z)',
+  'releaseLost(until)',
   'heartbeat.stop',
   'onStopped',
 ];
@@ -270,7 +272,9 @@ describe('scheduler: stop', () => {
     expect(errors[0]).toBeInstanceOf(ShutdownTimeoutError);
     expect((errors[0] as ShutdownTimeoutError).incompleteJobs).toBe(unfinished);
     expect(logged).toContain('warn: stop() gave up waiting for running jobs; they are given back');
-    expect(calls.filter((call) => call.startsWith('runner.shutdown'))).toEqual([`runner.shutdown(${errors[0]})`]);
+    expect(calls.filter((call) => call.startsWith('runner.shutdown'))).toEqual([
+      `runner.shutdown(${errors[0]}, until)`,
+    ]);
     await stopping;
     expect(stopped).toBe(true);
     expect(calls).not.toContain('writer.abandon');

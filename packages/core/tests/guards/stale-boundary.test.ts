@@ -3,7 +3,8 @@
  * exactly `lockTimeout` is stale, 1 ms less is not; at first sight only a lock older than
  * `lockTimeout + clockSkewTolerance` (strictly) is; any change of the lock (time or claim token)
  * starts the watch again, as does a job that left `processing` and came back; this instance never
- * recovers its own runs, and forgets what it saw when it cannot read.
+ * recovers its own runs; the time it could not reach the database does not count, and a failed
+ * round trip among successful ones costs only its short gap.
  */
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
@@ -87,7 +88,7 @@ describe('stale recovery: a lock watched unchanged', () => {
     expect(await stored(stores, mine._id)).toEqual(mine);
   });
 
-  it('forgets what it saw when it cannot read the locks: the owners get a full lockTimeout after', async () => {
+  it('does not count the time it could not read the locks: the owners get a full lockTimeout after', async () => {
     const { stores, clock } = await setup(await getDb());
     await heldJob(stores, T0, 'a', 'claim-1');
     let failing = false;
@@ -103,6 +104,22 @@ describe('stale recovery: a lock watched unchanged', () => {
     clock.advance(1);
     expect(await recovery.recoverOnce()).toBe(0);
     clock.advance(LOCK_TIMEOUT - 1);
+    expect(await recovery.recoverOnce()).toBe(0);
+    clock.advance(1);
+    expect(await recovery.recoverOnce()).toBe(1);
+  });
+
+  it('keeps what it saw through a failed round trip among successful ones: only that gap is not counted', async () => {
+    const { stores, clock } = await setup(await getDb());
+    await heldJob(stores, T0, 'a', 'claim-1');
+    const { recovery } = recoveryOf(stores, clock, { skew: WATCH_ONLY });
+    await recovery.recoverOnce();
+    clock.advance(LOCK_TIMEOUT / 2);
+    recovery.databaseResult(null);
+    recovery.databaseResult(new Error('one command failed'));
+    clock.advance(10);
+    recovery.databaseResult(null);
+    clock.advance(LOCK_TIMEOUT / 2 - 1);
     expect(await recovery.recoverOnce()).toBe(0);
     clock.advance(1);
     expect(await recovery.recoverOnce()).toBe(1);

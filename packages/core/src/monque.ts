@@ -198,8 +198,14 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     if (typeof handler !== 'function') {
       throw new InvalidArgumentError('handler', `expected a function, got ${describeValue(handler)}`);
     }
-    const { concurrency, ...policy } = checkWorkerOptions(options);
-    this.engine.register(name, handler as JobHandler, concurrency ?? this.options.defaultConcurrency, policy);
+    const { concurrency, globalConcurrency, groupConcurrency, rateLimit, ...policy } = checkWorkerOptions(options);
+    const flow = {
+      ...(globalConcurrency === undefined ? {} : { globalConcurrency }),
+      ...(groupConcurrency === undefined ? {} : { groupConcurrency }),
+      ...(rateLimit === undefined ? {} : { rateLimit }),
+    };
+    const limited = Object.keys(flow).length > 0 ? flow : undefined;
+    this.engine.register(name, handler as JobHandler, concurrency ?? this.options.defaultConcurrency, policy, limited);
   }
 
   start(): Promise<void> {

@@ -12,12 +12,14 @@ export type {
   JobErrorEvent,
   JobFailEvent,
   JobProgressEvent,
+  JobRateLimitedEvent,
   JobRecoveredEvent,
   JobsChangedEvent,
   MonqueEventMap,
   QueuePauseEvent,
   WakeupFallbackEvent,
 } from './event-map.js';
+export type { FlowControlOptions, RateLimitOptions } from './flow-options.js';
 export { type BackoffOptions, JOB_STATUSES, type Job, JobStatus, type JobStatusType } from './job.js';
 export type {
   AnyJobOf,

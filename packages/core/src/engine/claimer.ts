@@ -14,12 +14,16 @@
  * - Every claim carries a fresh token, known before it is sent: when a claim's reply is lost (or
  *   late), the next turn finds its jobs by that token, so they run (or are given back when
  *   stopping) instead of waiting for their locks to expire.
+ * - Names under flow control (limits, or jobs with groups) take the same shared read, then go to
+ *   the {@link FlowClaimer}, in parallel with the others; it claims through the same token
+ *   bookkeeping.
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
 import { withTimeout } from '../database-errors.js';
 import type { ClaimStamp, ClaimStore } from '../store/claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
+import type { FlowClaimer, FlowClaimerDeps } from './flow/flow-claimer.js';
 import type { PauseGate } from './pause-gate.js';
 import type { ClaimRequest } from './worker-registry.js';
 
@@ -36,6 +40,8 @@ export interface ClaimerDeps {
   readonly onLateClaim: () => void;
   /** A number in [0, 1) (tests may fix it). */
   readonly random?: () => number;
+  /** Builds the claimer of flow-controlled names, given this claimer's stamps and token bookkeeping. */
+  readonly flow?: (bridge: Pick<FlowClaimerDeps, 'send' | 'stamp'>) => FlowClaimer;
 }
 
 /** What one turn got. */
@@ -43,6 +49,10 @@ export interface ClaimTurn {
   readonly jobs: JobDocument[];
   /** Names whose every free slot found a due job: more of theirs are likely due. */
   readonly full: ReadonlySet<string>;
+  /** Names held back by a concurrency limit: a freed slot of theirs is worth a turn. */
+  readonly waiting?: ReadonlySet<string>;
+  /** When rate windows of held-back names have room again. */
+  readonly wakeAt?: readonly Date[];
 }
 
 const MAX_SPREAD = 8;
@@ -52,9 +62,16 @@ export class Claimer {
   /** How much wider than the free slots the reads look (grows under contention). */
   private spread = 1;
   /** Claims whose outcome is unknown, and whether their command has settled since. */
-  private readonly unresolved = new Map<string, { settled: boolean; late: boolean }>();
+  private readonly unresolved = new Map<string, { settled: boolean; late: boolean; startBy?: number }>();
+  /** Claims of flow-controlled names. */
+  readonly flow: FlowClaimer | undefined;
 
-  constructor(private readonly deps: ClaimerDeps) {}
+  constructor(private readonly deps: ClaimerDeps) {
+    this.flow = deps.flow?.({
+      send: (stamp, work, startBy) => this.send(stamp, work, startBy),
+      stamp: (now) => this.stamp(now),
+    });
+  }
 
   /** Claims up to `requests` due jobs; `backlogged` names get their own read. */
   async claim(requests: readonly ClaimRequest[], now: Date, backlogged: ReadonlySet<string>): Promise<ClaimTurn> {
@@ -65,19 +82,43 @@ export class Claimer {
     if (wanted.length === 0) return none;
     const exclude = this.deps.busyIds();
     const only = wanted[0] as ClaimRequest;
+    const { flow } = this;
     // One free slot, and the paused state is fresh: claim in one round trip. (With a stale state,
     // the read below comes first, so an idle instance does not read the paused state every poll.)
-    if (wanted.length === 1 && only.limit === 1 && !pauses.stale) {
+    if (wanted.length === 1 && only.limit === 1 && !pauses.stale && !flow?.handles(only.name)) {
       const stamp = this.stamp(now);
       const doc = await this.send(stamp, store.claimNext(only.name, stamp, exclude));
+      if (doc) flow?.noteClaimed([doc]);
       return doc ? { jobs: [doc], full: new Set([only.name]) } : none;
     }
     const found = await this.readCandidates(wanted, now, backlogged, exclude);
     if (found.length === 0) return none;
     await pauses.refreshIfStale();
-    const { picked, full } = this.pick(found, wanted);
-    if (picked.length === 0) return { jobs: [], full };
-    return { jobs: await this.take(picked, now), full };
+    // Names under flow control, and names whose jobs turn out to have groups, go to the flow claimer.
+    const grouped = new Set(found.filter((doc) => doc.group !== undefined).map((doc) => doc.name));
+    const flowing = new Set(
+      wanted
+        .filter(({ name }) => flow && (flow.handles(name) || grouped.has(name)) && !pauses.isPaused(name))
+        .map(({ name }) => name),
+    );
+    const { picked, full } = this.pick(
+      found.filter((doc) => !flowing.has(doc.name)),
+      wanted.filter(({ name }) => !flowing.has(name)),
+    );
+    const flowFound = found.filter((doc) => flowing.has(doc.name));
+    const [jobs, flowed] = await Promise.all([
+      picked.length > 0 ? this.take(picked, now) : [],
+      flow && flowFound.length > 0
+        ? flow.claim(
+            wanted.filter(({ name }) => flowing.has(name)),
+            flowFound,
+            now,
+            exclude,
+          )
+        : undefined,
+    ]);
+    if (!flowed) return { jobs, full };
+    return { ...flowed, jobs: [...jobs, ...flowed.jobs], full: new Set([...full, ...flowed.full]) };
   }
 
   private async readCandidates(
@@ -159,8 +200,8 @@ export class Claimer {
    * Waits for one claim write, remembering its token until its outcome is known: when the reply is
    * lost or late, the token stays, and its jobs are looked up by the next turn.
    */
-  private async send<T>(stamp: ClaimStamp, work: Promise<T>): Promise<T> {
-    const entry = { settled: false, late: false };
+  private async send<T>(stamp: ClaimStamp, work: Promise<T>, startBy?: number): Promise<T> {
+    const entry = { settled: false, late: false, ...(startBy === undefined ? {} : { startBy }) };
     this.unresolved.set(stamp.token, entry);
     work.then(
       () => {
@@ -188,9 +229,10 @@ export class Claimer {
 
   /**
    * The jobs of claims whose reply was lost or late (one `find` by their tokens). A token is
-   * forgotten once its command has settled and been looked up.
+   * forgotten once its command has settled and been looked up. Jobs that had to start by a time
+   * now past (rate-limited claims, `now` given) are given back unstarted instead (one more write).
    */
-  async resolveLost(): Promise<JobDocument[]> {
+  async resolveLost(now?: Date): Promise<JobDocument[]> {
     const tokens = [...this.unresolved.keys()];
     const settled = tokens.filter((token) => this.unresolved.get(token)?.settled);
     const docs = await withTimeout(
@@ -198,8 +240,14 @@ export class Claimer {
       this.deps.timeout,
       'finding the jobs of a lost claim',
     );
+    const late = now
+      ? tokens.filter((token) => (this.unresolved.get(token)?.startBy ?? Number.POSITIVE_INFINITY) < now.getTime())
+      : [];
+    if (now && docs.some((doc) => late.includes(doc.claimToken as string))) {
+      await withTimeout(this.deps.store.release(this.deps.owner, late, now), this.deps.timeout, 'giving jobs back');
+    }
     for (const token of settled) this.unresolved.delete(token);
-    return docs;
+    return docs.filter((doc) => !late.includes(doc.claimToken as string));
   }
 
   /** Gives back every job of claims whose outcome is unknown (at stop). */

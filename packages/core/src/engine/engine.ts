@@ -6,10 +6,14 @@
 import type { Collection, Db } from 'mongodb';
 import { databaseCall, engineConnectionError, withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
+import type { FlowControlOptions } from '../flow-options.js';
+import type { Job } from '../job.js';
 import type { JobHandler, RunPolicyOptions } from '../job-options.js';
 import type { ResolvedMonqueOptions } from '../options.js';
 import { ClaimStore } from '../store/claim-store.js';
+import { FlowClaimStore } from '../store/flow-claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
+import { LimitStore } from '../store/limit-store.js';
 import { LockStore } from '../store/lock-store.js';
 import { OutcomeStore } from '../store/outcome-store.js';
 import type { PauseStore } from '../store/pause-store.js';
@@ -19,6 +23,7 @@ import type { ThroughputStore } from '../store/throughput-store.js';
 import { ChangeStreamWakeups } from './change-stream-wakeups.js';
 import { Claimer } from './claimer.js';
 import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
+import { FlowClaimer } from './flow/flow-claimer.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
 import { type DecisionSettings, policyFor, toError } from './outcome.js';
@@ -52,17 +57,25 @@ export class Engine {
   private readonly scheduler: Scheduler;
   private readonly poller: Poller;
   private readonly pauseGate: PauseGate;
+  private readonly claimer: Claimer;
+  private readonly limits: LimitStore;
+  private readonly pauses: PauseStore;
   private readonly recovery: StaleRecovery;
   private readonly events: MonqueEventEmitter;
   private readonly probe: () => Promise<void>;
   private databaseAnswers = false;
+  private readonly settings: ResolvedMonqueOptions;
 
   constructor(deps: EngineDeps) {
     const { options, events, collection } = deps;
     this.events = events;
+    this.pauses = deps.pauses;
+    this.settings = options;
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
     const claims = new ClaimStore(collection);
+    const flowClaims = new FlowClaimStore(collection, claims);
+    this.limits = new LimitStore(deps.db, options.collectionName);
     const locks = new LockStore(collection);
     this.probe = () => bounded('ping', locks.ping());
     const outcomes = new OutcomeStore(collection);
@@ -98,8 +111,9 @@ export class Engine {
       onRunEnded: (name, ending, at) => {
         if (ending !== 'cancelled') recorder.record(name, ending, at);
       },
+      onRateLimited: (job, until) => this.rateLimited(job, until),
     });
-    this.pauseGate = new PauseGate(() => deps.pauses.read(), options.pollInterval, clock);
+    this.pauseGate = new PauseGate(() => deps.pauses.readGate(), options.pollInterval, clock);
     const claimer = new Claimer({
       store: claims,
       owner,
@@ -107,7 +121,20 @@ export class Engine {
       busyIds: () => runner.busyIds(),
       timeout,
       onLateClaim: () => this.poller.wake(),
+      flow: (bridge) =>
+        new FlowClaimer({
+          store: flowClaims,
+          claims,
+          limits: this.limits,
+          owner,
+          clock,
+          timeout,
+          limitsOf: (name) => this.registry.get(name)?.flow,
+          random: Math.random,
+          ...bridge,
+        }),
     });
+    this.claimer = claimer;
     this.poller = new Poller({
       clock,
       pollInterval: options.pollInterval,
@@ -170,7 +197,11 @@ export class Engine {
       logger,
       shutdownTimeout: options.shutdownTimeout,
       recoverStaleJobs: options.recoverStaleJobs,
-      ready: () => databaseCall('start()', timeout, deps.ready),
+      ready: () =>
+        databaseCall('start()', timeout, async () => {
+          await deps.ready();
+          await this.publishLimits();
+        }),
       recovery: this.recovery,
       poller: this.poller,
       claimer,
@@ -209,9 +240,47 @@ export class Engine {
   }
 
   /** Registers a worker and wakes the loop. */
-  register(name: string, handler: JobHandler, concurrency: number, policy: RunPolicyOptions): void {
-    this.registry.register(name, handler, concurrency, policy);
+  register(
+    name: string,
+    handler: JobHandler,
+    concurrency: number,
+    policy: RunPolicyOptions,
+    flow?: FlowControlOptions,
+  ): void {
+    this.registry.register(name, handler, concurrency, policy, flow);
+    if (flow && this.scheduler.state === 'running') {
+      this.publishLimits().catch((error: unknown) => this.databaseResult(error, 'recording flow-control limits'));
+    }
     this.poller.wake();
+  }
+
+  /** Records the flow-control limits of this instance's workers, for `getStats()` and the dashboard. */
+  private async publishLimits(): Promise<void> {
+    const { clock, instanceId } = this.settings;
+    await this.limits.publish(this.registry.flowLimits(), instanceId, clock.now());
+  }
+
+  /**
+   * A handler of `job` threw a `RateLimitError`: its name (its group, with `rateLimit.perGroup`)
+   * starts nothing before `until`, here at once and on every instance: through its rate record
+   * (read by every claim of a rate-limited name) or, without `rateLimit`, through the pause state
+   * (read once per `pollInterval`).
+   */
+  private rateLimited(job: Job, until: Date): void {
+    const rate = this.registry.get(job.name)?.flow?.rateLimit;
+    const now = this.settings.clock.now();
+    let stored: Promise<void>;
+    if (rate) {
+      const group = rate.perGroup ? (job.group ?? null) : null;
+      this.claimer.flow?.rates.hold(job.name, group, until.getTime());
+      stored = this.limits.block(job.name, group, until, now);
+    } else {
+      this.pauseGate.hold(job.name, until.getTime());
+      stored = this.pauses.hold(job.name, until);
+    }
+    withTimeout(stored, this.settings.operationTimeout, 'recording a rate limit').catch((error: unknown) =>
+      this.databaseResult(error, 'recording a rate limit'),
+    );
   }
 
   /** A job of `name` is pending from `at` (a local write or another instance's): wake the loop in time. */

@@ -60,6 +60,8 @@ export class Poller {
   private wakeRequested = false;
   /** Job names whose last claim filled every slot asked for: more of their jobs are likely due. */
   private backlogged = new Set<string>();
+  /** Job names held back by a concurrency limit in the last claim: a freed slot may let one start. */
+  private waiting: ReadonlySet<string> = new Set<string>();
   private timedWake: NodeJS.Timeout | undefined;
   /** Known due times before the next regular poll, ascending; `timedWake` fires at the first one. */
   private wakeTimes: number[] = [];
@@ -134,9 +136,12 @@ export class Poller {
     );
   }
 
-  /** A handler of `name` returned: if that name's last claim was full, more work is likely waiting, so poll soon. */
+  /**
+   * A handler of `name` returned: if that name's last claim was full (or held back by a
+   * concurrency limit), more work is likely waiting, so poll soon.
+   */
   slotFreed(name: string): void {
-    if (!this.backlogged.has(name) || this.state !== 'running' || this.slotTimer) return;
+    if (!(this.backlogged.has(name) || this.waiting.has(name)) || this.state !== 'running' || this.slotTimer) return;
     this.slotTimer = setTimeout(() => {
       this.slotTimer = undefined;
       this.wake();
@@ -176,11 +181,13 @@ export class Poller {
   /** One turn: the jobs of lost claims first, then a claim for the slots still free. */
   private async turn(now: Date): Promise<{ requests: ClaimRequest[]; full: ReadonlySet<string> }> {
     const { claimer } = this.deps;
-    if (claimer.hasUnresolved) this.hand((await claimer.resolveLost()).filter((job) => !this.deps.runsHere(job)));
+    if (claimer.hasUnresolved) this.hand((await claimer.resolveLost(now)).filter((job) => !this.deps.runsHere(job)));
     const requests = this.deps.freeSlots();
     if (requests.length === 0) return { requests, full: new Set() };
-    const { jobs, full } = await claimer.claim(requests, now, this.backlogged);
+    const { jobs, full, waiting, wakeAt } = await claimer.claim(requests, now, this.backlogged);
     this.hand(jobs);
+    this.waiting = waiting ?? new Set();
+    for (const at of wakeAt ?? []) this.wakeAt(at);
     return { requests, full };
   }
 
@@ -238,5 +245,6 @@ export class Poller {
     this.wakeTimes = [];
     this.slotTimer = undefined;
     this.backlogged.clear();
+    this.waiting = new Set();
   }
 }

@@ -14,6 +14,7 @@ import { JobCancelledError } from '../errors/job-cancelled-error.js';
 import { JobLockLostError } from '../errors/job-lock-lost-error.js';
 import { JobTimeoutError } from '../errors/job-timeout-error.js';
 import { MonqueErrorCode } from '../errors/monque-error.js';
+import type { RateLimitError } from '../errors/rate-limit-error.js';
 import type { ShutdownTimeoutError } from '../errors/shutdown-timeout-error.js';
 import { UnrecoverableError } from '../errors/unrecoverable-error.js';
 import type { MonqueEventEmitter } from '../events.js';
@@ -30,6 +31,7 @@ import {
   type DecisionSettings,
   decideCancelled,
   decideFailure,
+  decideRateLimited,
   decideSuccess,
   failReasonOf,
   jobAfter,
@@ -53,10 +55,25 @@ export function isUnrecoverable(error: Error): boolean {
   return error.name === 'UnrecoverableError' && (error as { code?: unknown }).code === MonqueErrorCode.UNRECOVERABLE;
 }
 
+/**
+ * Whether `error` is a {@link RateLimitError} (also one of another copy of `@monque/core`, by its
+ * name, code and a valid `retryAfterMs`).
+ */
+export function isRateLimited(error: Error): error is RateLimitError {
+  const { code, retryAfterMs } = error as { code?: unknown; retryAfterMs?: unknown };
+  return (
+    error.name === 'RateLimitError' &&
+    code === MonqueErrorCode.RATE_LIMITED &&
+    typeof retryAfterMs === 'number' &&
+    retryAfterMs >= 0
+  );
+}
+
 /** How a run ended, as far as the handler is concerned. */
 type Ending =
   | { kind: 'success'; value: unknown }
   | { kind: 'failure'; error: Error; unrecoverable: boolean }
+  | { kind: 'rate-limited'; error: RateLimitError }
   | { kind: 'cancelled'; reason: string | undefined };
 
 /** What the runner needs. */
@@ -78,6 +95,8 @@ export interface RunnerDeps {
   readonly onJobPending: (name: string, at: Date) => void;
   /** A run's outcome is stored (for throughput counts). */
   readonly onRunEnded: (name: string, ending: RunEnding, at: Date) => void;
+  /** A handler threw a `RateLimitError`: `job`'s name (or group) starts nothing before `until`. */
+  readonly onRateLimited?: (job: Job, until: Date) => void;
 }
 
 /** Runs jobs and remembers which are active in this instance. */
@@ -118,6 +137,7 @@ export class JobRunner {
       return { kind: 'success', value };
     } catch (thrown) {
       const error = toError(thrown);
+      if (isRateLimited(error)) return { kind: 'rate-limited', error };
       return { kind: 'failure', error, unrecoverable: isUnrecoverable(error) };
     }
   }
@@ -157,6 +177,10 @@ export class JobRunner {
   private async conclude(run: ActiveRun, first: Ending): Promise<void> {
     run.state = 'writing';
     let ending = first;
+    if (ending.kind === 'rate-limited') {
+      // Held back here at once; the outcome below makes the job due again at the same time.
+      this.deps.onRateLimited?.(run.job, new Date(this.deps.clock.now().getTime() + ending.error.retryAfterMs));
+    }
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const now = this.deps.clock.now();
       const { transition, report } = this.decide(run, ending, now);
@@ -208,6 +232,22 @@ export class JobRunner {
         report: () => {
           this.ended(job, 'completed', transition, duration);
           events.emit('job:complete', { job: jobAfter(job, transition), duration, result: ending.value });
+        },
+      };
+    }
+    if (ending.kind === 'rate-limited') {
+      const { retryAfterMs } = ending.error;
+      const transition = decideRateLimited(now, retryAfterMs);
+      return {
+        transition,
+        report: () => {
+          this.deps.onJobPending(job.name, transition.nextRunAt as Date);
+          events.emit('job:rate-limited', {
+            job: jobAfter(job, transition),
+            error: ending.error,
+            retryAfterMs,
+            until: transition.nextRunAt as Date,
+          });
         },
       };
     }

@@ -4,6 +4,7 @@
  * it settles, even after its run was timed out, cancelled or lost.
  */
 import { DuplicateWorkerError } from '../errors/duplicate-worker-error.js';
+import type { FlowControlOptions } from '../flow-options.js';
 import type { JobHandler, RunPolicyOptions } from '../job-options.js';
 
 /** A registered worker. */
@@ -13,6 +14,8 @@ export interface Worker {
   readonly concurrency: number;
   /** The worker's own retry and timeout settings (the job's own win over these). */
   readonly policy: RunPolicyOptions;
+  /** The name's flow-control limits (all instances together), if any. */
+  readonly flow?: FlowControlOptions;
   running: number;
 }
 
@@ -33,9 +36,22 @@ export class WorkerRegistry {
   constructor(private readonly instanceConcurrency = Number.POSITIVE_INFINITY) {}
 
   /** Registers `handler` for `name`. @throws DuplicateWorkerError when `name` has one already */
-  register(name: string, handler: JobHandler, concurrency: number, policy: RunPolicyOptions = {}): void {
+  register(
+    name: string,
+    handler: JobHandler,
+    concurrency: number,
+    policy: RunPolicyOptions = {},
+    flow?: FlowControlOptions,
+  ): void {
     if (this.workers.has(name)) throw new DuplicateWorkerError(name);
-    this.workers.set(name, { name, handler, concurrency, policy, running: 0 });
+    this.workers.set(name, { name, handler, concurrency, policy, ...(flow ? { flow } : {}), running: 0 });
+  }
+
+  /** The flow-control limits of every worker that has some. */
+  flowLimits(): Map<string, FlowControlOptions> {
+    const limits = new Map<string, FlowControlOptions>();
+    for (const worker of this.workers.values()) if (worker.flow) limits.set(worker.name, worker.flow);
+    return limits;
   }
 
   /** The worker of `name`, if registered here. */

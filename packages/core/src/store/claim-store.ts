@@ -126,7 +126,7 @@ export class ClaimStore {
     if (ids) filter._id = { $in: [...ids] };
     const result = await this.collection.updateMany(filter, {
       $set: { status: JobStatus.PENDING, lockedAt: null, claimToken: null, updatedAt: now },
-      $unset: unsetOf('owner'),
+      $unset: unsetOf('owner', 'limitSlot', 'groupSlot'),
       $inc: { attempts: -1 },
     });
     return result.modifiedCount;

@@ -19,6 +19,12 @@ export const UNIQUE_INDEX_NAME = 'monque_unique_active_key';
  *   the sweep that does the same where TTL does not run;
  * - `monque_list_name` `{name, status, _id: -1}` and `monque_list_status` `{status, _id: -1}`:
  *   `getJobs` by name (and status) or by status, newest first;
+ * - `monque_claim_group` `{status, name, group, priority: -1, nextRunAt}`, partial on `group`
+ *   existing: claims that rotate across the groups of a name, and counts per group;
+ * - `monque_limit_slot` `{name, limitSlot}` and `monque_group_slot` `{name, group, groupSlot}`,
+ *   unique, partial on the slot existing: no two running jobs hold one slot of `globalConcurrency`
+ *   (`groupConcurrency`);
+ * - `monque_list_group` `{group, _id: -1}`, partial on `group` existing: `getJobs` by group;
  * - one `monque_data_<path>` `{'data.<path>': 1, _id: -1}` per `dataIndexes` entry: `getJobs` by a
  *   payload field.
  */
@@ -36,6 +42,24 @@ export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDes
     { key: { expireAt: 1 }, name: 'monque_retention', expireAfterSeconds: 0 },
     { key: { name: 1, status: 1, _id: -1 }, name: 'monque_list_name' },
     { key: { status: 1, _id: -1 }, name: 'monque_list_status' },
+    {
+      key: { status: 1, name: 1, group: 1, priority: -1, nextRunAt: 1 },
+      name: 'monque_claim_group',
+      partialFilterExpression: { group: { $exists: true } },
+    },
+    {
+      key: { name: 1, limitSlot: 1 },
+      name: 'monque_limit_slot',
+      unique: true,
+      partialFilterExpression: { limitSlot: { $exists: true } },
+    },
+    {
+      key: { name: 1, group: 1, groupSlot: 1 },
+      name: 'monque_group_slot',
+      unique: true,
+      partialFilterExpression: { groupSlot: { $exists: true } },
+    },
+    { key: { group: 1, _id: -1 }, name: 'monque_list_group', partialFilterExpression: { group: { $exists: true } } },
     ...dataIndexes.map((path) => ({ key: { [`data.${path}`]: 1, _id: -1 }, name: `monque_data_${path}` })),
   ];
 }

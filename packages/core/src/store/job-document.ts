@@ -11,6 +11,12 @@
  *   fenced on it, so a run that lost its job can never overwrite the state of whoever holds it now.
  * - `expireAt`: when retention deletes the finished job (TTL index `monque_retention`).
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
+ * - `limitSlot`, `groupSlot`: exist only while a job of a name with `globalConcurrency` (or of a
+ *   group with `groupConcurrency`) is `processing`: which of the name's (the group's) slots it
+ *   holds. The unique indexes `monque_limit_slot` `{name, limitSlot}` and `monque_group_slot`
+ *   `{name, group, groupSlot}`, partial on the slot existing, let no two running jobs hold one
+ *   slot, whatever instances do; every write that moves a job out of `processing` removes them,
+ *   so a slot lives exactly as long as the run's claim (see the Flow control guide).
  *
  * Monque never constructs BSON values with its own copy of the driver (ids come from the driver of
  * the `Db` it was given, claim tokens are strings): Mongoose bundles its own driver, and BSON values
@@ -25,6 +31,8 @@ export interface JobDocument<T = unknown> extends Job<T> {
   claimToken?: string | null;
   expireAt?: Date;
   trace?: TraceCarrier;
+  limitSlot?: number;
+  groupSlot?: number;
 }
 
 /** W3C trace context headers carried from an enqueue to the job's runs. */
@@ -56,6 +64,14 @@ export function isDuplicateKeyError(error: unknown): boolean {
 
 /** Strips the engine's own fields. */
 export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
-  const { activeKey: _activeKey, claimToken: _claimToken, expireAt: _expireAt, trace: _trace, ...job } = doc;
+  const {
+    activeKey: _activeKey,
+    claimToken: _claimToken,
+    expireAt: _expireAt,
+    trace: _trace,
+    limitSlot: _limitSlot,
+    groupSlot: _groupSlot,
+    ...job
+  } = doc;
   return job;
 }

@@ -35,6 +35,8 @@ export interface Transition {
   result?: { value: unknown } | null;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
+  /** The run does not count as an attempt (`attempts` goes back down): a `RateLimitError`. */
+  uncharged?: boolean;
 }
 
 /** Whom a write must still find holding the job. */
@@ -69,7 +71,8 @@ function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument
 
 function updateFor(transition: Transition): UpdateFilter<JobDocument> {
   const set: Partial<JobDocument> = { status: transition.status, lockedAt: null, updatedAt: transition.at };
-  const unset: (keyof JobDocument)[] = ['owner'];
+  // A run's slots end with its claim, whatever the job's next status.
+  const unset: (keyof JobDocument)[] = ['owner', 'limitSlot', 'groupSlot'];
   if (transition.nextRunAt) set.nextRunAt = transition.nextRunAt;
   if (transition.failCount !== undefined) set.failCount = transition.failCount;
   if (typeof transition.failReason === 'string') set.failReason = transition.failReason;
@@ -81,7 +84,9 @@ function updateFor(transition: Transition): UpdateFilter<JobDocument> {
   if (transition.result === null) unset.push('result');
   if (transition.clearClaim) set.claimToken = null;
   if (FINISHED_STATUSES.includes(transition.status)) unset.push('activeKey');
-  return { $set: set, $unset: unsetOf(...unset) };
+  const update: UpdateFilter<JobDocument> = { $set: set, $unset: unsetOf(...unset) };
+  if (transition.uncharged) update.$inc = { attempts: -1 };
+  return update;
 }
 
 /** A plain completion: the same update for every job of one claim, so one `updateMany` fits them all. */

@@ -14,6 +14,7 @@ import {
   describeValue,
   isPlainObject,
 } from '../validation.js';
+import { checkFlowOptions, FLOW_OPTION_KEYS } from './flow-options.js';
 
 /** Longest timeout or backoff delay a timer can wait (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -134,8 +135,8 @@ export function checkUnscheduleOptions(options: unknown, argument = 'options'): 
 
 /** `worker` options. */
 export function checkWorkerOptions(options: unknown, argument = 'options'): WorkerOptions {
-  const checked = checkOptionsObject(options, argument, ['concurrency', ...POLICY_KEYS]);
-  const result: WorkerOptions = checkRunPolicy(checked, argument);
+  const checked = checkOptionsObject(options, argument, ['concurrency', ...POLICY_KEYS, ...FLOW_OPTION_KEYS]);
+  const result: WorkerOptions = { ...checkRunPolicy(checked, argument), ...checkFlowOptions(checked, argument) };
   if (checked.concurrency !== undefined) {
     result.concurrency = checkNumberIn(checked.concurrency, `${argument}.concurrency`, {
       min: 1,

@@ -36,6 +36,7 @@ export {
   type EnqueueManyOptions,
   type EnqueueOptions,
   type FlowControlOptions,
+  type GroupStats,
   type IsUntypedJobMap,
   JOB_STATUSES,
   type Job,

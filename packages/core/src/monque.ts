@@ -21,6 +21,7 @@ import type { JobId, MonquePublicAPI } from './public-api.js';
 import type {
   BulkResult,
   CancelOptions,
+  GroupStats,
   JobList,
   JobPage,
   JobQuery,
@@ -128,6 +129,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       pauses: this.operations.pauses,
       throughput: this.operations.throughput,
       retention: this.operations.retentionStore,
+      limits: this.operations.limits,
     });
     const inserts = new InsertStore(collection);
     this.producer = new Producer({
@@ -238,6 +240,10 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
 
   getStats(query?: JobQuery<JobNameOf<J>>): Promise<QueueStats> {
     return this.operations.getStats(query);
+  }
+
+  getGroupStats(name: JobNameOf<J>, options?: { limit?: number }): Promise<GroupStats[]> {
+    return this.operations.getGroupStats(name, options);
   }
 
   getThroughput(options?: { minutes?: number; name?: JobNameOf<J> }): Promise<ThroughputBucket[]> {

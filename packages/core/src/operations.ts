@@ -15,6 +15,7 @@ import type { JobId } from './public-api.js';
 import type {
   BulkResult,
   CancelOptions,
+  GroupStats,
   JobList,
   JobPage,
   JobQuery,
@@ -23,9 +24,11 @@ import type {
   ThroughputBucket,
 } from './queries.js';
 import { ControlStore } from './store/control-store.js';
+import { FlowStatsStore } from './store/flow-stats-store.js';
 import { InspectStore } from './store/inspect-store.js';
 import { type JobDocument, toPublicJob } from './store/job-document.js';
 import { type CheckedQuery, checkJobPage, checkJobQuery } from './store/job-query.js';
+import { LimitStore } from './store/limit-store.js';
 import type { ObjectIds } from './store/object-ids.js';
 import { PauseStore } from './store/pause-store.js';
 import { RetentionStore } from './store/retention-store.js';
@@ -55,6 +58,10 @@ export interface OperationsDeps {
 
 /** Longest accepted `cancelReason`. */
 export const MAX_CANCEL_REASON_LENGTH = 2000;
+/** Groups `getGroupStats` reports unless told otherwise. */
+export const DEFAULT_GROUP_STATS = 10;
+/** Most groups `getGroupStats` reports. */
+export const MAX_GROUP_STATS = 1000;
 /** Most minutes `getThroughput` reports (one day). */
 export const MAX_THROUGHPUT_MINUTES = 1440;
 
@@ -89,6 +96,9 @@ export class Operations {
   readonly throughput: ThroughputStore;
   /** Expired jobs and counters: the engine's `RetentionSweeper` deletes through it. */
   readonly retentionStore: RetentionStore;
+  /** Flow-control records: the engine's claims read and write them. */
+  readonly limits: LimitStore;
+  private readonly flowStats: FlowStatsStore;
 
   constructor(readonly deps: OperationsDeps) {
     this.inspect = new InspectStore(deps.collection);
@@ -96,6 +106,8 @@ export class Operations {
     this.pauses = new PauseStore(deps.db, deps.collectionName);
     this.throughput = new ThroughputStore(deps.db, deps.collectionName);
     this.retentionStore = new RetentionStore(deps.collection, this.throughput.collection);
+    this.limits = new LimitStore(deps.db, deps.collectionName);
+    this.flowStats = new FlowStatsStore(deps.collection, this.limits, this.pauses);
   }
 
   /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */
@@ -126,7 +138,22 @@ export class Operations {
 
   async getStats(query?: JobQuery): Promise<QueueStats> {
     const checked = checkJobQuery(query);
-    return this.call('getStats', () => this.inspect.stats(checked, this.deps.clock.now()));
+    const now = this.deps.clock.now();
+    return this.call('getStats', async () => {
+      const stats = await this.inspect.stats(checked, now);
+      await this.flowStats.addLimited(stats.byName, now);
+      return stats;
+    });
+  }
+
+  async getGroupStats(name: string, options?: { limit?: number }): Promise<GroupStats[]> {
+    const checkedName = checkName(name);
+    const given = checkOptionsObject(options, 'options', ['limit']);
+    const limit =
+      given.limit === undefined
+        ? DEFAULT_GROUP_STATS
+        : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_GROUP_STATS, integer: true });
+    return this.call('getGroupStats', () => this.flowStats.groups(checkedName, limit, this.deps.clock.now()));
   }
 
   async getThroughput(options?: { minutes?: number; name?: string }): Promise<ThroughputBucket[]> {

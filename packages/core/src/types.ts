@@ -46,6 +46,7 @@ export type {
   BulkResult,
   CancelOptions,
   DataFieldValue,
+  GroupStats,
   JobList,
   JobPage,
   JobQuery,

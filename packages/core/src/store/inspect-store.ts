@@ -77,7 +77,7 @@ export class InspectStore {
     results.forEach((counts, index) => {
       const counter = (groups[index] as (typeof groups)[number]).counter;
       for (const [name, count] of counts) {
-        byName[name] ??= { ...emptyCounts(), oldestDueAt: null };
+        byName[name] ??= { ...emptyCounts(), oldestDueAt: null, limited: 0 };
         byName[name][counter] += count;
         total[counter] += count;
       }

@@ -8,6 +8,8 @@
  *   status the filter lists every status (`$in`), so the server merges the per-status ranges in
  *   `_id` order instead of sorting in memory;
  * - `status` alone: `monque_list_status` `{status, _id: -1}`;
+ * - `group` alone (or with fields filtered while reading): `monque_list_group` `{group, _id: -1}`
+ *   (partial on `group` existing, which the filter states);
  * - `data.<path>`: `monque_data_<path>` `{'data.<path>': 1, _id: -1}` when the path is declared in
  *   the `dataIndexes` option; otherwise the other fields' index, or a collection scan;
  * - `uniqueKey`, `createdAfter`, `createdBefore`, `finishedBefore`: filtered while reading the index
@@ -19,6 +21,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { JOB_STATUSES, type JobStatusType } from '../job.js';
 import type { DataFieldValue, JobPage, JobQuery } from '../queries.js';
 import { suggestOption } from '../suggest.js';
+import { checkGroup } from '../validation/job-options.js';
 import { checkDataPath, checkDate, checkName, checkNumberIn, describeValue, isPlainObject } from '../validation.js';
 import type { JobDocument } from './job-document.js';
 import type { ObjectIds } from './object-ids.js';
@@ -34,6 +37,7 @@ const QUERY_KEYS = [
   'name',
   'status',
   'uniqueKey',
+  'group',
   'data',
   'createdAfter',
   'createdBefore',
@@ -45,6 +49,7 @@ export interface CheckedQuery {
   readonly names?: readonly string[];
   readonly statuses?: readonly JobStatusType[];
   readonly uniqueKey?: string;
+  readonly group?: string;
   /** `[path inside data, value]` pairs. */
   readonly data?: readonly (readonly [string, DataFieldValue])[];
   readonly createdAfter?: Date;
@@ -119,6 +124,7 @@ export function checkJobQuery(query: unknown, argument = 'query', required = fal
   if (query.name !== undefined) checked.names = oneOrMany(query.name, `${argument}.name`, checkName);
   if (query.status !== undefined) checked.statuses = oneOrMany(query.status, `${argument}.status`, checkStatus);
   if (query.uniqueKey !== undefined) checked.uniqueKey = checkName(query.uniqueKey, `${argument}.uniqueKey`);
+  if (query.group !== undefined) checked.group = checkGroup(query.group, `${argument}.group`);
   if (query.data !== undefined) checked.data = checkDataFields(query.data, `${argument}.data`);
   for (const key of ['createdAfter', 'createdBefore', 'finishedBefore'] as const) {
     if (query[key] !== undefined) checked[key] = checkDate(query[key], `${argument}.${key}`);
@@ -145,6 +151,8 @@ export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusTy
   const status = statuses ?? query.statuses ?? (query.names ? JOB_STATUSES : undefined);
   if (status) filter.status = { $in: [...status] };
   if (query.uniqueKey !== undefined) filter.uniqueKey = query.uniqueKey;
+  // `$exists` stated so the partial group index (on `group` existing) is allowed to serve it.
+  if (query.group !== undefined) filter.group = { $exists: true, $eq: query.group };
   for (const [path, value] of query.data ?? []) filter[`data.${path}`] = value;
   if (query.createdAfter || query.createdBefore) {
     filter.createdAt = {

@@ -13,7 +13,7 @@ import type { ResolvedMonqueOptions } from '../options.js';
 import { ClaimStore } from '../store/claim-store.js';
 import { FlowClaimStore } from '../store/flow-claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
-import { LimitStore } from '../store/limit-store.js';
+import type { LimitStore } from '../store/limit-store.js';
 import { LockStore } from '../store/lock-store.js';
 import { OutcomeStore } from '../store/outcome-store.js';
 import type { PauseStore } from '../store/pause-store.js';
@@ -49,6 +49,8 @@ export interface EngineDeps {
   readonly pauses: PauseStore;
   readonly throughput: ThroughputStore;
   readonly retention: RetentionStore;
+  /** Flow-control records. */
+  readonly limits: LimitStore;
 }
 
 /** The running side of one instance. */
@@ -75,7 +77,7 @@ export class Engine {
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
     const claims = new ClaimStore(collection);
     const flowClaims = new FlowClaimStore(collection, claims);
-    this.limits = new LimitStore(deps.db, options.collectionName);
+    this.limits = deps.limits;
     const locks = new LockStore(collection);
     this.probe = () => bounded('ping', locks.ping());
     const outcomes = new OutcomeStore(collection);
@@ -107,6 +109,7 @@ export class Engine {
         );
       },
       onSlotFreed: (name) => this.poller.slotFreed(name),
+      onRunReleased: (name) => this.poller.limitFreed(name),
       onJobPending: (name, at) => this.hint(name, at),
       onRunEnded: (name, ending, at) => {
         if (ending !== 'cancelled') recorder.record(name, ending, at);

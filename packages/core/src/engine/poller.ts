@@ -148,6 +148,14 @@ export class Poller {
     }, SLOT_COALESCE_MS);
   }
 
+  /**
+   * A run of `name` ended in the database (its flow-control slots are free): if the last claim of
+   * `name` was held back by a concurrency limit, poll soon.
+   */
+  limitFreed(name: string): void {
+    if (this.waiting.has(name)) this.slotFreed(name);
+  }
+
   private async loop(): Promise<void> {
     while (this.state === 'running') {
       if (!this.batched && this.deps.mostlyBusy()) {

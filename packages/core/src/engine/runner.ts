@@ -91,6 +91,8 @@ export interface RunnerDeps {
   readonly release: (runs: readonly HeldRun[]) => Promise<void>;
   /** A handler of `name` settled: its slot is free. */
   readonly onSlotFreed: (name: string) => void;
+  /** The outcome of a run of `name` is written: its flow-control slots are free in the database. */
+  readonly onRunReleased?: (name: string) => void;
   /** A job of `name` is pending again, due at `at` (a retry, or a recurring job's next time). */
   readonly onJobPending: (name: string, at: Date) => void;
   /** A run's outcome is stored (for throughput counts). */
@@ -186,6 +188,7 @@ export class JobRunner {
       const { transition, report } = this.decide(run, ending, now);
       const result = await this.deps.writer.write({ job: run.doc, transition, fence: { claimToken: run.token } });
       if (result.kind === 'written') {
+        this.deps.onRunReleased?.(run.doc.name);
         report();
         break;
       }

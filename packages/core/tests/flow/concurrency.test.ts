@@ -72,6 +72,26 @@ describe('globalConcurrency', () => {
     expect(await jobs.countDocuments({ limitSlot: { $exists: true } })).toBe(0);
   });
 
+  it('globalConcurrency 1 with two instances of concurrency 1 (the single-slot path): never two at once', async () => {
+    const ledger = new Ledger();
+    let gateOpen = false;
+    const gate = async () => {
+      // Let the other instance look while this run holds the slot.
+      if (!gateOpen) await new Promise((resolve) => setTimeout(resolve, 100));
+      gateOpen = true;
+    };
+    const { db, all } = await instances(2, 'solo', { concurrency: 1, globalConcurrency: 1 }, ledger, gate);
+    await all[0]?.enqueueMany(Array.from({ length: 6 }, (_, n) => ({ name: 'solo', data: { n } })));
+    await Promise.all(all.map((monque) => monque.start()));
+    const jobs = jobsOf(db, all[0] as Monque);
+    await waitUntil(
+      async () => (await jobs.countDocuments({ status: JobStatus.COMPLETED })) === 6,
+      'every job to complete',
+    );
+    await Promise.all(all.map((monque) => monque.stop()));
+    expect(ledger.peakOf('solo')).toBe(1);
+  });
+
   it('a freed slot starts the next job at once: globalConcurrency 1, poll interval 10 s, 4 jobs in well under one poll', async () => {
     const db = await getDb();
     const monque = createMonque(db, { pollInterval: 10_000, changeStreamWakeups: false });

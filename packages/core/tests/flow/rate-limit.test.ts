@@ -11,7 +11,7 @@ import type { CommandStartedEvent } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus, type Monque, type WorkerOptions } from '../../src/index.js';
 import { type CommandLog, openCommandLog } from '../helpers/command-log.js';
-import { faultyMonque, isClaim } from '../helpers/faulty.js';
+import { faultyMonque, isClaim, isOutcome } from '../helpers/faulty.js';
 import { createMonque, jobsOf, useTestDb } from '../helpers/monque.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { Ledger } from './ledger.js';
@@ -157,6 +157,33 @@ describe('rateLimit', () => {
 });
 
 describe('rateLimit with a lost claim reply', () => {
+  it('found only after its jobs had to start: they are given back unstarted and uncharged, then run in time', async () => {
+    const db = await getDb();
+    const clock = new TestClock(T0);
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), { clock, changeStreamWakeups: false });
+    const ledger = new Ledger(() => clock.now().getTime());
+    monque.worker('api', () => ledger.enter('all'), { concurrency: 2, rateLimit: { max: 2, duration: 60_000 } });
+    const jobs = await monque.enqueueMany(Array.from({ length: 2 }, (_, n) => ({ name: 'api', data: { n } })));
+    const lost = proxy.loseReply(isClaim);
+    await monque.start();
+    await lost.firstHit;
+    // Before the next turn looks the claim up by its token, the start deadline passes.
+    clock.advance(10_000);
+    // The first write that moves jobs out of `processing` (no job has run yet): the give-back.
+    await waitUntil(() => proxy.commands(isOutcome).length > 0, 'the jobs of the lost claim to be given back');
+    expect(await jobsOf(db, monque).countDocuments({ status: JobStatus.PENDING, attempts: 0 })).toBe(2);
+    expect(ledger.startsOf('all')).toBe(0);
+    // A minute later the window has room again: they run, each charged once.
+    clock.advance(60_000);
+    await ledger.until(() => ledger.startsOf('all') === 2, 'both jobs to run');
+    await waitUntil(
+      async () => (await jobsOf(db, monque).countDocuments({ status: JobStatus.COMPLETED })) === 2,
+      'both',
+    );
+    await monque.stop();
+    for (const job of jobs) expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.attempts).toBe(1);
+  });
+
   it('the jobs are found by their token and run once; the window counts them once', async () => {
     const db = await getDb();
     const clock = new TestClock(T0);

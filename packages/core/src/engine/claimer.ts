@@ -167,7 +167,10 @@ export class Claimer {
       if (candidates.length >= limit) full.add(name);
       if (this.deps.pauses.isPaused(name)) continue;
       const spare = candidates.length - limit;
-      const offset = this.spread > 1 && spare > 0 ? Math.floor(random() * (spare + 1)) : 0;
+      // Shares start at whole multiples of the free slots: two instances either take the same share
+      // (one gets it all, the other nothing: no read-back) or disjoint ones.
+      const shares = Math.ceil(candidates.length / limit);
+      const offset = this.spread > 1 && spare > 0 ? Math.floor(random() * shares) * limit : 0;
       picked.push(...candidates.slice(offset, offset + limit));
     }
     return { picked, full };
@@ -187,7 +190,9 @@ export class Claimer {
       this.spread = Math.max(1, this.spread / 2);
       return picked.map((doc) => store.applyClaim(doc, stamp));
     }
-    this.spread = Math.min(MAX_SPREAD, this.spread * 2);
+    // Another instance took these first: look at a wider window (at once four shares, so the
+    // instances that lost together rarely meet again in their next claim).
+    this.spread = Math.min(MAX_SPREAD, Math.max(4, this.spread * 2));
     if (taken === 0) return [];
     return withTimeout(store.findClaimed(owner, [stamp.token]), this.deps.timeout, 'reading claimed jobs');
   }

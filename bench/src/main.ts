@@ -20,6 +20,7 @@ import { log, type Suite } from './suite.js';
 import { drainSuite } from './suites/drain-suite.js';
 import { enqueueSuite } from './suites/enqueue-suite.js';
 import { fairnessSuite } from './suites/fairness-suite.js';
+import { flowSuite } from './suites/flow-suite.js';
 import { idleCostSuite } from './suites/idle-cost-suite.js';
 import { memorySoakSuite } from './suites/memory-soak-suite.js';
 import { multiInstanceSuite } from './suites/multi-instance-suite.js';
@@ -35,6 +36,7 @@ const SUITES: Record<ScenarioName, Suite> = {
   idle: idleCostSuite,
   'multi-instance': multiInstanceSuite,
   fairness: fairnessSuite,
+  flow: flowSuite,
   steady: steadyLoadSuite,
   memory: memorySoakSuite,
 };

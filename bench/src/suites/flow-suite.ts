@@ -61,33 +61,34 @@ function monqueOnly(
   return { ...figureOf({ scenario, metric, unit, better }, values, []), note: 'Agenda has no such feature' };
 }
 
-async function drains(options: BenchOptions) {
-  const runs: Record<string, LimitedDrainResult[]> = {};
-  return {
-    runs,
-    measure: async (context: BenchContext) => {
-      for (let index = 0; index < options.runs; index += 1) {
-        for (const [label, variant] of Object.entries(DRAINS)) {
-          const result = await runLimitedDrain(context, { ...DRAIN, ...variant });
-          (runs[label] ??= []).push(result);
-          log(
-            `run ${index + 1}/${options.runs} Monque drain, ${label}: ${Math.round(result.jobsPerSecond)} jobs/s, ` +
-              `${result.commandsPerJob.toFixed(3)} commands/job ${JSON.stringify(result.commands.byPurpose)}`,
-          );
-        }
-      }
-    },
-  };
+/** Each drain variant, `options.runs` times (alternating variants). */
+async function measureDrains(
+  context: BenchContext,
+  options: BenchOptions,
+): Promise<Record<string, LimitedDrainResult[]>> {
+  const runs: Record<string, LimitedDrainResult[]> = Object.fromEntries(
+    Object.keys(DRAINS).map((label) => [label, []]),
+  );
+  for (let index = 0; index < options.runs; index += 1) {
+    for (const [label, variant] of Object.entries(DRAINS)) {
+      const result = await runLimitedDrain(context, { ...DRAIN, ...variant });
+      runs[label]?.push(result);
+      log(
+        `run ${index + 1}/${options.runs} Monque drain, ${label}: ${Math.round(result.jobsPerSecond)} jobs/s, ` +
+          `${result.commandsPerJob.toFixed(3)} commands/job ${JSON.stringify(result.commands.byPurpose)}`,
+      );
+    }
+  }
+  return runs;
 }
 
 async function run(context: BenchContext, options: BenchOptions): Promise<SuiteResult> {
   const figures: Figure[] = [];
   const targets: TargetCheck[] = [];
-  const drain = await drains(options);
-  await drain.measure(context);
+  const drainRuns = await measureDrains(context, options);
   const drainScenario = `drain ${DRAIN.jobs} under flow control, concurrency ${DRAIN.concurrency}`;
   const drainDetails: Record<string, unknown> = {};
-  for (const [label, results] of Object.entries(drain.runs)) {
+  for (const [label, results] of Object.entries(drainRuns)) {
     figures.push(
       monqueOnly(
         drainScenario,
@@ -115,7 +116,7 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
       worstWindow: Math.max(...results.map((r) => r.worstWindow)),
     };
   }
-  const all = (label: string) => drain.runs[label] ?? [];
+  const all = (label: string) => drainRuns[label] ?? [];
   const groupPeak = Math.max(...all('group limit (50 groups, groupConcurrency 2)').map((r) => r.peakPerGroup));
   const globalPeak = Math.max(...all('global limit (globalConcurrency 20)').map((r) => r.peakRunning));
   const rateWorst = Math.max(...all('rate limit (250 per 1 s)').map((r) => r.worstWindow));

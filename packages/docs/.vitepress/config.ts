@@ -38,6 +38,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Job scheduling', link: '/guides/job-scheduling' },
       { text: 'Per-job options', link: '/guides/per-job-options' },
       { text: 'Error handling and retries', link: '/guides/error-handling' },
+      { text: 'Flow control', link: '/guides/flow-control' },
       { text: 'Operating the queue', link: '/guides/operating-the-queue' },
       { text: 'Dashboard and CLI', link: '/guides/dashboard' },
       { text: 'Graceful shutdown', link: '/guides/graceful-shutdown' },

@@ -7,7 +7,6 @@ import type { Collection, Db } from 'mongodb';
 import { databaseCall, engineConnectionError, withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
 import type { FlowControlOptions } from '../flow-options.js';
-import type { Job } from '../job.js';
 import type { JobHandler, RunPolicyOptions } from '../job-options.js';
 import type { ResolvedMonqueOptions } from '../options.js';
 import { ClaimStore } from '../store/claim-store.js';
@@ -24,6 +23,7 @@ import { ChangeStreamWakeups } from './change-stream-wakeups.js';
 import { Claimer } from './claimer.js';
 import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
 import { FlowClaimer } from './flow/flow-claimer.js';
+import { FlowRecords } from './flow/flow-records.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
 import { type DecisionSettings, policyFor, toError } from './outcome.js';
@@ -59,20 +59,16 @@ export class Engine {
   private readonly scheduler: Scheduler;
   private readonly poller: Poller;
   private readonly pauseGate: PauseGate;
-  private readonly claimer: Claimer;
   private readonly limits: LimitStore;
-  private readonly pauses: PauseStore;
+  private readonly flowRecords: FlowRecords;
   private readonly recovery: StaleRecovery;
   private readonly events: MonqueEventEmitter;
   private readonly probe: () => Promise<void>;
   private databaseAnswers = false;
-  private readonly settings: ResolvedMonqueOptions;
 
   constructor(deps: EngineDeps) {
     const { options, events, collection } = deps;
     this.events = events;
-    this.pauses = deps.pauses;
-    this.settings = options;
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
     const claims = new ClaimStore(collection);
@@ -114,7 +110,7 @@ export class Engine {
       onRunEnded: (name, ending, at) => {
         if (ending !== 'cancelled') recorder.record(name, ending, at);
       },
-      onRateLimited: (job, until) => this.rateLimited(job, until),
+      onRateLimited: (job, until) => this.flowRecords.hold(job, until),
     });
     this.pauseGate = new PauseGate(() => deps.pauses.readGate(), options.pollInterval, clock);
     const claimer = new Claimer({
@@ -137,7 +133,17 @@ export class Engine {
           ...bridge,
         }),
     });
-    this.claimer = claimer;
+    this.flowRecords = new FlowRecords({
+      limits: this.limits,
+      pauses: deps.pauses,
+      pauseGate: this.pauseGate,
+      rates: () => claimer.flow?.rates,
+      workerLimits: () => this.registry.flowLimits(),
+      instanceId: owner,
+      clock,
+      timeout,
+      onError: (error, what) => this.databaseResult(error, what),
+    });
     this.poller = new Poller({
       clock,
       pollInterval: options.pollInterval,
@@ -203,7 +209,7 @@ export class Engine {
       ready: () =>
         databaseCall('start()', timeout, async () => {
           await deps.ready();
-          await this.publishLimits();
+          await this.flowRecords.publish();
         }),
       recovery: this.recovery,
       poller: this.poller,
@@ -251,39 +257,8 @@ export class Engine {
     flow?: FlowControlOptions,
   ): void {
     this.registry.register(name, handler, concurrency, policy, flow);
-    if (flow && this.scheduler.state === 'running') {
-      this.publishLimits().catch((error: unknown) => this.databaseResult(error, 'recording flow-control limits'));
-    }
+    if (flow && this.scheduler.state === 'running') this.flowRecords.republish();
     this.poller.wake();
-  }
-
-  /** Records the flow-control limits of this instance's workers, for `getStats()` and the dashboard. */
-  private async publishLimits(): Promise<void> {
-    const { clock, instanceId } = this.settings;
-    await this.limits.publish(this.registry.flowLimits(), instanceId, clock.now());
-  }
-
-  /**
-   * A handler of `job` threw a `RateLimitError`: its name (its group, with `rateLimit.perGroup`)
-   * starts nothing before `until`, here at once and on every instance: through its rate record
-   * (read by every claim of a rate-limited name) or, without `rateLimit`, through the pause state
-   * (read once per `pollInterval`).
-   */
-  private rateLimited(job: Job, until: Date): void {
-    const rate = this.registry.get(job.name)?.flow?.rateLimit;
-    const now = this.settings.clock.now();
-    let stored: Promise<void>;
-    if (rate) {
-      const group = rate.perGroup ? (job.group ?? null) : null;
-      this.claimer.flow?.rates.hold(job.name, group, until.getTime());
-      stored = this.limits.block(job.name, group, until, now);
-    } else {
-      this.pauseGate.hold(job.name, until.getTime());
-      stored = this.pauses.hold(job.name, until);
-    }
-    withTimeout(stored, this.settings.operationTimeout, 'recording a rate limit').catch((error: unknown) =>
-      this.databaseResult(error, 'recording a rate limit'),
-    );
   }
 
   /** A job of `name` is pending from `at` (a local write or another instance's): wake the loop in time. */

@@ -2,13 +2,13 @@
 /**
  * TypeDoc configuration of the generated API reference (Markdown for VitePress, written to
  * `api/reference/`, which is gitignored and rebuilt by `npm run build`). Documents the public
- * entry point of each library: `@monque/core`, and `@monque/tsed` once it has one.
+ * entry point of each library: `@monque/core`, `@monque/tsed` and `@monque/nestjs`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const packagePath = (name) => fileURLToPath(new URL(`../${name}`, import.meta.url));
-const documented = ['core', 'tsed'].filter((name) => existsSync(`${packagePath(name)}/src/index.ts`));
+const documented = ['core', 'tsed', 'nestjs'].filter((name) => existsSync(`${packagePath(name)}/src/index.ts`));
 
 /** @type {Partial<import('typedoc').TypeDocOptions & import('typedoc-plugin-markdown').PluginOptions & Record<string, unknown>>} */
 const config = {

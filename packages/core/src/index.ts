@@ -20,9 +20,10 @@ export {
 } from './errors/index.js';
 export type { MonqueListener } from './events.js';
 export { MAX_ENQUEUE_MANY, Monque } from './monque.js';
-export { DEFAULT_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
+export { DEFAULT_OPTIONS, KNOWN_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
 export { calculateBackoff, calculateBackoffDelay, MAX_BACKOFF_DELAY_MS } from './retry/backoff.js';
 export { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
+export { suggestOption } from './suggest.js';
 export {
   type AnyJobOf,
   type BackoffOptions,

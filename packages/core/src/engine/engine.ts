@@ -26,7 +26,7 @@ import { FlowClaimer } from './flow/flow-claimer.js';
 import { FlowRecords } from './flow/flow-records.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
-import { type DecisionSettings, policyFor, toError } from './outcome.js';
+import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { PauseGate } from './pause-gate.js';
 import { Poller } from './poller.js';
@@ -71,7 +71,7 @@ export class Engine {
     this.events = events;
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
-    const claims = new ClaimStore(collection);
+    const claims = new ClaimStore(collection, options.retention);
     const flowClaims = new FlowClaimStore(collection, claims);
     this.limits = deps.limits;
     const locks = new LockStore(collection);
@@ -120,6 +120,7 @@ export class Engine {
       busyIds: () => runner.busyIds(),
       timeout,
       onLateClaim: () => this.poller.wake(),
+      retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
       flow: (bridge) =>
         new FlowClaimer({
           store: flowClaims,
@@ -174,11 +175,11 @@ export class Engine {
       findProcessing: () => bounded('reading locks', locks.findProcessing(1000)),
       owner,
       runsHere: (doc) => runner.holds(doc._id.toHexString(), doc.claimToken),
-      policyOf: (job) => policyFor(job, this.registry.get(job.name)?.policy, settings),
+      policyOf: (job) => recoveryPolicyFor(job, this.registry.get(job.name)?.policy, settings),
       apply: (list) => bounded('recovering stale jobs', outcomes.apply(list)),
       onRecovered: () => this.poller.wake(),
     });
-    const background: BackgroundTask[] = [recorder, this.connectionWatch(deps.db)];
+    const background: BackgroundTask[] = [this.connectionWatch(deps.db)];
     if (options.retention !== false) {
       background.push(
         new RetentionSweeper({
@@ -218,6 +219,7 @@ export class Engine {
       writer,
       heartbeat,
       background,
+      lastToStop: [recorder],
       onRunning: () => {
         this.databaseAnswers = true;
       },

@@ -34,6 +34,8 @@ export interface RunningJob {
 /** One job to claim, with the slots it takes. */
 export interface SlotClaim {
   readonly id: ObjectId;
+  /** Its name (the retry limit stamped on it depends on it). */
+  readonly name: string;
   readonly limitSlot?: number;
   readonly groupSlot?: number;
 }
@@ -91,12 +93,12 @@ export class FlowClaimStore {
   async claim(planned: readonly SlotClaim[], stamp: ClaimStamp): Promise<number | undefined> {
     if (planned.every((job) => job.limitSlot === undefined && job.groupSlot === undefined)) {
       return this.claims.claimIds(
-        planned.map((job) => job.id),
+        planned.map((job) => ({ _id: job.id, name: job.name })),
         stamp,
       );
     }
-    const base = this.claims.claimUpdate(stamp);
     const operations: AnyBulkWriteOperation<JobDocument>[] = planned.map((job) => {
+      const base = this.claims.claimUpdate(stamp, job.name);
       const slots: Partial<JobDocument> = {};
       if (job.limitSlot !== undefined) slots.limitSlot = job.limitSlot;
       if (job.groupSlot !== undefined) slots.groupSlot = job.groupSlot;

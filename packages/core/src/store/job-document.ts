@@ -10,6 +10,13 @@
  * - `claimToken`: a fresh random string stamped on each claim. Outcome, progress and lock writes are
  *   fenced on it, so a run that lost its job can never overwrite the state of whoever holds it now.
  * - `expireAt`: when retention deletes the finished job (TTL index `monque_retention`).
+ * - `retryLimit`: the `maxRetries` in force where the job was last claimed (its worker's, else that
+ *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
+ *   follows its own worker's policy even where that worker is not registered. The job's own
+ *   `maxRetries` still wins.
+ * - `requeuedBy`: the claim token of the run whose outcome last made the job `pending` again (a
+ *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
+ *   as applied even after the job was claimed again.
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
  * - `limitSlot`, `groupSlot`: exist only while a job of a name with `globalConcurrency` (or of a
  *   group with `groupConcurrency`) is `processing`: which of the name's (the group's) slots it
@@ -31,6 +38,8 @@ export interface JobDocument<T = unknown> extends Job<T> {
   claimToken?: string | null;
   expireAt?: Date;
   trace?: TraceCarrier;
+  retryLimit?: number;
+  requeuedBy?: string;
   limitSlot?: number;
   groupSlot?: number;
 }
@@ -69,6 +78,8 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     claimToken: _claimToken,
     expireAt: _expireAt,
     trace: _trace,
+    retryLimit: _retryLimit,
+    requeuedBy: _requeuedBy,
     limitSlot: _limitSlot,
     groupSlot: _groupSlot,
     ...job

@@ -134,7 +134,7 @@ describe('globalConcurrency', () => {
           raced = true;
           const other = new FlowClaimStore(collection, claims);
           expect(
-            await other.claim([{ id: (theirs as { _id: ObjectId })._id, limitSlot: 0 }], {
+            await other.claim([{ id: (theirs as { _id: ObjectId })._id, name: 'api', limitSlot: 0 }], {
               owner: 'b',
               token: 'tb',
               now: new Date(),
@@ -149,7 +149,7 @@ describe('globalConcurrency', () => {
     expect(running).toEqual([]);
     // A plans slot 0 from what it read: the database refuses it.
     expect(
-      await raceStore.claim([{ id: (mine as { _id: ObjectId })._id, limitSlot: 0 }], {
+      await raceStore.claim([{ id: (mine as { _id: ObjectId })._id, name: 'api', limitSlot: 0 }], {
         owner: 'a',
         token: 'ta',
         now: new Date(),

@@ -42,9 +42,9 @@ describe('slots (FlowClaimStore.claim)', () => {
     const stores = await flowStores();
     await heldJob(stores, NOW, 'other', 'their-claim', { limitSlot: 0 });
     const job = await storeJob(stores, NOW);
-    expect(await stores.flow.claim([{ id: job._id, limitSlot: 0 }], stamp())).toBeUndefined();
+    expect(await stores.flow.claim([{ id: job._id, name: 'task', limitSlot: 0 }], stamp())).toBeUndefined();
     expect(await stored(stores, job._id)).toMatchObject({ status: JobStatus.PENDING, attempts: 0 });
-    expect(await stores.flow.claim([{ id: job._id, limitSlot: 1 }], stamp())).toBe(1);
+    expect(await stores.flow.claim([{ id: job._id, name: 'task', limitSlot: 1 }], stamp())).toBe(1);
     expect(await stored(stores, job._id)).toMatchObject({
       status: JobStatus.PROCESSING,
       limitSlot: 1,
@@ -57,8 +57,8 @@ describe('slots (FlowClaimStore.claim)', () => {
     await heldJob(stores, NOW, 'other', 'their-claim', { group: 'a', groupSlot: 0 });
     const inA = await storeJob(stores, NOW, { group: 'a' });
     const inB = await storeJob(stores, NOW, { group: 'b' });
-    expect(await stores.flow.claim([{ id: inA._id, groupSlot: 0 }], stamp('c1'))).toBeUndefined();
-    expect(await stores.flow.claim([{ id: inB._id, groupSlot: 0 }], stamp('c2'))).toBe(1);
+    expect(await stores.flow.claim([{ id: inA._id, name: 'task', groupSlot: 0 }], stamp('c1'))).toBeUndefined();
+    expect(await stores.flow.claim([{ id: inB._id, name: 'task', groupSlot: 0 }], stamp('c2'))).toBe(1);
     expect((await stored(stores, inA._id)).status).toBe(JobStatus.PENDING);
   });
 
@@ -69,9 +69,9 @@ describe('slots (FlowClaimStore.claim)', () => {
     const due = await storeJob(stores, NOW);
     const taken = await stores.flow.claim(
       [
-        { id: later._id, limitSlot: 0 },
-        { id: done._id, limitSlot: 1 },
-        { id: due._id, limitSlot: 2 },
+        { id: later._id, name: 'task', limitSlot: 0 },
+        { id: done._id, name: 'task', limitSlot: 1 },
+        { id: due._id, name: 'task', limitSlot: 2 },
       ],
       stamp(),
     );
@@ -85,7 +85,15 @@ describe('slots (FlowClaimStore.claim)', () => {
     const stores = await flowStores();
     const a = await storeJob(stores, NOW, { group: 'g' });
     const later = await storeJob(stores, plus(NOW, 1), { group: 'g' });
-    expect(await stores.flow.claim([{ id: a._id }, { id: later._id }], stamp())).toBe(1);
+    expect(
+      await stores.flow.claim(
+        [
+          { id: a._id, name: 'task' },
+          { id: later._id, name: 'task' },
+        ],
+        stamp(),
+      ),
+    ).toBe(1);
     expect((await stored(stores, a._id)).limitSlot).toBeUndefined();
   });
 
@@ -93,8 +101,8 @@ describe('slots (FlowClaimStore.claim)', () => {
     const stores = await flowStores();
     const one = await storeJob(stores, NOW, { group: 'g' });
     const two = await storeJob(stores, NOW, { group: 'g' });
-    expect(await stores.flow.claim([{ id: one._id, limitSlot: 0, groupSlot: 0 }], stamp('c1'))).toBe(1);
-    expect(await stores.flow.claim([{ id: two._id, limitSlot: 1, groupSlot: 1 }], stamp('c2'))).toBe(1);
+    expect(await stores.flow.claim([{ id: one._id, name: 'task', limitSlot: 0, groupSlot: 0 }], stamp('c1'))).toBe(1);
+    expect(await stores.flow.claim([{ id: two._id, name: 'task', limitSlot: 1, groupSlot: 1 }], stamp('c2'))).toBe(1);
     const [held] = await stores.claims.findClaimed('me', ['c1']);
     await stores.outcomes.apply([
       {
@@ -116,13 +124,13 @@ describe('slots (FlowClaimStore.claim)', () => {
     }
     // Both numbers are free again.
     const three = await storeJob(stores, NOW, { group: 'g' });
-    expect(await stores.flow.claim([{ id: three._id, limitSlot: 0, groupSlot: 1 }], stamp('c3'))).toBe(1);
+    expect(await stores.flow.claim([{ id: three._id, name: 'task', limitSlot: 0, groupSlot: 1 }], stamp('c3'))).toBe(1);
   });
 
   it('a rate-limited outcome (uncharged) puts the attempt back and ends the slots', async () => {
     const stores = await flowStores();
     const job = await storeJob(stores, NOW);
-    expect(await stores.flow.claim([{ id: job._id, limitSlot: 0 }], stamp())).toBe(1);
+    expect(await stores.flow.claim([{ id: job._id, name: 'task', limitSlot: 0 }], stamp())).toBe(1);
     const [held] = await stores.claims.findClaimed('me', ['claim-1']);
     expect(held?.attempts).toBe(1);
     await stores.outcomes.apply([

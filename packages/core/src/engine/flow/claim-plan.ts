@@ -105,6 +105,7 @@ export function planClaim(input: PlanInput): ClaimPlan {
       jobs.push({
         doc,
         id: doc._id,
+        name: doc.name,
         group: state.lane.group,
         ...(global === undefined ? {} : { limitSlot: globalFree.pop() as number }),
         ...(state.free === undefined ? {} : { groupSlot: state.free.pop() as number }),

@@ -45,6 +45,8 @@ export interface FlowClaimerDeps {
   readonly stamp: (now: Date) => ClaimStamp;
   /** Sends a claim write through the claimer's token bookkeeping (`startBy`: its jobs' start deadline). */
   readonly send: <T>(stamp: ClaimStamp, work: Promise<T>, startBy?: number) => Promise<T>;
+  /** The jobs of claim `stamp` are known (or given back): its token can be forgotten. */
+  readonly known: (stamp: ClaimStamp) => void;
   /** A number in [0, 1). */
   readonly random: () => number;
 }
@@ -248,7 +250,9 @@ export class FlowClaimer {
     } else {
       docs = await this.bounded(claims.findClaimed(owner, [stamp.token]), 'reading claimed jobs');
     }
-    if (taken) {
+    if (!taken) {
+      this.deps.known(stamp);
+    } else {
       const at = clock.now();
       this.rates.settled(taken, at.getTime());
       // What is left in `counts` was taken in the windows but not claimed.
@@ -259,9 +263,12 @@ export class FlowClaimer {
       void this.rates.giveBack(name, taken, counts);
       if (docs.length > 0 && at.getTime() > taken.startBy) {
         // Answered too late to start within the bucket its starts were counted in: give them back.
+        // (Should that fail, the token stays: the next turn gives them back by it.)
         await this.bounded(claims.release(owner, [stamp.token], at), 'giving jobs back');
+        this.deps.known(stamp);
         return [];
       }
+      this.deps.known(stamp);
     }
     this.noteClaimed(docs);
     return docs;

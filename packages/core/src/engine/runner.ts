@@ -97,8 +97,11 @@ export interface RunnerDeps {
   readonly onJobPending: (name: string, at: Date) => void;
   /** A run's outcome is stored (for throughput counts). */
   readonly onRunEnded: (name: string, ending: RunEnding, at: Date) => void;
-  /** A handler threw a `RateLimitError`: `job`'s name (or group) starts nothing before `until`. */
-  readonly onRateLimited?: (job: Job, until: Date) => void;
+  /**
+   * A handler threw a `RateLimitError`: `job`'s name (or group) starts nothing before `until`.
+   * Resolves once the hold is stored (or could not be: that is reported, never thrown).
+   */
+  readonly onRateLimited?: (job: Job, until: Date) => Promise<void>;
 }
 
 /** Runs jobs and remembers which are active in this instance. */
@@ -180,8 +183,9 @@ export class JobRunner {
     run.state = 'writing';
     let ending = first;
     if (ending.kind === 'rate-limited') {
-      // Held back here at once; the outcome below makes the job due again at the same time.
-      this.deps.onRateLimited?.(run.job, new Date(this.deps.clock.now().getTime() + ending.error.retryAfterMs));
+      // Held back here at once, and stored before the outcome makes the job due again (at the same
+      // time): once the job is pending, every instance can know of the hold.
+      await this.deps.onRateLimited?.(run.job, new Date(this.deps.clock.now().getTime() + ending.error.retryAfterMs));
     }
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const now = this.deps.clock.now();

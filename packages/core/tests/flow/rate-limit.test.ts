@@ -22,11 +22,16 @@ const T0 = new Date('2030-01-01T00:00:00Z');
 const isDueRead = (event: CommandStartedEvent) =>
   event.commandName === 'find' && (event.command.filter as { status?: unknown } | undefined)?.status === 'pending';
 
-/** Resolves once every log has seen `passes` more reads of due jobs (claim-loop passes). */
+/** Reads of due jobs of `log` the server has answered. */
+function answeredReads(log: CommandLog): number {
+  return log.commands.filter((event) => isDueRead(event) && log.answered.has(event.requestId)).length;
+}
+
+/** Resolves once every log has seen `count` more answered reads of due jobs (claim-loop passes). */
 async function passes(logs: readonly CommandLog[], count = 3): Promise<void> {
-  const from = logs.map((log) => log.commands.filter(isDueRead).length);
+  const from = logs.map(answeredReads);
   await waitUntil(
-    () => logs.every((log, index) => log.commands.filter(isDueRead).length >= (from[index] as number) + count),
+    () => logs.every((log, index) => answeredReads(log) >= (from[index] as number) + count),
     `${count} claim-loop passes of every instance`,
   );
 }

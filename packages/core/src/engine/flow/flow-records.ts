@@ -47,8 +47,11 @@ export class FlowRecords {
     this.publish().catch((error: unknown) => this.deps.onError(error, 'recording flow-control limits'));
   }
 
-  /** A handler of `job` threw a `RateLimitError`: its name (group) starts nothing before `until`. */
-  hold(job: Job, until: Date): void {
+  /**
+   * A handler of `job` threw a `RateLimitError`: its name (group) starts nothing before `until`.
+   * Held here at once; resolves once stored (a failure is reported, never thrown).
+   */
+  hold(job: Job, until: Date): Promise<void> {
     const { limits, pauses, pauseGate, clock, timeout } = this.deps;
     const rate = this.deps.workerLimits().get(job.name)?.rateLimit;
     let stored: Promise<void>;
@@ -60,7 +63,7 @@ export class FlowRecords {
       pauseGate.hold(job.name, until.getTime());
       stored = pauses.hold(job.name, until);
     }
-    withTimeout(stored, timeout, 'recording a rate limit').catch((error: unknown) =>
+    return withTimeout(stored, timeout, 'recording a rate limit').catch((error: unknown) =>
       this.deps.onError(error, 'recording a rate limit'),
     );
   }

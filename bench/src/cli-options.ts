@@ -25,6 +25,7 @@ export const SCENARIOS = [
   'flow',
   'steady',
   'memory',
+  'dedupe',
 ] as const;
 
 /** One scenario's name. */

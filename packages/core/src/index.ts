@@ -31,6 +31,7 @@ export {
   type CancelOptions,
   type Clock,
   type DataFieldValue,
+  type DeduplicationOutcome,
   type DefaultJobName,
   type EnqueueManyItem,
   type EnqueueManyItemOf,
@@ -45,8 +46,10 @@ export {
   type JobCompleteEvent,
   type JobContext,
   type JobDataOf,
+  type JobDeduplicatedEvent,
   type JobDeletedEvent,
   type JobErrorEvent,
+  type JobErrorRecord,
   type JobFailEvent,
   type JobHandler,
   type JobId,
@@ -58,6 +61,7 @@ export {
   type JobQuery,
   type JobRateLimitedEvent,
   type JobRecoveredEvent,
+  type JobSort,
   JobStatus,
   type JobStatusType,
   type JobsChangedEvent,
@@ -80,5 +84,6 @@ export {
   type WorkerOptions,
 } from './types.js';
 export { MAX_DATA_BYTES } from './validation/data.js';
+export { MAX_DEDUPE_WINDOW_MS } from './validation/dedupe-options.js';
 export { MAX_GROUP_LENGTH } from './validation/job-options.js';
 export { MAX_NAME_LENGTH } from './validation.js';

@@ -27,11 +27,13 @@ import { ControlStore } from './store/control-store.js';
 import { FlowStatsStore } from './store/flow-stats-store.js';
 import { InspectStore } from './store/inspect-store.js';
 import { type JobDocument, toPublicJob } from './store/job-document.js';
-import { type CheckedQuery, checkJobPage, checkJobQuery } from './store/job-query.js';
+import { checkJobPage } from './store/job-page.js';
+import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
 import { LimitStore } from './store/limit-store.js';
 import type { ObjectIds } from './store/object-ids.js';
 import { PauseStore } from './store/pause-store.js';
 import { RetentionStore } from './store/retention-store.js';
+import { throttleWindows } from './store/throttle-store.js';
 import { ThroughputStore } from './store/throughput-store.js';
 import { checkDate, checkName, checkNumberIn, checkOptionsObject, describeValue } from './validation.js';
 
@@ -55,6 +57,9 @@ export interface OperationsDeps {
   /** Longest wait for one call's database work (`operationTimeout`). */
   readonly operationTimeout: number;
 }
+
+/** Most recurring jobs one `getSchedules` call returns. */
+export const MAX_SCHEDULES = 1000;
 
 /** Longest accepted `cancelReason`. */
 export const MAX_CANCEL_REASON_LENGTH = 2000;
@@ -105,7 +110,11 @@ export class Operations {
     this.control = new ControlStore(deps.collection, deps.retention);
     this.pauses = new PauseStore(deps.db, deps.collectionName);
     this.throughput = new ThroughputStore(deps.db, deps.collectionName);
-    this.retentionStore = new RetentionStore(deps.collection, this.throughput.collection);
+    this.retentionStore = new RetentionStore(
+      deps.collection,
+      this.throughput.collection,
+      throttleWindows(deps.db, deps.collectionName),
+    );
     this.limits = new LimitStore(deps.db, deps.collectionName);
     this.flowStats = new FlowStatsStore(deps.collection, this.limits, this.pauses);
   }
@@ -122,19 +131,30 @@ export class Operations {
   }
 
   async getJobs<T>(query?: JobQuery, page?: JobPage): Promise<JobList<T>> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     const checkedPage = checkJobPage(page, this.deps.ids);
     const { docs, nextCursor } = await this.call('getJobs', () => this.inspect.list(checked, checkedPage));
     return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
   }
 
+  async getSchedules<T>(options?: { name?: string; limit?: number }): Promise<Job<T>[]> {
+    const given = checkOptionsObject(options, 'options', ['name', 'limit']);
+    const name = given.name === undefined ? undefined : checkName(given.name, 'options.name');
+    const limit =
+      given.limit === undefined
+        ? MAX_SCHEDULES
+        : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_SCHEDULES, integer: true });
+    const docs = await this.call('getSchedules', () => this.inspect.schedules(name, limit));
+    return docs.map((doc) => toPublicJob(doc) as Job<T>);
+  }
+
   async countJobs(query?: JobQuery): Promise<number> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     return this.call('countJobs', () => this.inspect.count(checked));
   }
 
   async getStats(query?: JobQuery): Promise<QueueStats> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     const now = this.deps.clock.now();
     return this.call('getStats', async () => {
       const stats = await this.inspect.stats(checked, now);
@@ -204,7 +224,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async cancelJobs(query: JobQuery, options?: CancelOptions): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const reason = checkCancelOptions(options);
     const count = await this.call('cancelJobs', () => this.control.cancelMany(checked, reason, this.deps.clock.now()));
     this.deps.logger.info('cancelJobs: jobs cancelled or asked to stop', { count });
@@ -214,7 +234,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async retryJobs(query: JobQuery): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const now = this.deps.clock.now();
     const count = await this.call('retryJobs', () => this.control.retryMany(checked, now));
     this.deps.logger.info('retryJobs: jobs retried', { count });
@@ -225,7 +245,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async deleteJobs(query: JobQuery): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const count = await this.call('deleteJobs', () => this.control.deleteMany(checked));
     this.deps.logger.info('deleteJobs: jobs deleted', { count });
     this.deps.events.emit('jobs:deleted', { query, count });

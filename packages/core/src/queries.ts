@@ -1,6 +1,7 @@
 /**
  * What the operations API takes and returns: job queries, pages and statistics.
  */
+import type { ObjectId } from 'mongodb';
 import type { FlowControlOptions } from './flow-options.js';
 import type { Job, JobStatusType } from './job.js';
 
@@ -12,6 +13,11 @@ export type DataFieldValue = string | number | boolean | null | Date;
  * query selects every job. Values are matched by equality, never read as query operators.
  */
 export interface JobQuery<N extends string = string> {
+  /**
+   * Only these jobs (1 to 1000 ids, `ObjectId`s or 24-hex-digit strings): the jobs an operator
+   * selected, for example. Served by the `_id` index.
+   */
+  ids?: readonly (ObjectId | string)[];
   /** One job name or several. */
   name?: N | readonly N[];
   /** One status or several. */
@@ -19,7 +25,7 @@ export interface JobQuery<N extends string = string> {
   /** The job's `uniqueKey`. */
   uniqueKey?: string;
   /**
-   * The job's `group`. Index `monque_list_group` `{group, _id}` serves it alone; with a name
+   * The job's `group` (see the flow-control options), by equality. Index `monque_list_group` `{group, _id}` serves it alone; with a name
    * and a status, the name's index is read and the group filtered.
    */
   group?: string;
@@ -36,6 +42,24 @@ export interface JobQuery<N extends string = string> {
   finishedBefore?: Date;
 }
 
+/** The order of `getJobs`'s pages. */
+export interface JobSort {
+  /**
+   * - `'created'`: the order the jobs were inserted in (by `_id`);
+   * - `'nextRun'`: by `nextRunAt` (when the job is, or was last, due);
+   * - `'finished'`: by `finishedAt`; jobs not finished sort as a missing value does in MongoDB:
+   *   after the finished ones when descending, before them when ascending.
+   * Ties are broken by `_id`. Only `'created'` pages stay exact while jobs change: a job whose
+   * `nextRunAt` or `finishedAt` changes between two pages may be listed twice or not at all.
+   */
+  by: 'created' | 'nextRun' | 'finished';
+  /**
+   * @defaultValue `'desc'` for `created` and `finished` (newest first), `'asc'` for `nextRun`
+   * (soonest first)
+   */
+  order?: 'asc' | 'desc';
+}
+
 /** Which page of `getJobs` to read. */
 export interface JobPage {
   /** The `nextCursor` of the previous page; omitted for the first page. */
@@ -45,6 +69,11 @@ export interface JobPage {
    * @defaultValue 50
    */
   limit?: number;
+  /**
+   * The order. On large collections, see `getJobs` for the index a sort other than `created` needs.
+   * @defaultValue `{ by: 'created', order: 'desc' }`: newest first
+   */
+  sort?: JobSort;
 }
 
 /** One page of jobs, newest first. */

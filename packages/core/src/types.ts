@@ -6,8 +6,10 @@
  */
 
 export type {
+  DeduplicationOutcome,
   JobChangedEvent,
   JobCompleteEvent,
+  JobDeduplicatedEvent,
   JobDeletedEvent,
   JobErrorEvent,
   JobFailEvent,
@@ -20,7 +22,14 @@ export type {
   WakeupFallbackEvent,
 } from './event-map.js';
 export type { FlowControlOptions, RateLimitOptions } from './flow-options.js';
-export { type BackoffOptions, JOB_STATUSES, type Job, JobStatus, type JobStatusType } from './job.js';
+export {
+  type BackoffOptions,
+  JOB_STATUSES,
+  type Job,
+  type JobErrorRecord,
+  JobStatus,
+  type JobStatusType,
+} from './job.js';
 export type {
   AnyJobOf,
   DefaultJobName,
@@ -50,6 +59,7 @@ export type {
   JobList,
   JobPage,
   JobQuery,
+  JobSort,
   NameStats,
   PausedState,
   QueueStats,

@@ -25,6 +25,8 @@ export const UNIQUE_INDEX_NAME = 'monque_unique_active_key';
  *   unique, partial on the slot existing: no two running jobs hold one slot of `globalConcurrency`
  *   (`groupConcurrency`);
  * - `monque_list_group` `{group, _id: -1}`, partial on `group` existing: `getJobs` by group;
+ * - `monque_schedules` `{name, uniqueKey, _id}`, partial on `repeatInterval` and `activeKey` existing
+ *   (the recurring jobs still scheduled): `getSchedules`;
  * - one `monque_data_<path>` `{'data.<path>': 1, _id: -1}` per `dataIndexes` entry: `getJobs` by a
  *   payload field.
  */
@@ -60,6 +62,11 @@ export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDes
       partialFilterExpression: { groupSlot: { $exists: true } },
     },
     { key: { group: 1, _id: -1 }, name: 'monque_list_group', partialFilterExpression: { group: { $exists: true } } },
+    {
+      key: { name: 1, uniqueKey: 1, _id: 1 },
+      name: 'monque_schedules',
+      partialFilterExpression: { repeatInterval: { $exists: true }, activeKey: { $exists: true } },
+    },
     ...dataIndexes.map((path) => ({ key: { [`data.${path}`]: 1, _id: -1 }, name: `monque_data_${path}` })),
   ];
 }

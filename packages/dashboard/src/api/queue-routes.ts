@@ -1,12 +1,22 @@
 /**
- * The routes of the queue as a whole: settings, counts per name, throughput, pauses, and the
- * recurring jobs (schedules) with unscheduling.
+ * The routes of the queue as a whole: settings, counts per name (with what flow-control limits
+ * hold back), the busiest groups of a name, throughput, pauses, and the recurring jobs (schedules)
+ * with unscheduling.
  */
 import type { NameStats } from '@monque/core';
 import { BadRequest } from './bad-request.js';
 import { onlyKeys, optionalString, type Route } from './route.js';
 
-const ZERO: NameStats = { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0, oldestDueAt: null };
+const ZERO: NameStats = {
+  pending: 0,
+  due: 0,
+  processing: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  oldestDueAt: null,
+  limited: 0,
+};
 
 /** The routes of stats, throughput, pauses and schedules. */
 export const QUEUE_ROUTES: readonly Route[] = [
@@ -27,6 +37,22 @@ export const QUEUE_ROUTES: readonly Route[] = [
       // A paused name without jobs is listed too: the overview must show every pause to resume.
       if (paused !== 'all') for (const name of paused) byName[name] ??= { ...ZERO, paused: true };
       return { now: new Date(), total: stats.total, byName, paused };
+    },
+  },
+  {
+    method: 'GET',
+    path: ['queues', ':name', 'groups'],
+    handle: async ({ monque, params, search }) => {
+      let limit: number | undefined;
+      for (const [key, value] of search) {
+        if (key !== 'limit') throw new BadRequest(`unknown parameter ${JSON.stringify(key)} (known: limit)`);
+        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+          throw new BadRequest(`limit: ${JSON.stringify(value)} is not a whole number from 1 to 1000`);
+        }
+        limit = Number(value);
+      }
+      const name = params.name as string;
+      return { groups: await monque.getGroupStats(name, limit === undefined ? undefined : { limit }) };
     },
   },
   {

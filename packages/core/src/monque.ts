@@ -129,6 +129,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       events,
       instrumentation,
       ready,
+      slotIndexes: () => indexes.ensureSlots(),
       pauses: this.operations.pauses,
       throughput: this.operations.throughput,
       retention: this.operations.retentionStore,

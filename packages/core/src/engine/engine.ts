@@ -46,6 +46,8 @@ export interface EngineDeps {
   readonly instrumentation: Instrumentation;
   /** Creates the indexes. */
   readonly ready: () => Promise<void>;
+  /** Creates the unique slot indexes of flow control (only where concurrency limits are used). */
+  readonly slotIndexes: () => Promise<void>;
   readonly pauses: PauseStore;
   readonly throughput: ThroughputStore;
   readonly retention: RetentionStore;
@@ -131,6 +133,7 @@ export class Engine {
           timeout,
           limitsOf: (name) => this.registry.get(name)?.flow,
           random: Math.random,
+          slotIndexes: deps.slotIndexes,
           ...bridge,
         }),
     });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { JobStatus, type Monque, type WorkerOptions } from '../../src/index.js';
 import { ClaimStore } from '../../src/store/claim-store.js';
 import { FlowClaimStore } from '../../src/store/flow-claim-store.js';
+import { IndexManager } from '../../src/store/indexes.js';
 import type { JobDocument } from '../../src/store/job-document.js';
 import { createMonque, jobsOf, useTestDb } from '../helpers/monque.js';
 import { withRace } from '../store/race.js';
@@ -118,7 +119,7 @@ describe('globalConcurrency', () => {
     const db = await getDb();
     const collection = db.collection<JobDocument>(freshCollectionName(db));
     const monque = createMonque(db, { collectionName: collection.collectionName });
-    await monque.countJobs(); // the indexes
+    await new IndexManager(collection, []).ensureSlots(); // as an instance with a concurrency limit does
     const claims = new ClaimStore(collection);
     const [mine, theirs] = await monque.enqueueMany([
       { name: 'api', data: { n: 1 } },
@@ -156,6 +157,48 @@ describe('globalConcurrency', () => {
       }),
     ).toBeUndefined();
     expect(await collection.countDocuments({ status: JobStatus.PROCESSING })).toBe(1);
+  });
+});
+
+describe('the unique slot indexes', () => {
+  const slotIndexes = async (collection: Collection<JobDocument>) =>
+    (await collection.listIndexes().toArray())
+      .filter((index) => index.name === 'monque_limit_slot' || index.name === 'monque_group_slot')
+      .map((index) => ({ name: index.name, unique: index.unique }));
+
+  it('exist once an instance with a concurrency limit has claimed, before its first run starts', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const collection = db.collection<JobDocument>(monque.options.collectionName);
+    let seen: unknown;
+    monque.worker(
+      'api',
+      async () => {
+        seen ??= await slotIndexes(collection);
+      },
+      { globalConcurrency: 2 },
+    );
+    await monque.enqueue('api', {});
+    expect(await slotIndexes(collection)).toEqual([]);
+    await monque.start();
+    await waitUntil(() => seen !== undefined, 'the run');
+    await monque.stop();
+    expect(seen).toEqual([
+      { name: 'monque_limit_slot', unique: true },
+      { name: 'monque_group_slot', unique: true },
+    ]);
+  });
+
+  it('are never created where no worker has a concurrency limit (every write would check them)', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    monque.worker('api', () => {}, { rateLimit: { max: 10, duration: 1_000 } });
+    const done = new Promise((resolve) => monque.once('job:complete', resolve));
+    await monque.enqueue('api', {}, { group: 'g' });
+    await monque.start();
+    await done;
+    await monque.stop();
+    expect(await slotIndexes(db.collection<JobDocument>(monque.options.collectionName))).toEqual([]);
   });
 });
 

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
 import type { ClaimStamp } from '../../src/store/claim-store.js';
 import { FlowClaimStore } from '../../src/store/flow-claim-store.js';
+import { IndexManager } from '../../src/store/indexes.js';
 import { LimitStore, type Reservation, rateIdOf } from '../../src/store/limit-store.js';
 import { useTestDb } from '../helpers/monque.js';
 import { freshStores, heldJob, plus, type Stores, stored, storeJob } from './stores.js';
@@ -22,6 +23,7 @@ const stamp = (token = 'claim-1', now = NOW, owner = 'me'): ClaimStamp => ({ own
 
 async function flowStores(): Promise<Stores & { flow: FlowClaimStore }> {
   const stores = await freshStores(await getDb());
+  await new IndexManager(stores.collection, []).ensureSlots();
   return { ...stores, flow: new FlowClaimStore(stores.collection, stores.claims) };
 }
 

@@ -49,6 +49,8 @@ export interface FlowClaimerDeps {
   readonly known: (stamp: ClaimStamp) => void;
   /** A number in [0, 1). */
   readonly random: () => number;
+  /** Resolves once the unique slot indexes exist (created once, before the first claim with slots). */
+  readonly slotIndexes?: () => Promise<void>;
 }
 
 /** What one turn of flow-controlled names got. */
@@ -146,6 +148,7 @@ export class FlowClaimer {
       perGroup ||
       found.some((d) => d.group !== undefined);
     const needsRunning = limits.globalConcurrency !== undefined || limits.groupConcurrency !== undefined;
+    if (needsRunning) await this.bounded(this.deps.slotIndexes?.() ?? Promise.resolve(), 'creating the slot indexes');
     const [lanes, running, nameView] = await Promise.all([
       grouped ? this.readLanes(name, want, found, limits, now, exclude) : [{ group: null, jobs: found }],
       needsRunning ? this.bounded(this.deps.store.findRunning(name), 'reading running jobs') : [],

@@ -26,6 +26,7 @@ export const SCENARIOS = [
   'steady',
   'memory',
   'dedupe',
+  'workflows',
 ] as const;
 
 /** One scenario's name. */

@@ -17,6 +17,7 @@ export type CommandPurpose =
   | 'retention'
   | 'bookkeeping'
   | 'limits'
+  | 'workflow'
   | 'setup'
   | 'other';
 

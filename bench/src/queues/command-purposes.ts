@@ -14,9 +14,21 @@ function collectionOf(event: CommandStartedEvent): string {
   return typeof target === 'string' ? target : '';
 }
 
+const WORKFLOW_FIELDS = /"(dependsOn|settledDependencies|notifyDependents|linkPending|deadLetterDue|flowId)"|"staged"/;
+
 /**
- * Monque: claim = find of due jobs / updateMany to `processing` / read-back by claim token / the
- * running jobs of a flow-controlled name (their slots); recovery = reads of `processing` jobs
+ * Monque's workflow commands (dependencies, flows, dead letters): they name a workflow field in
+ * their filter or update, apart from the outcome write's `notifyDependents: { $exists: false }`.
+ */
+function isWorkflow(event: CommandStartedEvent): boolean {
+  const text = JSON.stringify(event.command).replaceAll('"notifyDependents":{"$exists":false}', '');
+  return WORKFLOW_FIELDS.test(text);
+}
+
+/**
+ * Monque: workflow = commands on dependencies, flows and dead letters (telling dependents, linking,
+ * the workflow sweep); claim = find of due jobs / updateMany to `processing` / read-back by claim token
+ * / the running jobs of a flow-controlled name (their slots); recovery = reads of `processing` jobs
  * (stale locks); bookkeeping = its side collections (`<jobs>_metrics` throughput counters,
  * `<jobs>_control` pauses); limits = `<jobs>_limits` (rate windows, published limits).
  */
@@ -26,6 +38,7 @@ export const monquePurpose: CommandClassifier = (event: CommandStartedEvent): Co
   if (/_limits$/.test(collectionOf(event))) return 'limits';
   if (/_(metrics|control)$/.test(collectionOf(event))) return 'bookkeeping';
   if (commandName === 'insert') return 'enqueue';
+  if (isWorkflow(event)) return 'workflow';
   if (commandName === 'ping') return 'poll';
   const set = setOf(event);
   if (commandName === 'find') {

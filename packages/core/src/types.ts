@@ -22,8 +22,11 @@ export type {
   WakeupFallbackEvent,
 } from './event-map.js';
 export type { FlowControlOptions, RateLimitOptions } from './flow-options.js';
+export type { FlowJobOptions, FlowNode, FlowOptions, FlowSpec, FlowSpecOf } from './flow-spec.js';
 export {
   type BackoffOptions,
+  type DeadLetterOrigin,
+  type DependencyFailurePolicy,
   JOB_STATUSES,
   type Job,
   type JobErrorRecord,
@@ -40,6 +43,7 @@ export type {
   JobNameOf,
 } from './job-map.js';
 export type {
+  DependencyResult,
   EnqueueManyItem,
   EnqueueManyOptions,
   EnqueueOptions,

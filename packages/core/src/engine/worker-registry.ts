@@ -5,15 +5,18 @@
  */
 import { DuplicateWorkerError } from '../errors/duplicate-worker-error.js';
 import type { FlowControlOptions } from '../flow-options.js';
-import type { JobHandler, RunPolicyOptions } from '../job-options.js';
+import type { JobHandler, WorkerOptions } from '../job-options.js';
+
+/** A worker's own settings besides its concurrency and flow-control limits (the job's own win over these). */
+export type WorkerPolicy = Omit<WorkerOptions, 'concurrency' | keyof FlowControlOptions>;
 
 /** A registered worker. */
 export interface Worker {
   readonly name: string;
   readonly handler: JobHandler;
   readonly concurrency: number;
-  /** The worker's own retry and timeout settings (the job's own win over these). */
-  readonly policy: RunPolicyOptions;
+  /** The worker's own retry, timeout and dead-letter settings (the job's own win over these). */
+  readonly policy: WorkerPolicy;
   /** The name's flow-control limits (all instances together), if any. */
   readonly flow?: FlowControlOptions;
   running: number;
@@ -40,7 +43,7 @@ export class WorkerRegistry {
     name: string,
     handler: JobHandler,
     concurrency: number,
-    policy: RunPolicyOptions = {},
+    policy: WorkerPolicy = {},
     flow?: FlowControlOptions,
   ): void {
     if (this.workers.has(name)) throw new DuplicateWorkerError(name);

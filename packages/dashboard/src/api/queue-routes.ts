@@ -8,6 +8,7 @@ import { BadRequest } from './bad-request.js';
 import { onlyKeys, optionalString, type Route } from './route.js';
 
 const ZERO: NameStats = {
+  waiting: 0,
   pending: 0,
   due: 0,
   processing: 0,

@@ -3,7 +3,7 @@
  * A job's own setting wins over its worker's, which wins over the instance's.
  */
 import type { ClientSession } from 'mongodb';
-import type { FlowControlOptions } from './flow-options.js';
+import type { FlowControlOptions } from './flow-control-options.js';
 import type { BackoffOptions, DependencyFailurePolicy, Job, JobStatusType } from './job.js';
 import type { JobId } from './public-api.js';
 

@@ -27,11 +27,11 @@ import type {
 } from './queries.js';
 import { ControlStore } from './store/control-store.js';
 import { settledOf } from './store/dependency-store.js';
-import { FlowStatsStore } from './store/flow-stats-store.js';
 import { InspectStore } from './store/inspect-store.js';
 import { type JobDocument, STAGED, toPublicJob } from './store/job-document.js';
 import { checkJobPage } from './store/job-page.js';
 import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
+import { LimitStatsStore } from './store/limit-stats-store.js';
 import { LimitStore } from './store/limit-store.js';
 import type { ObjectIds } from './store/object-ids.js';
 import { PauseStore } from './store/pause-store.js';
@@ -109,7 +109,7 @@ export class Operations {
   readonly retentionStore: RetentionStore;
   /** Flow-control records: the engine's claims read and write them. */
   readonly limits: LimitStore;
-  private readonly flowStats: FlowStatsStore;
+  private readonly limitStats: LimitStatsStore;
 
   constructor(readonly deps: OperationsDeps) {
     this.inspect = new InspectStore(deps.collection);
@@ -122,7 +122,7 @@ export class Operations {
       throttleWindows(deps.db, deps.collectionName),
     );
     this.limits = new LimitStore(deps.db, deps.collectionName);
-    this.flowStats = new FlowStatsStore(deps.collection, this.limits, this.pauses);
+    this.limitStats = new LimitStatsStore(deps.collection, this.limits, this.pauses);
   }
 
   /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */
@@ -169,7 +169,7 @@ export class Operations {
     const now = this.deps.clock.now();
     return this.call('getStats', async () => {
       const stats = await this.inspect.stats(checked, now);
-      await this.flowStats.addLimited(stats.byName, now);
+      await this.limitStats.addLimited(stats.byName, now);
       return stats;
     });
   }
@@ -181,7 +181,7 @@ export class Operations {
       given.limit === undefined
         ? DEFAULT_GROUP_STATS
         : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_GROUP_STATS, integer: true });
-    return this.call('getGroupStats', () => this.flowStats.groups(checkedName, limit, this.deps.clock.now()));
+    return this.call('getGroupStats', () => this.limitStats.groups(checkedName, limit, this.deps.clock.now()));
   }
 
   async getThroughput(options?: { minutes?: number; name?: string }): Promise<ThroughputBucket[]> {

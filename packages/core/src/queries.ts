@@ -2,7 +2,7 @@
  * What the operations API takes and returns: job queries, pages and statistics.
  */
 import type { ObjectId } from 'mongodb';
-import type { FlowControlOptions } from './flow-options.js';
+import type { FlowControlOptions } from './flow-control-options.js';
 import type { Job, JobStatusType } from './job.js';
 import type { JobId } from './public-api.js';
 

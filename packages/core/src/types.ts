@@ -21,7 +21,7 @@ export type {
   QueuePauseEvent,
   WakeupFallbackEvent,
 } from './event-map.js';
-export type { FlowControlOptions, RateLimitOptions } from './flow-options.js';
+export type { FlowControlOptions, RateLimitOptions } from './flow-control-options.js';
 export type { FlowJobOptions, FlowNode, FlowOptions, FlowSpec, FlowSpecOf } from './flow-spec.js';
 export {
   type BackoffOptions,

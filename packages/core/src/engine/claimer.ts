@@ -17,7 +17,7 @@
  *   finds its jobs by that token, so they run (or are given back when stopping) instead of waiting
  *   for their locks to expire.
  * - Names under flow control (limits, or jobs with groups) take the same shared read, then go to
- *   the {@link FlowClaimer}, in parallel with the others; it claims through the same token
+ *   the {@link LimitedClaimer}, in parallel with the others; it claims through the same token
  *   bookkeeping.
  */
 import { randomUUID } from 'node:crypto';
@@ -25,7 +25,7 @@ import type { ObjectId } from 'mongodb';
 import { withTimeout } from '../database-errors.js';
 import type { ClaimStamp, ClaimStore } from '../store/claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
-import type { FlowClaimer, FlowClaimerDeps } from './flow/flow-claimer.js';
+import type { LimitedClaimer, LimitedClaimerDeps } from './limits/limited-claimer.js';
 import type { PauseGate } from './pause-gate.js';
 import type { ClaimRequest } from './worker-registry.js';
 
@@ -45,7 +45,7 @@ export interface ClaimerDeps {
   /** A number in [0, 1) (tests may fix it). */
   readonly random?: () => number;
   /** Builds the claimer of flow-controlled names, given this claimer's stamps and token bookkeeping. */
-  readonly flow?: (bridge: Pick<FlowClaimerDeps, 'send' | 'known' | 'stamp'>) => FlowClaimer;
+  readonly limited?: (bridge: Pick<LimitedClaimerDeps, 'send' | 'known' | 'stamp'>) => LimitedClaimer;
 }
 
 /** What one turn got. */
@@ -68,10 +68,10 @@ export class Claimer {
   /** Claims whose outcome is unknown, and whether their command has settled since. */
   private readonly unresolved = new Map<string, { settled: boolean; late: boolean; startBy?: number }>();
   /** Claims of flow-controlled names. */
-  readonly flow: FlowClaimer | undefined;
+  readonly limited: LimitedClaimer | undefined;
 
   constructor(private readonly deps: ClaimerDeps) {
-    this.flow = deps.flow?.({
+    this.limited = deps.limited?.({
       send: (stamp, work, startBy) => this.send(stamp, work, startBy),
       known: (stamp) => this.known(stamp),
       stamp: (now) => this.stamp(now),
@@ -87,44 +87,44 @@ export class Claimer {
     if (wanted.length === 0) return none;
     const exclude = this.deps.busyIds();
     const only = wanted[0] as ClaimRequest;
-    const { flow } = this;
+    const { limited } = this;
     // One free slot, and the paused state is fresh: claim in one round trip. (With a stale state,
     // the read below comes first, so an idle instance does not read the paused state every poll.)
-    if (wanted.length === 1 && only.limit === 1 && !pauses.stale && !flow?.handles(only.name)) {
+    if (wanted.length === 1 && only.limit === 1 && !pauses.stale && !limited?.handles(only.name)) {
       const stamp = this.stamp(now);
       const doc = await this.send(stamp, store.claimNext(only.name, stamp, exclude));
       this.known(stamp);
-      if (doc) flow?.noteClaimed([doc]);
+      if (doc) limited?.noteClaimed([doc]);
       return doc ? { jobs: [doc], full: new Set([only.name]) } : none;
     }
     const found = await this.readCandidates(wanted, now, backlogged, exclude);
     if (found.length === 0) return none;
     await pauses.refreshIfStale();
-    // Names under flow control, and names whose jobs turn out to have groups, go to the flow claimer.
+    // Names under flow control, and names whose jobs turn out to have groups, go to the limited claimer.
     const grouped = new Set(found.filter((doc) => doc.group !== undefined).map((doc) => doc.name));
-    const flowing = new Set(
+    const limitedNames = new Set(
       wanted
-        .filter(({ name }) => flow && (flow.handles(name) || grouped.has(name)) && !pauses.isPaused(name))
+        .filter(({ name }) => limited && (limited.handles(name) || grouped.has(name)) && !pauses.isPaused(name))
         .map(({ name }) => name),
     );
     const { picked, full } = this.pick(
-      found.filter((doc) => !flowing.has(doc.name)),
-      wanted.filter(({ name }) => !flowing.has(name)),
+      found.filter((doc) => !limitedNames.has(doc.name)),
+      wanted.filter(({ name }) => !limitedNames.has(name)),
     );
-    const flowFound = found.filter((doc) => flowing.has(doc.name));
-    const [jobs, flowed] = await Promise.all([
+    const limitedFound = found.filter((doc) => limitedNames.has(doc.name));
+    const [jobs, limitedTurn] = await Promise.all([
       picked.length > 0 ? this.take(picked, now) : [],
-      flow && flowFound.length > 0
-        ? flow.claim(
-            wanted.filter(({ name }) => flowing.has(name)),
-            flowFound,
+      limited && limitedFound.length > 0
+        ? limited.claim(
+            wanted.filter(({ name }) => limitedNames.has(name)),
+            limitedFound,
             now,
             exclude,
           )
         : undefined,
     ]);
-    if (!flowed) return { jobs, full };
-    return { ...flowed, jobs: [...jobs, ...flowed.jobs], full: new Set([...full, ...flowed.full]) };
+    if (!limitedTurn) return { jobs, full };
+    return { ...limitedTurn, jobs: [...jobs, ...limitedTurn.jobs], full: new Set([...full, ...limitedTurn.full]) };
   }
 
   private async readCandidates(

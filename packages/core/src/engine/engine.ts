@@ -6,13 +6,13 @@
 import type { Collection, Db } from 'mongodb';
 import { databaseCall, engineConnectionError, withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
-import type { FlowControlOptions } from '../flow-options.js';
+import type { FlowControlOptions } from '../flow-control-options.js';
 import type { JobHandler } from '../job-options.js';
 import type { ResolvedMonqueOptions } from '../options.js';
 import { ClaimStore } from '../store/claim-store.js';
-import { FlowClaimStore } from '../store/flow-claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
 import type { LimitStore } from '../store/limit-store.js';
+import { LimitedClaimStore } from '../store/limited-claim-store.js';
 import { LockStore } from '../store/lock-store.js';
 import { OutcomeStore } from '../store/outcome-store.js';
 import type { PauseStore } from '../store/pause-store.js';
@@ -24,11 +24,11 @@ import { ChangeStreamWakeups } from './change-stream-wakeups.js';
 import { Claimer } from './claimer.js';
 import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
 import { dependencyResults } from './dependency-release.js';
-import { FlowClaimer } from './flow/flow-claimer.js';
-import { FlowRecords } from './flow/flow-records.js';
 import { FollowUps } from './follow-ups.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
+import { LimitRecords } from './limits/limit-records.js';
+import { LimitedClaimer } from './limits/limited-claimer.js';
 import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { PauseGate } from './pause-gate.js';
@@ -68,7 +68,7 @@ export class Engine {
   private readonly poller: Poller;
   private readonly pauseGate: PauseGate;
   private readonly limits: LimitStore;
-  private readonly flowRecords: FlowRecords;
+  private readonly limitRecords: LimitRecords;
   private readonly recovery: StaleRecovery;
   private readonly events: MonqueEventEmitter;
   private readonly probe: () => Promise<void>;
@@ -81,7 +81,7 @@ export class Engine {
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
     const claims = new ClaimStore(collection, options.retention);
-    const flowClaims = new FlowClaimStore(collection, claims);
+    const limitedClaims = new LimitedClaimStore(collection, claims);
     this.limits = deps.limits;
     const locks = new LockStore(collection);
     this.probe = () => bounded('ping', locks.ping());
@@ -130,7 +130,7 @@ export class Engine {
       onRunEnded: (name, ending, at) => {
         if (ending !== 'cancelled') recorder.record(name, ending, at);
       },
-      onRateLimited: (job, until) => this.flowRecords.hold(job, until),
+      onRateLimited: (job, until) => this.limitRecords.hold(job, until),
       followUps: this.followUps,
       dependencies: (job) => bounded('reading dependencies', dependencyResults(workflows.store, job)),
     });
@@ -143,9 +143,9 @@ export class Engine {
       timeout,
       onLateClaim: () => this.poller.wake(),
       retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
-      flow: (bridge) =>
-        new FlowClaimer({
-          store: flowClaims,
+      limited: (bridge) =>
+        new LimitedClaimer({
+          store: limitedClaims,
           claims,
           limits: this.limits,
           owner,
@@ -157,11 +157,11 @@ export class Engine {
           ...bridge,
         }),
     });
-    this.flowRecords = new FlowRecords({
+    this.limitRecords = new LimitRecords({
       limits: this.limits,
       pauses: deps.pauses,
       pauseGate: this.pauseGate,
-      rates: () => claimer.flow?.rates,
+      rates: () => claimer.limited?.rates,
       workerLimits: () => this.registry.flowLimits(),
       instanceId: owner,
       clock,
@@ -249,7 +249,7 @@ export class Engine {
       ready: () =>
         databaseCall('start()', timeout, async () => {
           await deps.ready();
-          await this.flowRecords.publish();
+          await this.limitRecords.publish();
         }),
       recovery: this.recovery,
       poller: this.poller,
@@ -299,7 +299,7 @@ export class Engine {
     flow?: FlowControlOptions,
   ): void {
     this.registry.register(name, handler, concurrency, policy, flow);
-    if (flow && this.scheduler.state === 'running') this.flowRecords.republish();
+    if (flow && this.scheduler.state === 'running') this.limitRecords.republish();
     this.poller.wake();
   }
 

@@ -4,7 +4,7 @@
  * it settles, even after its run was timed out, cancelled or lost.
  */
 import { DuplicateWorkerError } from '../errors/duplicate-worker-error.js';
-import type { FlowControlOptions } from '../flow-options.js';
+import type { FlowControlOptions } from '../flow-control-options.js';
 import type { JobHandler, WorkerOptions } from '../job-options.js';
 
 /** A worker's own settings besides its concurrency and flow-control limits (the job's own win over these). */

@@ -2,7 +2,7 @@
  * The flow-control records shared by all instances, in the collection `<collectionName>_limits`:
  *
  * - a rate record per job name (`rateLimit`), or per name and group (`perGroup`): the starts of
- *   the current window by time bucket (see `flow/rate-window.ts`), a `version` bumped by every
+ *   the current window by time bucket (see `limits/rate-window.ts`), a `version` bumped by every
  *   change (reservations are compare-and-set on it, so two instances never both take the last
  *   starts), and `blockedUntil` when a handler threw a `RateLimitError`;
  * - the limits each name's workers run with (`kind: 'limits'`), for `getStats()` and the dashboard.
@@ -10,8 +10,8 @@
  * Every read and write goes by `_id` (or a range of `_id`s), so no other index is needed.
  */
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
-import type { RateBuckets } from '../flow/rate-window.js';
-import type { FlowControlOptions } from '../flow-options.js';
+import type { FlowControlOptions } from '../flow-control-options.js';
+import type { RateBuckets } from '../limits/rate-window.js';
 import { isDuplicateKeyError } from './job-document.js';
 
 /** Suffix of the collection holding the flow-control records. */

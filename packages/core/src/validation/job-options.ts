@@ -16,7 +16,7 @@ import {
 } from '../validation.js';
 import { checkDedupeOptions, DEDUPE_OPTION_KEYS } from './dedupe-options.js';
 import { checkWorkflowOptions, WORKFLOW_KEYS } from './dependencies.js';
-import { checkFlowOptions, FLOW_OPTION_KEYS } from './flow-options.js';
+import { checkFlowControl, FLOW_CONTROL_KEYS } from './flow-control.js';
 
 /** Longest timeout or backoff delay a timer can wait (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -154,9 +154,9 @@ export function checkWorkerOptions(options: unknown, argument = 'options'): Work
     'concurrency',
     'deadLetter',
     ...POLICY_KEYS,
-    ...FLOW_OPTION_KEYS,
+    ...FLOW_CONTROL_KEYS,
   ]);
-  const result: WorkerOptions = { ...checkRunPolicy(checked, argument), ...checkFlowOptions(checked, argument) };
+  const result: WorkerOptions = { ...checkRunPolicy(checked, argument), ...checkFlowControl(checked, argument) };
   if (checked.deadLetter !== undefined) result.deadLetter = checkName(checked.deadLetter, `${argument}.deadLetter`);
   if (checked.concurrency !== undefined) {
     result.concurrency = checkNumberIn(checked.concurrency, `${argument}.concurrency`, {

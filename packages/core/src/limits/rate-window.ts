@@ -12,7 +12,7 @@
  * Buckets are keyed `e<end in ms since the epoch>`, so each one says which time it covers, and
  * records written by instances with different windows still add up conservatively.
  */
-import type { RateLimitOptions } from '../flow-options.js';
+import type { RateLimitOptions } from '../flow-control-options.js';
 
 /** Starts per bucket, keyed by {@link bucketKey}. */
 export type RateBuckets = Readonly<Record<string, number>>;

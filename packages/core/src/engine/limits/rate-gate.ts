@@ -9,6 +9,7 @@
  * make room earlier; that costs at most this instance's share until the remembered time.)
  */
 import { withTimeout } from '../../database-errors.js';
+import type { RateLimitOptions } from '../../flow-control-options.js';
 import {
   bucketKey,
   nextRoomAt,
@@ -17,8 +18,7 @@ import {
   startAllowance,
   windowExpiry,
   withStarts,
-} from '../../flow/rate-window.js';
-import type { RateLimitOptions } from '../../flow-options.js';
+} from '../../limits/rate-window.js';
 import { type LimitStore, type RateRecord, type Reservation, rateIdOf } from '../../store/limit-store.js';
 
 /** The rate windows of one name (or of some of its groups) at one moment. */

@@ -7,9 +7,9 @@
  */
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { type Lane, type PlanInput, planClaim } from '../../src/engine/flow/claim-plan.js';
-import type { RunningJob } from '../../src/store/flow-claim-store.js';
+import { type Lane, type PlanInput, planClaim } from '../../src/engine/limits/claim-plan.js';
 import type { JobDocument } from '../../src/store/job-document.js';
+import type { RunningJob } from '../../src/store/limited-claim-store.js';
 
 const T = new Date('2030-01-01T00:00:00Z');
 

@@ -8,7 +8,7 @@
  * again within one `pollInterval`.
  */
 import { withTimeout } from '../../database-errors.js';
-import type { FlowControlOptions } from '../../flow-options.js';
+import type { FlowControlOptions } from '../../flow-control-options.js';
 import type { Job } from '../../job.js';
 import type { Clock } from '../../monque-options.js';
 import type { LimitStore } from '../../store/limit-store.js';
@@ -17,7 +17,7 @@ import type { PauseGate } from '../pause-gate.js';
 import type { RateGate } from './rate-gate.js';
 
 /** What the records need. */
-export interface FlowRecordsDeps {
+export interface LimitRecordsDeps {
   readonly limits: LimitStore;
   readonly pauses: PauseStore;
   readonly pauseGate: PauseGate;
@@ -33,8 +33,8 @@ export interface FlowRecordsDeps {
 }
 
 /** Writes the flow-control records of one instance. */
-export class FlowRecords {
-  constructor(private readonly deps: FlowRecordsDeps) {}
+export class LimitRecords {
+  constructor(private readonly deps: LimitRecordsDeps) {}
 
   /** Records the limits of this instance's workers (one command; none when no worker has limits). */
   async publish(): Promise<void> {
@@ -42,7 +42,7 @@ export class FlowRecords {
     await limits.publish(workerLimits(), instanceId, clock.now());
   }
 
-  /** {@link FlowRecords.publish}, reporting a failure instead of throwing (a worker added while running). */
+  /** {@link LimitRecords.publish}, reporting a failure instead of throwing (a worker added while running). */
   republish(): void {
     this.publish().catch((error: unknown) => this.deps.onError(error, 'recording flow-control limits'));
   }

@@ -11,9 +11,9 @@ import { freshCollectionName } from '@monque/test-backend';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
 import type { ClaimStamp } from '../../src/store/claim-store.js';
-import { FlowClaimStore } from '../../src/store/flow-claim-store.js';
 import { IndexManager } from '../../src/store/indexes.js';
 import { LimitStore, type Reservation, rateIdOf } from '../../src/store/limit-store.js';
+import { LimitedClaimStore } from '../../src/store/limited-claim-store.js';
 import { useTestDb } from '../helpers/monque.js';
 import { freshStores, heldJob, plus, type Stores, stored, storeJob } from './stores.js';
 
@@ -21,10 +21,10 @@ const getDb = useTestDb(import.meta.url);
 const NOW = new Date('2030-01-01T00:00:00Z');
 const stamp = (token = 'claim-1', now = NOW, owner = 'me'): ClaimStamp => ({ owner, token, now });
 
-async function flowStores(): Promise<Stores & { flow: FlowClaimStore }> {
+async function flowStores(): Promise<Stores & { flow: LimitedClaimStore }> {
   const stores = await freshStores(await getDb());
   await new IndexManager(stores.collection, []).ensureSlots();
-  return { ...stores, flow: new FlowClaimStore(stores.collection, stores.claims) };
+  return { ...stores, flow: new LimitedClaimStore(stores.collection, stores.claims) };
 }
 
 const limitStores: LimitStore[] = [];
@@ -39,7 +39,7 @@ async function limitStore(): Promise<LimitStore> {
   return store;
 }
 
-describe('slots (FlowClaimStore.claim)', () => {
+describe('slots (LimitedClaimStore.claim)', () => {
   it('unique slot guard: a slot held by a running job is refused to a second claim, which takes nothing', async () => {
     const stores = await flowStores();
     await heldJob(stores, NOW, 'other', 'their-claim', { limitSlot: 0 });
@@ -148,7 +148,7 @@ describe('slots (FlowClaimStore.claim)', () => {
   });
 });
 
-describe('reads (FlowClaimStore)', () => {
+describe('reads (LimitedClaimStore)', () => {
   it('findDueInGroups: only due pending jobs of the name with a group in range, group by group, claim order within', async () => {
     const stores = await flowStores();
     const seed = (group: string | undefined, fields: Parameters<typeof storeJob>[2] = {}) =>

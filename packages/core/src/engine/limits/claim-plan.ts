@@ -9,9 +9,9 @@
  * group's rate window. Each job gets a free slot number of the name (and of its group), chosen at
  * random among the free ones so instances rarely pick the same.
  */
-import type { FlowControlOptions } from '../../flow-options.js';
-import type { RunningJob, SlotClaim } from '../../store/flow-claim-store.js';
+import type { FlowControlOptions } from '../../flow-control-options.js';
 import type { JobDocument } from '../../store/job-document.js';
+import type { RunningJob, SlotClaim } from '../../store/limited-claim-store.js';
 
 /** The due jobs of one group (`null`: the jobs without a group), in claim order. */
 export interface Lane {

@@ -9,16 +9,16 @@ import { freshCollectionName } from '@monque/test-backend';
 import type { Collection, Db } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Claimer, type ClaimTurn } from '../../src/engine/claimer.js';
-import { FlowClaimer } from '../../src/engine/flow/flow-claimer.js';
+import { LimitedClaimer } from '../../src/engine/limits/limited-claimer.js';
 import { PauseGate } from '../../src/engine/pause-gate.js';
-import type { FlowControlOptions } from '../../src/flow-options.js';
+import type { FlowControlOptions } from '../../src/flow-control-options.js';
 import { JobStatus } from '../../src/job.js';
 import { ClaimStore } from '../../src/store/claim-store.js';
-import { FlowClaimStore } from '../../src/store/flow-claim-store.js';
 import { IndexManager } from '../../src/store/indexes.js';
 import { InsertStore } from '../../src/store/insert-store.js';
 import type { JobDocument } from '../../src/store/job-document.js';
 import { LimitStore, rateIdOf } from '../../src/store/limit-store.js';
+import { LimitedClaimStore } from '../../src/store/limited-claim-store.js';
 import { useTestDb } from '../helpers/monque.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { type Race, withRace } from '../store/race.js';
@@ -63,9 +63,9 @@ async function bench(
     busyIds: () => [],
     timeout: 10_000,
     onLateClaim: () => {},
-    flow: (bridge) =>
-      new FlowClaimer({
-        store: new FlowClaimStore(raced, claims),
+    limited: (bridge) =>
+      new LimitedClaimer({
+        store: new LimitedClaimStore(raced, claims),
         claims,
         limits: racedLimits,
         owner: 'me',

@@ -41,7 +41,7 @@ export interface SlotClaim {
 }
 
 /** Reads and claims of flow-controlled names. */
-export class FlowClaimStore {
+export class LimitedClaimStore {
   constructor(
     private readonly collection: Collection<JobDocument>,
     private readonly claims: ClaimStore,

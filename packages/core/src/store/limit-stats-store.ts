@@ -5,16 +5,16 @@
  * existing group — index `monque_claim_group` — then `$group` by group with `$sum: 1`).
  */
 import type { Collection, Filter } from 'mongodb';
-import { heldBack, type RateState, startableInGroup } from '../flow/held-back.js';
-import type { FlowControlOptions } from '../flow-options.js';
+import type { FlowControlOptions } from '../flow-control-options.js';
 import { JobStatus, type JobStatusType } from '../job.js';
+import { heldBack, type RateState, startableInGroup } from '../limits/held-back.js';
 import type { GroupStats, NameStats } from '../queries.js';
 import type { JobDocument } from './job-document.js';
 import { type LimitStore, rateIdOf } from './limit-store.js';
 import type { PauseStore } from './pause-store.js';
 
 /** Reads flow-control figures. */
-export class FlowStatsStore {
+export class LimitStatsStore {
   constructor(
     private readonly collection: Collection<JobDocument>,
     private readonly limits: LimitStore,

@@ -19,20 +19,20 @@
  */
 import type { ObjectId } from 'mongodb';
 import { withTimeout } from '../../database-errors.js';
-import type { FlowControlOptions } from '../../flow-options.js';
+import type { FlowControlOptions } from '../../flow-control-options.js';
 import type { Clock } from '../../monque-options.js';
 import type { ClaimStamp, ClaimStore } from '../../store/claim-store.js';
-import type { FlowClaimStore } from '../../store/flow-claim-store.js';
 import type { JobDocument } from '../../store/job-document.js';
 import type { LimitStore } from '../../store/limit-store.js';
+import type { LimitedClaimStore } from '../../store/limited-claim-store.js';
 import type { ClaimRequest } from '../worker-registry.js';
 import { type ClaimPlan, type Lane, type PlannedJob, planClaim } from './claim-plan.js';
 import { GroupRotation } from './group-rotation.js';
 import { RateGate, type RateView, type TakenStarts } from './rate-gate.js';
 
 /** What flow-controlled claims need. */
-export interface FlowClaimerDeps {
-  readonly store: FlowClaimStore;
+export interface LimitedClaimerDeps {
+  readonly store: LimitedClaimStore;
   readonly claims: ClaimStore;
   readonly limits: LimitStore;
   readonly owner: string;
@@ -54,7 +54,7 @@ export interface FlowClaimerDeps {
 }
 
 /** What one turn of flow-controlled names got. */
-export interface FlowTurn {
+export interface LimitedTurn {
   readonly jobs: JobDocument[];
   /** Names whose every free slot got a job. */
   readonly full: Set<string>;
@@ -75,13 +75,13 @@ function hasLimits(limits: FlowControlOptions | undefined): limits is FlowContro
 }
 
 /** Claims due jobs of flow-controlled names. */
-export class FlowClaimer {
+export class LimitedClaimer {
   /** Names seen with grouped jobs: their claims rotate across groups. */
   private readonly grouped = new Set<string>();
   private readonly rotation = new GroupRotation();
   readonly rates: RateGate;
 
-  constructor(private readonly deps: FlowClaimerDeps) {
+  constructor(private readonly deps: LimitedClaimerDeps) {
     this.rates = new RateGate(deps.limits, deps.timeout);
   }
 
@@ -105,8 +105,8 @@ export class FlowClaimer {
     found: readonly JobDocument[],
     now: Date,
     exclude: readonly ObjectId[],
-  ): Promise<FlowTurn> {
-    const turn: FlowTurn = { jobs: [], full: new Set(), waiting: new Set(), wakeAt: [] };
+  ): Promise<LimitedTurn> {
+    const turn: LimitedTurn = { jobs: [], full: new Set(), waiting: new Set(), wakeAt: [] };
     const results = await Promise.all(
       requests.map((request) =>
         this.claimName(

@@ -3,7 +3,7 @@
  * of `getStats()` and `getGroupStats()`. An estimate from the same records the claims read: due
  * jobs beyond what the free slots, the rate windows and the blocks let start now.
  */
-import type { FlowControlOptions } from '../flow-options.js';
+import type { FlowControlOptions } from '../flow-control-options.js';
 import { roomAt } from './rate-window.js';
 
 /** A rate window as the estimate needs it. */

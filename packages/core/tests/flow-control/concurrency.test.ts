@@ -10,9 +10,9 @@ import type { Collection, ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus, type Monque, type WorkerOptions } from '../../src/index.js';
 import { ClaimStore } from '../../src/store/claim-store.js';
-import { FlowClaimStore } from '../../src/store/flow-claim-store.js';
 import { IndexManager } from '../../src/store/indexes.js';
 import type { JobDocument } from '../../src/store/job-document.js';
+import { LimitedClaimStore } from '../../src/store/limited-claim-store.js';
 import { createMonque, jobsOf, useTestDb } from '../helpers/monque.js';
 import { withRace } from '../store/race.js';
 import { Ledger } from './ledger.js';
@@ -127,13 +127,13 @@ describe('globalConcurrency', () => {
     ]);
     // Instance A reads the running jobs (none) …
     let raced = false;
-    const raceStore = new FlowClaimStore(
+    const raceStore = new LimitedClaimStore(
       withRace(collection, {
         after: 'find',
         meddle: async () => {
           // … and before it claims, instance B takes the one slot of globalConcurrency 1.
           raced = true;
-          const other = new FlowClaimStore(collection, claims);
+          const other = new LimitedClaimStore(collection, claims);
           expect(
             await other.claim([{ id: (theirs as { _id: ObjectId })._id, name: 'api', limitSlot: 0 }], {
               owner: 'b',

@@ -4,11 +4,11 @@
  * `groupConcurrency` above `globalConcurrency` could never be reached.
  */
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
-import type { FlowControlOptions, RateLimitOptions } from '../flow-options.js';
+import type { FlowControlOptions, RateLimitOptions } from '../flow-control-options.js';
 import { checkNumberIn, checkOptionsObject, describeValue, isPlainObject } from '../validation.js';
 
 /** The worker option keys checked here. */
-export const FLOW_OPTION_KEYS = ['globalConcurrency', 'groupConcurrency', 'rateLimit'] as const;
+export const FLOW_CONTROL_KEYS = ['globalConcurrency', 'groupConcurrency', 'rateLimit'] as const;
 
 /** Most slots of a concurrency limit. */
 export const MAX_FLOW_CONCURRENCY = 10_000;
@@ -48,7 +48,7 @@ function checkRateLimit(value: unknown, argument: string): RateLimitOptions {
  * keys); only those given are returned.
  * @throws InvalidArgumentError naming the option at fault
  */
-export function checkFlowOptions(options: Record<string, unknown>, argument: string): FlowControlOptions {
+export function checkFlowControl(options: Record<string, unknown>, argument: string): FlowControlOptions {
   const flow: FlowControlOptions = {};
   const slots = { min: 1, max: MAX_FLOW_CONCURRENCY, integer: true };
   if (options.globalConcurrency !== undefined) {

@@ -10,8 +10,9 @@
  * cannot yet fill the turn (groups at their `groupConcurrency`), is followed by a read that skips
  * past its last group. At most {@link MAX_GROUP_READS} reads per turn.
  */
-import type { GroupRange } from '../../store/flow-claim-store.js';
+
 import type { JobDocument } from '../../store/job-document.js';
+import type { GroupRange } from '../../store/limited-claim-store.js';
 import type { Lane } from './claim-plan.js';
 
 /** Most reads of one name's groups in one turn. */

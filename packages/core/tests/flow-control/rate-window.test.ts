@@ -16,7 +16,7 @@ import {
   startAllowance,
   windowExpiry,
   withStarts,
-} from '../../src/flow/rate-window.js';
+} from '../../src/limits/rate-window.js';
 
 const RATE = { max: 3, duration: 1_000 };
 

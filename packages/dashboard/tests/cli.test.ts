@@ -78,10 +78,10 @@ describe('flow control', () => {
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^NAME\s+PENDING\s+DUE\s+PROCESSING\s+COMPLETED\s+FAILED\s+CANCELLED\s+LIMITED\s+OLDEST DUE\s+PAUSED$/,
+      /^NAME\s+WAITING\s+PENDING\s+DUE\s+PROCESSING\s+COMPLETED\s+FAILED\s+CANCELLED\s+LIMITED\s+OLDEST DUE\s+PAUSED$/,
     );
-    expect(lines.find((line) => line.startsWith('imp'))).toMatch(/^imp\s+2\s+2\s+1\s+0\s+0\s+0\s+1\s/);
-    expect(lines.find((line) => line.startsWith('email'))).toMatch(/^email\s+1\s+1\s+0\s+0\s+0\s+0\s+0\s/);
+    expect(lines.find((line) => line.startsWith('imp'))).toMatch(/^imp\s+0\s+2\s+2\s+1\s+0\s+0\s+0\s+1\s/);
+    expect(lines.find((line) => line.startsWith('email'))).toMatch(/^email\s+0\s+1\s+1\s+0\s+0\s+0\s+0\s+0\s/);
     expect(table.stdout).toContain('imp: 1 running per group, 100 starts per 1m');
     const groups = await cli('groups', 'imp');
     expect(groups.code).toBe(0);
@@ -93,6 +93,13 @@ describe('flow control', () => {
       { group: 'a', pending: 1, due: 1, processing: 1, limited: 1 },
     ]);
     expect((await cli('groups', 'imp', '--limit', '0')).code).toBe(ExitCode.USAGE);
+    const ofB = JSON.parse((await cli('list', '--group', 'b', '--json')).stdout) as {
+      jobs: { name: string; group?: string }[];
+    };
+    expect(ofB.jobs.map((job) => [job.name, job.group])).toEqual([['imp', 'b']]);
+    const longGroup = await cli('list', '--group', 'x'.repeat(201));
+    expect(longGroup.code).toBe(ExitCode.USAGE);
+    expect(longGroup.stderr).toContain('query.group');
   });
 });
 

@@ -5,8 +5,10 @@
  *   run, and no other instance gets those slots meanwhile;
  * - an instance cut off by a partition keeps its slots (its jobs are still its own) until its
  *   locks expire: the other instances start nothing in their place, then go on once it is back;
- * - the slots of an instance killed while running jobs come back with its jobs, at the first
- *   stale-recovery pass after `lockTimeout`, never by waiting forever.
+ * - the slots of an instance killed while running jobs (`globalConcurrency` and `groupConcurrency`)
+ *   come back with its jobs, at the first stale-recovery pass after `lockTimeout`, never by waiting
+ *   forever; until then the survivor starts none in their place (the database never holds more
+ *   running jobs than the limit when a handler starts).
  * The limit is checked on the handlers' own ledger.
  */
 import { freshCollectionName, waitUntil } from '@monque/test-backend';
@@ -96,37 +98,66 @@ describe('globalConcurrency on the bad day', () => {
     }
   });
 
-  it("a killed instance's slots come back with its jobs at the first stale-recovery pass after lockTimeout", async () => {
-    const db = await getDb();
-    const lockTimeout = 500;
-    const survivor: Monque = createMonque(db, { lockTimeout, staleCheckInterval: 100, changeStreamWakeups: false });
-    const collectionName = survivor.options.collectionName;
-    const victim = startChildScript('long-job-worker', [
-      db.databaseName,
-      collectionName,
-      'api',
-      String(lockTimeout),
-      JSON.stringify(LIMITS),
-    ]);
-    await victim.waitFor('ready');
-    const enqueued = await survivor.enqueueMany(Array.from({ length: 4 }, (_, n) => ({ name: 'api', data: { n } })));
-    const jobs = jobsOf(db, survivor);
-    await waitUntil(async () => (await jobs.countDocuments({ status: JobStatus.PROCESSING })) === 2, 'both slots held');
-    expect(await jobs.countDocuments({ limitSlot: { $exists: true } })).toBe(2);
-    await killChild(victim);
+  it.each([
+    { limit: 'globalConcurrency 2', limits: LIMITS, group: undefined, slot: 'limitSlot' },
+    {
+      limit: 'groupConcurrency 2',
+      limits: { concurrency: 2, groupConcurrency: 2 },
+      group: 'tenant',
+      slot: 'groupSlot',
+    },
+  ] as const)(
+    "$limit: a killed instance's slots come back with its jobs at the first stale-recovery pass after lockTimeout",
+    async ({ limits, group, slot }) => {
+      const db = await getDb();
+      const lockTimeout = 500;
+      const survivor: Monque = createMonque(db, { lockTimeout, staleCheckInterval: 100, changeStreamWakeups: false });
+      const collectionName = survivor.options.collectionName;
+      const victim = startChildScript('long-job-worker', [
+        db.databaseName,
+        collectionName,
+        'api',
+        String(lockTimeout),
+        JSON.stringify(limits),
+      ]);
+      await victim.waitFor('ready');
+      const enqueued = await survivor.enqueueMany(
+        Array.from({ length: 4 }, (_, n) => ({ name: 'api', data: { n }, options: group ? { group } : {} })),
+      );
+      const jobs = jobsOf(db, survivor);
+      await waitUntil(
+        async () => (await jobs.countDocuments({ status: JobStatus.PROCESSING })) === 2,
+        'both slots held',
+      );
+      expect(await jobs.countDocuments({ [slot]: { $exists: true } })).toBe(2);
+      await killChild(victim);
 
-    const ledger = new Ledger();
-    survivor.worker('api', holding(ledger, Promise.resolve()), LIMITS);
-    const recovered: string[] = [];
-    survivor.on('job:recovered', ({ job }) => recovered.push(job._id.toHexString()));
-    const done = nextEvent(survivor, 'job:complete', () => ledger.startsOf('api') === 4, 15_000);
-    await survivor.start();
-    await done;
-    await survivor.stop();
-    expect(recovered).toHaveLength(2);
-    expect(ledger.peakOf('api')).toBeLessThanOrEqual(2);
-    expect(new Set(enqueued.map((job) => job._id.toHexString()))).toEqual(
-      new Set((await jobs.find({ status: JobStatus.COMPLETED }).toArray()).map((job) => job._id.toHexString())),
-    );
-  });
+      const ledger = new Ledger();
+      // What the database holds as running when each of the survivor's handlers starts: the dead
+      // instance's jobs keep their slots until recovered, so never more than the limit.
+      const runningAtStart: number[] = [];
+      const run = holding(ledger, Promise.resolve());
+      survivor.worker(
+        'api',
+        async () => {
+          runningAtStart.push(await jobs.countDocuments({ status: JobStatus.PROCESSING }));
+          await run();
+        },
+        limits,
+      );
+      const recovered: string[] = [];
+      survivor.on('job:recovered', ({ job }) => recovered.push(job._id.toHexString()));
+      const done = nextEvent(survivor, 'job:complete', () => ledger.startsOf('api') === 4, 15_000);
+      await survivor.start();
+      await done;
+      await survivor.stop();
+      expect(recovered).toHaveLength(2);
+      expect(ledger.peakOf('api')).toBeLessThanOrEqual(2);
+      expect(runningAtStart).toHaveLength(4);
+      expect(Math.max(...runningAtStart)).toBeLessThanOrEqual(2);
+      expect(new Set(enqueued.map((job) => job._id.toHexString()))).toEqual(
+        new Set((await jobs.find({ status: JobStatus.COMPLETED }).toArray()).map((job) => job._id.toHexString())),
+      );
+    },
+  );
 });

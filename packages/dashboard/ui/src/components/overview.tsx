@@ -1,5 +1,5 @@
 /** One row per job name (counts by status, due now, oldest due age, paused) and the throughput chart. */
-import { apiGet, apiPost, segment } from '../api.js';
+import { apiGet, apiPost, failureNotice } from '../api.js';
 import { formatAge } from '../format.js';
 import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
@@ -17,6 +17,10 @@ const COLUMNS: ReadonlyArray<keyof StatusCounts> = [
   'failed',
   'cancelled',
 ];
+
+/** A column's heading (and its label on a card at phone width). */
+const heading = (column: keyof StatusCounts): string =>
+  column === 'due' ? 'Due now' : `${column[0]?.toUpperCase()}${column.slice(1)}`;
 
 function countLink(name: string | undefined, status: keyof StatusCounts, count: number) {
   if (count === 0) return <span class="zero">0</span>;
@@ -39,10 +43,11 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
   const setPaused = async (name: string | null, pause: boolean): Promise<void> => {
     const verb = pause ? 'pause' : 'resume';
     try {
-      await apiPost(name === null ? `queues/${verb}` : `queues/${segment(name)}/${verb}`);
+      // The name goes in the body: a URL would drop a name such as `.` or `..` from its path.
+      await apiPost(`queues/${verb}`, name === null ? { all: true } : { name });
       notify('success', `${pause ? 'Paused' : 'Resumed'} ${name ?? 'every job name'}`);
     } catch (error) {
-      notify('error', `Could not ${verb} ${name ?? 'every job name'}: ${(error as Error).message}`);
+      notify('error', failureNotice(`${pause ? 'Pause' : 'Resume'} ${name ?? 'every job name'}`, error));
     }
     refreshNow();
   };
@@ -71,14 +76,14 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
         </div>
       )}
       <div class="table-wrap">
-        <table class="overview">
+        <table class="overview cards">
           <caption class="visually-hidden">Jobs by name and status</caption>
           <thead>
             <tr>
               <th scope="col">Name</th>
               {COLUMNS.map((column) => (
                 <th scope="col" class="num" key={column}>
-                  {column === 'due' ? 'Due now' : column[0]?.toUpperCase() + column.slice(1)}
+                  {heading(column)}
                 </th>
               ))}
               {flow && (
@@ -97,7 +102,7 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
           </thead>
           <tbody>
             {data && names.length === 0 && (
-              <tr>
+              <tr class="empty">
                 <td colSpan={COLUMNS.length + (flow ? 5 : 4)}>No jobs yet.</td>
               </tr>
             )}
@@ -111,19 +116,23 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
                     {row.limits && <div class="limits muted">{limitsText(row.limits)}</div>}
                   </th>
                   {COLUMNS.map((column) => (
-                    <td class={`num col-${column}`} key={column}>
+                    <td class={`num col-${column}`} key={column} data-label={heading(column)}>
                       {countLink(name, column, row[column])}
                     </td>
                   ))}
                   {flow && (
-                    <td class="num col-limited">{row.limited > 0 ? row.limited : <span class="zero">0</span>}</td>
+                    <td class="num col-limited" data-label="Held by a limit">
+                      {row.limited > 0 ? row.limited : <span class="zero">0</span>}
+                    </td>
                   )}
-                  <td>{row.oldestDueAt ? formatAge(now - new Date(row.oldestDueAt).getTime()) : '—'}</td>
-                  <td>
+                  <td data-label="Oldest due">
+                    {row.oldestDueAt ? formatAge(now - new Date(row.oldestDueAt).getTime()) : '—'}
+                  </td>
+                  <td data-label="State">
                     {row.paused ? <span class="badge paused">paused</span> : <span class="badge running">active</span>}
                   </td>
                   {!readOnly && (
-                    <td>
+                    <td class="actions">
                       {row.paused && data?.paused !== 'all' ? (
                         <button type="button" onClick={() => setPaused(name, false)} aria-label={`Resume ${name}`}>
                           Resume
@@ -144,12 +153,12 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
               <tr>
                 <th scope="row">Total</th>
                 {COLUMNS.map((column) => (
-                  <td class="num" key={column}>
+                  <td class="num" key={column} data-label={heading(column)}>
                     {countLink(undefined, column, data.total[column])}
                   </td>
                 ))}
                 {flow && <td class="num">{names.reduce((sum, name) => sum + (data.byName[name]?.limited ?? 0), 0)}</td>}
-                <td colSpan={readOnly ? 2 : 3}>
+                <td colSpan={readOnly ? 2 : 3} class="actions">
                   {!readOnly && data.paused !== 'all' && (
                     <button type="button" class="quiet" onClick={() => setPaused(null, true)}>
                       Pause all

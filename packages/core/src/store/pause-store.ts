@@ -84,7 +84,9 @@ export class PauseStore {
    */
   async readGate(): Promise<GateState> {
     const docs = await this.collection.find({ kind: { $in: ['pause', 'hold'] } } as Filter<PauseDocument>).toArray();
-    const holds: Record<string, number> = {};
+    // No prototype: a job name such as `__proto__` or `constructor` is a key like any other (on a
+    // plain object the first was dropped and the second read as held by Object).
+    const holds: Record<string, number> = Object.create(null);
     for (const doc of docs as (PauseDocument | HoldDocument)[]) {
       if (doc.kind === 'hold' && doc.until instanceof Date) holds[doc.name] = doc.until.getTime();
     }

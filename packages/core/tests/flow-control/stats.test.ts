@@ -66,4 +66,16 @@ describe('flow-control figures', () => {
     release.resolve();
     await worker.stop();
   });
+
+  it('names such as constructor, toString and __proto__ are names like any other: nothing held, limited 0', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const names = ['constructor', 'toString', '__proto__', 'hasOwnProperty'];
+    await monque.enqueueMany(names.map((name) => ({ name, data: {} })));
+    const stats = await monque.getStats();
+    for (const name of names) {
+      expect(Object.hasOwn(stats.byName, name), name).toBe(true);
+      expect(stats.byName[name], name).toMatchObject({ pending: 1, due: 1, limited: 0 });
+    }
+  });
 });

@@ -14,6 +14,7 @@ import type { ClaimStamp } from '../../src/store/claim-store.js';
 import { IndexManager } from '../../src/store/indexes.js';
 import { LimitStore, type Reservation, rateIdOf } from '../../src/store/limit-store.js';
 import { LimitedClaimStore } from '../../src/store/limited-claim-store.js';
+import { PauseStore } from '../../src/store/pause-store.js';
 import { useTestDb } from '../helpers/monque.js';
 import { freshStores, heldJob, plus, type Stores, stored, storeJob } from './stores.js';
 
@@ -240,5 +241,21 @@ describe('rate records (LimitStore)', () => {
     await limits.reserve([{ ...reservation(0, { e1: 1 }, 'a'), name: 'api2' }], 't', NOW);
     const groups = (await limits.readRatesOf('api')).map((record) => record.group).sort();
     expect(groups).toEqual(['a', null].sort());
+  });
+});
+
+describe('RateLimitError holds in the pause state', () => {
+  it('a hold of a name such as __proto__ or constructor is read back as its own; a name never held has none', async () => {
+    const db = await getDb();
+    const pauses = new PauseStore(db, freshCollectionName(db));
+    await pauses.hold('__proto__', plus(NOW, 30_000));
+    await pauses.hold('constructor', plus(NOW, 10_000));
+    const { holds } = await pauses.readGate();
+    expect(Object.entries(holds).sort()).toEqual([
+      ['__proto__', NOW.getTime() + 30_000],
+      ['constructor', NOW.getTime() + 10_000],
+    ]);
+    expect(holds.toString).toBeUndefined();
+    expect(holds.hasOwnProperty).toBeUndefined();
   });
 });

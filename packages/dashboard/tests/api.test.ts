@@ -96,15 +96,24 @@ describe('flow control', () => {
     expect(body.byName.imp).toMatchObject({ due: 3, limited: 2, limits: { groupConcurrency: 1 } });
     expect(body.byName.plain).toMatchObject({ due: 1, limited: 0 });
     expect(body.byName.plain?.limits).toBeUndefined();
-    const groups = await send<{ groups: unknown[] }>(`${api}/queues/imp/groups`);
+    const groups = await send<{ groups: unknown[] }>(`${api}/queues/groups?name=imp`);
     expect(groups.status).toBe(200);
     expect(groups.body.groups).toEqual([
       { group: 'a', pending: 2, due: 2, processing: 1, limited: 2 },
       { group: 'b', pending: 1, due: 1, processing: 0, limited: 0 },
     ]);
-    expect((await send<{ groups: unknown[] }>(`${api}/queues/imp/groups?limit=1`)).body.groups).toHaveLength(1);
-    expect((await send(`${api}/queues/imp/groups?limit=0`)).status).toBe(400);
-    expect((await send(`${api}/queues/imp/groups?top=3`)).status).toBe(400);
+    expect((await send<{ groups: unknown[] }>(`${api}/queues/groups?name=imp&limit=1`)).body.groups).toHaveLength(1);
+    expect((await send(`${api}/queues/groups?name=imp&limit=0`)).status).toBe(400);
+    expect((await send(`${api}/queues/groups?name=imp&top=3`)).status).toBe(400);
+    expect((await send(`${api}/queues/groups`)).status).toBe(400);
+    expect((await send(`${api}/queues/groups?name=imp&name=api`)).status).toBe(400);
+    // Names the URL path would lose (the segments . and ..) travel in the query.
+    await insertJobs(db, collectionOf(monque).collectionName, [
+      { name: '..', status: 'pending', group: 'dots', nextRunAt: past },
+    ]);
+    expect((await send<{ groups: unknown[] }>(`${api}/queues/groups?name=..`)).body.groups).toEqual([
+      { group: 'dots', pending: 1, due: 1, processing: 0, limited: 0 },
+    ]);
   });
 });
 

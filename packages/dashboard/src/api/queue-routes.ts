@@ -48,17 +48,23 @@ export const QUEUE_ROUTES: readonly Route[] = [
   },
   {
     method: 'GET',
-    path: ['queues', ':name', 'groups'],
-    handle: async ({ monque, params, search }) => {
+    // The name travels in the query, never in the path: a URL drops the segments `.` and `..`.
+    path: ['queues', 'groups'],
+    handle: async ({ monque, search }) => {
       let limit: number | undefined;
+      let name: string | undefined;
       for (const [key, value] of search) {
-        if (key !== 'limit') throw new BadRequest(`unknown parameter ${JSON.stringify(key)} (known: limit)`);
-        if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
-          throw new BadRequest(`limit: ${JSON.stringify(value)} is not a whole number from 1 to 1000`);
-        }
-        limit = Number(value);
+        if (key === 'name') {
+          if (name !== undefined) throw new BadRequest('name: give one name');
+          name = value;
+        } else if (key === 'limit') {
+          if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+            throw new BadRequest(`limit: ${JSON.stringify(value)} is not a whole number from 1 to 1000`);
+          }
+          limit = Number(value);
+        } else throw new BadRequest(`unknown parameter ${JSON.stringify(key)} (known: name, limit)`);
       }
-      const name = params.name as string;
+      if (name === undefined) throw new BadRequest('name: the job name is required');
       return { groups: await monque.getGroupStats(name, limit === undefined ? undefined : { limit }) };
     },
   },

@@ -2,7 +2,7 @@
  * Flow control on the overview: for each job name with limits, the limits its workers run with,
  * how many due jobs they hold back now, and its busiest groups (running, due, held back).
  */
-import { apiGet, segment } from '../api.js';
+import { apiGet } from '../api.js';
 import { formatDuration } from '../format.js';
 import { usePolled } from '../refresh.js';
 import { jobsHash } from '../router.js';
@@ -22,7 +22,7 @@ export function limitsText(limits: FlowLimitsJson): string {
 
 function BusiestGroups({ name }: { name: string }) {
   const groups = usePolled(
-    () => apiGet<{ groups: GroupStatsJson[] }>(`queues/${segment(name)}/groups`, new URLSearchParams({ limit: '5' })),
+    () => apiGet<{ groups: GroupStatsJson[] }>('queues/groups', new URLSearchParams({ name, limit: '5' })),
     `groups:${name}`,
   );
   if (groups.error) return <p class="error-text">Could not load the groups: {groups.error.message}</p>;

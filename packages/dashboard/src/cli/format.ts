@@ -28,7 +28,9 @@ export function formatStats(stats: QueueStats, paused: PausedState, now: Date): 
   // Flow control's columns only when some name has limits (or jobs held back by one).
   const flow = names.some((name) => stats.byName[name]?.limits || (stats.byName[name]?.limited ?? 0) > 0);
   const rows = names.map((name) => {
-    const counts = Object.hasOwn(stats.byName, name) ? stats.byName[name] : { ...NO_COUNTS, oldestDueAt: null };
+    const counts = Object.hasOwn(stats.byName, name)
+      ? stats.byName[name]
+      : { ...NO_COUNTS, oldestDueAt: null, limited: 0 };
     if (!counts) return [visible(name)];
     return [
       visible(name),

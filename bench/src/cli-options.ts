@@ -22,6 +22,7 @@ export const SCENARIOS = [
   'idle',
   'multi-instance',
   'fairness',
+  'flow',
   'steady',
   'memory',
   'dedupe',

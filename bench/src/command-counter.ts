@@ -16,6 +16,7 @@ export type CommandPurpose =
   | 'recovery'
   | 'retention'
   | 'bookkeeping'
+  | 'limits'
   | 'workflow'
   | 'setup'
   | 'other';
@@ -87,8 +88,13 @@ export class CommandCounter {
   private readonly claims = new Set<number>();
   private classify: CommandClassifier | undefined;
 
+  private readonly listeners = new Set<(event: CommandStartedEvent) => void>();
+
   constructor(client: MongoClient) {
-    client.on('commandStarted', (event) => this.started(event));
+    client.on('commandStarted', (event) => {
+      for (const listener of this.listeners) listener(event);
+      this.started(event);
+    });
     client.on('commandSucceeded', (event) => this.succeeded(event));
   }
 
@@ -97,6 +103,17 @@ export class CommandCounter {
     this.classify = classify;
     this.counts = emptyCounts();
     this.claims.clear();
+  }
+
+  /** Calls `listener` with every command started (counting or not); returns what removes it. */
+  listen(listener: (event: CommandStartedEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The counts so far (a copy), while counting goes on. */
+  snapshot(): CommandCounts {
+    return structuredClone(this.counts);
   }
 
   /** Stops counting and returns the counts. */

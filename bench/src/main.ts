@@ -21,6 +21,7 @@ import { dedupeSuite } from './suites/dedupe-suite.js';
 import { drainSuite } from './suites/drain-suite.js';
 import { enqueueSuite } from './suites/enqueue-suite.js';
 import { fairnessSuite } from './suites/fairness-suite.js';
+import { flowSuite } from './suites/flow-suite.js';
 import { idleCostSuite } from './suites/idle-cost-suite.js';
 import { memorySoakSuite } from './suites/memory-soak-suite.js';
 import { multiInstanceSuite } from './suites/multi-instance-suite.js';
@@ -37,6 +38,7 @@ const SUITES: Record<ScenarioName, Suite> = {
   idle: idleCostSuite,
   'multi-instance': multiInstanceSuite,
   fairness: fairnessSuite,
+  flow: flowSuite,
   steady: steadyLoadSuite,
   memory: memorySoakSuite,
   dedupe: dedupeSuite,

@@ -104,6 +104,9 @@ export function formatTargets(targets: readonly TargetCheck[]): string {
 
 /** The issue that set the scaling targets. */
 export const ISSUE_14 = 'issue 14';
+
+/** Flow control (limits, fairness across groups). */
+export const ISSUE_22 = 'issue 22';
 /** The benchmark's earlier goals (drain, pickup, bulk enqueue). */
 export const EARLIER_GOAL = 'earlier goal';
 /** A check this benchmark adds (no number in an issue). */

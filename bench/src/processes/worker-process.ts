@@ -10,7 +10,13 @@
 import { MongoClient } from 'mongodb';
 import { sleep } from '../bench-context.js';
 import { CommandCounter, type CommandCounts, emptyCounts } from '../command-counter.js';
-import { type BenchQueue, type JobPayload, loadLibrary, type QueueLibrary } from '../queues/bench-queue.js';
+import {
+  type BenchQueue,
+  type FlowOptions,
+  type JobPayload,
+  loadLibrary,
+  type QueueLibrary,
+} from '../queues/bench-queue.js';
 import { classifierFor } from '../queues/command-purposes.js';
 import { reply, serveRequests } from './child-process.js';
 
@@ -24,6 +30,8 @@ export interface WorkerProcessSettings {
   readonly concurrency: number;
   /** How long each handler takes (0: a no-op job). */
   readonly workMs: number;
+  /** Monque's flow-control options of the worker (see `WorkerSpec.flow`). */
+  readonly flow?: FlowOptions;
   /** Retry a failed job once, this many ms later (see `OpenOptions.retryOnceAfterMs`). */
   readonly retryOnceAfterMs?: number;
 }
@@ -109,6 +117,7 @@ async function handle(request: WorkerRequest): Promise<void> {
       if (!queue || !settings) throw new Error('start before open');
       await queue.startProcessing({
         concurrency: settings.concurrency,
+        ...(settings.flow ? { flow: settings.flow } : {}),
         onHandlerStart: (payload, info) =>
           record({ kind: 'start', id: info.id, seq: payload.seq, attempt: info.attempt, at: Date.now() }),
         work: (payload, info) => work(payload, info.attempt),

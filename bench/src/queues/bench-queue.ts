@@ -33,6 +33,18 @@ export interface WorkerSpec {
   readonly name: string;
   /** Jobs of this name running at once in this scheduler. */
   readonly concurrency: number;
+  /**
+   * Monque's flow-control worker options (`globalConcurrency`, `groupConcurrency`, `rateLimit`);
+   * Agenda has none of them (its `concurrency` and `lockLimit` are per process).
+   */
+  readonly flow?: FlowOptions;
+}
+
+/** Monque's flow-control worker options, as plain data (they cross process boundaries). */
+export interface FlowOptions {
+  readonly globalConcurrency?: number;
+  readonly groupConcurrency?: number;
+  readonly rateLimit?: { readonly max: number; readonly duration: number; readonly perGroup?: boolean };
 }
 
 /** How a scheduler processes in a scenario. */
@@ -44,6 +56,8 @@ export interface ProcessingSettings {
   readonly workers?: readonly WorkerSpec[];
   /** Concurrency of the default worker (ignored when `workers` is given). */
   readonly concurrency: number;
+  /** Flow-control options of the default worker (Monque only; ignored when `workers` is given). */
+  readonly flow?: FlowOptions;
   /** Called when a handler starts. */
   readonly onHandlerStart: (payload: JobPayload, info: RunInfo) => void;
   /**
@@ -107,7 +121,11 @@ export const JOB_NAME = 'bench-noop';
 
 /** The workers of `settings` (the default one when none are given). */
 export function workersOf(settings: ProcessingSettings): readonly WorkerSpec[] {
-  return settings.workers ?? [{ name: JOB_NAME, concurrency: settings.concurrency }];
+  return (
+    settings.workers ?? [
+      { name: JOB_NAME, concurrency: settings.concurrency, ...(settings.flow ? { flow: settings.flow } : {}) },
+    ]
+  );
 }
 
 /** Loads a library by label (child processes get the label over IPC). */

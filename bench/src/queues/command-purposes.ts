@@ -27,13 +27,15 @@ function isWorkflow(event: CommandStartedEvent): boolean {
 
 /**
  * Monque: workflow = commands on dependencies, flows and dead letters (telling dependents, linking,
- * the workflow sweep); claim = find of due jobs / updateMany to `processing` / read-back by claim token;
- * recovery = reads of `processing` jobs (stale locks); bookkeeping = its side collections
- * (`<jobs>_metrics` throughput counters, `<jobs>_control` pauses).
+ * the workflow sweep); claim = find of due jobs / updateMany to `processing` / read-back by claim token
+ * / the running jobs of a flow-controlled name (their slots); recovery = reads of `processing` jobs
+ * (stale locks); bookkeeping = its side collections (`<jobs>_metrics` throughput counters,
+ * `<jobs>_control` pauses); limits = `<jobs>_limits` (rate windows, published limits).
  */
 export const monquePurpose: CommandClassifier = (event: CommandStartedEvent): CommandPurpose => {
   const { commandName, command } = event;
   if (SETUP.has(commandName)) return 'setup';
+  if (/_limits$/.test(collectionOf(event))) return 'limits';
   if (/_(metrics|control)$/.test(collectionOf(event))) return 'bookkeeping';
   if (commandName === 'insert') return 'enqueue';
   if (isWorkflow(event)) return 'workflow';
@@ -42,6 +44,7 @@ export const monquePurpose: CommandClassifier = (event: CommandStartedEvent): Co
   if (commandName === 'find') {
     const filter = (command.filter as Document | undefined) ?? {};
     if (filter.status === 'pending' || filter.claimToken !== undefined) return 'claim';
+    if (filter.status === 'processing' && filter.name !== undefined) return 'claim';
     if (filter.status === 'processing') return 'recovery';
     return 'other';
   }

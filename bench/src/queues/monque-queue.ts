@@ -59,7 +59,7 @@ class MonqueQueue implements BenchQueue {
   };
 
   async startProcessing(settings: ProcessingSettings): Promise<void> {
-    for (const { name, concurrency } of workersOf(settings)) {
+    for (const { name, concurrency, flow } of workersOf(settings)) {
       this.monque.worker<JobPayload>(
         name,
         async (job) => {
@@ -67,7 +67,7 @@ class MonqueQueue implements BenchQueue {
           settings.onHandlerStart(job.data, info);
           await settings.work?.(job.data, info);
         },
-        { concurrency },
+        { concurrency, ...flow },
       );
     }
     this.monque.on('job:complete', ({ job }) => {

@@ -9,11 +9,14 @@ import { figureOf } from '../report.js';
 import { type DrainResult, runDrain } from '../scenarios/drain.js';
 import { median } from '../stats.js';
 import { log, orderFor, type PerLibrary, perLibrary, type Suite, type SuiteResult } from '../suite.js';
-import { atLeast, atMost, ISSUE_14 } from '../targets.js';
+import { atLeast, atMost, ISSUE_14, ISSUE_22 } from '../targets.js';
 
 const DRAIN = { jobs: 500, concurrency: 50, pollInterval: 1000, timeoutMs: 120_000 } as const;
 const COMMANDS_LIMIT = 0.3;
 const SPEEDUP_LIMIT = 5;
+/** Flow control must cost the plain drain nothing: it stays where it was. */
+const FLOW_COMMANDS_LIMIT = 0.07;
+const FLOW_SPEEDUP_LIMIT = 25;
 
 /** Per-job shares of `counts` under `key`. */
 export function perJob(counts: CommandCounts, jobs: number, key: 'byPurpose' | 'byName'): Record<string, number> {
@@ -75,6 +78,20 @@ async function run(context: BenchContext, options: BenchOptions): Promise<SuiteR
         limit: SPEEDUP_LIMIT,
         unit: '×',
         source: ISSUE_14,
+      }),
+      atMost({
+        target: `with flow control in the engine, the plain drain stays ≤ ${FLOW_COMMANDS_LIMIT} commands per job`,
+        value: commands,
+        limit: FLOW_COMMANDS_LIMIT,
+        unit: ' commands/job',
+        source: ISSUE_22,
+      }),
+      atLeast({
+        target: `with flow control in the engine, the plain drain stays ≥ ${FLOW_SPEEDUP_LIMIT}× Agenda's jobs/s`,
+        value: speedup,
+        limit: FLOW_SPEEDUP_LIMIT,
+        unit: '×',
+        source: ISSUE_22,
       }),
     ],
     details: { drainCommandsPerJob },

@@ -3,6 +3,7 @@
  * by default every payload carries a plain `Job`.
  */
 import type { ObjectId } from 'mongodb';
+import type { RateLimitError } from './errors/rate-limit-error.js';
 import type { AnyJobOf, JobMap } from './job-map.js';
 import type { JobQuery } from './queries.js';
 
@@ -22,6 +23,17 @@ export interface JobFailEvent<J = JobMap> {
   error: Error;
   /** `true` when the job will run again (retry with backoff, or a recurring job's next time). */
   willRetry: boolean;
+}
+
+/** Payload of `job:rate-limited`. */
+export interface JobRateLimitedEvent<J = JobMap> {
+  /** The job as stored after the run: `pending`, due at `until`, the attempt not counted. */
+  job: AnyJobOf<J>;
+  /** What the handler threw. */
+  error: RateLimitError;
+  retryAfterMs: number;
+  /** When the job, and its name (its group, with `rateLimit.perGroup`), may start again. */
+  until: Date;
 }
 
 /** Payload of `job:error`. */
@@ -98,6 +110,11 @@ export interface MonqueEventMap<J = JobMap> {
   'job:complete': JobCompleteEvent<J>;
   /** A handler failed (or timed out) and the failure is stored. */
   'job:fail': JobFailEvent<J>;
+  /**
+   * A handler threw a `RateLimitError` and the job is `pending` again, due after `retryAfterMs`
+   * (no attempt charged); its name (group) starts nothing before then, on every instance.
+   */
+  'job:rate-limited': JobRateLimitedEvent<J>;
   /** Something unexpected: a database error, a lost lock, a listener that threw, a shutdown timeout. */
   'job:error': JobErrorEvent<J>;
   /** A stale job (its owner stopped renewing the lock) was reset by this instance. */

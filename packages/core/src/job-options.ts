@@ -3,6 +3,7 @@
  * A job's own setting wins over its worker's, which wins over the instance's.
  */
 import type { ClientSession } from 'mongodb';
+import type { FlowControlOptions } from './flow-control-options.js';
 import type { BackoffOptions, DependencyFailurePolicy, Job, JobStatusType } from './job.js';
 import type { JobId } from './public-api.js';
 
@@ -140,7 +141,7 @@ export interface ScheduleOptions extends RunPolicyOptions {
 }
 
 /** Options of `worker`. */
-export interface WorkerOptions extends RunPolicyOptions {
+export interface WorkerOptions extends RunPolicyOptions, FlowControlOptions {
   /**
    * How many jobs of this name one instance runs at once.
    * @defaultValue the instance's `defaultConcurrency` (5)

@@ -25,6 +25,7 @@ import type { JobId, MonquePublicAPI } from './public-api.js';
 import type {
   BulkResult,
   CancelOptions,
+  GroupStats,
   JobList,
   JobPage,
   JobQuery,
@@ -148,9 +149,11 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       events,
       instrumentation,
       ready,
+      slotIndexes: () => indexes.ensureSlots(),
       pauses: this.operations.pauses,
       throughput: this.operations.throughput,
       retention: this.operations.retentionStore,
+      limits: this.operations.limits,
       workflows,
     });
     const dependents = new DependentJobs({
@@ -249,8 +252,14 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     if (typeof handler !== 'function') {
       throw new InvalidArgumentError('handler', `expected a function, got ${describeValue(handler)}`);
     }
-    const { concurrency, ...policy } = checkWorkerOptions(options);
-    this.engine.register(name, handler as JobHandler, concurrency ?? this.options.defaultConcurrency, policy);
+    const { concurrency, globalConcurrency, groupConcurrency, rateLimit, ...policy } = checkWorkerOptions(options);
+    const flow = {
+      ...(globalConcurrency === undefined ? {} : { globalConcurrency }),
+      ...(groupConcurrency === undefined ? {} : { groupConcurrency }),
+      ...(rateLimit === undefined ? {} : { rateLimit }),
+    };
+    const limited = Object.keys(flow).length > 0 ? flow : undefined;
+    this.engine.register(name, handler as JobHandler, concurrency ?? this.options.defaultConcurrency, policy, limited);
   }
 
   start(): Promise<void> {
@@ -291,6 +300,10 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
 
   getStats(query?: JobQuery<JobNameOf<J>>): Promise<QueueStats> {
     return this.operations.getStats(query);
+  }
+
+  getGroupStats(name: JobNameOf<J>, options?: { limit?: number }): Promise<GroupStats[]> {
+    return this.operations.getGroupStats(name, options);
   }
 
   getThroughput(options?: { minutes?: number; name?: JobNameOf<J> }): Promise<ThroughputBucket[]> {

@@ -18,6 +18,7 @@ import type { JobId } from './public-api.js';
 import type {
   BulkResult,
   CancelOptions,
+  GroupStats,
   JobList,
   JobPage,
   JobQuery,
@@ -31,6 +32,8 @@ import { InspectStore, type ScheduleAfter } from './store/inspect-store.js';
 import { type JobDocument, STAGED, toPublicJob } from './store/job-document.js';
 import { checkJobPage } from './store/job-page.js';
 import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
+import { LimitStatsStore } from './store/limit-stats-store.js';
+import { LimitStore } from './store/limit-store.js';
 import type { ObjectIds } from './store/object-ids.js';
 import { PauseStore } from './store/pause-store.js';
 import { RetentionStore } from './store/retention-store.js';
@@ -67,6 +70,10 @@ export const MAX_SCHEDULES = 1000;
 
 /** Longest accepted `cancelReason`. */
 export const MAX_CANCEL_REASON_LENGTH = 2000;
+/** Groups `getGroupStats` reports unless told otherwise. */
+export const DEFAULT_GROUP_STATS = 10;
+/** Most groups `getGroupStats` reports. */
+export const MAX_GROUP_STATS = 1000;
 /** Most minutes `getThroughput` reports (one day). */
 export const MAX_THROUGHPUT_MINUTES = 1440;
 
@@ -111,6 +118,9 @@ export class Operations {
   readonly throughput: ThroughputStore;
   /** Expired jobs and counters: the engine's `RetentionSweeper` deletes through it. */
   readonly retentionStore: RetentionStore;
+  /** Flow-control records: the engine's claims read and write them. */
+  readonly limits: LimitStore;
+  private readonly limitStats: LimitStatsStore;
 
   constructor(readonly deps: OperationsDeps) {
     this.inspect = new InspectStore(deps.collection);
@@ -122,6 +132,8 @@ export class Operations {
       this.throughput.collection,
       throttleWindows(deps.db, deps.collectionName),
     );
+    this.limits = new LimitStore(deps.db, deps.collectionName);
+    this.limitStats = new LimitStatsStore(deps.collection, this.limits, this.pauses);
   }
 
   /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */
@@ -178,7 +190,22 @@ export class Operations {
 
   async getStats(query?: JobQuery): Promise<QueueStats> {
     const checked = checkJobQuery(query, 'query', false, this.deps.ids);
-    return this.call('getStats', () => this.inspect.stats(checked, this.deps.clock.now()));
+    const now = this.deps.clock.now();
+    return this.call('getStats', async () => {
+      const stats = await this.inspect.stats(checked, now);
+      await this.limitStats.addLimited(stats.byName, now);
+      return stats;
+    });
+  }
+
+  async getGroupStats(name: string, options?: { limit?: number }): Promise<GroupStats[]> {
+    const checkedName = checkName(name);
+    const given = checkOptionsObject(options, 'options', ['limit']);
+    const limit =
+      given.limit === undefined
+        ? DEFAULT_GROUP_STATS
+        : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_GROUP_STATS, integer: true });
+    return this.call('getGroupStats', () => this.limitStats.groups(checkedName, limit, this.deps.clock.now()));
   }
 
   async getThroughput(options?: { minutes?: number; name?: string }): Promise<ThroughputBucket[]> {

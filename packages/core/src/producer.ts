@@ -207,6 +207,14 @@ export class Producer {
       if (typeof item !== 'object' || item === null) {
         throw new InvalidArgumentError(at, `expected { name, data, options? }, got ${describeValue(item)}`);
       }
+      for (const key of Object.keys(item)) {
+        if (key !== 'name' && key !== 'data' && key !== 'options') {
+          throw new InvalidArgumentError(
+            `${at}.${key}`,
+            `unknown field: an item is { name, data, options? }, and job options such as ${key} go in ${at}.options`,
+          );
+        }
+      }
       const { name, data, options: itemOptions } = item as EnqueueManyItem;
       checkName(name, `${at}.name`);
       checkData(data, `${at}.data`, this.deps.bsonVersion);

@@ -10,6 +10,7 @@ import type { ResolvedMonqueOptions } from './options.js';
 import type {
   BulkResult,
   CancelOptions,
+  GroupStats,
   JobList,
   JobPage,
   JobQuery,
@@ -183,8 +184,20 @@ export interface MonquePublicAPI<J = JobMap> {
   /** How many jobs match `query`. */
   countJobs(query?: JobQuery<JobNameOf<J>>): Promise<number>;
 
-  /** Counts by status, per job name and in total, with each name's oldest due time. */
+  /**
+   * Counts by status, per job name and in total, with each name's oldest due time; per name also
+   * `limited` (due jobs its flow-control limits hold back now) and the `limits` it runs with.
+   */
   getStats(query?: JobQuery<JobNameOf<J>>): Promise<QueueStats>;
+
+  /**
+   * The groups of `name` with pending or running jobs, busiest first (running, then due): their
+   * counts and how many due jobs `groupConcurrency` or the group's rate window hold back now.
+   *
+   * @param options.limit - most groups returned, 1 to 1000 (default 10)
+   * @throws InvalidArgumentError for a bad name or limit
+   */
+  getGroupStats(name: JobNameOf<J>, options?: { limit?: number }): Promise<GroupStats[]>;
 
   /**
    * Completed and failed runs per minute over the last `minutes` (default 60, at most 1440),

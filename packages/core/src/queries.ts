@@ -2,6 +2,7 @@
  * What the operations API takes and returns: job queries, pages and statistics.
  */
 import type { ObjectId } from 'mongodb';
+import type { FlowControlOptions } from './flow-control-options.js';
 import type { Job, JobStatusType } from './job.js';
 import type { JobId } from './public-api.js';
 
@@ -24,7 +25,10 @@ export interface JobQuery<N extends string = string> {
   status?: JobStatusType | readonly JobStatusType[];
   /** The job's `uniqueKey`. */
   uniqueKey?: string;
-  /** The job's `group` (see the flow-control options), by equality. */
+  /**
+   * The job's `group` (see the flow-control options), by equality. Index `monque_list_group` `{group, _id}` serves it alone; with a name
+   * and a status, the name's index is read and the group filtered.
+   */
   group?: string;
   /**
    * Payload fields by equality; keys are paths inside `data`, dotted for nested fields
@@ -102,6 +106,23 @@ export interface StatusCounts {
 export interface NameStats extends StatusCounts {
   /** `nextRunAt` of the longest-waiting due job; `null` when none is due. */
   oldestDueAt: Date | null;
+  /**
+   * Due jobs held back by the name's flow-control limits now (its slots all taken, its rate
+   * window full, or blocked by a `RateLimitError`): 0 for names without limits.
+   */
+  limited: number;
+  /** The flow-control limits its workers run with (as last started), if any. */
+  limits?: FlowControlOptions;
+}
+
+/** Counts of one group of one job name (`getGroupStats`). */
+export interface GroupStats {
+  group: string;
+  pending: number;
+  due: number;
+  processing: number;
+  /** Due jobs of the group held back by `groupConcurrency` or its rate window now. */
+  limited: number;
 }
 
 /** What `getStats` returns. */

@@ -14,12 +14,14 @@ export type {
   JobErrorEvent,
   JobFailEvent,
   JobProgressEvent,
+  JobRateLimitedEvent,
   JobRecoveredEvent,
   JobsChangedEvent,
   MonqueEventMap,
   QueuePauseEvent,
   WakeupFallbackEvent,
 } from './event-map.js';
+export type { FlowControlOptions, RateLimitOptions } from './flow-control-options.js';
 export type { FlowJobOptions, FlowNode, FlowOptions, FlowSpec, FlowSpecOf } from './flow-spec.js';
 export {
   type BackoffOptions,
@@ -57,6 +59,7 @@ export type {
   BulkResult,
   CancelOptions,
   DataFieldValue,
+  GroupStats,
   JobList,
   JobPage,
   JobQuery,

@@ -12,6 +12,7 @@ export type DashboardMonque = Pick<
   | 'getJobs'
   | 'countJobs'
   | 'getStats'
+  | 'getGroupStats'
   | 'getThroughput'
   | 'getSchedules'
   | 'unschedule'

@@ -7,7 +7,7 @@ import type { Db } from 'mongodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDashboard } from '../src/index.js';
 import { post, send, serve, type TestServer } from './helpers/http.js';
-import { freshMonque, insertJobs, useDashboardDb } from './helpers/jobs.js';
+import { freshMonque, insertJobs, publishLimits, useDashboardDb } from './helpers/jobs.js';
 
 const getDb = useDashboardDb(import.meta.url);
 
@@ -75,6 +75,45 @@ describe('GET stats', () => {
     });
     expect(body.paused).toEqual(['report']);
     expect(Number.isNaN(Date.parse(body.now))).toBe(false);
+  });
+});
+
+describe('flow control', () => {
+  it("stats carry each name's limits and the due jobs they hold back; a name's busiest groups", async () => {
+    await publishLimits(db, monque, { api: { globalConcurrency: 1 }, imp: { groupConcurrency: 1 } });
+    const past = new Date(Date.now() - 60_000);
+    await insertJobs(db, collectionOf(monque).collectionName, [
+      { name: 'api', status: 'processing' },
+      ...Array.from({ length: 3 }, () => ({ name: 'api', status: 'pending' as const, nextRunAt: past })),
+      { name: 'imp', status: 'processing', group: 'a' },
+      { name: 'imp', status: 'pending', group: 'a', nextRunAt: past },
+      { name: 'imp', status: 'pending', group: 'a', nextRunAt: past },
+      { name: 'imp', status: 'pending', group: 'b', nextRunAt: past },
+      { name: 'plain', status: 'pending', nextRunAt: past },
+    ]);
+    const { body } = await send<{ byName: Record<string, Record<string, unknown>> }>(`${api}/stats`);
+    expect(body.byName.api).toMatchObject({ due: 3, limited: 3, limits: { globalConcurrency: 1 } });
+    expect(body.byName.imp).toMatchObject({ due: 3, limited: 2, limits: { groupConcurrency: 1 } });
+    expect(body.byName.plain).toMatchObject({ due: 1, limited: 0 });
+    expect(body.byName.plain?.limits).toBeUndefined();
+    const groups = await send<{ groups: unknown[] }>(`${api}/queues/groups?name=imp`);
+    expect(groups.status).toBe(200);
+    expect(groups.body.groups).toEqual([
+      { group: 'a', pending: 2, due: 2, processing: 1, limited: 2 },
+      { group: 'b', pending: 1, due: 1, processing: 0, limited: 0 },
+    ]);
+    expect((await send<{ groups: unknown[] }>(`${api}/queues/groups?name=imp&limit=1`)).body.groups).toHaveLength(1);
+    expect((await send(`${api}/queues/groups?name=imp&limit=0`)).status).toBe(400);
+    expect((await send(`${api}/queues/groups?name=imp&top=3`)).status).toBe(400);
+    expect((await send(`${api}/queues/groups`)).status).toBe(400);
+    expect((await send(`${api}/queues/groups?name=imp&name=api`)).status).toBe(400);
+    // Names the URL path would lose (the segments . and ..) travel in the query.
+    await insertJobs(db, collectionOf(monque).collectionName, [
+      { name: '..', status: 'pending', group: 'dots', nextRunAt: past },
+    ]);
+    expect((await send<{ groups: unknown[] }>(`${api}/queues/groups?name=..`)).body.groups).toEqual([
+      { group: 'dots', pending: 1, due: 1, processing: 0, limited: 0 },
+    ]);
   });
 });
 

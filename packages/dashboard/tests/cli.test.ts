@@ -10,7 +10,7 @@ import type { Db } from 'mongodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode } from '../src/cli/program.js';
 import { cliOn, type Run, runWith } from './helpers/cli.js';
-import { freshMonque, insertJobs, useDashboardDb } from './helpers/jobs.js';
+import { freshMonque, insertJobs, publishLimits, useDashboardDb } from './helpers/jobs.js';
 
 const getDb = useDashboardDb(import.meta.url);
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
@@ -76,6 +76,45 @@ describe('stats', () => {
     // Nothing but a pause: still a table, not "no jobs".
     await db.collection(collection).deleteMany({});
     expect((await cli('stats')).stdout).toMatch(/^paused-without-jobs\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+-\s+yes$/m);
+  });
+});
+
+describe('flow control', () => {
+  it('stats adds a LIMITED column and the limits when a name has some; groups lists the busiest groups', async () => {
+    await publishLimits(db, monque, { imp: { groupConcurrency: 1, rateLimit: { max: 100, duration: 60_000 } } });
+    const past = new Date(Date.now() - 60_000);
+    await insertJobs(db, collection, [
+      { name: 'imp', status: 'processing', group: 'a' },
+      { name: 'imp', status: 'pending', group: 'a', nextRunAt: past },
+      { name: 'imp', status: 'pending', group: 'b', nextRunAt: past },
+      { name: 'email', status: 'pending', nextRunAt: past },
+    ]);
+    const table = await cli('stats');
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(
+      /^NAME\s+WAITING\s+PENDING\s+DUE\s+PROCESSING\s+COMPLETED\s+FAILED\s+CANCELLED\s+LIMITED\s+OLDEST DUE\s+PAUSED$/,
+    );
+    expect(lines.find((line) => line.startsWith('imp'))).toMatch(/^imp\s+0\s+2\s+2\s+1\s+0\s+0\s+0\s+1\s/);
+    expect(lines.find((line) => line.startsWith('email'))).toMatch(/^email\s+0\s+1\s+1\s+0\s+0\s+0\s+0\s+0\s/);
+    expect(table.stdout).toContain('imp: 1 running per group, 100 starts per 1m');
+    const groups = await cli('groups', 'imp');
+    expect(groups.code).toBe(0);
+    const rows = groups.stdout.trim().split('\n');
+    expect(rows[0]).toMatch(/^GROUP\s+PROCESSING\s+DUE\s+PENDING\s+LIMITED$/);
+    expect(rows[1]).toMatch(/^a\s+1\s+1\s+1\s+1$/);
+    expect(rows[2]).toMatch(/^b\s+0\s+1\s+1\s+0$/);
+    expect(JSON.parse((await cli('groups', 'imp', '--json', '--limit', '1')).stdout)).toEqual([
+      { group: 'a', pending: 1, due: 1, processing: 1, limited: 1 },
+    ]);
+    expect((await cli('groups', 'imp', '--limit', '0')).code).toBe(ExitCode.USAGE);
+    const ofB = JSON.parse((await cli('list', '--group', 'b', '--json')).stdout) as {
+      jobs: { name: string; group?: string }[];
+    };
+    expect(ofB.jobs.map((job) => [job.name, job.group])).toEqual([['imp', 'b']]);
+    const longGroup = await cli('list', '--group', 'x'.repeat(201));
+    expect(longGroup.code).toBe(ExitCode.USAGE);
+    expect(longGroup.stderr).toContain('query.group');
   });
 });
 

@@ -229,7 +229,7 @@ describe('CLI formatting', () => {
     expect(formatStats({ total: empty, byName: {} }, [], at)).toBe('no jobs');
     const stats = {
       total: { ...empty, pending: 1, due: 1 },
-      byName: { a: { ...empty, pending: 1, due: 1, oldestDueAt: new Date(at.getTime() - 65_000) } },
+      byName: { a: { ...empty, pending: 1, due: 1, oldestDueAt: new Date(at.getTime() - 65_000), limited: 0 } },
     };
     const text = formatStats(stats, 'all', at);
     expect(text).toMatch(/^a\s+0\s+1\s+1\s+0\s+0\s+0\s+0\s+1m 5s\s+yes$/m);

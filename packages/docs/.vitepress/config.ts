@@ -39,6 +39,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Per-job options', link: '/guides/per-job-options' },
       { text: 'Workflows', link: '/guides/workflows' },
       { text: 'Error handling and retries', link: '/guides/error-handling' },
+      { text: 'Flow control', link: '/guides/flow-control' },
       { text: 'Operating the queue', link: '/guides/operating-the-queue' },
       { text: 'Dashboard and CLI', link: '/guides/dashboard' },
       { text: 'Graceful shutdown', link: '/guides/graceful-shutdown' },

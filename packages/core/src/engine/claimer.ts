@@ -9,18 +9,23 @@
  *   due time), and one `findAndModify` (one job) or one `updateMany` (more) claims them, guarded
  *   again by status and due time. When the write took every job asked for, the jobs are known
  *   without reading them back; when other instances took some first, one `find` by the claim's
- *   token reads what this instance got, and the next reads look at a wider, shuffled window (up to
- *   8× the free slots) so instances stop competing for the same jobs.
+ *   token reads what this instance got, and the next reads look at a wider window (4× the free
+ *   slots at once, up to 8×) from which each instance takes one whole share at random, so
+ *   instances stop competing for the same jobs.
  * - Every claim carries a fresh token, known before it is sent and kept until the claim's jobs are
  *   known: when a claim's reply is lost (or late), or reading back its jobs fails, the next turn
  *   finds its jobs by that token, so they run (or are given back when stopping) instead of waiting
  *   for their locks to expire.
+ * - Names under flow control (limits, or jobs with groups) take the same shared read, then go to
+ *   the {@link LimitedClaimer}, in parallel with the others; it claims through the same token
+ *   bookkeeping.
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
 import { withTimeout } from '../database-errors.js';
 import type { ClaimStamp, ClaimStore } from '../store/claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
+import type { LimitedClaimer, LimitedClaimerDeps } from './limits/limited-claimer.js';
 import type { PauseGate } from './pause-gate.js';
 import type { ClaimRequest } from './worker-registry.js';
 
@@ -43,6 +48,8 @@ export interface ClaimerDeps {
   readonly giveBack: (tokens: readonly string[], until: number) => Promise<unknown>;
   /** A number in [0, 1) (tests may fix it). */
   readonly random?: () => number;
+  /** Builds the claimer of flow-controlled names, given this claimer's stamps and token bookkeeping. */
+  readonly limited?: (bridge: Pick<LimitedClaimerDeps, 'send' | 'known' | 'stamp'>) => LimitedClaimer;
 }
 
 /**
@@ -67,6 +74,10 @@ export interface ClaimTurn {
   readonly jobs: JobDocument[];
   /** Names whose every free slot found a due job: more of theirs are likely due. */
   readonly full: ReadonlySet<string>;
+  /** Names held back by a concurrency limit: a freed slot of theirs is worth a turn. */
+  readonly waiting?: ReadonlySet<string>;
+  /** When rate windows of held-back names have room again. */
+  readonly wakeAt?: readonly Date[];
 }
 
 const MAX_SPREAD = 8;
@@ -76,9 +87,17 @@ export class Claimer {
   /** How much wider than the free slots the reads look (grows under contention). */
   private spread = 1;
   /** Claims whose outcome is unknown, and whether their command has settled since. */
-  private readonly unresolved = new Map<string, { settled: boolean; late: boolean }>();
+  private readonly unresolved = new Map<string, { settled: boolean; late: boolean; startBy?: number }>();
+  /** Claims of flow-controlled names. */
+  readonly limited: LimitedClaimer | undefined;
 
-  constructor(private readonly deps: ClaimerDeps) {}
+  constructor(private readonly deps: ClaimerDeps) {
+    this.limited = deps.limited?.({
+      send: (stamp, work, startBy) => this.send(stamp, work, startBy),
+      known: (stamp) => this.known(stamp),
+      stamp: (now) => this.stamp(now),
+    });
+  }
 
   /** Claims up to `requests` due jobs; `backlogged` names get their own read. */
   async claim(
@@ -94,22 +113,47 @@ export class Claimer {
     if (wanted.length === 0) return none;
     const exclude = this.deps.busyIds();
     const only = wanted[0] as ClaimRequest;
+    const { limited } = this;
     // One free slot, and the paused state is fresh: claim in one round trip. (With a stale state,
     // the read below comes first, so an idle instance does not read the paused state every poll.)
-    if (wanted.length === 1 && only.limit === 1 && !pauses.stale) {
+    if (wanted.length === 1 && only.limit === 1 && !pauses.stale && !limited?.handles(only.name)) {
       if (!turn.mayClaim()) return none;
       const stamp = this.stamp(now);
       const doc = await this.send(stamp, store.claimNext(only.name, stamp, exclude));
       if (!turn.current()) return none;
       this.known(stamp);
+      if (doc) limited?.noteClaimed([doc]);
       return doc ? { jobs: [doc], full: new Set([only.name]) } : none;
     }
     const found = await this.readCandidates(wanted, now, backlogged, exclude);
     if (found.length === 0) return none;
     await pauses.refreshIfStale();
-    const { picked, full } = this.pick(found, wanted);
-    if (picked.length === 0) return { jobs: [], full };
-    return { jobs: await this.take(picked, now, turn), full };
+    // Names under flow control, and names whose jobs turn out to have groups, go to the limited claimer.
+    const grouped = new Set(found.filter((doc) => doc.group !== undefined).map((doc) => doc.name));
+    const limitedNames = new Set(
+      wanted
+        .filter(({ name }) => limited && (limited.handles(name) || grouped.has(name)) && !pauses.isPaused(name))
+        .map(({ name }) => name),
+    );
+    const { picked, full } = this.pick(
+      found.filter((doc) => !limitedNames.has(doc.name)),
+      wanted.filter(({ name }) => !limitedNames.has(name)),
+    );
+    const limitedFound = found.filter((doc) => limitedNames.has(doc.name));
+    const [jobs, limitedTurn] = await Promise.all([
+      picked.length > 0 ? this.take(picked, now, turn) : [],
+      // (A limited claim cut off by stop() keeps its jobs: stop gives back what the claimer knows.)
+      limited && limitedFound.length > 0 && turn.mayClaim()
+        ? limited.claim(
+            wanted.filter(({ name }) => limitedNames.has(name)),
+            limitedFound,
+            now,
+            exclude,
+          )
+        : undefined,
+    ]);
+    if (!limitedTurn) return { jobs, full };
+    return { ...limitedTurn, jobs: [...jobs, ...limitedTurn.jobs], full: new Set([...full, ...limitedTurn.full]) };
   }
 
   private async readCandidates(
@@ -158,7 +202,10 @@ export class Claimer {
       if (candidates.length >= limit) full.add(name);
       if (this.deps.pauses.isPaused(name)) continue;
       const spare = candidates.length - limit;
-      const offset = this.spread > 1 && spare > 0 ? Math.floor(random() * (spare + 1)) : 0;
+      // Shares start at whole multiples of the free slots: two instances either take the same share
+      // (one gets it all, the other nothing: no read-back) or disjoint ones.
+      const shares = Math.ceil(candidates.length / limit);
+      const offset = this.spread > 1 && spare > 0 ? Math.floor(random() * shares) * limit : 0;
       picked.push(...candidates.slice(offset, offset + limit));
     }
     return { picked, full };
@@ -182,7 +229,9 @@ export class Claimer {
       this.spread = Math.max(1, this.spread / 2);
       jobs = picked.map((doc) => store.applyClaim(doc, stamp));
     } else {
-      this.spread = Math.min(MAX_SPREAD, this.spread * 2);
+      // Another instance took these first: look at a wider window (at once four shares, so the
+      // instances that lost together rarely meet again in their next claim).
+      this.spread = Math.min(MAX_SPREAD, Math.max(4, this.spread * 2));
       // Other instances took some: read back which this claim got. Should that read fail, the
       // token stays unresolved, and the next turn (or stop) finds these jobs by it.
       if (taken > 0) {
@@ -204,8 +253,8 @@ export class Claimer {
    * it took: when the reply is lost or late, or reading back its jobs fails, the token stays, and
    * its jobs are looked up by the next turn (or given back at stop).
    */
-  private async send<T>(stamp: ClaimStamp, work: Promise<T>): Promise<T> {
-    const entry = { settled: false, late: false };
+  private async send<T>(stamp: ClaimStamp, work: Promise<T>, startBy?: number): Promise<T> {
+    const entry = { settled: false, late: false, ...(startBy === undefined ? {} : { startBy }) };
     this.unresolved.set(stamp.token, entry);
     work.then(
       () => {
@@ -236,9 +285,11 @@ export class Claimer {
 
   /**
    * The jobs of claims whose reply was lost or late (one `find` by their tokens). A token is
-   * forgotten once its command has settled and been looked up (by a turn still current).
+   * forgotten once its command has settled and been looked up (by a turn still current). Jobs that
+   * had to start by a time now past (rate-limited claims, `now` given) are given back unstarted
+   * instead (one more write).
    */
-  async resolveLost(turn: ClaimTurnGuard = ALWAYS): Promise<JobDocument[]> {
+  async resolveLost(turn: ClaimTurnGuard = ALWAYS, now?: Date): Promise<JobDocument[]> {
     const tokens = [...this.unresolved.keys()];
     const settled = tokens.filter((token) => this.unresolved.get(token)?.settled);
     const docs = await withTimeout(
@@ -247,8 +298,14 @@ export class Claimer {
       'finding the jobs of a lost claim',
     );
     if (!turn.current()) return [];
+    const late = now
+      ? tokens.filter((token) => (this.unresolved.get(token)?.startBy ?? Number.POSITIVE_INFINITY) < now.getTime())
+      : [];
+    if (now && docs.some((doc) => late.includes(doc.claimToken as string))) {
+      await withTimeout(this.deps.store.release(this.deps.owner, late, now), this.deps.timeout, 'giving jobs back');
+    }
     for (const token of settled) this.unresolved.delete(token);
-    return docs;
+    return docs.filter((doc) => !late.includes(doc.claimToken as string));
   }
 
   /** Gives back every job of claims whose outcome is unknown (at stop), trying until `until` (epoch ms). */

@@ -6,10 +6,13 @@
 import type { Collection, Db } from 'mongodb';
 import { databaseCall, engineConnectionError, withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
+import type { FlowControlOptions } from '../flow-control-options.js';
 import type { JobHandler } from '../job-options.js';
 import type { ResolvedMonqueOptions } from '../options.js';
 import { ClaimStore } from '../store/claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
+import type { LimitStore } from '../store/limit-store.js';
+import { LimitedClaimStore } from '../store/limited-claim-store.js';
 import { LockStore } from '../store/lock-store.js';
 import { OutcomeStore } from '../store/outcome-store.js';
 import type { PauseStore } from '../store/pause-store.js';
@@ -25,6 +28,8 @@ import { FollowUps } from './follow-ups.js';
 import { GiveBack } from './give-back.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
+import { LimitRecords } from './limits/limit-records.js';
+import { LimitedClaimer } from './limits/limited-claimer.js';
 import { LockDeadline } from './lock-deadline.js';
 import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
 import { OutcomeWriter } from './outcome-writer.js';
@@ -47,9 +52,13 @@ export interface EngineDeps {
   readonly instrumentation: Instrumentation;
   /** Creates the indexes. */
   readonly ready: () => Promise<void>;
+  /** Creates the unique slot indexes of flow control (only where concurrency limits are used). */
+  readonly slotIndexes: () => Promise<void>;
   readonly pauses: PauseStore;
   readonly throughput: ThroughputStore;
   readonly retention: RetentionStore;
+  /** Flow-control records. */
+  readonly limits: LimitStore;
   /** Dependencies, flows and dead letters. */
   readonly workflows: Workflows;
 }
@@ -60,6 +69,8 @@ export class Engine {
   private readonly scheduler: Scheduler;
   private readonly poller: Poller;
   private readonly pauseGate: PauseGate;
+  private readonly limits: LimitStore;
+  private readonly limitRecords: LimitRecords;
   private readonly recovery: StaleRecovery;
   private readonly events: MonqueEventEmitter;
   private readonly probe: () => Promise<void>;
@@ -72,6 +83,8 @@ export class Engine {
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
     const claims = new ClaimStore(collection, options.retention);
+    const limitedClaims = new LimitedClaimStore(collection, claims);
+    this.limits = deps.limits;
     const locks = new LockStore(collection);
     this.probe = () => bounded('ping', locks.ping());
     const outcomes = new OutcomeStore(collection);
@@ -115,15 +128,17 @@ export class Engine {
           until,
         ),
       onSlotFreed: (name) => this.poller.slotFreed(name),
+      onRunReleased: (name) => this.poller.limitFreed(name),
       onJobPending: (name, at) => this.hint(name, at),
       onRunEnded: (name, ending, at) => {
         if (ending !== 'cancelled') recorder.record(name, ending, at);
       },
+      onRateLimited: (job, until) => this.limitRecords.hold(job, until),
       followUps: this.followUps,
       dependencies: (job) => bounded('reading dependencies', dependencyResults(workflows.store, job)),
     });
     this.pauseGate = new PauseGate(
-      () => bounded('reading paused names', deps.pauses.read()),
+      () => bounded('reading paused names', deps.pauses.readGate()),
       options.pollInterval,
       clock,
     );
@@ -137,6 +152,30 @@ export class Engine {
       giveBack: (tokens, until) => giveBack.release(tokens, undefined, until),
       retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
       deadLetterOf: (name) => this.registry.get(name)?.policy.deadLetter,
+      limited: (bridge) =>
+        new LimitedClaimer({
+          store: limitedClaims,
+          claims,
+          limits: this.limits,
+          owner,
+          clock,
+          timeout,
+          limitsOf: (name) => this.registry.get(name)?.flow,
+          random: Math.random,
+          slotIndexes: deps.slotIndexes,
+          ...bridge,
+        }),
+    });
+    this.limitRecords = new LimitRecords({
+      limits: this.limits,
+      pauses: deps.pauses,
+      pauseGate: this.pauseGate,
+      rates: () => claimer.limited?.rates,
+      workerLimits: () => this.registry.flowLimits(),
+      instanceId: owner,
+      clock,
+      timeout,
+      onError: (error, what) => this.databaseResult(error, what),
     });
     this.poller = new Poller({
       clock,
@@ -233,7 +272,11 @@ export class Engine {
       logger,
       shutdownTimeout: options.shutdownTimeout,
       recoverStaleJobs: options.recoverStaleJobs,
-      ready: () => databaseCall('start()', timeout, deps.ready),
+      ready: () =>
+        databaseCall('start()', timeout, async () => {
+          await deps.ready();
+          await this.limitRecords.publish();
+        }),
       recovery: this.recovery,
       poller: this.poller,
       claimer,
@@ -275,8 +318,15 @@ export class Engine {
   }
 
   /** Registers a worker and wakes the loop. */
-  register(name: string, handler: JobHandler, concurrency: number, policy: WorkerPolicy): void {
-    this.registry.register(name, handler, concurrency, policy);
+  register(
+    name: string,
+    handler: JobHandler,
+    concurrency: number,
+    policy: WorkerPolicy,
+    flow?: FlowControlOptions,
+  ): void {
+    this.registry.register(name, handler, concurrency, policy, flow);
+    if (flow && this.scheduler.state === 'running') this.limitRecords.republish();
     this.poller.wake();
   }
 

@@ -157,6 +157,14 @@ export function decideFailure(
   };
 }
 
+/**
+ * A run whose handler threw a `RateLimitError`: `pending` again, due `retryAfterMs` from now, the
+ * attempt not counted and no failure recorded (a recurring job keeps its schedule).
+ */
+export function decideRateLimited(now: Date, retryAfterMs: number): Transition {
+  return { status: JobStatus.PENDING, at: now, nextRunAt: new Date(now.getTime() + retryAfterMs), uncharged: true };
+}
+
 /** A run stopped by `cancelJob`: `cancelled`, never retried (a recurring job's schedule ends too). */
 export function decideCancelled(now: Date, settings: DecisionSettings): Transition {
   return { status: JobStatus.CANCELLED, at: now, ...finished(JobStatus.CANCELLED, now, settings) };
@@ -211,5 +219,6 @@ export function jobAfter(job: Job, transition: Transition): Job {
   if (transition.finishedAt) next.finishedAt = transition.finishedAt;
   if (transition.result) next.result = transition.result.value;
   if (transition.result === null) delete next.result;
+  if (transition.uncharged && next.attempts !== undefined) next.attempts -= 1;
   return next;
 }

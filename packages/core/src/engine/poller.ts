@@ -68,6 +68,8 @@ export class Poller {
   private wakeRequested = false;
   /** Job names whose last claim filled every slot asked for: more of their jobs are likely due. */
   private backlogged = new Set<string>();
+  /** Job names held back by a concurrency limit in the last claim: a freed slot may let one start. */
+  private waiting: ReadonlySet<string> = new Set<string>();
   private timedWake: NodeJS.Timeout | undefined;
   /** Known due times before the next regular poll, ascending; `timedWake` fires at the first one. */
   private wakeTimes: number[] = [];
@@ -154,13 +156,24 @@ export class Poller {
     );
   }
 
-  /** A handler of `name` returned: if that name's last claim was full, more work is likely waiting, so poll soon. */
+  /**
+   * A handler of `name` returned: if that name's last claim was full (or held back by a
+   * concurrency limit), more work is likely waiting, so poll soon.
+   */
   slotFreed(name: string): void {
-    if (!this.backlogged.has(name) || this.state !== 'running' || this.slotTimer) return;
+    if (!(this.backlogged.has(name) || this.waiting.has(name)) || this.state !== 'running' || this.slotTimer) return;
     this.slotTimer = setTimeout(() => {
       this.slotTimer = undefined;
       this.wake();
     }, SLOT_COALESCE_MS);
+  }
+
+  /**
+   * A run of `name` ended in the database (its flow-control slots are free): if the last claim of
+   * `name` was held back by a concurrency limit, poll soon.
+   */
+  limitFreed(name: string): void {
+    if (this.waiting.has(name)) this.slotFreed(name);
   }
 
   /** Whether loop `epoch` may claim: it is the current loop and the poller runs. */
@@ -208,12 +221,14 @@ export class Poller {
       current: () => this.epoch === epoch,
     };
     if (claimer.hasUnresolved) {
-      this.hand((await claimer.resolveLost(turn)).filter((job) => !this.deps.runsHere(job)));
+      this.hand((await claimer.resolveLost(turn, now)).filter((job) => !this.deps.runsHere(job)));
     }
     const requests = this.deps.freeSlots();
     if (requests.length === 0) return { requests, full: new Set() };
-    const { jobs, full } = await claimer.claim(requests, now, this.backlogged, turn);
+    const { jobs, full, waiting, wakeAt } = await claimer.claim(requests, now, this.backlogged, turn);
     this.hand(jobs);
+    this.waiting = waiting ?? new Set();
+    for (const at of wakeAt ?? []) this.wakeAt(at);
     return { requests, full };
   }
 
@@ -278,5 +293,6 @@ export class Poller {
     this.wakeTimes = [];
     this.slotTimer = undefined;
     this.backlogged.clear();
+    this.waiting = new Set();
   }
 }

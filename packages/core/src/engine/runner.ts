@@ -14,6 +14,7 @@ import { JobCancelledError } from '../errors/job-cancelled-error.js';
 import { JobLockLostError } from '../errors/job-lock-lost-error.js';
 import { JobTimeoutError } from '../errors/job-timeout-error.js';
 import { MonqueErrorCode } from '../errors/monque-error.js';
+import type { RateLimitError } from '../errors/rate-limit-error.js';
 import type { ShutdownTimeoutError } from '../errors/shutdown-timeout-error.js';
 import { UnrecoverableError } from '../errors/unrecoverable-error.js';
 import type { MonqueEventEmitter } from '../events.js';
@@ -31,6 +32,7 @@ import {
   type DecisionSettings,
   decideCancelled,
   decideFailure,
+  decideRateLimited,
   decideSuccess,
   failReasonOf,
   jobAfter,
@@ -54,10 +56,25 @@ export function isUnrecoverable(error: Error): boolean {
   return error.name === 'UnrecoverableError' && (error as { code?: unknown }).code === MonqueErrorCode.UNRECOVERABLE;
 }
 
+/**
+ * Whether `error` is a {@link RateLimitError} (also one of another copy of `@monque/core`, by its
+ * name, code and a valid `retryAfterMs`).
+ */
+export function isRateLimited(error: Error): error is RateLimitError {
+  const { code, retryAfterMs } = error as { code?: unknown; retryAfterMs?: unknown };
+  return (
+    error.name === 'RateLimitError' &&
+    code === MonqueErrorCode.RATE_LIMITED &&
+    typeof retryAfterMs === 'number' &&
+    retryAfterMs >= 0
+  );
+}
+
 /** How a run ended, as far as the handler is concerned. */
 type Ending =
   | { kind: 'success'; value: unknown }
   | { kind: 'failure'; error: Error; unrecoverable: boolean }
+  | { kind: 'rate-limited'; error: RateLimitError }
   | { kind: 'cancelled'; reason: string | undefined };
 
 /** What the runner needs. */
@@ -75,10 +92,17 @@ export interface RunnerDeps {
   readonly release: (runs: readonly HeldRun[], until?: number) => Promise<void>;
   /** A handler of `name` settled: its slot is free. */
   readonly onSlotFreed: (name: string) => void;
+  /** The outcome of a run of `name` is written: its flow-control slots are free in the database. */
+  readonly onRunReleased?: (name: string) => void;
   /** A job of `name` is pending again, due at `at` (a retry, or a recurring job's next time). */
   readonly onJobPending: (name: string, at: Date) => void;
   /** A run's outcome is stored (for throughput counts). */
   readonly onRunEnded: (name: string, ending: RunEnding, at: Date) => void;
+  /**
+   * A handler threw a `RateLimitError`: `job`'s name (or group) starts nothing before `until`.
+   * Resolves once the hold is stored (or could not be: that is reported, never thrown).
+   */
+  readonly onRateLimited?: (job: Job, until: Date) => Promise<void>;
   /** What outcomes owe to other jobs (dependents, dead letters): see `follow-ups.ts`. */
   readonly followUps?: Pick<FollowUps, 'prepare' | 'written'>;
   /** The handler's `dependencies()`: the job's dependencies and their results. @defaultValue none */
@@ -131,6 +155,7 @@ export class JobRunner {
       return { kind: 'success', value };
     } catch (thrown) {
       const error = toError(thrown);
+      if (isRateLimited(error)) return { kind: 'rate-limited', error };
       return { kind: 'failure', error, unrecoverable: isUnrecoverable(error) };
     }
   }
@@ -173,12 +198,18 @@ export class JobRunner {
   private async conclude(run: ActiveRun, first: Ending): Promise<void> {
     run.state = 'writing';
     let ending = first;
+    if (ending.kind === 'rate-limited') {
+      // Held back here at once, and stored before the outcome makes the job due again (at the same
+      // time): once the job is pending, every instance can know of the hold.
+      await this.deps.onRateLimited?.(run.job, new Date(this.deps.clock.now().getTime() + ending.error.retryAfterMs));
+    }
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const now = this.deps.clock.now();
       const { transition, report } = this.decide(run, ending, now);
       this.deps.followUps?.prepare(run.doc, transition, run.worker.policy.deadLetter);
       const result = await this.deps.writer.write({ job: run.doc, transition, fence: { claimToken: run.token } });
       if (result.kind === 'written') {
+        this.deps.onRunReleased?.(run.doc.name);
         this.deps.followUps?.written(run.doc, transition);
         report();
         break;
@@ -225,6 +256,22 @@ export class JobRunner {
         report: () => {
           this.ended(job, 'completed', transition, duration);
           events.emit('job:complete', { job: jobAfter(job, transition), duration, result: ending.value });
+        },
+      };
+    }
+    if (ending.kind === 'rate-limited') {
+      const { retryAfterMs } = ending.error;
+      const transition = decideRateLimited(now, retryAfterMs);
+      return {
+        transition,
+        report: () => {
+          this.deps.onJobPending(job.name, transition.nextRunAt as Date);
+          events.emit('job:rate-limited', {
+            job: jobAfter(job, transition),
+            error: ending.error,
+            retryAfterMs,
+            until: transition.nextRunAt as Date,
+          });
         },
       };
     }

@@ -4,10 +4,11 @@
  * it settles, even after its run was timed out, cancelled or lost.
  */
 import { DuplicateWorkerError } from '../errors/duplicate-worker-error.js';
+import type { FlowControlOptions } from '../flow-control-options.js';
 import type { JobHandler, WorkerOptions } from '../job-options.js';
 
-/** A worker's own settings besides its concurrency (the job's own win over these). */
-export type WorkerPolicy = Omit<WorkerOptions, 'concurrency'>;
+/** A worker's own settings besides its concurrency and flow-control limits (the job's own win over these). */
+export type WorkerPolicy = Omit<WorkerOptions, 'concurrency' | keyof FlowControlOptions>;
 
 /** A registered worker. */
 export interface Worker {
@@ -16,6 +17,8 @@ export interface Worker {
   readonly concurrency: number;
   /** The worker's own retry, timeout and dead-letter settings (the job's own win over these). */
   readonly policy: WorkerPolicy;
+  /** The name's flow-control limits (all instances together), if any. */
+  readonly flow?: FlowControlOptions;
   running: number;
 }
 
@@ -36,9 +39,22 @@ export class WorkerRegistry {
   constructor(private readonly instanceConcurrency = Number.POSITIVE_INFINITY) {}
 
   /** Registers `handler` for `name`. @throws DuplicateWorkerError when `name` has one already */
-  register(name: string, handler: JobHandler, concurrency: number, policy: WorkerPolicy = {}): void {
+  register(
+    name: string,
+    handler: JobHandler,
+    concurrency: number,
+    policy: WorkerPolicy = {},
+    flow?: FlowControlOptions,
+  ): void {
     if (this.workers.has(name)) throw new DuplicateWorkerError(name);
-    this.workers.set(name, { name, handler, concurrency, policy, running: 0 });
+    this.workers.set(name, { name, handler, concurrency, policy, ...(flow ? { flow } : {}), running: 0 });
+  }
+
+  /** The flow-control limits of every worker that has some. */
+  flowLimits(): Map<string, FlowControlOptions> {
+    const limits = new Map<string, FlowControlOptions>();
+    for (const worker of this.workers.values()) if (worker.flow) limits.set(worker.name, worker.flow);
+    return limits;
   }
 
   /** The worker of `name`, if registered here. */

@@ -7,5 +7,6 @@ export { JobLockLostError } from './job-lock-lost-error.js';
 export { JobStateError } from './job-state-error.js';
 export { JobTimeoutError } from './job-timeout-error.js';
 export { MonqueError, MonqueErrorCode, type MonqueErrorCodeType } from './monque-error.js';
+export { RateLimitError } from './rate-limit-error.js';
 export { ShutdownTimeoutError } from './shutdown-timeout-error.js';
 export { UnrecoverableError } from './unrecoverable-error.js';

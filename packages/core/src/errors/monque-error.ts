@@ -11,6 +11,7 @@ export const MonqueErrorCode = {
   JOB_TIMEOUT: 'MONQUE_JOB_TIMEOUT',
   JOB_CANCELLED: 'MONQUE_JOB_CANCELLED',
   UNRECOVERABLE: 'MONQUE_UNRECOVERABLE',
+  RATE_LIMITED: 'MONQUE_RATE_LIMITED',
 } as const;
 
 /** One of {@link MonqueErrorCode}'s values. */

@@ -185,7 +185,7 @@ export class ClaimStore {
       return {
         updateMany: {
           filter: { ...held, cancelRequestedAt: { $exists: true }, notifyDependents: { $exists: hasDependents } },
-          update: { ...cancel, $unset: { ...cancel.$unset, ...unsetOf('owner') } },
+          update: { ...cancel, $unset: { ...cancel.$unset, ...unsetOf('owner', 'limitSlot', 'groupSlot') } },
         },
       };
     });
@@ -196,7 +196,7 @@ export class ClaimStore {
           filter: { ...held, cancelRequestedAt: { $exists: false } },
           update: {
             $set: { status: JobStatus.PENDING, lockedAt: null, claimToken: null, updatedAt: now },
-            $unset: unsetOf('owner'),
+            $unset: unsetOf('owner', 'limitSlot', 'groupSlot'),
             $inc: { attempts: -1 },
           },
         },

@@ -25,6 +25,11 @@ function partial(key: Record<string, 1>, name: string): IndexDescription {
  *   the sweep that does the same where TTL does not run;
  * - `monque_list_name` `{name, status, _id: -1}` and `monque_list_status` `{status, _id: -1}`:
  *   `getJobs` by name (and status) or by status, newest first;
+ * - `monque_claim_group` `{status, name, group, priority: -1, nextRunAt}`, partial on `group`
+ *   existing: claims that rotate across the groups of a name, and counts per group;
+ * - `monque_limit_slot` and `monque_group_slot` ({@link slotIndexDescriptions}): created only
+ *   where concurrency limits are used;
+ * - `monque_list_group` `{group, _id: -1}`, partial on `group` existing: `getJobs` by group;
  * - workflows, each partial on its first field existing, so jobs without dependencies cost nothing:
  *   `monque_depends_on` `{dependsOn}` (multikey: a job's dependents), `monque_notify_dependents`
  *   `{notifyDependents, status}` (finished jobs whose dependents were not told yet),
@@ -55,11 +60,41 @@ export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDes
     partial({ deadLetterDue: 1 }, 'monque_dead_letter_due'),
     partial({ flowId: 1, status: 1 }, 'monque_flow'),
     {
+      key: { status: 1, name: 1, group: 1, priority: -1, nextRunAt: 1 },
+      name: 'monque_claim_group',
+      partialFilterExpression: { group: { $exists: true } },
+    },
+    { key: { group: 1, _id: -1 }, name: 'monque_list_group', partialFilterExpression: { group: { $exists: true } } },
+    {
       key: { name: 1, uniqueKey: 1, _id: 1 },
       name: 'monque_schedules',
       partialFilterExpression: { repeatInterval: { $exists: true }, activeKey: { $exists: true } },
     },
     ...dataIndexes.map((path) => ({ key: { [`data.${path}`]: 1, _id: -1 }, name: `monque_data_${path}` })),
+  ];
+}
+
+/**
+ * The unique indexes of flow-control slots: `monque_limit_slot` `{name, limitSlot}` and
+ * `monque_group_slot` `{name, group, groupSlot}`, partial on the slot existing. Created only by an
+ * instance with a worker that has `globalConcurrency` or `groupConcurrency`, before its first claim
+ * of such a name: a collection whose names have no concurrency limits never has them (every write
+ * checks each unique index, so they are not free where nothing uses them).
+ */
+export function slotIndexDescriptions(): IndexDescription[] {
+  return [
+    {
+      key: { name: 1, limitSlot: 1 },
+      name: 'monque_limit_slot',
+      unique: true,
+      partialFilterExpression: { limitSlot: { $exists: true } },
+    },
+    {
+      key: { name: 1, group: 1, groupSlot: 1 },
+      name: 'monque_group_slot',
+      unique: true,
+      partialFilterExpression: { groupSlot: { $exists: true } },
+    },
   ];
 }
 
@@ -77,6 +112,7 @@ export class IndexCreationError extends Error {
 /** Creates the indexes once; a failed attempt is retried by the next caller. */
 export class IndexManager {
   private created: Promise<void> | undefined;
+  private slotsCreated: Promise<void> | undefined;
 
   constructor(
     private readonly collection: Collection<JobDocument>,
@@ -93,5 +129,17 @@ export class IndexManager {
         throw new IndexCreationError(this.collection.collectionName, error);
       });
     return this.created;
+  }
+
+  /** Resolves once the unique slot indexes of flow control exist (see {@link slotIndexDescriptions}). */
+  ensureSlots(): Promise<void> {
+    this.slotsCreated ??= this.collection
+      .createIndexes(slotIndexDescriptions())
+      .then(() => undefined)
+      .catch((error: unknown) => {
+        this.slotsCreated = undefined;
+        throw new IndexCreationError(this.collection.collectionName, error);
+      });
+    return this.slotsCreated;
   }
 }

@@ -111,7 +111,7 @@ export class InspectStore {
       for (const [name, count] of counts) {
         let stats = byName.get(name);
         if (!stats) {
-          stats = { ...emptyCounts(), oldestDueAt: null };
+          stats = { ...emptyCounts(), oldestDueAt: null, limited: 0 };
           byName.set(name, stats);
         }
         stats[counter] += count;

@@ -26,6 +26,12 @@
  *   was lost recognises it as applied even after the job was claimed, and requeued, again. (Stored
  *   as one string before 2026-12; still read.)
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
+ * - `limitSlot`, `groupSlot`: exist only while a job of a name with `globalConcurrency` (or of a
+ *   group with `groupConcurrency`) is `processing`: which of the name's (the group's) slots it
+ *   holds. The unique indexes `monque_limit_slot` `{name, limitSlot}` and `monque_group_slot`
+ *   `{name, group, groupSlot}`, partial on the slot existing, let no two running jobs hold one
+ *   slot, whatever instances do; every write that moves a job out of `processing` removes them,
+ *   so a slot lives exactly as long as the run's claim (see the Flow control guide).
  * - Workflows (see `store/dependency-store.ts`): `settledDependencies` (the dependencies a `waiting`
  *   job has been told of: completed ones, and with `onDependencyFailure: 'run'` failed ones too);
  *   `notifyDependents` (set on a job once some job depends on it; cleared once its dependents were
@@ -52,6 +58,8 @@ export interface JobDocument<T = unknown> extends Job<T> {
   retryLimit?: number;
   workerDeadLetter?: string;
   requeuedBy?: string[] | string;
+  limitSlot?: number;
+  groupSlot?: number;
   settledDependencies?: ObjectId[];
   notifyDependents?: true;
   linkPending?: true;
@@ -103,6 +111,8 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     retryLimit: _retryLimit,
     workerDeadLetter: _workerDeadLetter,
     requeuedBy: _requeuedBy,
+    limitSlot: _limitSlot,
+    groupSlot: _groupSlot,
     settledDependencies: _settled,
     notifyDependents: _notify,
     linkPending: _link,

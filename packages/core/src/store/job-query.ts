@@ -8,6 +8,8 @@
  *   status the filter lists every status (`$in`), so the server merges the per-status ranges in
  *   `_id` order instead of sorting in memory;
  * - `status` alone: `monque_list_status` `{status, _id: -1}`;
+ * - `group` alone (or with fields filtered while reading): `monque_list_group` `{group, _id: -1}`
+ *   (partial on `group` existing, which the filter states);
  * - `data.<path>`: `monque_data_<path>` `{'data.<path>': 1, _id: -1}` when the path is declared in
  *   the `dataIndexes` option; otherwise the other fields' index, or a collection scan;
  * - `ids`: the `_id` index; `dependsOn`: `monque_depends_on`; `flowId`: `monque_flow`;
@@ -20,6 +22,7 @@ import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { JOB_STATUSES, type JobStatusType } from '../job.js';
 import type { DataFieldValue, JobQuery } from '../queries.js';
 import { suggestOption } from '../suggest.js';
+import { checkGroup } from '../validation/job-options.js';
 import { checkDataPath, checkDate, checkName, describeValue, isPlainObject } from '../validation.js';
 import type { JobDocument } from './job-document.js';
 import type { ObjectIds } from './object-ids.js';
@@ -139,7 +142,7 @@ export function checkJobQuery(query: unknown, argument = 'query', required = fal
   if (query.name !== undefined) checked.names = oneOrMany(query.name, `${argument}.name`, checkName);
   if (query.status !== undefined) checked.statuses = oneOrMany(query.status, `${argument}.status`, checkStatus);
   if (query.uniqueKey !== undefined) checked.uniqueKey = checkName(query.uniqueKey, `${argument}.uniqueKey`);
-  if (query.group !== undefined) checked.group = checkName(query.group, `${argument}.group`);
+  if (query.group !== undefined) checked.group = checkGroup(query.group, `${argument}.group`);
   if (query.data !== undefined) checked.data = checkDataFields(query.data, `${argument}.data`);
   for (const key of ['createdAfter', 'createdBefore', 'finishedBefore'] as const) {
     if (query[key] !== undefined) checked[key] = checkDate(query[key], `${argument}.${key}`);
@@ -175,7 +178,8 @@ export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusTy
   const status = statuses ?? query.statuses ?? JOB_STATUSES;
   filter.status = { $in: [...status] };
   if (query.uniqueKey !== undefined) filter.uniqueKey = query.uniqueKey;
-  if (query.group !== undefined) filter.group = query.group;
+  // `$exists` stated so the partial group index (on `group` existing) is allowed to serve it.
+  if (query.group !== undefined) filter.group = { $exists: true, $eq: query.group };
   for (const [path, value] of query.data ?? []) filter[`data.${path}`] = value;
   if (query.createdAfter || query.createdBefore) {
     filter.createdAt = {

@@ -40,6 +40,8 @@ export interface Transition {
   result?: { value: unknown } | null;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
+  /** The run does not count as an attempt (`attempts` goes back down): a `RateLimitError`. */
+  uncharged?: boolean;
   /** A failure for good whose dead-letter job is to be written: its name (stored as `deadLetterDue`). */
   deadLetter?: string;
 }
@@ -111,7 +113,8 @@ function updateFor(transition: Transition, fence?: OutcomeFence, job?: JobDocume
     const earlier = job ? requeuesOf(job).filter((token) => token !== fence.claimToken) : [];
     set.requeuedBy = [fence.claimToken, ...earlier].slice(0, REQUEUE_HISTORY);
   }
-  const unset: (keyof JobDocument)[] = ['owner'];
+  // A run's slots end with its claim, whatever the job's next status.
+  const unset: (keyof JobDocument)[] = ['owner', 'limitSlot', 'groupSlot'];
   if (transition.nextRunAt) set.nextRunAt = transition.nextRunAt;
   if (transition.failCount !== undefined) set.failCount = transition.failCount;
   if (typeof transition.failReason === 'string') set.failReason = transition.failReason;
@@ -125,7 +128,9 @@ function updateFor(transition: Transition, fence?: OutcomeFence, job?: JobDocume
   if (transition.clearClaim) set.claimToken = null;
   if (transition.deadLetter) set.deadLetterDue = transition.deadLetter;
   if (FINISHED_STATUSES.includes(transition.status)) unset.push('activeKey');
-  return { $set: set, $unset: unsetOf(...unset) };
+  const update: UpdateFilter<JobDocument> = { $set: set, $unset: unsetOf(...unset) };
+  if (transition.uncharged) update.$inc = { attempts: -1 };
+  return update;
 }
 
 /** A plain completion: the same update for every job of one claim, so one `updateMany` fits them all. */

@@ -16,6 +16,7 @@ import {
 } from '../validation.js';
 import { checkDedupeOptions, DEDUPE_OPTION_KEYS } from './dedupe-options.js';
 import { checkWorkflowOptions, WORKFLOW_KEYS } from './dependencies.js';
+import { checkFlowControl, FLOW_CONTROL_KEYS } from './flow-control.js';
 
 /** Longest timeout or backoff delay a timer can wait (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -149,8 +150,13 @@ export function checkUnscheduleOptions(options: unknown, argument = 'options'): 
 
 /** `worker` options. */
 export function checkWorkerOptions(options: unknown, argument = 'options'): WorkerOptions {
-  const checked = checkOptionsObject(options, argument, ['concurrency', 'deadLetter', ...POLICY_KEYS]);
-  const result: WorkerOptions = checkRunPolicy(checked, argument);
+  const checked = checkOptionsObject(options, argument, [
+    'concurrency',
+    'deadLetter',
+    ...POLICY_KEYS,
+    ...FLOW_CONTROL_KEYS,
+  ]);
+  const result: WorkerOptions = { ...checkRunPolicy(checked, argument), ...checkFlowControl(checked, argument) };
   if (checked.deadLetter !== undefined) result.deadLetter = checkName(checked.deadLetter, `${argument}.deadLetter`);
   if (checked.concurrency !== undefined) {
     result.concurrency = checkNumberIn(checked.concurrency, `${argument}.concurrency`, {

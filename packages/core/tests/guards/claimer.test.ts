@@ -236,7 +236,7 @@ describe('Claimer, one turn', () => {
     });
   });
 
-  it('contention: a claim that lost some jobs to another instance reads back what it got, then reads a wider window', async () => {
+  it('contention: a claim that lost some jobs to another instance reads back what it got, then reads a window four shares wide, taking a whole share', async () => {
     await withBench(
       async (b) => {
         await b.seed(...Array.from({ length: 8 }, (_, n) => `a${n + 1}`));
@@ -244,16 +244,19 @@ describe('Claimer, one turn', () => {
         const first = await b.claimer.claim(want(['a', 2]), T0, new Set());
         expect(tags(first)).toEqual(['a2']);
         expect(b.sent()).toEqual(['find', 'update', 'find']);
-        // Spread 2: the next read asks for twice the free slots (a3 … a6) and, with random fixed at
-        // the end of the window, takes a consecutive run from its end: a5 a6.
+        // Spread 4: the next read asks for four times the free slots (a3 … a8, six left) and, with
+        // random fixed at the end, takes the last whole share of two: a7 a8.
         const second = await b.claimer.claim(want(['a', 2]), T0, new Set());
-        expect(tags(second)).toEqual(['a5', 'a6']);
+        expect(tags(second)).toEqual(['a7', 'a8']);
         const read = b.log.commands.find((event) => event.commandName === 'find');
-        expect(read?.command.limit).toBe(4);
+        expect(read?.command.limit).toBe(8);
         expect(b.sent()).toEqual(['find', 'update']);
-        // An uncontended claim halves the spread again: back to the longest due, a3 a4.
+        // An uncontended claim halves the spread: 2, a window of a3 … a6, its last share a5 a6 …
         const third = await b.claimer.claim(want(['a', 2]), T0, new Set());
-        expect(tags(third)).toEqual(['a3', 'a4']);
+        expect(tags(third)).toEqual(['a5', 'a6']);
+        // … and again: back to the longest due, a3 a4.
+        const fourth = await b.claimer.claim(want(['a', 2]), T0, new Set());
+        expect(tags(fourth)).toEqual(['a3', 'a4']);
       },
       {
         race: (unmonitored) => ({

@@ -11,6 +11,8 @@ export interface CommandLog {
   readonly db: Db;
   /** Every command started since the last {@link CommandLog.clear}, oldest first. */
   readonly commands: CommandStartedEvent[];
+  /** The `requestId`s of the commands the server has answered (successfully) so far. */
+  readonly answered: ReadonlySet<number>;
   /** Names of the commands recorded so far (e.g. `['insert', 'find']`). */
   commandNames(): string[];
   /** Forgets the commands recorded so far. */
@@ -28,10 +30,13 @@ export async function openCommandLog(databaseName: string): Promise<CommandLog> 
   const client = new MongoClient(getTestUri(), { monitorCommands: true, serverSelectionTimeoutMS: 10_000 });
   await client.connect();
   const commands: CommandStartedEvent[] = [];
+  const answered = new Set<number>();
   client.on('commandStarted', (event) => commands.push(event));
+  client.on('commandSucceeded', (event) => answered.add(event.requestId));
   return {
     db: client.db(databaseName),
     commands,
+    answered,
     commandNames: () => commands.map((event) => event.commandName),
     clear: () => {
       commands.length = 0;

@@ -113,6 +113,19 @@ describe('group', () => {
     },
   );
 
+  it('an enqueueMany item with group beside name and data (not in its options) is refused naming it, no item written', async () => {
+    const monque = createMonque(await getDb());
+    const error = await refusal(() =>
+      monque.enqueueMany([
+        { name: 'import', data: {}, options: { group: 'fine' } },
+        { name: 'import', data: {}, group: 'tenant-1' } as never,
+      ]),
+    );
+    expect(error.argument).toBe('jobs[1].group');
+    expect(error.message).toContain('go in jobs[1].options');
+    expect(await stored(monque)).toEqual([]);
+  });
+
   it.each(BAD_GROUPS)(
     'schedule with group $group is refused naming options.group, nothing written',
     async ({ group, got }) => {

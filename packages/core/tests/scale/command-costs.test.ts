@@ -1,6 +1,7 @@
 /**
  * What the engine costs in commands, counted with command monitoring (never timed): an idle
- * instance spends at most 1.5 commands per poll however many workers it has; concurrent enqueues
+ * instance spends at most 1.5 commands per poll however many workers it has (with flow-control
+ * limits or without); concurrent enqueues
  * share writes while each caller still gets its own job or error; a quiet name is not starved by
  * another name's backlog.
  */
@@ -15,7 +16,17 @@ const getDb = useTestDb(import.meta.url);
 const WRITES = new Set(['insert', 'update', 'findAndModify', 'delete']);
 
 describe('idle cost', () => {
-  it('an idle instance with 20 workers spends at most 1.5 commands per poll', async () => {
+  it.each([
+    ['plain workers', {}],
+    [
+      'workers with flow-control limits (they share the idle read: limits cost nothing while idle)',
+      {
+        globalConcurrency: 3,
+        groupConcurrency: 1,
+        rateLimit: { max: 5, duration: 1_000 },
+      },
+    ],
+  ] as const)('an idle instance with 20 %s spends at most 1.5 commands per poll', async (_, flow) => {
     const db = await getDb();
     const log = await openCommandLog(db.databaseName);
     try {
@@ -25,7 +36,7 @@ describe('idle cost', () => {
         pollInterval,
         changeStreamWakeups: false,
       });
-      for (let i = 0; i < 20; i += 1) monque.worker(`name-${i}`, () => {});
+      for (let i = 0; i < 20; i += 1) monque.worker(`name-${i}`, () => {}, flow);
       await monque.start();
       await new Promise((resolve) => setTimeout(resolve, 3 * pollInterval));
       log.clear();

@@ -1,12 +1,13 @@
 /**
  * Every query Monque sends on its hot paths is served by an index: a realistic run (enqueue, the
  * deduplication modes, claim, run, heartbeat, recovery, outcomes, the operations API, the retention
- * sweep) is recorded with command monitoring, then each recorded read and write is sent again
- * wrapped in `explain`, and no plan may scan the collection. Reading everything (an empty filter) is
- * a scan by nature and is left out, as is the few-document pause collection; and the claim's sort
- * must come from its index, never from an in-memory SORT stage. Needs a server with `explain` (the
- * embedded one has none): it runs against a real MongoDB via MONGODB_URI and is skipped visibly
- * otherwise.
+ * sweep, and flow control: claims that rotate across groups, slots of global and group
+ * concurrency, rate windows, the figures per group) is recorded with command monitoring, then each
+ * recorded read and write is sent again wrapped in `explain`, and no plan may scan the collection.
+ * Reading everything (an empty filter) is a scan by nature and is left out, as is the few-document
+ * pause collection; and the claim's sort must come from its index, never from an in-memory SORT
+ * stage. Needs a server with `explain` (the embedded one has none): it runs against a real MongoDB
+ * via MONGODB_URI and is skipped visibly otherwise.
  */
 import { freshCollectionName, getCapabilities, waitUntil } from '@monque/test-backend';
 import type { CommandStartedEvent, Document } from 'mongodb';
@@ -92,11 +93,28 @@ describe('index use', () => {
         await monque.enqueue('work', { n }, { uniqueKey: 't', throttle: 60_000, runAt: new Date(Date.now() + 60_000) });
       }
       await monque.schedule('0 * * * *', 'work', {});
+      // Flow control: groups, both concurrency limits and a rate window per group.
+      monque.worker('limited', () => {}, {
+        concurrency: 4,
+        globalConcurrency: 3,
+        groupConcurrency: 1,
+        rateLimit: { max: 20, duration: 60_000, perGroup: true },
+      });
+      await monque.enqueueMany(
+        Array.from({ length: 12 }, (_, n) => ({ name: 'limited', data: { n }, options: { group: `tenant-${n % 4}` } })),
+      );
       await monque.start();
       await new Promise((resolve) => setTimeout(resolve, 400));
       hold.resolve();
       await waitUntil(async () => (await monque.countJobs({ status: JobStatus.PROCESSING })) === 0, 'the runs to end');
+      await waitUntil(
+        async () => (await monque.countJobs({ name: 'limited', status: JobStatus.COMPLETED })) === 12,
+        'the limited runs',
+      );
       await monque.getStats();
+      await monque.getGroupStats('limited');
+      await monque.getJobs({ group: 'tenant-1' });
+      await monque.countJobs({ name: 'limited', group: 'tenant-2', status: JobStatus.COMPLETED });
       await monque.getJobs({ name: 'work', status: JobStatus.FAILED });
       await monque.getJobs({ status: JobStatus.COMPLETED }, { limit: 5 });
       await monque.getJobs({ data: { 'customer.id': 1 } });

@@ -1,6 +1,7 @@
 /**
- * The routes of the queue as a whole: settings, counts per name, throughput, pauses, and the
- * recurring jobs (schedules) with unscheduling.
+ * The routes of the queue as a whole: settings, counts per name (with what flow-control limits
+ * hold back), the busiest groups of a name, throughput, pauses, and the recurring jobs (schedules)
+ * with unscheduling.
  */
 import type { NameStats } from '@monque/core';
 import { recordOf } from '../shared/own-record.js';
@@ -17,6 +18,7 @@ const ZERO: NameStats = {
   failed: 0,
   cancelled: 0,
   oldestDueAt: null,
+  limited: 0,
 };
 
 /** The routes of stats, throughput, pauses and schedules. */
@@ -42,6 +44,28 @@ export const QUEUE_ROUTES: readonly Route[] = [
         for (const name of paused) if (!byName.has(name)) byName.set(name, { ...ZERO, paused: true });
       }
       return { now: new Date(), total: stats.total, byName: recordOf(byName), paused };
+    },
+  },
+  {
+    method: 'GET',
+    // The name travels in the query, never in the path: a URL drops the segments `.` and `..`.
+    path: ['queues', 'groups'],
+    handle: async ({ monque, search }) => {
+      let limit: number | undefined;
+      let name: string | undefined;
+      for (const [key, value] of search) {
+        if (key === 'name') {
+          if (name !== undefined) throw new BadRequest('name: give one name');
+          name = value;
+        } else if (key === 'limit') {
+          if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1000) {
+            throw new BadRequest(`limit: ${JSON.stringify(value)} is not a whole number from 1 to 1000`);
+          }
+          limit = Number(value);
+        } else throw new BadRequest(`unknown parameter ${JSON.stringify(key)} (known: name, limit)`);
+      }
+      if (name === undefined) throw new BadRequest('name: the job name is required');
+      return { groups: await monque.getGroupStats(name, limit === undefined ? undefined : { limit }) };
     },
   },
   {

@@ -1,6 +1,6 @@
 /**
- * The job filters shared by `list`, `retry`, `cancel`, `delete` and `purge`: `--name`, `--status`,
- * `--data path=value`, `--unique-key`, `--created-after`, `--created-before`.
+ * The job filters shared by `list`, `retry`, `cancel`, `delete` and `purge`: `--name`, `--group`,
+ * `--status`, `--data path=value`, `--unique-key`, `--created-after`, `--created-before`.
  */
 import type { JobQuery, JobStatusType } from '@monque/core';
 import type { Command } from 'commander';
@@ -13,6 +13,7 @@ import { UsageError } from './usage-error.js';
 /** The parsed filter options of a command. */
 export interface FilterOptions {
   name?: string[];
+  group?: string;
   status?: string[];
   data?: string[];
   uniqueKey?: string;
@@ -26,6 +27,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 export function addFilterOptions(command: Command): Command {
   return command
     .option('--name <name>', 'only jobs of this name (repeatable)', collect)
+    .option('--group <group>', 'only jobs of this group (the enqueue option group)')
     .option(
       '--status <status>',
       `only jobs in this status: ${STATUSES.join(', ')} (repeatable, or comma-separated)`,
@@ -60,6 +62,7 @@ export function parseTime(option: string, text: string, now: Date): Date {
 export function hasFilter(options: FilterOptions): boolean {
   return Boolean(
     options.name?.length ||
+      options.group !== undefined ||
       options.status?.length ||
       options.data?.length ||
       options.uniqueKey !== undefined ||
@@ -72,6 +75,7 @@ export function hasFilter(options: FilterOptions): boolean {
 export function queryFromOptions(options: FilterOptions, now = new Date()): JobQuery {
   const query: JobQuery = {};
   if (options.name?.length) query.name = options.name.length === 1 ? options.name[0] : options.name;
+  if (options.group !== undefined) query.group = options.group;
   if (options.status?.length) {
     const statuses = options.status.flatMap((text) => text.split(',')).map((status) => status.trim());
     for (const status of statuses) {

@@ -1,5 +1,5 @@
 /** How the CLI prints jobs and stats for people (the `--json` output is `toJson` of the same values). */
-import type { Job, PausedState, QueueStats, StatusCounts } from '@monque/core';
+import type { FlowControlOptions, GroupStats, Job, PausedState, QueueStats, StatusCounts } from '@monque/core';
 import { toJson } from '../api/to-json.js';
 import { formatDuration } from './duration.js';
 import { formatTable } from './table.js';
@@ -25,12 +25,17 @@ export function formatStats(stats: QueueStats, paused: PausedState, now: Date): 
   if (names.length === 0)
     return paused === 'all' ? 'no jobs\n\nevery job name is paused (monque resume --all)' : 'no jobs';
   const isPaused = (name: string): string => (paused === 'all' || paused.includes(name) ? 'yes' : 'no');
+  // Flow control's columns only when some name has limits (or jobs held back by one).
+  const flow = names.some((name) => stats.byName[name]?.limits || (stats.byName[name]?.limited ?? 0) > 0);
   const rows = names.map((name) => {
-    const counts = Object.hasOwn(stats.byName, name) ? stats.byName[name] : { ...NO_COUNTS, oldestDueAt: null };
+    const counts = Object.hasOwn(stats.byName, name)
+      ? stats.byName[name]
+      : { ...NO_COUNTS, oldestDueAt: null, limited: 0 };
     if (!counts) return [visible(name)];
     return [
       visible(name),
       ...STATUS_COLUMNS.map((status) => String(counts[status])),
+      ...(flow ? [String(counts.limited ?? 0)] : []),
       counts.oldestDueAt ? formatDuration(now.getTime() - counts.oldestDueAt.getTime()) : '-',
       isPaused(name),
     ];
@@ -38,11 +43,52 @@ export function formatStats(stats: QueueStats, paused: PausedState, now: Date): 
   rows.push([
     'TOTAL',
     ...STATUS_COLUMNS.map((status) => String(stats.total[status])),
+    ...(flow ? [String(names.reduce((sum, name) => sum + (stats.byName[name]?.limited ?? 0), 0))] : []),
     '',
     paused === 'all' ? 'all' : '',
   ]);
-  const table = formatTable(['NAME', ...STATUS_COLUMNS.map((s) => s.toUpperCase()), 'OLDEST DUE', 'PAUSED'], rows);
-  return paused === 'all' ? `${table}\n\nevery job name is paused (monque resume --all)` : table;
+  const headers = [
+    'NAME',
+    ...STATUS_COLUMNS.map((s) => s.toUpperCase()),
+    ...(flow ? ['LIMITED'] : []),
+    'OLDEST DUE',
+    'PAUSED',
+  ];
+  const limits = names
+    .filter((name) => stats.byName[name]?.limits)
+    .map((name) => `  ${visible(name)}: ${formatLimits(stats.byName[name]?.limits as FlowControlOptions)}`);
+  const parts = [formatTable(headers, rows)];
+  if (limits.length > 0)
+    parts.push(`limits (all instances together; LIMITED: due jobs they hold back now):\n${limits.join('\n')}`);
+  if (paused === 'all') parts.push('every job name is paused (monque resume --all)');
+  return parts.join('\n\n');
+}
+
+/** A name's flow-control limits in words: `at most 20 running, 2 per group, 100 starts per 1m`. */
+export function formatLimits(limits: FlowControlOptions): string {
+  const parts: string[] = [];
+  if (limits.globalConcurrency !== undefined) parts.push(`at most ${limits.globalConcurrency} running`);
+  if (limits.groupConcurrency !== undefined) parts.push(`${limits.groupConcurrency} running per group`);
+  if (limits.rateLimit) {
+    const { max, duration, perGroup } = limits.rateLimit;
+    parts.push(`${max} starts per ${formatDuration(duration)}${perGroup ? ' per group' : ''}`);
+  }
+  return parts.join(', ');
+}
+
+/** The `groups` table: the busiest groups of a name. */
+export function formatGroups(name: string, groups: readonly GroupStats[]): string {
+  if (groups.length === 0) return `no pending or running jobs with a group named ${visible(name)}`;
+  return formatTable(
+    ['GROUP', 'PROCESSING', 'DUE', 'PENDING', 'LIMITED'],
+    groups.map((group) => [
+      visible(group.group),
+      String(group.processing),
+      String(group.due),
+      String(group.pending),
+      String(group.limited),
+    ]),
+  );
 }
 
 /** The `list` table. */

@@ -25,11 +25,12 @@ export function useDashboardDb(fileUrl: string): () => Promise<Db> {
   };
 }
 
-/** A Monque (never started) on a fresh collection; its `_control` and `_metrics` are cleaned too. */
+/** A Monque (never started) on a fresh collection; its `_control`, `_metrics` and `_limits` are cleaned too. */
 export function freshMonque(db: Db, options: MonqueOptions = {}): Monque {
   const collectionName = freshCollectionName(db, 'dash');
   sideCollections.add(`${collectionName}_control`);
   sideCollections.add(`${collectionName}_metrics`);
+  sideCollections.add(`${collectionName}_limits`);
   return new Monque(db, { collectionName, ...options });
 }
 
@@ -66,4 +67,20 @@ export async function insertJobs(db: Db, collectionName: string, specs: readonly
   });
   if (docs.length > 0) await db.collection(collectionName).insertMany(docs);
   return docs;
+}
+
+/**
+ * Records the flow-control limits of `workers` for the collection of `monque`, as an instance
+ * running those workers does when it starts (it is started and stopped here, with nothing due).
+ */
+export async function publishLimits(
+  db: Db,
+  monque: Monque,
+  workers: Record<string, Parameters<Monque['worker']>[2]>,
+): Promise<void> {
+  const collectionName = (monque as unknown as { options: { collectionName: string } }).options.collectionName;
+  const worker = new Monque(db, { collectionName, pollInterval: 60_000, changeStreamWakeups: false });
+  for (const [name, options] of Object.entries(workers)) worker.worker(name, () => {}, options);
+  await worker.start();
+  await worker.stop();
 }

@@ -73,9 +73,28 @@ export interface StatusCounts {
   cancelled: number;
 }
 
+/** A name's flow-control limits, as its workers run with them. */
+export interface FlowLimitsJson {
+  globalConcurrency?: number;
+  groupConcurrency?: number;
+  rateLimit?: { max: number; duration: number; perGroup?: boolean };
+}
+
 export interface NameStats extends StatusCounts {
   oldestDueAt: string | null;
   paused: boolean;
+  /** Due jobs its flow-control limits hold back now. */
+  limited: number;
+  limits?: FlowLimitsJson;
+}
+
+/** One group of a job name (the busiest first). */
+export interface GroupStatsJson {
+  group: string;
+  pending: number;
+  due: number;
+  processing: number;
+  limited: number;
 }
 
 export interface StatsJson {

@@ -1,10 +1,10 @@
-/** The commands that read: `stats`, `list`, `show`. */
+/** The commands that read: `stats`, `groups`, `list`, `show`. */
 import { JOB_STATUSES, type PausedState } from '@monque/core';
 import type { Command } from 'commander';
 import { jobIdOf } from '../../api/job-filter.js';
 import { addCommonOptions, type CliIo, type CommonOptions, print, withMonque } from '../cli-context.js';
 import { addFilterOptions, type FilterOptions, queryFromOptions } from '../filter-options.js';
-import { formatJob, formatJobList, formatStats, type RelatedJobs } from '../format.js';
+import { formatGroups, formatJob, formatJobList, formatStats, type RelatedJobs } from '../format.js';
 import { UsageError } from '../usage-error.js';
 
 /** Checks a job id argument: 24 hexadecimal digits. */
@@ -48,7 +48,7 @@ export function checkCursor(text: string): void {
 /** A failure to report with exit code 1 (e.g. an unknown job). */
 export class CommandFailed extends Error {}
 
-/** Adds `stats`, `list` and `show` to `program`. */
+/** Adds `stats`, `groups`, `list` and `show` to `program`. */
 export function registerInspectCommands(program: Command, io: CliIo): void {
   const now = (): Date => io.now?.() ?? new Date();
 
@@ -66,6 +66,19 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
       const only = (paused: PausedState): PausedState =>
         options.name && paused !== 'all' ? paused.filter((name) => name === options.name) : paused;
       print(io, options, result, (value) => formatStats(value, only(value.paused), now()));
+    });
+
+  addCommonOptions(
+    program
+      .command('groups')
+      .description('the busiest groups of a job name: running, due and pending jobs, and those held back by a limit'),
+  )
+    .argument('<name>', 'the job name')
+    .option('--limit <n>', 'groups shown, 1 to 1000', '10')
+    .action(async (name: string, options: CommonOptions & { limit: string }) => {
+      const limit = limitOf(options.limit);
+      const groups = await withMonque(io, options, (monque) => monque.getGroupStats(name, { limit }));
+      print(io, options, groups, (value) => formatGroups(name, value));
     });
 
   addFilterOptions(addCommonOptions(program.command('list').description('jobs matching the filters, newest first')))

@@ -5,6 +5,7 @@ import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
 import { jobsHash } from '../router.js';
 import type { StatsJson, StatusCounts, ThroughputBucket } from '../types.js';
+import { FlowControl, limitsText } from './flow-control.js';
 import { ThroughputChart } from './throughput-chart.js';
 
 const COLUMNS: ReadonlyArray<keyof StatusCounts> = [
@@ -53,6 +54,8 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
 
   const data = stats.data;
   const names = data ? Object.keys(data.byName).sort() : [];
+  // The flow-control column only when some name has limits (or jobs held back by one).
+  const flow = names.some((name) => data?.byName[name]?.limits || (data?.byName[name]?.limited ?? 0) > 0);
   const now = data ? new Date(data.now).getTime() : Date.now();
   return (
     <section aria-labelledby="overview-title">
@@ -83,6 +86,11 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
                   {heading(column)}
                 </th>
               ))}
+              {flow && (
+                <th scope="col" class="num">
+                  Held by a limit
+                </th>
+              )}
               <th scope="col">Oldest due</th>
               <th scope="col">State</th>
               {!readOnly && (
@@ -95,7 +103,7 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
           <tbody>
             {data && names.length === 0 && (
               <tr class="empty">
-                <td colSpan={COLUMNS.length + 4}>No jobs yet.</td>
+                <td colSpan={COLUMNS.length + (flow ? 5 : 4)}>No jobs yet.</td>
               </tr>
             )}
             {names.map((name) => {
@@ -105,12 +113,18 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
                 <tr key={name} data-name={name}>
                   <th scope="row">
                     <a href={jobsHash(new URLSearchParams({ name }))}>{name}</a>
+                    {row.limits && <div class="limits muted">{limitsText(row.limits)}</div>}
                   </th>
                   {COLUMNS.map((column) => (
                     <td class={`num col-${column}`} key={column} data-label={heading(column)}>
                       {countLink(name, column, row[column])}
                     </td>
                   ))}
+                  {flow && (
+                    <td class="num col-limited" data-label="Held by a limit">
+                      {row.limited > 0 ? row.limited : <span class="zero">0</span>}
+                    </td>
+                  )}
                   <td data-label="Oldest due">
                     {row.oldestDueAt ? formatAge(now - new Date(row.oldestDueAt).getTime()) : '—'}
                   </td>
@@ -143,6 +157,7 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
                     {countLink(undefined, column, data.total[column])}
                   </td>
                 ))}
+                {flow && <td class="num">{names.reduce((sum, name) => sum + (data.byName[name]?.limited ?? 0), 0)}</td>}
                 <td colSpan={readOnly ? 2 : 3} class="actions">
                   {!readOnly && data.paused !== 'all' && (
                     <button type="button" class="quiet" onClick={() => setPaused(null, true)}>
@@ -155,6 +170,7 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
           )}
         </table>
       </div>
+      {data && <FlowControl byName={data.byName} />}
       <h2>Throughput</h2>
       {throughput.error && <p class="error-text">Could not load the throughput: {throughput.error.message}</p>}
       <ThroughputChart buckets={throughput.data?.buckets ?? []} theme={theme} />

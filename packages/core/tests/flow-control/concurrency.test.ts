@@ -1,0 +1,247 @@
+/**
+ * `globalConcurrency` and `groupConcurrency`, black-box with several instances on one collection:
+ * never more handlers running than the limit, as the handlers' own ledger sees it, and the limit is
+ * used (the first handlers wait until the limit is reached, so a limit that is never reached fails
+ * by timing out). A freed slot starts the next job at once, not a poll later; a race between
+ * reading the running jobs and claiming is settled by the database (the unique slot indexes).
+ */
+import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import type { Collection, ObjectId } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { JobStatus, type Monque, type WorkerOptions } from '../../src/index.js';
+import { ClaimStore } from '../../src/store/claim-store.js';
+import { IndexManager } from '../../src/store/indexes.js';
+import type { JobDocument } from '../../src/store/job-document.js';
+import { LimitedClaimStore } from '../../src/store/limited-claim-store.js';
+import { createMonque, jobsOf, useTestDb } from '../helpers/monque.js';
+import { withRace } from '../store/race.js';
+import { Ledger } from './ledger.js';
+
+const getDb = useTestDb(import.meta.url);
+
+/** `count` instances on one collection, each with a worker of `name` that records in `ledger`. */
+async function instances(
+  count: number,
+  name: string,
+  options: WorkerOptions,
+  ledger: Ledger,
+  gate: () => Promise<void>,
+) {
+  const db = await getDb();
+  const collectionName = freshCollectionName(db);
+  const all: Monque[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const monque = createMonque(db, { collectionName });
+    monque.worker(
+      name,
+      async (job) => {
+        const key = job.group === undefined ? name : `${name}/${job.group}`;
+        ledger.enter(name);
+        if (key !== name) ledger.enter(key);
+        await gate();
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        if (key !== name) ledger.leave(key);
+        ledger.leave(name);
+      },
+      options,
+    );
+    all.push(monque);
+  }
+  return { db, all };
+}
+
+describe('globalConcurrency', () => {
+  it('3 instances with concurrency 4 and globalConcurrency 3: never more than 3 run, and 3 do', async () => {
+    const ledger = new Ledger();
+    let gateOpen = false;
+    const gate = async () => {
+      if (!gateOpen) await ledger.until(() => ledger.runningOf('api') >= 3, 'three handlers running at once');
+      gateOpen = true;
+    };
+    const { db, all } = await instances(3, 'api', { concurrency: 4, globalConcurrency: 3 }, ledger, gate);
+    await all[0]?.enqueueMany(Array.from({ length: 24 }, (_, n) => ({ name: 'api', data: { n } })));
+    await Promise.all(all.map((monque) => monque.start()));
+    const jobs = jobsOf(db, all[0] as Monque);
+    await waitUntil(
+      async () => (await jobs.countDocuments({ status: JobStatus.COMPLETED })) === 24,
+      'every job to complete',
+    );
+    await Promise.all(all.map((monque) => monque.stop()));
+    expect(ledger.peakOf('api')).toBe(3);
+    expect(ledger.startsOf('api')).toBe(24);
+    // Slots end with the runs.
+    expect(await jobs.countDocuments({ limitSlot: { $exists: true } })).toBe(0);
+  });
+
+  it('globalConcurrency 1 with two instances of concurrency 1 (the single-slot path): never two at once', async () => {
+    const ledger = new Ledger();
+    let gateOpen = false;
+    const gate = async () => {
+      // Let the other instance look while this run holds the slot.
+      if (!gateOpen) await new Promise((resolve) => setTimeout(resolve, 100));
+      gateOpen = true;
+    };
+    const { db, all } = await instances(2, 'solo', { concurrency: 1, globalConcurrency: 1 }, ledger, gate);
+    await all[0]?.enqueueMany(Array.from({ length: 6 }, (_, n) => ({ name: 'solo', data: { n } })));
+    await Promise.all(all.map((monque) => monque.start()));
+    const jobs = jobsOf(db, all[0] as Monque);
+    await waitUntil(
+      async () => (await jobs.countDocuments({ status: JobStatus.COMPLETED })) === 6,
+      'every job to complete',
+    );
+    await Promise.all(all.map((monque) => monque.stop()));
+    expect(ledger.peakOf('solo')).toBe(1);
+  });
+
+  it('a freed slot starts the next job at once: globalConcurrency 1, poll interval 10 s, 4 jobs in well under one poll', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { pollInterval: 10_000, changeStreamWakeups: false });
+    const ledger = new Ledger();
+    monque.worker(
+      'one-at-a-time',
+      async () => {
+        ledger.enter('one');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        ledger.leave('one');
+      },
+      { concurrency: 5, globalConcurrency: 1 },
+    );
+    await monque.enqueueMany(Array.from({ length: 4 }, (_, n) => ({ name: 'one-at-a-time', data: { n } })));
+    const began = Date.now();
+    await monque.start();
+    await ledger.until(() => ledger.startsOf('one') === 4 && ledger.runningOf('one') === 0, 'four runs', 9_000);
+    expect(Date.now() - began).toBeLessThan(5_000);
+    expect(ledger.peakOf('one')).toBe(1);
+    await monque.stop();
+  });
+
+  it('unique slot guard: an instance whose read of the running jobs is overtaken by another claim cannot exceed the limit', async () => {
+    const db = await getDb();
+    const collection = db.collection<JobDocument>(freshCollectionName(db));
+    const monque = createMonque(db, { collectionName: collection.collectionName });
+    await new IndexManager(collection, []).ensureSlots(); // as an instance with a concurrency limit does
+    const claims = new ClaimStore(collection);
+    const [mine, theirs] = await monque.enqueueMany([
+      { name: 'api', data: { n: 1 } },
+      { name: 'api', data: { n: 2 } },
+    ]);
+    // Instance A reads the running jobs (none) …
+    let raced = false;
+    const raceStore = new LimitedClaimStore(
+      withRace(collection, {
+        after: 'find',
+        meddle: async () => {
+          // … and before it claims, instance B takes the one slot of globalConcurrency 1.
+          raced = true;
+          const other = new LimitedClaimStore(collection, claims);
+          expect(
+            await other.claim([{ id: (theirs as { _id: ObjectId })._id, name: 'api', limitSlot: 0 }], {
+              owner: 'b',
+              token: 'tb',
+              now: new Date(),
+            }),
+          ).toBe(1);
+        },
+      }) as Collection<JobDocument>,
+      claims,
+    );
+    const running = await raceStore.findRunning('api');
+    expect(raced).toBe(true);
+    expect(running).toEqual([]);
+    // A plans slot 0 from what it read: the database refuses it.
+    expect(
+      await raceStore.claim([{ id: (mine as { _id: ObjectId })._id, name: 'api', limitSlot: 0 }], {
+        owner: 'a',
+        token: 'ta',
+        now: new Date(),
+      }),
+    ).toBeUndefined();
+    expect(await collection.countDocuments({ status: JobStatus.PROCESSING })).toBe(1);
+  });
+});
+
+describe('the unique slot indexes', () => {
+  const slotIndexes = async (collection: Collection<JobDocument>) =>
+    (await collection.listIndexes().toArray())
+      .filter((index) => index.name === 'monque_limit_slot' || index.name === 'monque_group_slot')
+      .map((index) => ({ name: index.name, unique: index.unique }));
+
+  it('exist once an instance with a concurrency limit has claimed, before its first run starts', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const collection = db.collection<JobDocument>(monque.options.collectionName);
+    let seen: unknown;
+    monque.worker(
+      'api',
+      async () => {
+        seen ??= await slotIndexes(collection);
+      },
+      { globalConcurrency: 2 },
+    );
+    await monque.enqueue('api', {});
+    expect(await slotIndexes(collection)).toEqual([]);
+    await monque.start();
+    await waitUntil(() => seen !== undefined, 'the run');
+    await monque.stop();
+    expect(seen).toEqual([
+      { name: 'monque_limit_slot', unique: true },
+      { name: 'monque_group_slot', unique: true },
+    ]);
+  });
+
+  it('are never created where no worker has a concurrency limit (every write would check them)', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    monque.worker('api', () => {}, { rateLimit: { max: 10, duration: 1_000 } });
+    const done = new Promise((resolve) => monque.once('job:complete', resolve));
+    await monque.enqueue('api', {}, { group: 'g' });
+    await monque.start();
+    await done;
+    await monque.stop();
+    expect(await slotIndexes(db.collection<JobDocument>(monque.options.collectionName))).toEqual([]);
+  });
+});
+
+describe('groupConcurrency', () => {
+  it('2 instances, groupConcurrency 2: never more than 2 of one group run, while other groups run beside it', async () => {
+    const ledger = new Ledger();
+    let gateOpen = false;
+    const gate = async () => {
+      if (!gateOpen) {
+        await ledger.until(
+          () => ledger.runningOf('import/a') >= 2 && ledger.runningOf('import/b') >= 2,
+          'two jobs of each group running at once',
+        );
+      }
+      gateOpen = true;
+    };
+    const { db, all } = await instances(2, 'import', { concurrency: 3, groupConcurrency: 2 }, ledger, gate);
+    await all[0]?.enqueueMany(
+      ['a', 'b'].flatMap((group) =>
+        Array.from({ length: 8 }, (_, n) => ({ name: 'import', data: { n }, options: { group } })),
+      ),
+    );
+    await Promise.all(all.map((monque) => monque.start()));
+    const jobs = jobsOf(db, all[0] as Monque);
+    await waitUntil(
+      async () => (await jobs.countDocuments({ status: JobStatus.COMPLETED })) === 16,
+      'every job to complete',
+    );
+    await Promise.all(all.map((monque) => monque.stop()));
+    expect(ledger.peakOf('import/a')).toBe(2);
+    expect(ledger.peakOf('import/b')).toBe(2);
+    expect(ledger.peakOf('import')).toBeGreaterThanOrEqual(4);
+    expect(await jobs.countDocuments({ groupSlot: { $exists: true } })).toBe(0);
+  });
+
+  it('jobs without a group are not limited by groupConcurrency', async () => {
+    const ledger = new Ledger();
+    const gate = () => ledger.until(() => ledger.startsOf('mixed') >= 3, 'three jobs started');
+    const { all } = await instances(1, 'mixed', { concurrency: 5, groupConcurrency: 1 }, ledger, gate);
+    await all[0]?.enqueueMany(Array.from({ length: 3 }, (_, n) => ({ name: 'mixed', data: { n } })));
+    await all[0]?.start();
+    await ledger.until(() => ledger.startsOf('mixed') === 3 && ledger.runningOf('mixed') === 0, 'the three jobs');
+    await all[0]?.stop();
+    expect(ledger.peakOf('mixed')).toBe(3);
+  });
+});

@@ -1,25 +1,31 @@
 /**
  * One Monque instance of a chaos run, in its own process (started by `main.ts`, never by hand).
  *
- * It reaches the database through its fault proxy, registers a worker per job kind, declares the
- * schedules, and records every handler run in its ledger collection through a second client that
- * bypasses the proxy. It reports events to the orchestrator over IPC, stops on `{ type: 'stop' }`,
- * and exits at once if the orchestrator goes away.
+ * It reaches the database through its fault proxy, registers a worker per job kind (the last slot
+ * none for the always-failing jobs), declares the schedules, and records every handler run in its
+ * ledger collection through a second client that bypasses the proxy. Handlers return which run
+ * succeeded (stored as the job's `result`) and stop when their `signal` aborts, except stubborn
+ * ones. It reports events to the orchestrator over IPC, stops on `{ type: 'stop' }` and then must
+ * exit by itself once its clients are closed (a timer or socket left behind by `stop()` is reported
+ * with exit code 4), and exits at once if the orchestrator goes away.
  */
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type ObjectId } from 'mongodb';
-import { type CoreJob, loadMonque, type MonqueInstance } from './core.js';
+import { type CoreJob, type HandlerContext, loadMonque, type MonqueInstance } from './core.js';
+import { HUNG_AFTER_STOP, type InstanceConfig, type InstanceMessage, type OrchestratorMessage } from './messages.js';
 import {
+  ALWAYS_FAILING_POLICY,
   ATTEMPTS_COLLECTION,
   type ChaosJobData,
+  type ChaosResult,
   ENGINE,
-  type InstanceConfig,
-  type InstanceMessage,
   type LedgerRun,
-  type OrchestratorMessage,
   SCHEDULES,
   WORKERS,
 } from './settings.js';
+
+/** How long a stopped instance may take to exit by itself. */
+const EXIT_GRACE_MS = 5_000;
 
 const config = JSON.parse(process.argv[2] ?? 'null') as InstanceConfig | null;
 if (!config || typeof process.send !== 'function') {
@@ -32,8 +38,27 @@ const send = (message: InstanceMessage): void => {
   if (process.connected) process.send?.(message);
 };
 // The orchestrator is gone (killed, or crashed): nothing may be left behind.
-process.on('disconnect', () => process.exit(3));
+const orphaned = (): never => process.exit(3);
+process.on('disconnect', orphaned);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The handler's work: `ms` of waiting that ends early, rejecting with the signal's reason, when
+ * `signal` aborts. Its timer does not keep the process alive (a stopped instance must exit).
+ */
+function work(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    if (!signal) return;
+    const abort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  });
+}
 const firstLine = (value: unknown): string =>
   (value instanceof Error ? `${value.name}: ${value.message}` : String(value)).split('\n')[0] ?? '';
 // As Node does by default: an unhandled rejection is a crash (the orchestrator reports it, check 7).
@@ -42,7 +67,22 @@ process.on('unhandledRejection', (reason) => {
   process.exit(70);
 });
 
+/**
+ * Reports every stall of this process's event loop longer than 500 ms (a loaded machine can starve
+ * it): while stalled, no heartbeat can renew a lock, which the checker must know to tell a lock
+ * that expired through no fault of the engine from one it let lapse.
+ */
+function reportStalls(): void {
+  let last = Date.now();
+  setInterval(() => {
+    const now = Date.now();
+    if (now - last > 500) send({ type: 'stall', from: last, to: now });
+    last = now;
+  }, 100).unref();
+}
+
 async function main(): Promise<void> {
+  reportStalls();
   const ledgerClient = await new MongoClient(settings.directUri).connect();
   const ledgerDb = ledgerClient.db(settings.dbName);
   const ledger = ledgerDb.collection<LedgerRun>(settings.ledger);
@@ -56,30 +96,33 @@ async function main(): Promise<void> {
     ...(clock ? { clock } : {}),
   });
 
-  const handler = async (job: CoreJob): Promise<void> => {
+  const handler = async (job: CoreJob, { signal }: HandlerContext): Promise<ChaosResult> => {
     const start = new Date();
     const runId = randomUUID();
+    const data = job.data as ChaosJobData;
     await ledger.insertOne({
       _id: runId,
       jobId: job._id,
       name: job.name,
       instanceId: settings.instanceId,
       pid: process.pid,
+      ...(data.ref === undefined ? {} : { ref: data.ref }),
       start,
+      ...(job.lockedAt instanceof Date ? { claimedAt: job.lockedAt } : {}),
     });
     let outcome: 'ok' | 'threw' = 'ok';
     try {
-      const data = job.data as ChaosJobData;
       const attempt = await attempts.findOneAndUpdate(
         { _id: job._id },
         { $inc: { n: 1 } },
         { upsert: true, returnDocument: 'after' },
       );
-      await sleep(data.ms);
+      await work(data.ms, data.stubborn ? undefined : signal);
       if (data.kind === 'always-failing') throw new Error('always fails');
       if (data.kind === 'failing' && (attempt?.n ?? 1) <= (data.failTimes ?? 0)) {
         throw new Error(`fails on attempt ${attempt?.n} of the first ${data.failTimes}`);
       }
+      return { run: runId };
     } catch (error) {
       outcome = 'threw';
       throw error;
@@ -87,11 +130,19 @@ async function main(): Promise<void> {
       await ledger.updateOne({ _id: runId }, { $set: { end: new Date(), outcome } });
     }
   };
-  for (const { name, concurrency } of Object.values(WORKERS)) monque.worker(name, handler, { concurrency });
+  for (const [kind, { name, concurrency }] of Object.entries(WORKERS)) {
+    if (kind !== 'always-failing') monque.worker(name, handler, { concurrency });
+    else if (!settings.withoutAlwaysFailing) monque.worker(name, handler, { concurrency, ...ALWAYS_FAILING_POLICY });
+  }
   monque.on('job:recovered', (payload) => {
     const job = (payload as { job?: { _id?: unknown; owner?: unknown; lockedAt?: unknown } } | undefined)?.job;
     const lockedAt = job?.lockedAt instanceof Date ? job.lockedAt.getTime() : null;
     send({ type: 'recovered', jobId: String(job?._id), owner: String(job?.owner ?? ''), lockedAt });
+  });
+  monque.on('job:error', (payload) => {
+    const error = (payload as { error?: { name?: string; incompleteJobs?: { _id: unknown }[] } } | undefined)?.error;
+    if (error?.name !== 'ShutdownTimeoutError' || !Array.isArray(error.incompleteJobs)) return;
+    send({ type: 'shutdown-timeout', at: Date.now(), jobIds: error.incompleteJobs.map((job) => String(job._id)) });
   });
   for (const event of ['job:error', 'job:recovered', 'wakeup:fallback']) {
     monque.on(event, (payload) => {
@@ -131,8 +182,15 @@ async function main(): Promise<void> {
     void (async () => {
       await monque.stop();
       send({ type: 'stopped', at: Date.now() });
-      await Promise.race([Promise.all([client.close(), ledgerClient.close()]), sleep(2_000)]);
-      process.exit(0);
+      await Promise.all([client.close(), ledgerClient.close()]);
+      // Nothing of Monque's may keep the process alive now: let it exit by itself (stubborn
+      // handlers still working are cut off, as at any process exit).
+      process.off('disconnect', orphaned);
+      process.disconnect();
+      setTimeout(() => {
+        process.stderr.write(`still alive ${EXIT_GRACE_MS} ms after stop() resolved and the clients closed\n`);
+        process.exit(HUNG_AFTER_STOP);
+      }, EXIT_GRACE_MS).unref();
     })().catch((error: unknown) => {
       send({ type: 'event', event: 'stop failed', detail: firstLine(error) });
       process.exit(1);

@@ -3,12 +3,14 @@
  * when, and each instance incarnation's clock skew. Drawn entirely from the seed before the run
  * starts, so a seed reproduces it (what the faults then hit depends on timing).
  */
+import type { ClientId, OperatorAction } from './messages.js';
 import type { Random } from './prng.js';
-import type { ChaosJobData, JobKind } from './settings.js';
+import { type ChaosJobData, type JobKind, PRODUCERS, WORKERS } from './settings.js';
 
-/** A fault or a wave, at `at` ms after the start. */
+/** A fault, a wave or an operator action, at `at` ms after the start. */
 export type PlannedEvent =
-  | { readonly at: number; readonly type: 'wave'; readonly jobs: readonly ChaosJobData[] }
+  /** A producer enqueues these jobs (each retried on error until a call resolves). */
+  | { readonly at: number; readonly type: 'wave'; readonly producer: number; readonly jobs: readonly ChaosJobData[] }
   | {
       readonly at: number;
       readonly type: 'partition';
@@ -18,13 +20,29 @@ export type PlannedEvent =
     }
   | {
       readonly at: number;
-      readonly type: 'lose-claim-reply' | 'drop-claim' | 'drop-renewal';
+      readonly type: 'lose-claim-reply' | 'drop-claim' | 'drop-renewal' | 'drop-claim-read';
       readonly instance: number;
     }
-  | { readonly at: number; readonly type: 'kill'; readonly instance: number; readonly downMs: number };
+  /** SIGKILL, or a graceful `stop()` (its deadline may cut runs off), then a new process after `downMs`. */
+  | { readonly at: number; readonly type: 'kill' | 'restart'; readonly instance: number; readonly downMs: number }
+  | {
+      readonly at: number;
+      readonly type: 'client-partition';
+      readonly client: ClientId;
+      readonly mode: 'reset' | 'blackhole';
+      readonly ms: number;
+    }
+  /** A producer's or the operator's next write is applied but its reply lost, or never applied. */
+  | { readonly at: number; readonly type: 'lose-client-reply' | 'drop-client-request'; readonly client: ClientId }
+  | { readonly at: number; readonly type: 'operate'; readonly action: OperatorAction };
 
-/** Every planned event, by kind, for the summary. */
-export type FaultType = Exclude<PlannedEvent['type'], 'wave'> | 'partition-reset' | 'partition-blackhole';
+/** Every planned fault, by kind, for the summary. */
+export type FaultType =
+  | Exclude<PlannedEvent['type'], 'wave' | 'operate' | 'partition' | 'client-partition'>
+  | 'partition-reset'
+  | 'partition-blackhole'
+  | 'client-partition-reset'
+  | 'client-partition-blackhole';
 
 /** A whole plan. */
 export interface ChaosPlan {
@@ -41,15 +59,36 @@ const FAULT_WEIGHTS = {
   'lose-claim-reply': 2,
   'drop-claim': 2,
   'drop-renewal': 2,
+  'drop-claim-read': 1,
   kill: 1,
+  restart: 1,
 } as const;
+const CLIENT_FAULT_WEIGHTS = {
+  'client-partition-reset': 2,
+  'client-partition-blackhole': 3,
+  'lose-client-reply': 3,
+  'drop-client-request': 2,
+} as const;
+const ACTION_WEIGHTS = {
+  'cancel-running': 3,
+  'cancel-pending': 2,
+  'retry-failed': 2,
+  pause: 1,
+  reschedule: 2,
+  'delete-finished': 2,
+} as const;
+/** The names an operator pauses (never the recurring one). */
+const PAUSABLE = [WORKERS.fast.name, WORKERS.failing.name, WORKERS.slow.name];
 /** Most incarnations run on the real clock; some are 10 s ahead or behind. */
 const SKEW_WEIGHTS = { none: 6, ahead: 2, behind: 2 } as const;
 
 function job(random: Random): ChaosJobData {
   const kind = random.weighted(KIND_WEIGHTS);
   if (kind === 'fast') return { kind, ms: random.int(5, 40) };
-  if (kind === 'slow') return { kind, ms: random.int(1_500, 5_000) };
+  if (kind === 'slow')
+    return random.chance(0.3)
+      ? { kind, ms: random.int(1_500, 5_000), stubborn: true }
+      : { kind, ms: random.int(1_500, 5_000) };
   if (kind === 'failing') return { kind, ms: random.int(5, 200), failTimes: random.int(1, 2) };
   return { kind, ms: random.int(5, 100) };
 }
@@ -57,8 +96,10 @@ function job(random: Random): ChaosJobData {
 /**
  * Plans a run of `durationMs` with `instances` instances. Jobs: about 3 per second of run, at most
  * 320 (the embedded backend slows down above ~500 documents per collection), enqueued in small
- * waves every ~2.5 s over the first 85 % of the run, so faults meet claims and running jobs.
- * Faults: one every 1.5-4 s from the 3rd second to 3 s before the end.
+ * waves every ~2.5 s over the first 85 % of the run by the producers in turn, so faults meet
+ * claims and running jobs. Instance faults: one every 1.5-4 s from the 3rd second to 3 s before
+ * the end; producer and operator faults: one every 2-5 s; operator actions: one every 1.5-3.5 s
+ * from the 2nd second to 5 s before the end (a pause lasts 1-3 s).
  */
 export function makePlan(random: Random, durationMs: number, instances: number): ChaosPlan {
   const events: PlannedEvent[] = [];
@@ -67,7 +108,12 @@ export function makePlan(random: Random, durationMs: number, instances: number):
   for (let wave = 0; wave < waves; wave += 1) {
     const count = Math.floor(totalJobs / waves) + (wave < totalJobs % waves ? 1 : 0);
     const at = Math.round(1_000 + ((durationMs * 0.85 - 1_000) * wave) / waves);
-    events.push({ at, type: 'wave', jobs: Array.from({ length: count }, () => job(random)) });
+    events.push({
+      at,
+      type: 'wave',
+      producer: wave % PRODUCERS,
+      jobs: Array.from({ length: count }, () => job(random)),
+    });
   }
   for (let at = 3_000 + random.int(0, 1_000); at < durationMs - 3_000; at += random.int(1_500, 4_000)) {
     const instance = random.int(0, instances - 1);
@@ -75,11 +121,33 @@ export function makePlan(random: Random, durationMs: number, instances: number):
     if (type === 'partition-reset' || type === 'partition-blackhole') {
       const mode = type === 'partition-reset' ? 'reset' : 'blackhole';
       events.push({ at, type: 'partition', instance, mode, ms: random.int(500, 4_000) });
-    } else if (type === 'kill') {
+    } else if (type === 'kill' || type === 'restart') {
       events.push({ at, type, instance, downMs: random.int(1_000, 5_000) });
     } else {
       events.push({ at, type, instance });
     }
+  }
+  const clients: ClientId[] = [...Array.from({ length: PRODUCERS }, (_, i): ClientId => `p${i}`), 'op'];
+  for (let at = 2_000 + random.int(0, 1_000); at < durationMs - 3_000; at += random.int(2_000, 5_000)) {
+    const client = clients[random.int(0, clients.length - 1)] as ClientId;
+    const type = random.weighted(CLIENT_FAULT_WEIGHTS);
+    if (type === 'client-partition-reset' || type === 'client-partition-blackhole') {
+      const mode = type === 'client-partition-reset' ? 'reset' : 'blackhole';
+      events.push({ at, type: 'client-partition', client, mode, ms: random.int(500, 4_000) });
+    } else {
+      events.push({ at, type, client });
+    }
+  }
+  let actions = 0;
+  for (let at = 2_000 + random.int(0, 1_000); at < durationMs - 5_000; at += random.int(1_500, 3_500)) {
+    const kind = random.weighted(ACTION_WEIGHTS);
+    actions += 1;
+    const id = `a${actions}`;
+    const action: OperatorAction =
+      kind === 'pause'
+        ? { id, kind, name: PAUSABLE[random.int(0, PAUSABLE.length - 1)] as string, ms: random.int(1_000, 3_000) }
+        : { id, kind, pick: random.next() };
+    events.push({ at, type: 'operate', action });
   }
   const skews = Array.from({ length: instances }, () =>
     Array.from({ length: 32 }, () => {
@@ -95,9 +163,19 @@ export function makePlan(random: Random, durationMs: number, instances: number):
 export function countFaults(plan: ChaosPlan): Partial<Record<FaultType, number>> {
   const counts: Partial<Record<FaultType, number>> = {};
   for (const event of plan.events) {
-    if (event.type === 'wave') continue;
-    const type: FaultType = event.type === 'partition' ? `partition-${event.mode}` : event.type;
+    if (event.type === 'wave' || event.type === 'operate') continue;
+    const type: FaultType =
+      event.type === 'partition' || event.type === 'client-partition' ? `${event.type}-${event.mode}` : event.type;
     counts[type] = (counts[type] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** How many operator actions of each kind a plan holds. */
+export function countActions(plan: ChaosPlan): Partial<Record<OperatorAction['kind'], number>> {
+  const counts: Partial<Record<OperatorAction['kind'], number>> = {};
+  for (const event of plan.events) {
+    if (event.type === 'operate') counts[event.action.kind] = (counts[event.action.kind] ?? 0) + 1;
   }
   return counts;
 }

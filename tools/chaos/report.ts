@@ -1,6 +1,7 @@
 /**
  * Printing a chaos run's summary and the verdict of each invariant.
  */
+import { callCounts } from './client-checks.js';
 import type { CheckResult, RunRecord } from './invariants.js';
 import type { RunStats } from './run.js';
 import { WORKERS } from './settings.js';
@@ -22,7 +23,9 @@ export function summaryLines(record: RunRecord, stats: RunStats): string[] {
   const threw = record.runs.filter((run) => run.outcome === 'threw').length;
   const faults = [...stats.faults.entries()]
     .map(([type, [armed, hit]]) =>
-      type.startsWith('partition') || type === 'kill' ? `${type} ${armed}` : `${type} ${hit}/${armed} hit`,
+      type.includes('partition') || type === 'kill' || type === 'restart'
+        ? `${type} ${armed}`
+        : `${type} ${hit}/${armed} hit`,
     )
     .join(', ');
   const events = [...stats.events.entries()].sort((a, b) => b[1] - a[1]);
@@ -30,6 +33,7 @@ export function summaryLines(record: RunRecord, stats: RunStats): string[] {
     `jobs: ${[...byKind.entries()].map(([kind, statuses]) => `${kind} (${counts(statuses)})`).join('; ')}`,
     `runs: ${record.runs.length} (${ok} ok, ${threw} threw, ${record.runs.length - ok - threw} cut off) in ${record.incarnations.length} processes`,
     `faults: ${faults || 'none'}`,
+    `producer and operator calls (resolved/made): ${callCounts(record.calls) || 'none'}`,
     `settled in ${(stats.settleMs / 1_000).toFixed(1)} s after the faults stopped`,
     `events reported by the instances (${events.reduce((sum, [, n]) => sum + n, 0)}):`,
   ];
@@ -45,6 +49,7 @@ export function verdictLines(results: readonly CheckResult[]): string[] {
     lines.push(`[${check.pass ? 'PASS' : 'FAIL'}] ${check.title}: ${check.summary}`);
     if (check.note) lines.push(`       ${check.note}`);
     for (const example of check.examples) lines.push(`       - ${example}`);
+    for (const excuse of check.excuses) lines.push(`       excused ${excuse.jobId}: ${excuse.why}`);
   }
   return lines;
 }

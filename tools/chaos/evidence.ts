@@ -1,0 +1,298 @@
+/**
+ * What the checker reads after a chaos run, and the indexes over it the invariants share: runs by
+ * job, a job's last known state (in the collection, or as the operator read it before deleting
+ * it), the operator's cancellations, retries and deletions, and how long a run's lock went without
+ * a claim or renewal reaching the server (the proof of a genuine lock expiry).
+ */
+import type { ObjectId } from 'mongodb';
+import type { ClientExit } from './clients.js';
+import type { Incarnation } from './instances.js';
+import type { CallRecord, SentCommand } from './messages.js';
+import { type ChaosJobData, ENGINE, type LedgerRun } from './settings.js';
+
+/** A job document as the checker reads it (or as the operator read it before deleting it). */
+export interface JobRecord {
+  _id: ObjectId | string;
+  name: string;
+  data: ChaosJobData;
+  status: string;
+  failCount?: number;
+  uniqueKey?: string;
+  owner?: string;
+  result?: unknown;
+}
+
+/** A claim or lock renewal of an instance slot that reached the server (as its fault proxy saw it). */
+export interface LockRefresh {
+  readonly slot: number;
+  /** When the proxy forwarded it (ms since epoch). */
+  readonly at: number;
+  readonly kind: 'claim' | 'renewal';
+  /** The job ids it names, or `null` when it may touch any job. */
+  readonly jobIds: readonly string[] | null;
+}
+
+/** A `job:recovered` event: the job was found stale, still owned by `owner`. */
+export interface Recovery {
+  readonly jobId: string;
+  readonly owner: string;
+  /** The stale `lockedAt` (ms, on the owner's clock), when the event carried it. */
+  readonly lockedAt: number | null;
+  /** When the orchestrator heard of it. */
+  readonly at?: number;
+}
+
+/** An instance's `stop()` reached its deadline with these jobs unfinished (they are given back). */
+export interface ShutdownTimeout {
+  readonly instanceId: string;
+  readonly at: number;
+  readonly jobIds: readonly string[];
+}
+
+/** A partition of an instance slot's proxy. */
+export interface Partition {
+  readonly slot: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Everything the checker reads. */
+export interface RunRecord {
+  readonly jobs: readonly JobRecord[];
+  readonly runs: readonly LedgerRun[];
+  readonly incarnations: readonly Incarnation[];
+  readonly clients: readonly ClientExit[];
+  readonly refreshes: readonly LockRefresh[];
+  readonly recoveries: readonly Recovery[];
+  /** Every call of the producers and the operator. */
+  readonly calls: readonly CallRecord[];
+  /** When each enqueued `data.ref` was first sent by a producer's driver. */
+  readonly sends: readonly SentCommand[];
+  readonly shutdowns: readonly ShutdownTimeout[];
+  readonly partitions: readonly Partition[];
+}
+
+export const id = (value: unknown): string => String(value);
+
+/**
+ * A healthy instance renews its locks every `heartbeatInterval`: given this long at a stretch (two
+ * beats and the driver's reconnection), it would have renewed a lock.
+ */
+export const FREE_STRETCH_MS = 2 * ENGINE.heartbeatInterval + 500;
+
+/** Whether a rejected call's error says its write may have been applied (or its job may exist). */
+export function saysMayBeApplied(error: string | undefined): boolean {
+  return /may (still |already )?(have been |be )?(applied|written)|may (already )?exist/i.test(error ?? '');
+}
+
+/** An operator action on one job, from its calls: when it began, and whether it took effect. */
+export interface ActionOnJob {
+  readonly action: string;
+  /** The first attempt's start. */
+  readonly start: number;
+  /** The end of the first attempt that resolved with a job (or a count of 1 or more). */
+  readonly appliedAt?: number;
+  /** What that attempt resolved with. */
+  readonly returned?: CallRecord['returned'];
+  /** Some attempt threw an error that does not rule out that it was applied. */
+  readonly doubtful: boolean;
+}
+
+function groupActions(calls: readonly CallRecord[], method: CallRecord['method']): Map<string, ActionOnJob[]> {
+  const byJob = new Map<string, Map<string, ActionOnJob>>();
+  for (const call of calls) {
+    if (call.method !== method || call.jobId === undefined) continue;
+    const actions = byJob.get(call.jobId) ?? new Map<string, ActionOnJob>();
+    const known = actions.get(call.action);
+    const applied =
+      call.error === undefined && call.returned !== null && call.returned !== 0 && known?.appliedAt === undefined;
+    const doubtful = call.error !== undefined && !/JobStateError|InvalidArgumentError/.test(call.error);
+    actions.set(call.action, {
+      action: call.action,
+      start: Math.min(known?.start ?? call.start, call.start),
+      ...(applied
+        ? { appliedAt: call.end, returned: call.returned }
+        : known?.appliedAt === undefined
+          ? {}
+          : { appliedAt: known.appliedAt, returned: known.returned }),
+      doubtful: (known?.doubtful ?? false) || doubtful,
+    });
+    byJob.set(call.jobId, actions);
+  }
+  return new Map(
+    [...byJob].map(([jobId, actions]) => [jobId, [...actions.values()].sort((a, b) => a.start - b.start)]),
+  );
+}
+
+/** The indexes over a {@link RunRecord} the invariants share. */
+export class Evidence {
+  readonly runsByJob = new Map<string, LedgerRun[]>();
+  readonly incarnationOf: ReadonlyMap<string, Incarnation>;
+  /** Jobs the operator deleted: when the deletion was known to be done, and the job as read before. */
+  readonly deleted = new Map<string, { at: number; snapshot: JobRecord }>();
+  readonly cancels: ReadonlyMap<string, ActionOnJob[]>;
+  readonly retries: ReadonlyMap<string, ActionOnJob[]>;
+  private readonly refreshesBySlot = new Map<number, LockRefresh[]>();
+  private readonly jobsById: ReadonlyMap<string, JobRecord>;
+
+  constructor(readonly record: RunRecord) {
+    for (const run of [...record.runs].sort((a, b) => a.start.getTime() - b.start.getTime())) {
+      const list = this.runsByJob.get(id(run.jobId)) ?? [];
+      list.push(run);
+      this.runsByJob.set(id(run.jobId), list);
+    }
+    this.incarnationOf = new Map(record.incarnations.map((incarnation) => [incarnation.instanceId, incarnation]));
+    for (const refresh of [...record.refreshes].sort((a, b) => a.at - b.at)) {
+      this.refreshesBySlot.set(refresh.slot, [...(this.refreshesBySlot.get(refresh.slot) ?? []), refresh]);
+    }
+    this.jobsById = new Map(record.jobs.map((job) => [id(job._id), job]));
+    this.cancels = groupActions(record.calls, 'cancelJob');
+    this.retries = groupActions(record.calls, 'retryJobs');
+    const snapshots = new Map<string, JobRecord>();
+    for (const call of record.calls) {
+      if (call.method === 'deleteJobs' && call.snapshot) snapshots.set(call.snapshot._id, call.snapshot);
+    }
+    for (const call of record.calls) {
+      const gone =
+        (call.method === 'deleteJobs' && typeof call.returned === 'number' && call.returned > 0) ||
+        (call.method === 'getJob' && call.error === undefined && call.returned === null);
+      const snapshot = call.jobId === undefined ? undefined : snapshots.get(call.jobId);
+      if (!gone || !snapshot || call.jobId === undefined) continue;
+      const known = this.deleted.get(call.jobId);
+      if (!known || call.end < known.at) this.deleted.set(call.jobId, { at: call.end, snapshot });
+    }
+  }
+
+  /** The job's runs, oldest first. */
+  runsOf(jobId: string): LedgerRun[] {
+    return this.runsByJob.get(jobId) ?? [];
+  }
+
+  /** Every one-off job known: in the collection, or deleted by the operator (as read before). */
+  oneOffJobs(recurringName: string): JobRecord[] {
+    const jobs = this.record.jobs.filter((job) => job.name !== recurringName);
+    for (const [jobId, { snapshot }] of this.deleted) if (!this.jobsById.has(jobId)) jobs.push(snapshot);
+    return jobs;
+  }
+
+  /** The job as it is in the collection now, or `undefined`. */
+  inCollection(jobId: string): JobRecord | undefined {
+    return this.jobsById.get(jobId);
+  }
+
+  /** The clock skew of an incarnation. */
+  skewOf(instanceId: string): number {
+    return this.incarnationOf.get(instanceId)?.skewMs ?? 0;
+  }
+
+  /** When the run's job was claimed, in real time (its `lockedAt` less the instance's skew), else its start. */
+  claimedAt(run: LedgerRun): number {
+    return run.claimedAt ? run.claimedAt.getTime() - this.skewOf(run.instanceId) : run.start.getTime();
+  }
+
+  /** When the run ended: it returned or threw, or its process exited; `Infinity` if never. */
+  endOf(run: LedgerRun): number {
+    return run.end?.getTime() ?? this.incarnationOf.get(run.instanceId)?.exitedAt ?? Number.POSITIVE_INFINITY;
+  }
+
+  /**
+   * The longest time `run`'s lock went without a claim or renewal of its job from the run's
+   * instance slot reaching the server, from its claim (the last claim forwarded before the run
+   * started that may have taken the job) to `until`. Refreshes after the run's process exited do
+   * not count (they are another incarnation's). At least `lockTimeout` means the lock genuinely
+   * expired, whatever the clocks said.
+   */
+  lockLapse(run: LedgerRun, until: number): { ms: number; from: number } {
+    const incarnation = this.incarnationOf.get(run.instanceId);
+    const refreshes = this.refreshesBySlot.get(incarnation?.slot ?? -1) ?? [];
+    const died = incarnation?.exitedAt ?? Number.POSITIVE_INFINITY;
+    const jobId = id(run.jobId);
+    const covers = (refresh: LockRefresh): boolean => refresh.jobIds === null || refresh.jobIds.includes(jobId);
+    const started = run.start.getTime();
+    let last = started;
+    for (const refresh of refreshes)
+      if (refresh.kind === 'claim' && refresh.at <= started && covers(refresh)) last = refresh.at;
+    let longest = { ms: 0, from: last };
+    for (const refresh of refreshes) {
+      if (
+        refresh.kind !== 'renewal' ||
+        refresh.at <= last ||
+        refresh.at > until ||
+        refresh.at > died ||
+        !covers(refresh)
+      )
+        continue;
+      if (refresh.at - last > longest.ms) longest = { ms: refresh.at - last, from: last };
+      last = refresh.at;
+    }
+    return until - last > longest.ms ? { ms: until - last, from: last } : longest;
+  }
+
+  /**
+   * Whether `run`'s lock genuinely expired before `until` through no fault of the engine: it went
+   * `lockTimeout` without a refresh (see {@link lockLapse}), and meanwhile its instance never had
+   * {@link FREE_STRETCH_MS} at a stretch in which it could have renewed it (it was partitioned, its
+   * event loop stalled, or its process was gone). `freeMs` is that longest stretch.
+   */
+  forcedLapse(run: LedgerRun, until: number): { ms: number; from: number; freeMs: number; forced: boolean } {
+    const lapse = this.lockLapse(run, until);
+    const freeMs = this.longestFreeStretch(run.instanceId, lapse.from, lapse.from + lapse.ms);
+    return { ...lapse, freeMs, forced: lapse.ms >= ENGINE.lockTimeout && freeMs < FREE_STRETCH_MS };
+  }
+
+  /**
+   * The longest stretch of `[from, to]` during which the incarnation could reach the server and
+   * run: outside its slot's partitions, its event-loop stalls, and the time after its process exited.
+   */
+  longestFreeStretch(instanceId: string, from: number, to: number): number {
+    const incarnation = this.incarnationOf.get(instanceId);
+    const blocked: [number, number][] = [
+      ...this.record.partitions
+        .filter((p) => p.slot === incarnation?.slot)
+        .map((p): [number, number] => [p.from, p.to]),
+      ...(incarnation?.stalls ?? []).map((stall): [number, number] => [stall.from, stall.to]),
+      [incarnation?.exitedAt ?? Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY],
+    ];
+    blocked.sort((a, b) => a[0] - b[0]);
+    let longest = 0;
+    let cursor = from;
+    for (const [start, end] of blocked) {
+      if (end <= cursor) continue;
+      if (start >= to) break;
+      longest = Math.max(longest, Math.min(start, to) - cursor);
+      cursor = Math.max(cursor, end);
+      if (cursor >= to) break;
+    }
+    return Math.max(longest, to - cursor);
+  }
+
+  /**
+   * The start of the operator's last retry of the job that took effect: one that resolved with a
+   * count, or one whose attempts all failed in doubt but after which the job ran again (a failed
+   * job runs only once retried). Runs and charges before it belong to the job's earlier life.
+   */
+  retryBoundary(jobId: string): number {
+    let boundary = Number.NEGATIVE_INFINITY;
+    const runs = this.runsOf(jobId);
+    for (const retry of this.retries.get(jobId) ?? []) {
+      const ranAfter = runs.some((run) => run.start.getTime() > retry.start);
+      if (retry.appliedAt !== undefined || (retry.doubtful && ranAfter)) boundary = Math.max(boundary, retry.start);
+    }
+    return boundary;
+  }
+
+  /** The job's runs since its last retry (see {@link retryBoundary}). */
+  runsSinceRetry(jobId: string): LedgerRun[] {
+    const boundary = this.retryBoundary(jobId);
+    return this.runsOf(jobId).filter((run) => run.start.getTime() > boundary);
+  }
+
+  /** The end of the slot's last partition overlapping `[from, to]`, or `from`. */
+  lastPartitionEnd(slot: number, from: number, to: number): number {
+    let end = from;
+    for (const partition of this.record.partitions) {
+      if (partition.slot === slot && partition.from < to && partition.to > from) end = Math.max(end, partition.to);
+    }
+    return end;
+  }
+}

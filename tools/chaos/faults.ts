@@ -1,0 +1,115 @@
+/**
+ * Playing one planned event of a chaos run: a wave handed to a producer, an action handed to the
+ * operator, or a fault applied to an instance's or a client's proxy (or to the instance itself).
+ */
+import type { FaultHandle, FaultProxy } from '../test-backend/src/index.js';
+import type { ClientSlot } from './clients.js';
+import { isClaim, isClaimRead, isClientWrite, isLockRenewal } from './engine-commands.js';
+import type { Partition } from './evidence.js';
+import type { InstanceSlot } from './instances.js';
+import type { PlannedEvent } from './plan.js';
+import { WORKERS } from './settings.js';
+
+/** What playing an event needs from the run. */
+export interface TimelineContext {
+  readonly slots: readonly InstanceSlot[];
+  readonly clients: readonly ClientSlot[];
+  readonly partitions: Partition[];
+  readonly quiet: boolean;
+  log(line: string): void;
+  countFault(type: string, field: 0 | 1): void;
+  later(ms: number, work: () => void): void;
+  startSlot(slot: InstanceSlot): Promise<void>;
+}
+
+/** How long a planned restart may take to stop the instance (see run.ts). */
+const RESTART_STOP_MS = 14_000;
+let waves = 0;
+
+function watch(context: TimelineContext, type: string, label: string, handle: FaultHandle): void {
+  context.countFault(type, 0);
+  void handle.firstHit.then((command) => {
+    context.countFault(type, 1);
+    context.log(`${label} ${type}: hit ${command.name} ${command.collection}`);
+  });
+}
+
+function partition(
+  context: TimelineContext,
+  proxy: FaultProxy,
+  label: string,
+  type: string,
+  mode: 'reset' | 'blackhole',
+  ms: number,
+): void {
+  proxy.partition({ mode, forMs: ms });
+  context.countFault(`${type}-${mode}`, 0);
+  context.log(`${label} ${type} (${mode}) for ${(ms / 1_000).toFixed(1)} s`);
+}
+
+/** Applies one planned event. */
+export function applyEvent(context: TimelineContext, event: PlannedEvent): void {
+  if (event.type === 'wave') {
+    waves += 1;
+    const wave = waves;
+    const producer = context.clients.find((client) => client.clientId === `p${event.producer}`);
+    context.log(`wave ${wave}: ${event.jobs.length} jobs to p${event.producer}`);
+    producer?.order({
+      type: 'enqueue',
+      orders: event.jobs.map((data, i) => ({ order: `w${wave}.${i}`, name: WORKERS[data.kind].name, data })),
+    });
+    return;
+  }
+  if (event.type === 'operate') {
+    const { action } = event;
+    context.log(
+      `operator ${action.id}: ${action.kind}${action.kind === 'pause' ? ` ${action.name} for ${action.ms} ms` : ''}`,
+    );
+    context.clients.find((client) => client.clientId === 'op')?.order({ type: 'act', action });
+    return;
+  }
+  if ('client' in event) {
+    const client = context.clients.find((candidate) => candidate.clientId === event.client);
+    if (!client) return;
+    if (event.type === 'client-partition')
+      partition(context, client.proxy, event.client, 'client-partition', event.mode, event.ms);
+    else if (event.type === 'lose-client-reply')
+      watch(context, event.type, event.client, client.proxy.loseReply(isClientWrite));
+    else watch(context, event.type, event.client, client.proxy.dropRequest(isClientWrite));
+    return;
+  }
+  const slot = context.slots[event.instance] as InstanceSlot;
+  if (event.type === 'partition') {
+    partition(context, slot.proxy, slot.label, 'partition', event.mode, event.ms);
+    context.partitions.push({ slot: slot.slot, from: Date.now(), to: Date.now() + event.ms });
+  } else if (event.type === 'lose-claim-reply') {
+    watch(context, event.type, slot.label, slot.proxy.loseReply(isClaim));
+  } else if (event.type === 'drop-claim') {
+    watch(context, event.type, slot.label, slot.proxy.dropRequest(isClaim));
+  } else if (event.type === 'drop-renewal') {
+    watch(context, event.type, slot.label, slot.proxy.dropRequest(isLockRenewal));
+  } else if (event.type === 'drop-claim-read') {
+    watch(context, event.type, slot.label, slot.proxy.dropRequest(isClaimRead));
+  } else if (event.type === 'kill') {
+    const killed = slot.kill();
+    context.countFault('kill', 0);
+    context.log(
+      killed
+        ? `SIGKILL ${killed}; restart in ${(event.downMs / 1_000).toFixed(1)} s`
+        : `${slot.label} is down: kill skipped`,
+    );
+    if (killed) context.later(event.downMs, () => void context.startSlot(slot));
+  } else if (event.type === 'restart') {
+    if (!slot.alive) {
+      context.log(`${slot.label} is down: restart skipped`);
+      return;
+    }
+    context.countFault('restart', 0);
+    context.log(
+      `${slot.label} restart: stop(), then a new process ${(event.downMs / 1_000).toFixed(1)} s after it exits`,
+    );
+    void slot.stop(RESTART_STOP_MS).then(() => {
+      if (!context.quiet) context.later(event.downMs, () => void context.startSlot(slot));
+    });
+  }
+}

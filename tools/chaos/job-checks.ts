@@ -1,0 +1,183 @@
+/**
+ * Invariants 1, 2 and 4: how every one-off job ends, given what its handler runs did.
+ */
+import { type CheckResult, clock, describeJob, type Excuse, result } from './check-result.js';
+import { type Evidence, id } from './evidence.js';
+import { type ChaosResult, ENGINE, type LedgerRun, maxRetriesOf, WORKERS } from './settings.js';
+
+/** Without an outage, an outcome is written this soon after its handler returned. */
+const OUTCOME_GRACE_MS = 1_000;
+/** After an outage, the outcome writer's next retry may be this far off (its longest delay). */
+const OUTCOME_RETRY_GRACE_MS = 5_000;
+
+/**
+ * How many of the job's claims (since its last retry) died with their instance before the handler
+ * was entered: the recovery found the job owned by an incarnation SIGKILLed by the plan within
+ * `lockTimeout` of the claim (its `lockedAt`, corrected for the owner's clock skew), with no
+ * cut-off run of the job. Recovery charges such a claim a failure, and must: it cannot tell it
+ * from a handler that crashes its process at once (a poison job). A claim older than that is not
+ * excused: a live instance must settle a claim whose reply it lost well within `lockTimeout`.
+ */
+export function killedBeforeStart(evidence: Evidence, jobId: string): number {
+  const boundary = evidence.retryBoundary(jobId);
+  let count = 0;
+  for (const recovery of evidence.record.recoveries) {
+    if (recovery.jobId !== jobId || (recovery.at ?? Number.POSITIVE_INFINITY) <= boundary) continue;
+    const owner = evidence.incarnationOf.get(recovery.owner);
+    if (owner?.exit !== 'killed' || recovery.lockedAt === null || owner.exitedAt === undefined) continue;
+    if (owner.exitedAt - (recovery.lockedAt - owner.skewMs) > ENGINE.lockTimeout) continue;
+    const cutOff = evidence.runsOf(jobId).some((run) => run.instanceId === recovery.owner && run.end === undefined);
+    if (!cutOff) count += 1;
+  }
+  return count;
+}
+
+/**
+ * Why a successful run's result could not be stored by any correct queue, or `undefined`:
+ * - its lock genuinely expired BEFORE the handler returned (no claim or renewal of the job from
+ *   its instance reached the server for `lockTimeout`, by the proxy's record, while a partition, a
+ *   stall or the process's death kept it from renewing: `Evidence.forcedLapse`), and the job was
+ *   recovered from that instance (so another claim legitimately replaced the run's);
+ * - its process was SIGKILLed by the plan right after the handler returned, before the outcome
+ *   could be written (within 1 s, or within the outcome writer's longest retry delay after a
+ *   partition of its instance ended).
+ * Cut off after the handler returned by a partition, by contrast, is never excused: the result
+ * must be written once the database is back.
+ */
+export function lostSuccessExcuse(evidence: Evidence, jobId: string, run: LedgerRun): string | undefined {
+  if (run.outcome !== 'ok' || !run.end) return undefined;
+  const end = run.end.getTime();
+  const lapse = evidence.forcedLapse(run, end);
+  const skew = evidence.skewOf(run.instanceId);
+  const recovered = evidence.record.recoveries.some((recovery) => {
+    if (recovery.jobId !== jobId || recovery.owner !== run.instanceId || recovery.lockedAt === null) return false;
+    const lockedAt = recovery.lockedAt - skew;
+    return lockedAt >= run.start.getTime() - ENGINE.lockTimeout && lockedAt <= end;
+  });
+  if (lapse.forced && recovered) {
+    return `run ${run._id} on ${run.instanceId} returned at ${clock(end)}, but no claim or renewal of the job from its instance had reached the server for ${lapse.ms} ms since ${clock(lapse.from)} (lockTimeout ${ENGINE.lockTimeout}; it could reach the server for ${lapse.freeMs} ms at most at a stretch): its lock expired before the handler returned, and the job was recovered from it`;
+  }
+  const incarnation = evidence.incarnationOf.get(run.instanceId);
+  if (incarnation?.exit !== 'killed' || incarnation.exitedAt === undefined || incarnation.exitedAt < end)
+    return undefined;
+  const back = evidence.lastPartitionEnd(incarnation.slot, end, incarnation.exitedAt);
+  const grace = back > end ? OUTCOME_RETRY_GRACE_MS : OUTCOME_GRACE_MS;
+  if (incarnation.exitedAt - back > grace) return undefined;
+  const after = back > end ? ` (${incarnation.exitedAt - back} ms after a partition of its instance ended)` : '';
+  return `run ${run._id} on ${run.instanceId} returned at ${clock(end)} and its process was SIGKILLed ${incarnation.exitedAt - end} ms later${after}, before its outcome could be written`;
+}
+
+/**
+ * 1. Every one-off job ends as its handler behaved. `completed`: its `result` names one of its
+ * successful runs. `cancelled`: the operator cancelled it. `failed`: no successful run (since its
+ * last retry) unless its result provably could not be stored (see {@link lostSuccessExcuse}), at
+ * least its maxRetries unsuccessful attempts, and never more failures charged than its worker's
+ * policy allows. Anything else is unfinished. Deleted jobs are judged as read before deletion.
+ */
+export function endsAsHandlerBehaved(evidence: Evidence): CheckResult {
+  const failures: string[] = [];
+  const excuses: Excuse[] = [];
+  const jobs = evidence.oneOffJobs(WORKERS.recurring.name);
+  const counts = new Map<string, number>();
+  for (const job of jobs) {
+    const jobId = id(job._id);
+    const runs = evidence.runsSinceRetry(jobId);
+    const describe = (): string => describeJob(job, evidence.runsOf(jobId));
+    const successes = runs.filter((run) => run.outcome === 'ok');
+    const max = maxRetriesOf(job.data.kind);
+    counts.set(job.status, (counts.get(job.status) ?? 0) + 1);
+    if (job.status === 'completed') {
+      const stored = (job.result as Partial<ChaosResult> | undefined)?.run;
+      if (stored === undefined) failures.push(`${describe()}: completed without a stored result`);
+      else if (!successes.some((run) => run._id === stored))
+        failures.push(`${describe()}: completed with the result of no successful run (${String(stored)})`);
+    } else if (job.status === 'cancelled') {
+      if (!evidence.cancels.has(jobId)) failures.push(`${describe()}: cancelled, but the operator never cancelled it`);
+    } else if (job.status === 'failed') {
+      let lost = 0;
+      for (const success of successes) {
+        const why = lostSuccessExcuse(evidence, jobId, success);
+        if (why) {
+          lost += 1;
+          excuses.push({ jobId, why: `success lost: ${why}` });
+        } else {
+          failures.push(
+            `${describe()}: failed although run ${success._id} on ${success.instanceId} succeeded at ${clock(success.end as Date)} and its result was never stored`,
+          );
+        }
+      }
+      const unsuccessful =
+        runs.filter((run) => run.outcome !== 'ok').length + lost + killedBeforeStart(evidence, jobId);
+      if (unsuccessful < max)
+        failures.push(`${describe()}: failed after ${unsuccessful} unsuccessful attempts (maxRetries ${max})`);
+    } else {
+      failures.push(`${describe()}: not finished`);
+    }
+    if ((job.failCount ?? 0) > max) {
+      failures.push(
+        `${describe()}: charged ${job.failCount} failures, more than its worker's maxRetries ${max} (another policy was applied)`,
+      );
+    }
+  }
+  const byStatus = [...counts].map(([status, n]) => `${n} ${status}`).join(', ');
+  return result(
+    '1. every one-off job ends as its handler behaved, with its result stored',
+    failures,
+    `${jobs.length - new Set(failures.map((failure) => failure.split(' ')[0])).size}/${jobs.length} as expected (${byStatus || 'none'}; ${evidence.deleted.size} of them deleted by the operator, judged as read before)`,
+    { excuses },
+  );
+}
+
+/** 2. No job is left `processing`. */
+export function nothingLeftProcessing(evidence: Evidence): CheckResult {
+  const jobs = evidence.record.jobs;
+  const processing = jobs.filter((job) => job.status === 'processing');
+  return result(
+    '2. no job is left processing',
+    processing.map((job) => `${describeJob(job, evidence.runsOf(id(job._id)))}, owner ${job.owner ?? '-'}`),
+    `${processing.length} processing of ${jobs.length} jobs`,
+  );
+}
+
+/**
+ * 4. A job's failCount never exceeds its runs started since its last retry (less the final
+ * successful one of a completed job), plus its claims killed before the handler started (see
+ * {@link killedBeforeStart}).
+ */
+export function noFailureWithoutStart(evidence: Evidence): CheckResult {
+  const failures: string[] = [];
+  const excuses: Excuse[] = [];
+  let charged = 0;
+  const jobs = [
+    ...evidence.record.jobs.filter((job) => job.name === WORKERS.recurring.name),
+    ...evidence.oneOffJobs(WORKERS.recurring.name),
+  ];
+  for (const job of jobs) {
+    const jobId = id(job._id);
+    const runs = evidence.runsSinceRetry(jobId);
+    const failCount = job.failCount ?? 0;
+    charged += failCount;
+    const started = runs.length - (job.status === 'completed' ? 1 : 0);
+    const killed = killedBeforeStart(evidence, jobId);
+    const excused = Math.min(killed, Math.max(0, failCount - started));
+    if (excused > 0) {
+      excuses.push({
+        jobId,
+        why: `${excused} failure(s) charged for claims whose instance was SIGKILLed within lockTimeout, before the handler started (indistinguishable from a crash at start)`,
+      });
+    }
+    if (failCount > started + killed) {
+      const owners = evidence.record.recoveries.filter((recovery) => recovery.jobId === jobId).map((r) => r.owner);
+      const recovered = owners.length === 0 ? '' : `; recovered from ${owners.join(', ')}`;
+      failures.push(
+        `${describeJob(job, evidence.runsOf(jobId))}: ${failCount - started - killed} failure(s) charged without a run${recovered}`,
+      );
+    }
+  }
+  return result(
+    '4. no failure is charged for a run that never started',
+    failures,
+    `${failures.length} jobs charged more failures than runs started (${charged} failures charged in all)`,
+    { excuses },
+  );
+}

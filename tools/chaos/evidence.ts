@@ -163,6 +163,19 @@ export class Evidence {
     }
   }
 
+  /**
+   * When the run's instance reported the run's job unfinished at its `stop()` deadline (and so
+   * gave it back), if it did while the run was going; `Infinity` otherwise.
+   */
+  givenBackAtStop(run: LedgerRun): number {
+    const jobId = id(run.jobId);
+    const report = this.record.shutdowns.find(
+      (shutdown) =>
+        shutdown.instanceId === run.instanceId && shutdown.jobIds.includes(jobId) && shutdown.at >= run.start.getTime(),
+    );
+    return report?.at ?? Number.POSITIVE_INFINITY;
+  }
+
   /** The job's runs, oldest first. */
   runsOf(jobId: string): LedgerRun[] {
     return this.runsByJob.get(jobId) ?? [];

@@ -40,7 +40,9 @@ export function killedBeforeStart(evidence: Evidence, jobId: string): number {
  *   recovered from that instance (so another claim legitimately replaced the run's);
  * - its process was SIGKILLed by the plan right after the handler returned, before the outcome
  *   could be written (within 1 s, or within the outcome writer's longest retry delay after a
- *   partition of its instance ended).
+ *   partition of its instance ended);
+ * - its instance's `stop()` had already reached its deadline and given the job back (the handler
+ *   ignored its signal): after `stop()` nothing may be written.
  * Cut off after the handler returned by a partition, by contrast, is never excused: the result
  * must be written once the database is back.
  */
@@ -56,6 +58,10 @@ export function lostSuccessExcuse(evidence: Evidence, jobId: string, run: Ledger
   });
   if (lapse.forced && recovered) {
     return `run ${run._id} on ${run.instanceId} returned at ${clock(end)}, but no claim or renewal of the job from its instance had reached the server for ${lapse.ms} ms since ${clock(lapse.from)} (lockTimeout ${ENGINE.lockTimeout}; it could reach the server for ${lapse.freeMs} ms at most at a stretch): its lock expired before the handler returned, and the job was recovered from it`;
+  }
+  const givenBack = evidence.givenBackAtStop(run);
+  if (givenBack <= end) {
+    return `run ${run._id} on ${run.instanceId} returned at ${clock(end)}, ${end - givenBack} ms after its instance's stop() reached its deadline and gave the job back (the handler ignored its signal)`;
   }
   const incarnation = evidence.incarnationOf.get(run.instanceId);
   if (incarnation?.exit !== 'killed' || incarnation.exitedAt === undefined || incarnation.exitedAt < end)

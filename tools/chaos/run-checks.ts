@@ -7,14 +7,7 @@ import { ENGINE, type LedgerRun, SCHEDULES, WORKERS } from './settings.js';
 
 /** Whether `first`'s instance gave the job back at its `stop()` deadline before `second` started. */
 function handedBackAtStop(evidence: Evidence, first: LedgerRun, second: LedgerRun): boolean {
-  const jobId = id(first.jobId);
-  return evidence.record.shutdowns.some(
-    (shutdown) =>
-      shutdown.instanceId === first.instanceId &&
-      shutdown.jobIds.includes(jobId) &&
-      shutdown.at >= first.start.getTime() &&
-      shutdown.at <= second.start.getTime(),
-  );
+  return evidence.givenBackAtStop(first) <= second.start.getTime();
 }
 
 /** Whether the operator retried the job (possibly) between `from` and `to`. */
@@ -27,7 +20,8 @@ function retriedBetween(evidence: Evidence, jobId: string, from: number, to: num
  * lock genuinely expired (see `Evidence.forcedLapse`) before the second was claimed, or the first
  * run's instance gave the job back at its `stop()` deadline (a handler that ignores its signal
  * works on until its process exits). And a one-off job never runs again after a successful run,
- * unless that run's lock genuinely expired first or the operator retried the job in between.
+ * unless that run's lock genuinely expired first, its instance gave the job back at its `stop()`
+ * deadline before the handler returned, or the operator retried the job in between.
  */
 export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
   const failures: string[] = [];
@@ -47,7 +41,7 @@ export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
         const rerunAfterSuccess = !recurring && !overlapping && j === i + 1 && first.outcome === 'ok';
         if (!overlapping && !rerunAfterSuccess) continue;
         if (overlapping) overlaps += 1;
-        if (overlapping && handedBackAtStop(evidence, first, second)) {
+        if (handedBackAtStop(evidence, first, second)) {
           handedBack += 1;
           continue;
         }
@@ -78,7 +72,7 @@ export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
     `${failures.length} forbidden runs among ${evidence.record.runs.length} runs (${overlaps} overlapping pairs)`,
     {
       excuses,
-      note: `${handedBack} overlaps were runs given back at stop()'s deadline, still working until their process exited`,
+      note: `${handedBack} runs again followed a run given back at stop()'s deadline, which worked on until its process exited`,
     },
   );
 }

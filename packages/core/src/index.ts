@@ -74,4 +74,5 @@ export {
   type WorkerOptions,
 } from './types.js';
 export { MAX_DATA_BYTES } from './validation/data.js';
+export { MAX_GROUP_LENGTH } from './validation/job-options.js';
 export { MAX_NAME_LENGTH } from './validation.js';

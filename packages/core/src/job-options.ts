@@ -43,6 +43,12 @@ export interface EnqueueOptions extends RunPolicyOptions {
    */
   priority?: number;
   /**
+   * The group of the job (a non-empty string of at most 200 characters, e.g. a tenant id): jobs of
+   * one group share the worker's `groupConcurrency` and, with `rateLimit.perGroup`, its rate limit.
+   * @defaultValue none (the job is in no group)
+   */
+  group?: string;
+  /**
    * A MongoDB session with a transaction in progress: the job exists if and only if that
    * transaction commits. Such an enqueue is sent on its own (never batched with others).
    */
@@ -66,6 +72,11 @@ export interface ScheduleOptions extends RunPolicyOptions {
    * @defaultValue 0
    */
   priority?: number;
+  /**
+   * The group of each occurrence (see `EnqueueOptions.group`). Re-scheduling without it removes it.
+   * @defaultValue none (the occurrences are in no group)
+   */
+  group?: string;
 }
 
 /** Options of `worker`. */

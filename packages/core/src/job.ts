@@ -85,6 +85,11 @@ export interface Job<T = unknown> {
   timezone?: string;
   /** The deduplication key given to `enqueue` or `schedule`. */
   uniqueKey?: string;
+  /**
+   * The group given to `enqueue`/`schedule` (at most 200 characters): jobs of one group share the
+   * worker's `groupConcurrency` and, with `perGroup`, its rate limit. Absent: the job is in no group.
+   */
+  group?: string;
   /** The job's own retry limit (else its worker's, else the instance's `maxRetries`). */
   maxRetries?: number;
   /** The job's own backoff (else its worker's, else the instance's exponential `baseRetryInterval`). */

@@ -61,6 +61,7 @@ function policyFields(options: EnqueueOptions | ScheduleOptions): Partial<NewJob
   if (options.maxRetries !== undefined) fields.maxRetries = options.maxRetries;
   if (options.backoff !== undefined) fields.backoff = options.backoff;
   if (options.timeout !== undefined) fields.timeout = options.timeout;
+  if (options.group !== undefined) fields.group = options.group;
   return fields;
 }
 

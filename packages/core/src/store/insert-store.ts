@@ -28,6 +28,7 @@ export interface NewJob<T = unknown> {
   maxRetries?: number;
   backoff?: BackoffOptions;
   timeout?: number;
+  group?: string;
   trace?: TraceCarrier;
   /** When the job was asked for (default: when it is written). */
   createdAt?: Date;
@@ -67,6 +68,7 @@ export class InsertStore {
     if (job.maxRetries !== undefined) doc.maxRetries = job.maxRetries;
     if (job.backoff !== undefined) doc.backoff = job.backoff;
     if (job.timeout !== undefined) doc.timeout = job.timeout;
+    if (job.group !== undefined) doc.group = job.group;
     if (job.trace !== undefined) doc.trace = job.trace;
     if (job.uniqueKey !== undefined) {
       doc.uniqueKey = job.uniqueKey;

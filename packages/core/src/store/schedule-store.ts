@@ -18,6 +18,7 @@ export interface ScheduleSpec<T = unknown> {
   maxRetries?: number;
   backoff?: BackoffOptions;
   timeout?: number;
+  group?: string;
   /** The next cron time, used when the schedule is created or its cron/time zone changes. */
   nextRunAt: Date;
 }
@@ -30,7 +31,7 @@ export class ScheduleStore {
 
   /**
    * Creates the recurring job for `name` (+ `uniqueKey`) or updates its data, cron, time zone and
-   * options. A changed cron or time zone also moves a `pending` job to the new `nextRunAt`; an
+   * options (priority, group, retry policy). A changed cron or time zone also moves a `pending` job to the new `nextRunAt`; an
    * unchanged one keeps its due time, so re-scheduling on every boot neither delays nor repeats a
    * run. A running occurrence keeps running; its outcome write notices a changed cron (it is fenced
    * on the cron it ran with) and follows the new one. Index: `monque_unique_active_key`.
@@ -55,7 +56,7 @@ export class ScheduleStore {
       updatedAt: now,
     };
     const unset: (keyof JobDocument)[] = [];
-    for (const key of ['maxRetries', 'backoff', 'timeout'] as const) {
+    for (const key of ['maxRetries', 'backoff', 'timeout', 'group'] as const) {
       if (spec[key] === undefined) unset.push(key);
       else Object.assign(set, { [key]: spec[key] });
     }

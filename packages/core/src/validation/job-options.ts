@@ -20,7 +20,18 @@ export const MAX_TIMER_MS = 2_147_483_647;
 /** The priority range (a 32-bit integer). */
 export const PRIORITY_RANGE = { min: -(2 ** 31), max: 2 ** 31 - 1 } as const;
 
+/** Longest accepted `group`. */
+export const MAX_GROUP_LENGTH = 200;
+
 const POLICY_KEYS = ['maxRetries', 'backoff', 'timeout'] as const;
+
+/** `group`: a non-empty, non-blank string of at most {@link MAX_GROUP_LENGTH} characters. */
+export function checkGroup(value: unknown, argument: string): string {
+  if (typeof value === 'string' && value.length > MAX_GROUP_LENGTH) {
+    throw new InvalidArgumentError(argument, `must be at most ${MAX_GROUP_LENGTH} characters, got ${value.length}`);
+  }
+  return checkName(value, argument);
+}
 
 /** `backoff`: a known type, a delay, an optional cap and jitter in 0..1. */
 export function checkBackoff(value: unknown, argument: string): BackoffOptions {
@@ -91,11 +102,12 @@ export function checkSession(value: unknown, argument: string): ClientSession {
 
 /** `enqueue` options (and `enqueueMany` items' options, which take no session). */
 export function checkEnqueueOptions(options: unknown, argument = 'options', allowSession = true): EnqueueOptions {
-  const known = ['runAt', 'uniqueKey', 'priority', ...POLICY_KEYS, ...(allowSession ? ['session'] : [])];
+  const known = ['runAt', 'uniqueKey', 'priority', 'group', ...POLICY_KEYS, ...(allowSession ? ['session'] : [])];
   const checked = checkOptionsObject(options, argument, known);
   const result: EnqueueOptions = checkRunPolicy(checked, argument);
   if (checked.runAt !== undefined) result.runAt = checkDate(checked.runAt, `${argument}.runAt`);
   if (checked.uniqueKey !== undefined) result.uniqueKey = checkName(checked.uniqueKey, `${argument}.uniqueKey`);
+  if (checked.group !== undefined) result.group = checkGroup(checked.group, `${argument}.group`);
   const priority = checkPriority(checked.priority, `${argument}.priority`);
   if (priority !== undefined) result.priority = priority;
   if (checked.session !== undefined) result.session = checkSession(checked.session, `${argument}.session`);
@@ -104,9 +116,10 @@ export function checkEnqueueOptions(options: unknown, argument = 'options', allo
 
 /** `schedule` options (the time zone is checked by the caller against the cron library). */
 export function checkScheduleOptions(options: unknown, argument = 'options'): ScheduleOptions {
-  const checked = checkOptionsObject(options, argument, ['uniqueKey', 'timezone', 'priority', ...POLICY_KEYS]);
+  const checked = checkOptionsObject(options, argument, ['uniqueKey', 'timezone', 'priority', 'group', ...POLICY_KEYS]);
   const result: ScheduleOptions = checkRunPolicy(checked, argument);
   if (checked.uniqueKey !== undefined) result.uniqueKey = checkName(checked.uniqueKey, `${argument}.uniqueKey`);
+  if (checked.group !== undefined) result.group = checkGroup(checked.group, `${argument}.group`);
   if (checked.timezone !== undefined) result.timezone = checkName(checked.timezone, `${argument}.timezone`);
   const priority = checkPriority(checked.priority, `${argument}.priority`);
   if (priority !== undefined) result.priority = priority;

@@ -7,6 +7,8 @@ import type { LedgerRun } from './settings.js';
 /** A case the check let pass because recorded evidence proves no correct queue could have done better. */
 export interface Excuse {
   readonly jobId: string;
+  /** The fault that forced it (a partition, a kill, a stall, a stop deadline): excuses are counted by it. */
+  readonly cause: string;
   /** What happened and the evidence, one line. */
   readonly why: string;
 }

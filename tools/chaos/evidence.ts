@@ -73,6 +73,7 @@ export interface RunRecord {
 }
 
 export const id = (value: unknown): string => String(value);
+const clockOf = (at: number): string => new Date(at).toISOString().slice(11, 23);
 
 /**
  * A healthy instance renews its locks every `heartbeatInterval`: given this long at a stretch (two
@@ -245,38 +246,54 @@ export class Evidence {
    * Whether `run`'s lock genuinely expired before `until` through no fault of the engine: it went
    * `lockTimeout` without a refresh (see {@link lockLapse}), and meanwhile its instance never had
    * {@link FREE_STRETCH_MS} at a stretch in which it could have renewed it (it was partitioned, its
-   * event loop stalled, or its process was gone). `freeMs` is that longest stretch.
+   * event loop stalled, or its process was gone). `freeMs` is that longest stretch; `cause` names
+   * what kept it from renewing most of the time.
    */
-  forcedLapse(run: LedgerRun, until: number): { ms: number; from: number; freeMs: number; forced: boolean } {
+  forcedLapse(
+    run: LedgerRun,
+    until: number,
+  ): { ms: number; from: number; freeMs: number; forced: boolean; cause: string } {
     const lapse = this.lockLapse(run, until);
-    const freeMs = this.longestFreeStretch(run.instanceId, lapse.from, lapse.from + lapse.ms);
-    return { ...lapse, freeMs, forced: lapse.ms >= ENGINE.lockTimeout && freeMs < FREE_STRETCH_MS };
+    const { freeMs, cause } = this.freeStretch(run.instanceId, lapse.from, lapse.from + lapse.ms);
+    return { ...lapse, freeMs, cause, forced: lapse.ms >= ENGINE.lockTimeout && freeMs < FREE_STRETCH_MS };
   }
 
   /**
    * The longest stretch of `[from, to]` during which the incarnation could reach the server and
-   * run: outside its slot's partitions, its event-loop stalls, and the time after its process exited.
+   * run (outside its slot's partitions, its event-loop stalls, and the time after its process
+   * exited), and the one of those that covers most of `[from, to]`.
    */
-  longestFreeStretch(instanceId: string, from: number, to: number): number {
+  freeStretch(instanceId: string, from: number, to: number): { freeMs: number; cause: string } {
     const incarnation = this.incarnationOf.get(instanceId);
-    const blocked: [number, number][] = [
+    const blocked: { from: number; to: number; what: string }[] = [
       ...this.record.partitions
-        .filter((p) => p.slot === incarnation?.slot)
-        .map((p): [number, number] => [p.from, p.to]),
-      ...(incarnation?.stalls ?? []).map((stall): [number, number] => [stall.from, stall.to]),
-      [incarnation?.exitedAt ?? Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY],
-    ];
-    blocked.sort((a, b) => a[0] - b[0]);
-    let longest = 0;
+        .filter((partition) => partition.slot === incarnation?.slot)
+        .map((partition) => ({ ...partition, what: `partition of i${partition.slot} at ${clockOf(partition.from)}` })),
+      ...(incarnation?.stalls ?? []).map((stall) => ({
+        ...stall,
+        what: `event-loop stall of ${instanceId} at ${clockOf(stall.from)}`,
+      })),
+      ...(incarnation?.exitedAt === undefined
+        ? []
+        : [
+            {
+              from: incarnation.exitedAt,
+              to: Number.POSITIVE_INFINITY,
+              what: `exit of ${instanceId} (${incarnation.exit ?? '?'})`,
+            },
+          ]),
+    ].sort((a, b) => a.from - b.from);
+    let freeMs = 0;
     let cursor = from;
-    for (const [start, end] of blocked) {
-      if (end <= cursor) continue;
-      if (start >= to) break;
-      longest = Math.max(longest, Math.min(start, to) - cursor);
-      cursor = Math.max(cursor, end);
-      if (cursor >= to) break;
+    let cause = { what: 'nothing', ms: 0 };
+    for (const block of blocked) {
+      const covered = Math.min(block.to, to) - Math.max(block.from, from);
+      if (covered > cause.ms) cause = { what: block.what, ms: covered };
+      if (block.to <= cursor || block.from >= to) continue;
+      freeMs = Math.max(freeMs, block.from - cursor);
+      cursor = Math.max(cursor, block.to);
     }
-    return Math.max(longest, to - cursor);
+    return { freeMs: Math.max(freeMs, to - cursor), cause: cause.what };
   }
 
   /**

@@ -8,7 +8,7 @@ import { isClaim, isClaimRead, isClientWrite, isLockRenewal } from './engine-com
 import type { Partition } from './evidence.js';
 import type { InstanceSlot } from './instances.js';
 import type { PlannedEvent } from './plan.js';
-import { WORKERS } from './settings.js';
+import { ENGINE, WORKERS } from './settings.js';
 
 /** What playing an event needs from the run. */
 export interface TimelineContext {
@@ -80,7 +80,8 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
   }
   const slot = context.slots[event.instance] as InstanceSlot;
   if (event.type === 'partition') {
-    partition(context, slot.proxy, slot.label, 'partition', event.mode, event.ms);
+    const type = event.ms > ENGINE.lockTimeout ? 'long-partition' : 'partition';
+    partition(context, slot.proxy, slot.label, type, event.mode, event.ms);
     context.partitions.push({ slot: slot.slot, from: Date.now(), to: Date.now() + event.ms });
   } else if (event.type === 'lose-claim-reply') {
     watch(context, event.type, slot.label, slot.proxy.loseReply(isClaim));

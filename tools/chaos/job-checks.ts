@@ -18,18 +18,18 @@ const OUTCOME_RETRY_GRACE_MS = 5_000;
  * from a handler that crashes its process at once (a poison job). A claim older than that is not
  * excused: a live instance must settle a claim whose reply it lost well within `lockTimeout`.
  */
-export function killedBeforeStart(evidence: Evidence, jobId: string): number {
+export function killedBeforeStart(evidence: Evidence, jobId: string): string[] {
   const boundary = evidence.retryBoundary(jobId);
-  let count = 0;
+  const owners: string[] = [];
   for (const recovery of evidence.record.recoveries) {
     if (recovery.jobId !== jobId || (recovery.at ?? Number.POSITIVE_INFINITY) <= boundary) continue;
     const owner = evidence.incarnationOf.get(recovery.owner);
     if (owner?.exit !== 'killed' || recovery.lockedAt === null || owner.exitedAt === undefined) continue;
     if (owner.exitedAt - (recovery.lockedAt - owner.skewMs) > ENGINE.lockTimeout) continue;
     const cutOff = evidence.runsOf(jobId).some((run) => run.instanceId === recovery.owner && run.end === undefined);
-    if (!cutOff) count += 1;
+    if (!cutOff) owners.push(recovery.owner);
   }
-  return count;
+  return owners;
 }
 
 /**
@@ -46,7 +46,11 @@ export function killedBeforeStart(evidence: Evidence, jobId: string): number {
  * Cut off after the handler returned by a partition, by contrast, is never excused: the result
  * must be written once the database is back.
  */
-export function lostSuccessExcuse(evidence: Evidence, jobId: string, run: LedgerRun): string | undefined {
+export function lostSuccessExcuse(
+  evidence: Evidence,
+  jobId: string,
+  run: LedgerRun,
+): { why: string; cause: string } | undefined {
   if (run.outcome !== 'ok' || !run.end) return undefined;
   const end = run.end.getTime();
   const lapse = evidence.forcedLapse(run, end);
@@ -57,11 +61,17 @@ export function lostSuccessExcuse(evidence: Evidence, jobId: string, run: Ledger
     return lockedAt >= run.start.getTime() - ENGINE.lockTimeout && lockedAt <= end;
   });
   if (lapse.forced && recovered) {
-    return `run ${run._id} on ${run.instanceId} returned at ${clock(end)}, but no claim or renewal of the job from its instance had reached the server for ${lapse.ms} ms since ${clock(lapse.from)} (lockTimeout ${ENGINE.lockTimeout}; it could reach the server for ${lapse.freeMs} ms at most at a stretch): its lock expired before the handler returned, and the job was recovered from it`;
+    return {
+      cause: lapse.cause,
+      why: `run ${run._id} on ${run.instanceId} returned at ${clock(end)}, but no claim or renewal of the job from its instance had reached the server for ${lapse.ms} ms since ${clock(lapse.from)} (lockTimeout ${ENGINE.lockTimeout}; it could reach the server for ${lapse.freeMs} ms at most at a stretch): its lock expired before the handler returned, and the job was recovered from it`,
+    };
   }
   const givenBack = evidence.givenBackAtStop(run);
   if (givenBack <= end) {
-    return `run ${run._id} on ${run.instanceId} returned at ${clock(end)}, ${end - givenBack} ms after its instance's stop() reached its deadline and gave the job back (the handler ignored its signal)`;
+    return {
+      cause: `stop() deadline of ${run.instanceId}`,
+      why: `run ${run._id} on ${run.instanceId} returned at ${clock(end)}, ${end - givenBack} ms after its instance's stop() reached its deadline and gave the job back (the handler ignored its signal)`,
+    };
   }
   const incarnation = evidence.incarnationOf.get(run.instanceId);
   if (incarnation?.exit !== 'killed' || incarnation.exitedAt === undefined || incarnation.exitedAt < end)
@@ -70,7 +80,10 @@ export function lostSuccessExcuse(evidence: Evidence, jobId: string, run: Ledger
   const grace = back > end ? OUTCOME_RETRY_GRACE_MS : OUTCOME_GRACE_MS;
   if (incarnation.exitedAt - back > grace) return undefined;
   const after = back > end ? ` (${incarnation.exitedAt - back} ms after a partition of its instance ended)` : '';
-  return `run ${run._id} on ${run.instanceId} returned at ${clock(end)} and its process was SIGKILLed ${incarnation.exitedAt - end} ms later${after}, before its outcome could be written`;
+  return {
+    cause: `SIGKILL of ${run.instanceId}`,
+    why: `run ${run._id} on ${run.instanceId} returned at ${clock(end)} and its process was SIGKILLed ${incarnation.exitedAt - end} ms later${after}, before its outcome could be written`,
+  };
 }
 
 /**
@@ -102,10 +115,10 @@ export function endsAsHandlerBehaved(evidence: Evidence): CheckResult {
     } else if (job.status === 'failed') {
       let lost = 0;
       for (const success of successes) {
-        const why = lostSuccessExcuse(evidence, jobId, success);
-        if (why) {
+        const excuse = lostSuccessExcuse(evidence, jobId, success);
+        if (excuse) {
           lost += 1;
-          excuses.push({ jobId, why: `success lost: ${why}` });
+          excuses.push({ jobId, cause: excuse.cause, why: `success lost: ${excuse.why}` });
         } else {
           failures.push(
             `${describe()}: failed although run ${success._id} on ${success.instanceId} succeeded at ${clock(success.end as Date)} and its result was never stored`,
@@ -113,7 +126,7 @@ export function endsAsHandlerBehaved(evidence: Evidence): CheckResult {
         }
       }
       const unsuccessful =
-        runs.filter((run) => run.outcome !== 'ok').length + lost + killedBeforeStart(evidence, jobId);
+        runs.filter((run) => run.outcome !== 'ok').length + lost + killedBeforeStart(evidence, jobId).length;
       if (unsuccessful < max)
         failures.push(`${describe()}: failed after ${unsuccessful} unsuccessful attempts (maxRetries ${max})`);
     } else {
@@ -164,11 +177,13 @@ export function noFailureWithoutStart(evidence: Evidence): CheckResult {
     const failCount = job.failCount ?? 0;
     charged += failCount;
     const started = runs.length - (job.status === 'completed' ? 1 : 0);
-    const killed = killedBeforeStart(evidence, jobId);
+    const killedOwners = killedBeforeStart(evidence, jobId);
+    const killed = killedOwners.length;
     const excused = Math.min(killed, Math.max(0, failCount - started));
     if (excused > 0) {
       excuses.push({
         jobId,
+        cause: `SIGKILL of ${killedOwners.slice(0, excused).join(', ')}`,
         why: `${excused} failure(s) charged for claims whose instance was SIGKILLed within lockTimeout, before the handler started (indistinguishable from a crash at start)`,
       });
     }

@@ -5,7 +5,7 @@
  */
 import type { ClientId, OperatorAction } from './messages.js';
 import type { Random } from './prng.js';
-import { type ChaosJobData, type JobKind, PRODUCERS, WORKERS } from './settings.js';
+import { type ChaosJobData, ENGINE, type JobKind, PRODUCERS, WORKERS } from './settings.js';
 
 /** A fault, a wave or an operator action, at `at` ms after the start. */
 export type PlannedEvent =
@@ -41,6 +41,8 @@ export type FaultType =
   | Exclude<PlannedEvent['type'], 'wave' | 'operate' | 'partition' | 'client-partition'>
   | 'partition-reset'
   | 'partition-blackhole'
+  | 'long-partition-reset'
+  | 'long-partition-blackhole'
   | 'client-partition-reset'
   | 'client-partition-blackhole';
 
@@ -98,8 +100,10 @@ function job(random: Random): ChaosJobData {
  * 320 (the embedded backend slows down above ~500 documents per collection), enqueued in small
  * waves every ~2.5 s over the first 85 % of the run by the producers in turn, so faults meet
  * claims and running jobs. Instance faults: one every 1.5-4 s from the 3rd second to 3 s before
- * the end; producer and operator faults: one every 2-5 s; operator actions: one every 1.5-3.5 s
- * from the 2nd second to 5 s before the end (a pause lasts 1-3 s).
+ * the end, its partitions 0.5-1.8 s (the locks survive them); and a long partition (3.5-5 s, longer
+ * than `lockTimeout`: a genuine lock expiry) 10-20 s in, then every 30-45 s. Producer and operator
+ * faults: one every 2-5 s; operator actions: one every 1.5-3.5 s from the 2nd second to 5 s before
+ * the end (a pause lasts 1-3 s).
  */
 export function makePlan(random: Random, durationMs: number, instances: number): ChaosPlan {
   const events: PlannedEvent[] = [];
@@ -120,12 +124,16 @@ export function makePlan(random: Random, durationMs: number, instances: number):
     const type = random.weighted(FAULT_WEIGHTS);
     if (type === 'partition-reset' || type === 'partition-blackhole') {
       const mode = type === 'partition-reset' ? 'reset' : 'blackhole';
-      events.push({ at, type: 'partition', instance, mode, ms: random.int(500, 4_000) });
+      events.push({ at, type: 'partition', instance, mode, ms: random.int(500, 1_800) });
     } else if (type === 'kill' || type === 'restart') {
       events.push({ at, type, instance, downMs: random.int(1_000, 5_000) });
     } else {
       events.push({ at, type, instance });
     }
+  }
+  for (let at = 10_000 + random.int(0, 10_000); at < durationMs - 3_000; at += random.int(30_000, 45_000)) {
+    const mode = random.chance(0.5) ? 'reset' : 'blackhole';
+    events.push({ at, type: 'partition', instance: random.int(0, instances - 1), mode, ms: random.int(3_500, 5_000) });
   }
   const clients: ClientId[] = [...Array.from({ length: PRODUCERS }, (_, i): ClientId => `p${i}`), 'op'];
   for (let at = 2_000 + random.int(0, 1_000); at < durationMs - 3_000; at += random.int(2_000, 5_000)) {
@@ -165,7 +173,11 @@ export function countFaults(plan: ChaosPlan): Partial<Record<FaultType, number>>
   for (const event of plan.events) {
     if (event.type === 'wave' || event.type === 'operate') continue;
     const type: FaultType =
-      event.type === 'partition' || event.type === 'client-partition' ? `${event.type}-${event.mode}` : event.type;
+      event.type === 'partition'
+        ? `${event.ms > ENGINE.lockTimeout ? 'long-' : ''}partition-${event.mode}`
+        : event.type === 'client-partition'
+          ? `client-partition-${event.mode}`
+          : event.type;
     counts[type] = (counts[type] ?? 0) + 1;
   }
   return counts;

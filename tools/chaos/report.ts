@@ -52,7 +52,7 @@ export function verdictLines(results: readonly CheckResult[]): string[] {
     lines.push(`[${check.pass ? 'PASS' : 'FAIL'}] ${check.title}: ${check.summary}`);
     if (check.note) lines.push(`       ${check.note}`);
     for (const example of check.examples) lines.push(`       - ${example}`);
-    for (const excuse of check.excuses) lines.push(`       excused ${excuse.jobId}: ${excuse.why}`);
+    for (const excuse of check.excuses) lines.push(`       excused ${excuse.jobId} (${excuse.cause}): ${excuse.why}`);
   }
   return lines;
 }

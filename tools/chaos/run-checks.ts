@@ -54,6 +54,7 @@ export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
         if (lapse.forced) {
           excuses.push({
             jobId,
+            cause: lapse.cause,
             why: `${what}: no claim or renewal of it from ${first.instanceId}'s instance reached the server for ${lapse.ms} ms from ${clock(lapse.from)}, and it could not for more than ${lapse.freeMs} ms at a stretch (a genuine lock expiry)`,
           });
         } else if (lapse.ms >= ENGINE.lockTimeout) {

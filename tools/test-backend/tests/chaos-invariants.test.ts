@@ -14,7 +14,7 @@ import {
   checkInvariants,
   type JobRecord,
   type LockRefresh,
-  MAX_EXCUSED_JOBS,
+  MAX_EXCUSING_FAULTS,
   type RunRecord,
 } from '../../chaos/invariants.js';
 import type { CallRecord, SentCommand } from '../../chaos/messages.js';
@@ -196,7 +196,11 @@ describe('chaos invariants', () => {
       });
       expect(excusedCase[1]?.pass).toBe(true);
       expect(excusedCase[1]?.excuses).toEqual([
-        { jobId: String(unlucky._id), why: expect.stringMatching(/lock expired before the handler returned/) },
+        {
+          jobId: String(unlucky._id),
+          cause: expect.stringMatching(/^partition of i1 at /),
+          why: expect.stringMatching(/lock expired before the handler returned/),
+        },
       ]);
       // Cut off AFTER the handler returned (partitioned from 2.6 s): never excused.
       const afterReturn = check({
@@ -289,7 +293,13 @@ describe('chaos invariants', () => {
         partitions: [{ slot: 0, from: T + 1_500, to: T + 4_300 }],
       });
       expect(partitioned[3]?.pass).toBe(true);
-      expect(partitioned[3]?.excuses).toEqual([{ jobId, why: expect.stringMatching(/a genuine lock expiry/) }]);
+      expect(partitioned[3]?.excuses).toEqual([
+        {
+          jobId,
+          cause: expect.stringMatching(/^partition of i0/),
+          why: expect.stringMatching(/a genuine lock expiry/),
+        },
+      ]);
       const stalled = incarnation(0, 'A', { stoppedAt: T + 100_000, stalls: [{ from: T + 1_600, to: T + 4_000 }] });
       expect(
         check({ jobs: [slow], runs, refreshes, incarnations: [stalled, instances[1] as Incarnation] })[3]?.pass,
@@ -356,6 +366,30 @@ describe('chaos invariants', () => {
       expect(text(unreported[6])).toMatch(/still running when stop\(\) resolved, unreported/);
       expect(unreported[3]?.pass).toBe(false);
     });
+    it('lets a job given back at stop()’s deadline run again after its handler succeeded anyway', () => {
+      const stubborn = job('slow', 'failed', 3);
+      const id = String(stubborn._id);
+      const stopped = incarnation(0, 'A1', { exit: 'stopped', stoppedAt: T + 2_100, exitedAt: T + 2_300 });
+      const runs = [
+        run(stubborn, 'A', -500, -400, 'threw'),
+        run(stubborn, 'A1', 0, 2_150),
+        run(stubborn, 'B', 2_400, 2_500, 'threw'),
+        run(stubborn, 'B', 3_000, 3_100, 'threw'),
+      ];
+      const refreshes = [claim(), ...renewals(0, [700, 1_400])];
+      const shutdowns = [{ instanceId: 'A1', at: T + 2_050, jobIds: [id] }];
+      const given = check({ jobs: [stubborn], runs, refreshes, incarnations: [...instances, stopped], shutdowns });
+      expect(failing(given)).toEqual([]);
+      expect(given[1]?.excuses).toEqual([
+        {
+          jobId: id,
+          cause: 'stop() deadline of A1',
+          why: expect.stringMatching(/100 ms after its instance's stop\(\) reached its deadline/),
+        },
+      ]);
+      const notGiven = check({ jobs: [stubborn], runs, refreshes, incarnations: [...instances, stopped] });
+      expect(failing(notGiven)).toEqual([1, 3, 6]);
+    });
   });
 
   it('4: a failure charged without a started run fails, unless its claim died with an instance killed right after', () => {
@@ -378,6 +412,7 @@ describe('chaos invariants', () => {
     expect(excused[4]?.pass).toBe(true);
     expect(excused[4]?.excuses[0]).toEqual({
       jobId: String(fast._id),
+      cause: 'SIGKILL of A0',
       why: expect.stringMatching(/^1 failure\(s\) charged for claims whose instance was SIGKILLed/),
     });
     // Claimed 5 s before the kill: a lost claim the live instance should have settled.
@@ -600,20 +635,30 @@ describe('chaos invariants', () => {
     );
   });
 
-  it(`12: more than ${MAX_EXCUSED_JOBS} excused jobs fail the run`, () => {
-    const killedJobs = (n: number): Partial<RunRecord> & { jobs: JobRecord[] } => {
+  it(`12: more than ${MAX_EXCUSING_FAULTS} faults excusing anything fail the run; one fault may excuse many jobs`, () => {
+    /** `n` jobs, each charged for a claim that died with its own killed instance (or all with one). */
+    const killedClaims = (n: number, owners: number): Partial<RunRecord> & { jobs: JobRecord[] } => {
       const jobs = Array.from({ length: n }, (_, i) => completed('fast', `k${i}`, 1));
-      const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000 });
+      const owner = (i: number): string => `K${i % owners}`;
+      const killed = Array.from({ length: owners }, (_, i) =>
+        incarnation(0, `K${i}`, { exit: 'killed', exitedAt: T + 1_000 }),
+      );
       return {
         jobs,
         runs: jobs.map((j, i) => run(j, 'B', 5_000, 5_010, 'ok', `k${i}`)),
-        incarnations: [...instances, killed],
-        recoveries: jobs.map((j) => ({ jobId: String(j._id), owner: 'A0', lockedAt: T + 500, at: T + 4_000 })),
+        incarnations: [...instances, ...killed],
+        recoveries: jobs.map((j, i) => ({ jobId: String(j._id), owner: owner(i), lockedAt: T + 500, at: T + 4_000 })),
       };
     };
-    expect(check(killedJobs(MAX_EXCUSED_JOBS))[12]).toMatchObject({ pass: true, summary: '5 excuses for 5 jobs' });
-    const many = check(killedJobs(MAX_EXCUSED_JOBS + 1));
-    expect(many[12]).toMatchObject({ pass: false, summary: '6 excuses for 6 jobs' });
-    expect(many[4]?.pass).toBe(true);
+    const five = check(killedClaims(MAX_EXCUSING_FAULTS, MAX_EXCUSING_FAULTS))[12];
+    expect(five).toMatchObject({ pass: true, summary: '5 excuses for 5 jobs, forced by 5 faults' });
+    expect(five?.note).toMatch(/^SIGKILL of K0: 1 job\(s\); SIGKILL of K1: 1 job\(s\)/);
+    const six = check(killedClaims(MAX_EXCUSING_FAULTS + 1, MAX_EXCUSING_FAULTS + 1));
+    expect(six[12]).toMatchObject({ pass: false, summary: '6 excuses for 6 jobs, forced by 6 faults' });
+    expect(six[4]?.pass).toBe(true);
+    expect(check(killedClaims(12, 1))[12]).toMatchObject({
+      pass: true,
+      summary: '12 excuses for 12 jobs, forced by 1 faults',
+    });
   });
 });

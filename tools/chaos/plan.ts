@@ -100,7 +100,7 @@ function job(random: Random): ChaosJobData {
  * 320 (the embedded backend slows down above ~500 documents per collection), enqueued in small
  * waves every ~2.5 s over the first 85 % of the run by the producers in turn, so faults meet
  * claims and running jobs. Instance faults: one every 1.5-4 s from the 3rd second to 3 s before
- * the end, its partitions 0.5-1.8 s (the locks survive them); and a long partition (3.5-5 s, longer
+ * the end, its partitions 0.5-1.8 s (the locks survive them); and a long partition (5-8 s, longer
  * than `lockTimeout`: a genuine lock expiry) 10-20 s in, then every 30-45 s. Producer and operator
  * faults: one every 2-5 s; operator actions: one every 1.5-3.5 s from the 2nd second to 5 s before
  * the end (a pause lasts 1-3 s).
@@ -133,7 +133,7 @@ export function makePlan(random: Random, durationMs: number, instances: number):
   }
   for (let at = 10_000 + random.int(0, 10_000); at < durationMs - 3_000; at += random.int(30_000, 45_000)) {
     const mode = random.chance(0.5) ? 'reset' : 'blackhole';
-    events.push({ at, type: 'partition', instance: random.int(0, instances - 1), mode, ms: random.int(3_500, 5_000) });
+    events.push({ at, type: 'partition', instance: random.int(0, instances - 1), mode, ms: random.int(5_000, 8_000) });
   }
   const clients: ClientId[] = [...Array.from({ length: PRODUCERS }, (_, i): ClientId => `p${i}`), 'op'];
   for (let at = 2_000 + random.int(0, 1_000); at < durationMs - 3_000; at += random.int(2_000, 5_000)) {

@@ -2,7 +2,7 @@
  * Invariants 1, 2 and 4: how every one-off job ends, given what its handler runs did.
  */
 import { type CheckResult, clock, describeJob, type Excuse, result } from './check-result.js';
-import { type Evidence, id } from './evidence.js';
+import { type Evidence, FREE_STRETCH_MS, id } from './evidence.js';
 import { type ChaosResult, ENGINE, type LedgerRun, maxRetriesOf, WORKERS } from './settings.js';
 
 /** Without an outage, an outcome is written this soon after its handler returned. */
@@ -11,25 +11,34 @@ const OUTCOME_GRACE_MS = 1_000;
 const OUTCOME_RETRY_GRACE_MS = 5_000;
 
 /**
- * How many of the job's claims (since its last retry) died with their instance before the handler
- * was entered: the recovery found the job owned by an incarnation SIGKILLed by the plan within
- * `lockTimeout` of the claim (its `lockedAt`, corrected for the owner's clock skew), with no
- * cut-off run of the job. Recovery charges such a claim a failure, and must: it cannot tell it
- * from a handler that crashes its process at once (a poison job). A claim older than that is not
- * excused: a live instance must settle a claim whose reply it lost well within `lockTimeout`.
+ * The job's claims (since its last retry) that were cut off before their handler could start, each
+ * named by the fault that cut it off. Evidence: a recovery found the job still owned by an instance
+ * that has no run of it from that claim on (its `lockedAt`, corrected for the owner's clock skew),
+ * and from the claim until the recovery the owner never had {@link FREE_STRETCH_MS} at a stretch to
+ * start or settle it (a partition, a stall, or its process's death stood in the way). Recovery
+ * charges such a claim a failure, and must: it cannot tell it from a handler that crashes its
+ * process at once (a poison job). A claim the owner could have settled is not excused: a live
+ * instance must start, or give back, a claim whose reply it lost well within `lockTimeout`.
  */
-export function killedBeforeStart(evidence: Evidence, jobId: string): string[] {
+export function claimsCutOffBeforeStart(evidence: Evidence, jobId: string): string[] {
   const boundary = evidence.retryBoundary(jobId);
-  const owners: string[] = [];
+  const causes: string[] = [];
   for (const recovery of evidence.record.recoveries) {
     if (recovery.jobId !== jobId || (recovery.at ?? Number.POSITIVE_INFINITY) <= boundary) continue;
-    const owner = evidence.incarnationOf.get(recovery.owner);
-    if (owner?.exit !== 'killed' || recovery.lockedAt === null || owner.exitedAt === undefined) continue;
-    if (owner.exitedAt - (recovery.lockedAt - owner.skewMs) > ENGINE.lockTimeout) continue;
-    const cutOff = evidence.runsOf(jobId).some((run) => run.instanceId === recovery.owner && run.end === undefined);
-    if (!cutOff) owners.push(recovery.owner);
+    if (recovery.lockedAt === null || !evidence.incarnationOf.has(recovery.owner)) continue;
+    const claimed = recovery.lockedAt - evidence.skewOf(recovery.owner);
+    const ran = evidence
+      .runsOf(jobId)
+      .some((run) => run.instanceId === recovery.owner && run.start.getTime() >= claimed - 1_000);
+    if (ran) continue;
+    const { freeMs, cause } = evidence.freeStretch(
+      recovery.owner,
+      claimed,
+      recovery.at ?? claimed + ENGINE.lockTimeout,
+    );
+    if (freeMs < FREE_STRETCH_MS) causes.push(cause);
   }
-  return owners;
+  return causes;
 }
 
 /**
@@ -126,7 +135,7 @@ export function endsAsHandlerBehaved(evidence: Evidence): CheckResult {
         }
       }
       const unsuccessful =
-        runs.filter((run) => run.outcome !== 'ok').length + lost + killedBeforeStart(evidence, jobId).length;
+        runs.filter((run) => run.outcome !== 'ok').length + lost + claimsCutOffBeforeStart(evidence, jobId).length;
       if (unsuccessful < max)
         failures.push(`${describe()}: failed after ${unsuccessful} unsuccessful attempts (maxRetries ${max})`);
     } else {
@@ -160,8 +169,8 @@ export function nothingLeftProcessing(evidence: Evidence): CheckResult {
 
 /**
  * 4. A job's failCount never exceeds its runs started since its last retry (less the final
- * successful one of a completed job), plus its claims killed before the handler started (see
- * {@link killedBeforeStart}).
+ * successful one of a completed job), plus its claims cut off before the handler started (see
+ * {@link claimsCutOffBeforeStart}).
  */
 export function noFailureWithoutStart(evidence: Evidence): CheckResult {
   const failures: string[] = [];
@@ -177,21 +186,25 @@ export function noFailureWithoutStart(evidence: Evidence): CheckResult {
     const failCount = job.failCount ?? 0;
     charged += failCount;
     const started = runs.length - (job.status === 'completed' ? 1 : 0);
-    const killedOwners = killedBeforeStart(evidence, jobId);
-    const killed = killedOwners.length;
-    const excused = Math.min(killed, Math.max(0, failCount - started));
-    if (excused > 0) {
+    const cutOff = claimsCutOffBeforeStart(evidence, jobId);
+    const killed = cutOff.length;
+    for (const cause of cutOff.slice(0, Math.max(0, failCount - started))) {
       excuses.push({
         jobId,
-        cause: `SIGKILL of ${killedOwners.slice(0, excused).join(', ')}`,
-        why: `${excused} failure(s) charged for claims whose instance was SIGKILLed within lockTimeout, before the handler started (indistinguishable from a crash at start)`,
+        cause,
+        why: `a failure charged for a claim cut off (${cause}) before its handler could start (indistinguishable from a crash at start)`,
       });
     }
     if (failCount > started + killed) {
-      const owners = evidence.record.recoveries.filter((recovery) => recovery.jobId === jobId).map((r) => r.owner);
-      const recovered = owners.length === 0 ? '' : `; recovered from ${owners.join(', ')}`;
+      const recoveries = evidence.record.recoveries.filter((recovery) => recovery.jobId === jobId);
+      const recovered = recoveries.map((recovery) => {
+        if (recovery.lockedAt === null) return recovery.owner;
+        const claimed = recovery.lockedAt - evidence.skewOf(recovery.owner);
+        const { freeMs } = evidence.freeStretch(recovery.owner, claimed, recovery.at ?? claimed);
+        return `${recovery.owner} (claimed at ${clock(claimed)}, which could reach the server for ${freeMs} ms at a stretch before the recovery)`;
+      });
       failures.push(
-        `${describeJob(job, evidence.runsOf(jobId))}: ${failCount - started - killed} failure(s) charged without a run${recovered}`,
+        `${describeJob(job, evidence.runsOf(jobId))}: ${failCount - started - killed} failure(s) charged without a run${recovered.length ? `; recovered from ${recovered.join(', ')}` : ''}`,
       );
     }
   }

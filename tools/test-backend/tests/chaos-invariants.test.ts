@@ -412,8 +412,10 @@ describe('chaos invariants', () => {
     expect(excused[4]?.pass).toBe(true);
     expect(excused[4]?.excuses[0]).toEqual({
       jobId: String(fast._id),
-      cause: 'SIGKILL of A0',
-      why: expect.stringMatching(/^1 failure\(s\) charged for claims whose instance was SIGKILLed/),
+      cause: 'exit of A0 (killed)',
+      why: expect.stringMatching(
+        /^a failure charged for a claim cut off \(exit of A0 \(killed\)\) before its handler could start/,
+      ),
     });
     // Claimed 5 s before the kill: a lost claim the live instance should have settled.
     const stale = check({
@@ -428,6 +430,16 @@ describe('chaos invariants', () => {
       check({ jobs: [fast], runs, incarnations: [...instances, killed], recoveries: recovery('A0', null) })[4]?.pass,
     ).toBe(false);
     expect(check({ jobs: [fast], runs, recoveries: recovery('A', T + 500) })[4]?.pass).toBe(false);
+    // Partitioned 100 ms after the claim, until after the recovery: it could not start it either.
+    const partitioned = check({
+      jobs: [fast],
+      runs,
+      recoveries: recovery('A', T + 500),
+      partitions: [{ slot: 0, from: T + 600, to: T + 5_000 }],
+    });
+    expect(partitioned[4]?.excuses).toEqual([
+      { jobId: String(fast._id), cause: expect.stringMatching(/^partition of i0 at/), why: expect.any(String) },
+    ]);
   });
 
   it('5: each schedule must stay one document', () => {
@@ -652,7 +664,7 @@ describe('chaos invariants', () => {
     };
     const five = check(killedClaims(MAX_EXCUSING_FAULTS, MAX_EXCUSING_FAULTS))[12];
     expect(five).toMatchObject({ pass: true, summary: '5 excuses for 5 jobs, forced by 5 faults' });
-    expect(five?.note).toMatch(/^SIGKILL of K0: 1 job\(s\); SIGKILL of K1: 1 job\(s\)/);
+    expect(five?.note).toMatch(/^exit of K0 \(killed\): 1 job\(s\); exit of K1 \(killed\): 1 job\(s\)/);
     const six = check(killedClaims(MAX_EXCUSING_FAULTS + 1, MAX_EXCUSING_FAULTS + 1));
     expect(six[12]).toMatchObject({ pass: false, summary: '6 excuses for 6 jobs, forced by 6 faults' });
     expect(six[4]?.pass).toBe(true);

@@ -20,11 +20,54 @@ export interface TimelineContext {
   countFault(type: string, field: 0 | 1): void;
   later(ms: number, work: () => void): void;
   startSlot(slot: InstanceSlot): Promise<void>;
+  /** A running job whose handler ignores its signal and whose cancellation was not requested yet, with its owner. */
+  findStubbornRun(): Promise<{ jobId: string; owner: string } | undefined>;
 }
 
 /** How long a planned restart may take to stop the instance (see run.ts). */
 const RESTART_STOP_MS = 14_000;
 let waves = 0;
+let cancellations = 0;
+
+/** Stops the slot's instance (after cutting it off for `outageMs`, if given), then starts a new one. */
+function restart(context: TimelineContext, slot: InstanceSlot, downMs: number, outageMs?: number): void {
+  if (outageMs) {
+    slot.proxy.partition({ mode: 'blackhole', forMs: outageMs });
+    const now = Date.now();
+    context.partitions.push({ slot: slot.slot, from: now, to: now + outageMs });
+  }
+  context.countFault(outageMs ? 'restart-during-outage' : 'restart', 0);
+  const during = outageMs ? ` during a ${(outageMs / 1_000).toFixed(1)} s outage` : '';
+  context.log(
+    `${slot.label} restart${during}: stop(), then a new process ${(downMs / 1_000).toFixed(1)} s after it exits`,
+  );
+  void slot.stop(RESTART_STOP_MS).then(() => {
+    if (!context.quiet) context.later(downMs, () => void context.startSlot(slot));
+  });
+}
+
+/** The operator cancels a running stubborn job; 500 ms later its instance restarts. */
+async function cancelThenRestart(context: TimelineContext, downMs: number): Promise<void> {
+  const found = await context.findStubbornRun();
+  const slot = context.slots.find(
+    (candidate) => candidate.alive && candidate.incarnations.at(-1)?.instanceId === found?.owner,
+  );
+  if (!found || !slot) {
+    context.log('cancel-then-restart: no running job ignoring its signal; skipped');
+    return;
+  }
+  cancellations += 1;
+  context.countFault('cancel-then-restart', 0);
+  context.clients
+    .find((client) => client.clientId === 'op')
+    ?.order({ type: 'act', action: { id: `c${cancellations}`, kind: 'cancel-job', jobId: found.jobId } });
+  context.log(
+    `cancel-then-restart: the operator cancels ${found.jobId} (c${cancellations}); ${slot.label} restarts in 0.5 s`,
+  );
+  context.later(500, () => {
+    if (slot.alive) restart(context, slot, downMs);
+  });
+}
 
 function watch(context: TimelineContext, type: string, label: string, handle: FaultHandle): void {
   context.countFault(type, 0);
@@ -78,6 +121,10 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
     else watch(context, event.type, event.client, client.proxy.dropRequest(isClientWrite));
     return;
   }
+  if (event.type === 'cancel-then-restart') {
+    void cancelThenRestart(context, event.downMs);
+    return;
+  }
   const slot = context.slots[event.instance] as InstanceSlot;
   if (event.type === 'partition') {
     const type = event.ms > ENGINE.lockTimeout ? 'long-partition' : 'partition';
@@ -101,16 +148,7 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
     );
     if (killed) context.later(event.downMs, () => void context.startSlot(slot));
   } else if (event.type === 'restart') {
-    if (!slot.alive) {
-      context.log(`${slot.label} is down: restart skipped`);
-      return;
-    }
-    context.countFault('restart', 0);
-    context.log(
-      `${slot.label} restart: stop(), then a new process ${(event.downMs / 1_000).toFixed(1)} s after it exits`,
-    );
-    void slot.stop(RESTART_STOP_MS).then(() => {
-      if (!context.quiet) context.later(event.downMs, () => void context.startSlot(slot));
-    });
+    if (slot.alive) restart(context, slot, event.downMs, event.outageMs);
+    else context.log(`${slot.label} is down: restart skipped`);
   }
 }

@@ -59,7 +59,9 @@ export type OperatorAction =
       readonly kind: 'cancel-running' | 'cancel-pending' | 'retry-failed' | 'reschedule' | 'delete-finished';
       readonly pick: number;
     }
-  | { readonly id: string; readonly kind: 'pause'; readonly name: string; readonly ms: number };
+  | { readonly id: string; readonly kind: 'pause'; readonly name: string; readonly ms: number }
+  /** Cancel this job (the orchestrator found it running). */
+  | { readonly id: string; readonly kind: 'cancel-job'; readonly jobId: string };
 
 /** One job a producer must get enqueued (retrying on error until a call resolves). */
 export interface Order {

@@ -4,6 +4,7 @@
  * API, retrying each write on error until it settles (see `ClientKit.untilSettled`). Every call is
  * recorded with what it returned or threw, as evidence for the checker:
  * - `cancel-running`, `cancel-pending`: `cancelJob` of a job found `processing` / `pending`;
+ *   `cancel-job`: of the job the orchestrator names;
  * - `retry-failed`: `retryJobs` of one or two failed always-failing jobs (a query by `data.ref`);
  * - `pause`: `pause(name)`, then `resume(name)` after `ms`;
  * - `reschedule`: `rescheduleJob` of a pending job, due 1-3 s later;
@@ -11,6 +12,7 @@
  *   just before is recorded), then `getJob` to confirm it is gone. Always-failing jobs are left to
  *   `retry-failed`, so no two actions race on one job.
  */
+import { ObjectId } from 'mongodb';
 import { type ClientKit, sleep, startClient } from './client-kit.js';
 import type { CoreJob, CoreQuery } from './core.js';
 import type { ClientOrder, JobSnapshot, OperatorAction } from './messages.js';
@@ -75,6 +77,14 @@ async function act(kit: ClientKit, action: OperatorAction): Promise<void> {
       { action: action.id, name: action.name },
       () => monque.resume(action.name),
       () => null,
+    );
+  } else if (action.kind === 'cancel-job') {
+    const jobId = action.jobId;
+    await kit.untilSettled(
+      'cancelJob',
+      { action: action.id, jobId },
+      () => monque.cancelJob(new ObjectId(jobId), { reason: `chaos operator ${action.id}` }),
+      statusOf,
     );
   } else if (action.kind === 'cancel-running') {
     await cancel(kit, action, 'processing');

@@ -23,8 +23,25 @@ export type PlannedEvent =
       readonly type: 'lose-claim-reply' | 'drop-claim' | 'drop-renewal' | 'drop-claim-read';
       readonly instance: number;
     }
-  /** SIGKILL, or a graceful `stop()` (its deadline may cut runs off), then a new process after `downMs`. */
-  | { readonly at: number; readonly type: 'kill' | 'restart'; readonly instance: number; readonly downMs: number }
+  /** SIGKILL, then a new process after `downMs`. */
+  | { readonly at: number; readonly type: 'kill'; readonly instance: number; readonly downMs: number }
+  /**
+   * A graceful `stop()` (its 2 s deadline may cut runs off), then a new process `downMs` after it
+   * exited; with `outageMs`, the instance is cut off (blackhole) from just before `stop()` for that
+   * long, so the deadline finds outcome writes failing.
+   */
+  | {
+      readonly at: number;
+      readonly type: 'restart';
+      readonly instance: number;
+      readonly downMs: number;
+      readonly outageMs?: number;
+    }
+  /**
+   * The operator cancels a running job that ignores its signal, then its instance restarts: the
+   * `stop()` deadline finds a run whose cancellation was requested.
+   */
+  | { readonly at: number; readonly type: 'cancel-then-restart'; readonly downMs: number }
   | {
       readonly at: number;
       readonly type: 'client-partition';
@@ -64,6 +81,7 @@ const FAULT_WEIGHTS = {
   'drop-claim-read': 1,
   kill: 1,
   restart: 1,
+  'cancel-then-restart': 1,
 } as const;
 const CLIENT_FAULT_WEIGHTS = {
   'client-partition-reset': 2,
@@ -125,8 +143,13 @@ export function makePlan(random: Random, durationMs: number, instances: number):
     if (type === 'partition-reset' || type === 'partition-blackhole') {
       const mode = type === 'partition-reset' ? 'reset' : 'blackhole';
       events.push({ at, type: 'partition', instance, mode, ms: random.int(500, 1_800) });
-    } else if (type === 'kill' || type === 'restart') {
+    } else if (type === 'kill') {
       events.push({ at, type, instance, downMs: random.int(1_000, 5_000) });
+    } else if (type === 'restart') {
+      const outageMs = random.chance(0.5) ? random.int(1_000, 3_000) : undefined;
+      events.push({ at, type, instance, downMs: random.int(1_000, 5_000), ...(outageMs ? { outageMs } : {}) });
+    } else if (type === 'cancel-then-restart') {
+      events.push({ at, type, downMs: random.int(1_000, 3_000) });
     } else {
       events.push({ at, type, instance });
     }

@@ -231,6 +231,16 @@ export class ChaosRun implements TimelineContext {
     this.timers.add(timer);
   }
 
+  /** See {@link TimelineContext.findStubbornRun}. */
+  async findStubbornRun(): Promise<{ jobId: string; owner: string } | undefined> {
+    const job = await this.jobs().findOne({
+      status: 'processing',
+      'data.stubborn': true,
+      cancelRequestedAt: { $exists: false },
+    });
+    return job?.owner ? { jobId: String(job._id), owner: job.owner } : undefined;
+  }
+
   /** Starts the slot's next incarnation and logs it. */
   async startSlot(slot: InstanceSlot): Promise<void> {
     try {

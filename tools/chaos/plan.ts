@@ -106,7 +106,7 @@ function job(random: Random): ChaosJobData {
   const kind = random.weighted(KIND_WEIGHTS);
   if (kind === 'fast') return { kind, ms: random.int(5, 40) };
   if (kind === 'slow')
-    return random.chance(0.3)
+    return random.chance(0.5)
       ? { kind, ms: random.int(1_500, 5_000), stubborn: true }
       : { kind, ms: random.int(1_500, 5_000) };
   if (kind === 'failing') return { kind, ms: random.int(5, 200), failTimes: random.int(1, 2) };

@@ -30,14 +30,20 @@ let waves = 0;
 let cancellations = 0;
 
 /** Stops the slot's instance (after cutting it off for `outageMs`, if given), then starts a new one. */
-function restart(context: TimelineContext, slot: InstanceSlot, downMs: number, outageMs?: number): void {
+function restart(
+  context: TimelineContext,
+  slot: InstanceSlot,
+  downMs: number,
+  outageMs?: number,
+  outageMode: 'reset' | 'blackhole' = 'blackhole',
+): void {
   if (outageMs) {
-    slot.proxy.partition({ mode: 'blackhole', forMs: outageMs });
+    slot.proxy.partition({ mode: outageMode, forMs: outageMs });
     const now = Date.now();
     context.partitions.push({ slot: slot.slot, from: now, to: now + outageMs });
   }
   context.countFault(outageMs ? 'restart-during-outage' : 'restart', 0);
-  const during = outageMs ? ` during a ${(outageMs / 1_000).toFixed(1)} s outage` : '';
+  const during = outageMs ? ` during a ${(outageMs / 1_000).toFixed(1)} s outage (${outageMode})` : '';
   context.log(
     `${slot.label} restart${during}: stop(), then a new process ${(downMs / 1_000).toFixed(1)} s after it exits`,
   );
@@ -148,7 +154,7 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
     );
     if (killed) context.later(event.downMs, () => void context.startSlot(slot));
   } else if (event.type === 'restart') {
-    if (slot.alive) restart(context, slot, event.downMs, event.outageMs);
+    if (slot.alive) restart(context, slot, event.downMs, event.outageMs, event.outageMode);
     else context.log(`${slot.label} is down: restart skipped`);
   }
 }

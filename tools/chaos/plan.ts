@@ -27,8 +27,8 @@ export type PlannedEvent =
   | { readonly at: number; readonly type: 'kill'; readonly instance: number; readonly downMs: number }
   /**
    * A graceful `stop()` (its 2 s deadline may cut runs off), then a new process `downMs` after it
-   * exited; with `outageMs`, the instance is cut off (blackhole) from just before `stop()` for that
-   * long, so the deadline finds outcome writes failing.
+   * exited; with `outageMs`, the instance is cut off (`outageMode`) from just before `stop()` for
+   * that long, so the deadline finds outcome writes failing or in flight.
    */
   | {
       readonly at: number;
@@ -36,6 +36,7 @@ export type PlannedEvent =
       readonly instance: number;
       readonly downMs: number;
       readonly outageMs?: number;
+      readonly outageMode?: 'reset' | 'blackhole';
     }
   /**
    * The operator cancels a running job that ignores its signal, then its instance restarts: the
@@ -146,8 +147,13 @@ export function makePlan(random: Random, durationMs: number, instances: number):
     } else if (type === 'kill') {
       events.push({ at, type, instance, downMs: random.int(1_000, 5_000) });
     } else if (type === 'restart') {
-      const outageMs = random.chance(0.5) ? random.int(1_000, 3_000) : undefined;
-      events.push({ at, type, instance, downMs: random.int(1_000, 5_000), ...(outageMs ? { outageMs } : {}) });
+      const outage = random.chance(0.5)
+        ? {
+            outageMs: random.int(2_000, 4_000),
+            outageMode: random.chance(0.5) ? ('reset' as const) : ('blackhole' as const),
+          }
+        : {};
+      events.push({ at, type, instance, downMs: random.int(1_000, 5_000), ...outage });
     } else if (type === 'cancel-then-restart') {
       events.push({ at, type, downMs: random.int(1_000, 3_000) });
     } else {

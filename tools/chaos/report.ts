@@ -40,8 +40,8 @@ export function summaryLines(record: RunRecord, stats: RunStats): string[] {
     `settled in ${(stats.settleMs / 1_000).toFixed(1)} s after the faults stopped`,
     `events reported by the instances (${events.reduce((sum, [, n]) => sum + n, 0)}):`,
   ];
-  for (const [event, n] of events.slice(0, 8)) lines.push(`  ${String(n).padStart(5)}  ${event.slice(0, 150)}`);
-  if (events.length > 8) lines.push(`  ... and ${events.length - 8} other kinds`);
+  for (const [event, n] of events.slice(0, 20)) lines.push(`  ${String(n).padStart(5)}  ${event.slice(0, 150)}`);
+  if (events.length > 20) lines.push(`  ... and ${events.length - 20} other kinds`);
   return lines;
 }
 

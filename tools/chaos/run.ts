@@ -92,7 +92,12 @@ export class ChaosRun implements TimelineContext {
             this.count(this.stats.events, `${event}${detail ? `: ${detail}` : ''}`),
           onExit: (slotOf, incarnation) => this.onExit(slotOf, incarnation),
           onRecovered: (jobId, owner, lockedAt) => this.recoveries.push({ jobId, owner, lockedAt, at: Date.now() }),
-          onShutdownTimeout: (instanceId, at, jobIds) => this.shutdowns.push({ instanceId, at, jobIds }),
+          onShutdownTimeout: (instanceId, at, jobIds) => {
+            this.shutdowns.push({ instanceId, at, jobIds });
+            this.log(
+              `${instanceId}: stop() reached its deadline with ${jobIds.length} job(s) unfinished: ${jobIds.join(', ')}`,
+            );
+          },
         }),
       );
     }

@@ -238,11 +238,11 @@ export class ChaosRun implements TimelineContext {
 
   /** See {@link TimelineContext.findStubbornRun}. */
   async findStubbornRun(): Promise<{ jobId: string; owner: string } | undefined> {
-    const job = await this.jobs().findOne({
-      status: 'processing',
-      'data.stubborn': true,
-      cancelRequestedAt: { $exists: false },
-    });
+    // The most recently claimed one: it has the longest left to run (its stop() deadline must find it).
+    const job = await this.jobs().findOne(
+      { status: 'processing', 'data.stubborn': true, cancelRequestedAt: { $exists: false } },
+      { sort: { lockedAt: -1 } },
+    );
     return job?.owner ? { jobId: String(job._id), owner: job.owner } : undefined;
   }
 

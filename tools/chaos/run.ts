@@ -241,7 +241,7 @@ export class ChaosRun implements TimelineContext {
     // The most recently claimed one: it has the longest left to run (its stop() deadline must find it).
     const job = await this.jobs().findOne(
       { status: 'processing', 'data.stubborn': true, cancelRequestedAt: { $exists: false } },
-      { sort: { lockedAt: -1 } },
+      { sort: { startedAt: -1 } },
     );
     return job?.owner ? { jobId: String(job._id), owner: job.owner } : undefined;
   }

@@ -52,27 +52,34 @@ function restart(
   });
 }
 
-/** The operator cancels a running stubborn job; 500 ms later its instance restarts. */
-async function cancelThenRestart(context: TimelineContext, downMs: number): Promise<void> {
-  const found = await context.findStubbornRun();
-  const slot = context.slots.find(
-    (candidate) => candidate.alive && candidate.incarnations.at(-1)?.instanceId === found?.owner,
-  );
-  if (!found || !slot) {
-    context.log('cancel-then-restart: no running job ignoring its signal; skipped');
+/**
+ * A running stubborn job's instance restarts, and 1.5 s into its `stop()` (0.5 s before the
+ * deadline) the operator cancels the job: the deadline finds a run whose cancellation was just
+ * requested. The job is looked for during 4 s (the one claimed last: it has the longest left to run).
+ */
+async function cancelDuringStop(context: TimelineContext, downMs: number): Promise<void> {
+  const slotOf = (owner: string | undefined): InstanceSlot | undefined =>
+    context.slots.find((candidate) => candidate.alive && candidate.incarnations.at(-1)?.instanceId === owner);
+  let found = await context.findStubbornRun();
+  for (let tries = 0; tries < 16 && !slotOf(found?.owner) && !context.quiet; tries += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    found = await context.findStubbornRun();
+  }
+  const slot = slotOf(found?.owner);
+  if (!found || !slot || context.quiet) {
+    context.log('cancel-during-stop: no running job ignoring its signal; skipped');
     return;
   }
   cancellations += 1;
-  context.countFault('cancel-then-restart', 0);
-  context.clients
-    .find((client) => client.clientId === 'op')
-    ?.order({ type: 'act', action: { id: `c${cancellations}`, kind: 'cancel-job', jobId: found.jobId } });
+  const action = { id: `c${cancellations}`, kind: 'cancel-job' as const, jobId: found.jobId };
+  context.countFault('cancel-during-stop', 0);
   context.log(
-    `cancel-then-restart: the operator cancels ${found.jobId} (c${cancellations}); ${slot.label} restarts in 0.5 s`,
+    `cancel-during-stop: ${slot.label} restarts; its job ${found.jobId} is cancelled 1.5 s into stop() (${action.id})`,
   );
-  context.later(500, () => {
-    if (slot.alive) restart(context, slot, downMs);
-  });
+  restart(context, slot, downMs);
+  context.later(1_500, () =>
+    context.clients.find((client) => client.clientId === 'op')?.order({ type: 'act', action }),
+  );
 }
 
 function watch(context: TimelineContext, type: string, label: string, handle: FaultHandle): void {
@@ -127,8 +134,8 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
     else watch(context, event.type, event.client, client.proxy.dropRequest(isClientWrite));
     return;
   }
-  if (event.type === 'cancel-then-restart') {
-    void cancelThenRestart(context, event.downMs);
+  if (event.type === 'cancel-during-stop') {
+    void cancelDuringStop(context, event.downMs);
     return;
   }
   const slot = context.slots[event.instance] as InstanceSlot;

@@ -39,10 +39,10 @@ export type PlannedEvent =
       readonly outageMode?: 'reset' | 'blackhole';
     }
   /**
-   * The operator cancels a running job that ignores its signal, then its instance restarts: the
-   * `stop()` deadline finds a run whose cancellation was requested.
+   * An instance running a job that ignores its signal restarts, and the operator cancels that job
+   * just before the `stop()` deadline: the deadline finds a run whose cancellation was requested.
    */
-  | { readonly at: number; readonly type: 'cancel-then-restart'; readonly downMs: number }
+  | { readonly at: number; readonly type: 'cancel-during-stop'; readonly downMs: number }
   | {
       readonly at: number;
       readonly type: 'client-partition';
@@ -82,7 +82,7 @@ const FAULT_WEIGHTS = {
   'drop-claim-read': 1,
   kill: 1,
   restart: 1,
-  'cancel-then-restart': 1,
+  'cancel-during-stop': 1,
 } as const;
 const CLIENT_FAULT_WEIGHTS = {
   'client-partition-reset': 2,
@@ -154,7 +154,7 @@ export function makePlan(random: Random, durationMs: number, instances: number):
           }
         : {};
       events.push({ at, type, instance, downMs: random.int(1_000, 5_000), ...outage });
-    } else if (type === 'cancel-then-restart') {
+    } else if (type === 'cancel-during-stop') {
       events.push({ at, type, downMs: random.int(1_000, 3_000) });
     } else {
       events.push({ at, type, instance });

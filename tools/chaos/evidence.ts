@@ -70,6 +70,8 @@ export interface RunRecord {
   readonly sends: readonly SentCommand[];
   readonly shutdowns: readonly ShutdownTimeout[];
   readonly partitions: readonly Partition[];
+  /** Jobs planted `processing` by "another tool" (no claim token, owner no instance): recovered, then run. */
+  readonly orphans: readonly string[];
 }
 
 export const id = (value: unknown): string => String(value);

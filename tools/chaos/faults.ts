@@ -20,6 +20,8 @@ export interface TimelineContext {
   countFault(type: string, field: 0 | 1): void;
   later(ms: number, work: () => void): void;
   startSlot(slot: InstanceSlot): Promise<void>;
+  /** Inserts a job left `processing` by another tool (see `plant-orphan`); resolves with its id. */
+  plantOrphan(): Promise<string>;
   /** A running job whose handler ignores its signal and whose cancellation was not requested yet, with its owner. */
   findStubbornRun(): Promise<{ jobId: string; owner: string } | undefined>;
 }
@@ -132,6 +134,14 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
     else if (event.type === 'lose-client-reply')
       watch(context, event.type, event.client, client.proxy.loseReply(isClientWrite));
     else watch(context, event.type, event.client, client.proxy.dropRequest(isClientWrite));
+    return;
+  }
+  if (event.type === 'plant-orphan') {
+    void context
+      .plantOrphan()
+      .then((jobId) =>
+        context.log(`planted ${jobId}: processing, locked an hour ago by 'another-tool', no claim token`),
+      );
     return;
   }
   if (event.type === 'cancel-during-stop') {

@@ -170,7 +170,7 @@ export function nothingLeftProcessing(evidence: Evidence): CheckResult {
 /**
  * 4. A job's failCount never exceeds its runs started since its last retry (less the final
  * successful one of a completed job), plus its claims cut off before the handler started (see
- * {@link claimsCutOffBeforeStart}).
+ * {@link claimsCutOffBeforeStart}), plus one for a job planted `processing` by another tool.
  */
 export function noFailureWithoutStart(evidence: Evidence): CheckResult {
   const failures: string[] = [];
@@ -187,7 +187,8 @@ export function noFailureWithoutStart(evidence: Evidence): CheckResult {
     charged += failCount;
     const started = runs.length - (job.status === 'completed' ? 1 : 0);
     const cutOff = claimsCutOffBeforeStart(evidence, jobId);
-    const killed = cutOff.length;
+    // A planted orphan's recovery charges the failure of whatever run "another tool" had.
+    const killed = cutOff.length + (evidence.record.orphans.includes(jobId) ? 1 : 0);
     for (const cause of cutOff.slice(0, Math.max(0, failCount - started))) {
       excuses.push({
         jobId,

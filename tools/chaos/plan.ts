@@ -43,6 +43,11 @@ export type PlannedEvent =
    * just before the `stop()` deadline: the deadline finds a run whose cancellation was requested.
    */
   | { readonly at: number; readonly type: 'cancel-during-stop'; readonly downMs: number }
+  /**
+   * A job left `processing` by another tool (or an earlier version): locked an hour ago by an owner
+   * that is no instance, without a claim token. It must be recovered like any stale job.
+   */
+  | { readonly at: number; readonly type: 'plant-orphan' }
   | {
       readonly at: number;
       readonly type: 'client-partition';
@@ -56,7 +61,7 @@ export type PlannedEvent =
 
 /** Every planned fault, by kind, for the summary. */
 export type FaultType =
-  | Exclude<PlannedEvent['type'], 'wave' | 'operate' | 'partition' | 'client-partition'>
+  | Exclude<PlannedEvent['type'], 'wave' | 'operate' | 'partition' | 'client-partition' | 'plant-orphan'>
   | 'partition-reset'
   | 'partition-blackhole'
   | 'long-partition-reset'
@@ -164,6 +169,7 @@ export function makePlan(random: Random, durationMs: number, instances: number):
     const mode = random.chance(0.5) ? 'reset' : 'blackhole';
     events.push({ at, type: 'partition', instance: random.int(0, instances - 1), mode, ms: random.int(5_000, 8_000) });
   }
+  events.push({ at: Math.round(durationMs * 0.35), type: 'plant-orphan' });
   const clients: ClientId[] = [...Array.from({ length: PRODUCERS }, (_, i): ClientId => `p${i}`), 'op'];
   for (let at = 2_000 + random.int(0, 1_000); at < durationMs - 3_000; at += random.int(2_000, 5_000)) {
     const client = clients[random.int(0, clients.length - 1)] as ClientId;
@@ -200,7 +206,7 @@ export function makePlan(random: Random, durationMs: number, instances: number):
 export function countFaults(plan: ChaosPlan): Partial<Record<FaultType, number>> {
   const counts: Partial<Record<FaultType, number>> = {};
   for (const event of plan.events) {
-    if (event.type === 'wave' || event.type === 'operate') continue;
+    if (event.type === 'wave' || event.type === 'operate' || event.type === 'plant-orphan') continue;
     const type: FaultType =
       event.type === 'partition'
         ? `${event.ms > ENGINE.lockTimeout ? 'long-' : ''}partition-${event.mode}`

@@ -48,6 +48,7 @@ export class ChaosRun implements TimelineContext {
   private readonly shutdowns: ShutdownTimeout[] = [];
   private readonly calls: CallRecord[] = [];
   private readonly sends: SentCommand[] = [];
+  private readonly orphans: string[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private t0 = Date.now();
   private timelineStarted = false;
@@ -191,6 +192,7 @@ export class ChaosRun implements TimelineContext {
       sends: this.sends,
       shutdowns: this.shutdowns,
       partitions: this.partitions,
+      orphans: this.orphans,
     };
   }
 
@@ -234,6 +236,30 @@ export class ChaosRun implements TimelineContext {
       work();
     }, ms);
     this.timers.add(timer);
+  }
+
+  /** See {@link TimelineContext.plantOrphan}. */
+  async plantOrphan(): Promise<string> {
+    const now = Date.now();
+    const hourAgo = new Date(now - 3_600_000);
+    const { insertedId } = await this.database()
+      .collection(JOBS_COLLECTION)
+      .insertOne({
+        name: WORKERS.fast.name,
+        data: { kind: 'fast', ms: 10, ref: `orphan.${this.orphans.length + 1}` },
+        status: 'processing',
+        nextRunAt: hourAgo,
+        priority: 0,
+        lockedAt: hourAgo,
+        owner: 'another-tool',
+        startedAt: hourAgo,
+        failCount: 0,
+        attempts: 1,
+        createdAt: hourAgo,
+        updatedAt: hourAgo,
+      });
+    this.orphans.push(String(insertedId));
+    return String(insertedId);
   }
 
   /** See {@link TimelineContext.findStubbornRun}. */

@@ -104,6 +104,7 @@ function check(
     sends: [],
     shutdowns: [],
     partitions: [],
+    orphans: [],
     ...parts,
     calls: [...(options.enqueue === false ? [] : oneOff.map(enqueued)), ...(parts.calls ?? [])],
     jobs: [...parts.jobs, ...schedules],
@@ -440,6 +441,19 @@ describe('chaos invariants', () => {
     expect(partitioned[4]?.excuses).toEqual([
       { jobId: String(fast._id), cause: expect.stringMatching(/^partition of i0 at/), why: expect.any(String) },
     ]);
+  });
+
+  it('2, 4, 8: a job planted processing by another tool must be recovered (one failure charged) and run', () => {
+    const orphan = completed('fast', 'o1', 1);
+    const planted = { ...orphan, data: { ...orphan.data, ref: 'orphan.1' } };
+    const recoveries = [{ jobId: String(orphan._id), owner: 'another-tool', lockedAt: T - 3_600_000, at: T + 100 }];
+    const runs = [run(planted, 'A', 200, 210, 'ok', 'o1')];
+    const ran = check({ jobs: [planted], runs, recoveries, orphans: [String(orphan._id)] }, { enqueue: false });
+    expect(failing(ran)).toEqual([]);
+    // Not planted: a job no call wrote, charged a failure without a run.
+    expect(failing(check({ jobs: [planted], runs, recoveries }, { enqueue: false }))).toEqual([4, 8]);
+    const stuck = { ...planted, status: 'processing', owner: 'another-tool' };
+    expect(failing(check({ jobs: [stuck], orphans: [String(orphan._id)] }, { enqueue: false }))).toEqual([1, 2]);
   });
 
   it('5: each schedule must stay one document', () => {

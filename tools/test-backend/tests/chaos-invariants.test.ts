@@ -347,6 +347,17 @@ describe('chaos invariants', () => {
       expect(cutOff[3]?.excuses).toHaveLength(1);
     });
 
+    it('a later process of the same slot does not renew the lock of a run whose process died', () => {
+      const again = completed('fast', 'later');
+      const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 1_000 });
+      const next = incarnation(0, 'A1', { stoppedAt: T + 100_000 });
+      const runs = [run(again, 'A0', 0, 900), run(again, 'B', 5_000, 5_010, 'ok', 'later')];
+      const refreshes = [claim(), ...renewals(0, [700, 2_000, 3_000, 4_000])];
+      const results = check({ jobs: [again], runs, refreshes, incarnations: [...instances, killed, next] });
+      expect(results[3]?.pass).toBe(true);
+      expect(results[3]?.excuses[0]?.cause).toBe('exit of A0 (killed)');
+    });
+
     it('lets a run given back at stop()’s deadline work on until its process exits', () => {
       const stopped = incarnation(0, 'A1', { exit: 'stopped', stoppedAt: T + 2_100, exitedAt: T + 2_300 });
       const givenBack = [run(slow, 'A1', 0), run(slow, 'B', 2_200, 4_000, 'ok', 'second')];

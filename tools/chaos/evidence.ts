@@ -70,6 +70,11 @@ export interface RunRecord {
   readonly sends: readonly SentCommand[];
   readonly shutdowns: readonly ShutdownTimeout[];
   readonly partitions: readonly Partition[];
+  /**
+   * Stalls of the orchestrator's own event loop (longer than 500 ms): the fault proxies run in it,
+   * so meanwhile nothing of any instance reached the server.
+   */
+  readonly stalls: readonly { from: number; to: number }[];
   /** Jobs planted `processing` by "another tool" (no claim token, owner no instance): recovered, then run. */
   readonly orphans: readonly string[];
 }
@@ -274,6 +279,10 @@ export class Evidence {
       ...(incarnation?.stalls ?? []).map((stall) => ({
         ...stall,
         what: `event-loop stall of ${instanceId} at ${clockOf(stall.from)}`,
+      })),
+      ...this.record.stalls.map((stall) => ({
+        ...stall,
+        what: `event-loop stall of the proxies at ${clockOf(stall.from)}`,
       })),
       ...(incarnation?.exitedAt === undefined
         ? []

@@ -21,7 +21,9 @@ export function summaryLines(record: RunRecord, stats: RunStats): string[] {
   }
   const ok = record.runs.filter((run) => run.outcome === 'ok').length;
   const unclaimed = record.runs.filter((run) => run.claimedAt === undefined).length;
-  const stalls = record.incarnations.flatMap((incarnation) => incarnation.stalls.map((stall) => stall.to - stall.from));
+  const stalls = [...record.incarnations.flatMap((incarnation) => incarnation.stalls), ...record.stalls].map(
+    (stall) => stall.to - stall.from,
+  );
   const threw = record.runs.filter((run) => run.outcome === 'threw').length;
   const faults = [...stats.faults.entries()]
     .map(([type, [armed, hit]]) =>
@@ -34,7 +36,7 @@ export function summaryLines(record: RunRecord, stats: RunStats): string[] {
   const lines = [
     `jobs: ${[...byKind.entries()].map(([kind, statuses]) => `${kind} (${counts(statuses)})`).join('; ')}`,
     `runs: ${record.runs.length} (${ok} ok, ${threw} threw, ${record.runs.length - ok - threw} cut off) in ${record.incarnations.length} processes${unclaimed ? `; ${unclaimed} handed no lockedAt (their claim time is taken to be their start)` : ''}`,
-    `event-loop stalls over 500 ms reported by the instances: ${stalls.length}${stalls.length ? ` (longest ${Math.max(...stalls)} ms)` : ''}`,
+    `event-loop stalls over 500 ms of the instances and the orchestrator (its proxies): ${stalls.length}${stalls.length ? ` (longest ${Math.max(...stalls)} ms)` : ''}`,
     `faults: ${faults || 'none'}`,
     `producer and operator calls (resolved/made): ${callCounts(record.calls) || 'none'}`,
     `settled in ${(stats.settleMs / 1_000).toFixed(1)} s after the faults stopped`,

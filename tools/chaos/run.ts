@@ -49,6 +49,8 @@ export class ChaosRun implements TimelineContext {
   private readonly calls: CallRecord[] = [];
   private readonly sends: SentCommand[] = [];
   private readonly orphans: string[] = [];
+  private readonly stalls: { from: number; to: number }[] = [];
+  private stallWatch: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private t0 = Date.now();
   private timelineStarted = false;
@@ -117,6 +119,7 @@ export class ChaosRun implements TimelineContext {
       );
     }
     this.t0 = Date.now();
+    this.watchStalls();
     await Promise.all([
       ...this.slots.map((slot) => this.startSlot(slot)),
       ...this.clients.map((client) => client.start()),
@@ -193,12 +196,14 @@ export class ChaosRun implements TimelineContext {
       shutdowns: this.shutdowns,
       partitions: this.partitions,
       orphans: this.orphans,
+      stalls: this.stalls,
     };
   }
 
   /** Releases everything; idempotent. Deletes the run's data when `dropData` (kept for inspection otherwise). */
   async cleanup(dropData: boolean): Promise<void> {
     this.quiet = true;
+    clearInterval(this.stallWatch);
     for (const timer of this.timers) clearTimeout(timer);
     await Promise.all([
       ...this.slots.map((slot) => slot.stop(2_000)),
@@ -282,6 +287,20 @@ export class ChaosRun implements TimelineContext {
     } catch (error) {
       this.log(`${slot.label} did not start: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /**
+   * Records every stall of this process's event loop longer than 500 ms: the fault proxies run here,
+   * so meanwhile no instance's claim or renewal reached the server (the checker must know).
+   */
+  private watchStalls(): void {
+    let last = Date.now();
+    this.stallWatch = setInterval(() => {
+      const now = Date.now();
+      if (now - last > 500) this.stalls.push({ from: last, to: now });
+      last = now;
+    }, 100);
+    this.stallWatch.unref();
   }
 
   private refreshesOf(slot: InstanceSlot): LockRefresh[] {

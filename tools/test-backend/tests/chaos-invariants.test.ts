@@ -211,6 +211,11 @@ describe('chaos invariants', () => {
       expect(
         check({ jobs: [slow], runs, refreshes, incarnations: [stalled, instances[1] as Incarnation] })[3]?.pass,
       ).toBe(true);
+      // A stall of the orchestrator, where every proxy runs, held every instance's renewals back.
+      expect(check({ jobs: [slow], runs, refreshes, stalls: [{ from: T + 1_500, to: T + 4_000 }] })[3]?.pass).toBe(
+        true,
+      );
+      expect(check({ jobs: [slow], runs, refreshes })[3]?.pass).toBe(false);
       // Renewals that name other jobs, or come from another slot, do not keep this lock.
       const others = [claim(), ...renewals(0, [700, 1_400, 2_100, 2_800, 3_500, 4_200], ['other'])];
       const partition = [{ slot: 0, from: T + 500, to: T + 4_300 }];

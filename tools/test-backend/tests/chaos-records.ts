@@ -113,6 +113,7 @@ export function check(
     shutdowns: [],
     partitions: [],
     orphans: [],
+    stalls: [],
     ...parts,
     calls: [...(options.enqueue === false ? [] : oneOff.map(enqueued)), ...(parts.calls ?? [])],
     jobs: [...parts.jobs, ...schedules],

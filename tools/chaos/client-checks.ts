@@ -56,7 +56,7 @@ export function enqueuesKeepTheirWord(evidence: Evidence): CheckResult {
       failures.push(
         `${said} rejected at ${clock(call.end)} ('${call.error}'); a command carrying its job was first sent ${sentAt - call.end} ms later${written.length > 0 ? `, writing job ${written[0]}` : ''}`,
       );
-    } else if (saysMayBeApplied(call.error)) {
+    } else if (saysMayBeApplied(call.error, call.mayHaveBeenApplied)) {
       doubtful += 1;
       if (written.length > 0) doubtfulWritten += 1;
       if (written.length > 1 || copies > 1)

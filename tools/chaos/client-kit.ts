@@ -95,9 +95,11 @@ export async function startClient(
       });
       return { ok: true, value };
     } catch (error) {
+      const flag = (error as { mayHaveBeenApplied?: unknown } | null)?.mayHaveBeenApplied;
+      const doubt = typeof flag === 'boolean' ? { mayHaveBeenApplied: flag } : {};
       send({
         type: 'call',
-        call: { client: config.clientId, method, ...fields, start, end: Date.now(), error: describe(error) },
+        call: { client: config.clientId, method, ...fields, start, end: Date.now(), error: describe(error), ...doubt },
       });
       return { ok: false, error };
     }

@@ -88,8 +88,13 @@ const clockOf = (at: number): string => new Date(at).toISOString().slice(11, 23)
  */
 export const FREE_STRETCH_MS = 2 * ENGINE.heartbeatInterval + 500;
 
-/** Whether a rejected call's error says its write may have been applied (or its job may exist). */
-export function saysMayBeApplied(error: string | undefined): boolean {
+/**
+ * Whether a rejected call's error says its write may have been applied: its `mayHaveBeenApplied`
+ * property when it has one, else its message ("it may have been applied", "may still be applied",
+ * "the job may exist").
+ */
+export function saysMayBeApplied(error: string | undefined, mayHaveBeenApplied?: boolean): boolean {
+  if (mayHaveBeenApplied !== undefined) return mayHaveBeenApplied;
   return /may (still |already )?(have been |be )?(applied|written)|may (already )?exist/i.test(error ?? '');
 }
 

@@ -118,6 +118,8 @@ export interface CallRecord {
   readonly returned?: string | number | null;
   /** `Name: message` of what it threw. */
   readonly error?: string;
+  /** What it threw said, in its `mayHaveBeenApplied` property, whether its write may have been applied. */
+  readonly mayHaveBeenApplied?: boolean;
   /** deleteJobs: the job as read just before (finished then). */
   readonly snapshot?: JobSnapshot;
 }

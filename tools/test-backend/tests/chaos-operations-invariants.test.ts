@@ -85,6 +85,9 @@ describe('chaos invariants: processes, producers and the operator', () => {
       expect(saysMayBeApplied('ConnectionError: enqueue failed: the insert may have been applied')).toBe(true);
       expect(saysMayBeApplied('ConnectionError: enqueue failed: read ECONNRESET; the job may exist')).toBe(true);
       expect(saysMayBeApplied('ConnectionError: enqueue failed: read ECONNRESET')).toBe(false);
+      // The error's own flag wins over its words.
+      expect(saysMayBeApplied('ConnectionError: enqueue failed: read ECONNRESET', true)).toBe(true);
+      expect(saysMayBeApplied('ConnectionError: it may have been applied', false)).toBe(false);
     });
 
     it('fails a resolved enqueue whose job is missing or written twice', () => {

@@ -130,7 +130,9 @@ export interface MonqueOptions {
    */
   instanceConcurrency?: number;
   /**
-   * Longest retry delay in ms, whatever the backoff computes.
+   * Longest retry delay in ms, whatever the backoff computes. Any value up to
+   * `Number.MAX_SAFE_INTEGER` is accepted; a retry is never due later than the latest time a
+   * `Date` can hold (September 275760), so a due time is always a valid date.
    * @defaultValue 31536000000 (one year)
    */
   maxBackoffDelay?: number;

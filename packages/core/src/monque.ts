@@ -133,7 +133,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     this.producer = new Producer({
       inserts,
       schedules: new ScheduleStore(collection),
-      coalescer: new EnqueueCoalescer(inserts, () => clock.now()),
+      coalescer: new EnqueueCoalescer(inserts, () => clock.now(), this.options.operationTimeout),
       clock,
       instrumentation,
       operationTimeout: this.options.operationTimeout,

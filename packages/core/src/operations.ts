@@ -100,10 +100,7 @@ export class Operations {
 
   /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */
   private call<T>(method: string, work: () => Promise<T>): Promise<T> {
-    return databaseCall(method, this.deps.operationTimeout, async () => {
-      await this.deps.ready();
-      return work();
-    });
+    return databaseCall(method, this.deps.operationTimeout, work, { prepare: this.deps.ready });
   }
 
   async getJob<T>(id: JobId): Promise<Job<T> | null> {

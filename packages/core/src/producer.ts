@@ -4,8 +4,8 @@
  * errors reach the caller as `ConnectionError`) and hints the poller of the new due time.
  */
 import type { ClientSession } from 'mongodb';
-import { databaseCall } from './database-errors.js';
-import type { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
+import { databaseCall, OutcomeUnknownError } from './database-errors.js';
+import type { EnqueueCoalescer, Submission } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
 import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
@@ -13,7 +13,7 @@ import { InvalidCronError } from './errors/invalid-cron-error.js';
 import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
 import type { Clock } from './monque-options.js';
 import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
-import type { InsertStore, NewJob } from './store/insert-store.js';
+import type { InsertResult, InsertStore, NewJob } from './store/insert-store.js';
 import type { JobDocument } from './store/job-document.js';
 import type { ScheduleStore } from './store/schedule-store.js';
 import { checkData } from './validation/data.js';
@@ -55,6 +55,16 @@ function hasTransactionLabel(error: unknown): boolean {
   );
 }
 
+/** When some of a batch's jobs were written (or may have been) and others not: the error that says so. */
+function partlyWritten(results: readonly InsertResult[]): OutcomeUnknownError | undefined {
+  const unknown = results.find((result) => 'error' in result && result.error instanceof OutcomeUnknownError);
+  if (unknown) return (unknown as { error: OutcomeUnknownError }).error;
+  const written = results.filter((result) => 'doc' in result).length;
+  const failed = results.find((result) => 'error' in result) as { error: unknown } | undefined;
+  if (written === 0 || !failed) return undefined;
+  return new OutcomeUnknownError(`${written} of its ${results.length} jobs were written, the others not`, failed.error);
+}
+
 function policyFields(options: EnqueueOptions | ScheduleOptions): Partial<NewJob> {
   const fields: Partial<NewJob> = {};
   if (options.priority !== undefined) fields.priority = options.priority;
@@ -75,12 +85,14 @@ export class Producer {
    * conflict, a lost connection) reaches the caller as the driver's own error, not wrapped: that is
    * what `session.withTransaction()` looks for to run the transaction again.
    */
-  private async call<T>(what: string, work: () => Promise<T>, session?: ClientSession): Promise<T> {
+  private async call<T>(
+    what: string,
+    work: () => Promise<T>,
+    session?: ClientSession,
+    withdraw?: () => boolean,
+  ): Promise<T> {
     try {
-      return await databaseCall(what, this.deps.operationTimeout, async () => {
-        await this.deps.ready();
-        return work();
-      });
+      return await databaseCall(what, this.deps.operationTimeout, work, { prepare: this.deps.ready, withdraw });
     } catch (error) {
       const cause = error instanceof ConnectionError ? error.cause : undefined;
       if (session && hasTransactionLabel(cause)) throw cause;
@@ -99,10 +111,18 @@ export class Producer {
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
     const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
       const traced = trace ? { ...job, trace } : job;
+      if (session)
+        return this.call(`enqueue '${name}'`, () => this.deps.inserts.insertOne(traced, now, session), session);
+      // A call whose caller gave up while it was still queued is taken out of the queue unsent.
+      let submission: Submission<unknown> | undefined;
       return this.call(
         `enqueue '${name}'`,
-        () => (session ? this.deps.inserts.insertOne(traced, now, session) : this.deps.coalescer.submit(traced)),
-        session,
+        () => {
+          submission = this.deps.coalescer.submit(traced);
+          return submission.written;
+        },
+        undefined,
+        () => submission?.withdraw() ?? true,
       );
     });
     this.hintUnlessInTransaction(doc, session);
@@ -139,9 +159,10 @@ export class Producer {
         async () => {
           const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
           const results = await this.deps.inserts.insertBatch(traced, now, checkedSession);
-          // Like insertMany: on an error some jobs may have been written; the first error is thrown.
+          // Like insertMany: on an error some jobs may have been written; the first error is thrown,
+          // saying so when some were (or may have been).
           const failed = results.find((result) => 'error' in result);
-          if (failed) throw failed.error;
+          if (failed) throw partlyWritten(results) ?? failed.error;
           return results.map((result) => (result as { doc: JobDocument }).doc);
         },
         checkedSession,

@@ -11,9 +11,10 @@
  *   without reading them back; when other instances took some first, one `find` by the claim's
  *   token reads what this instance got, and the next reads look at a wider, shuffled window (up to
  *   8× the free slots) so instances stop competing for the same jobs.
- * - Every claim carries a fresh token, known before it is sent: when a claim's reply is lost (or
- *   late), the next turn finds its jobs by that token, so they run (or are given back when
- *   stopping) instead of waiting for their locks to expire.
+ * - Every claim carries a fresh token, known before it is sent and kept until the claim's jobs are
+ *   known: when a claim's reply is lost (or late), or reading back its jobs fails, the next turn
+ *   finds its jobs by that token, so they run (or are given back when stopping) instead of waiting
+ *   for their locks to expire.
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
@@ -34,6 +35,8 @@ export interface ClaimerDeps {
   readonly timeout: number;
   /** A claim whose reply was lost has now settled: its jobs can be looked up. */
   readonly onLateClaim: () => void;
+  /** The retry limit stamped on claimed jobs of a name (see `ClaimStamp.retryLimitOf`). */
+  readonly retryLimitOf?: (name: string) => number;
   /** A number in [0, 1) (tests may fix it). */
   readonly random?: () => number;
 }
@@ -70,6 +73,7 @@ export class Claimer {
     if (wanted.length === 1 && only.limit === 1 && !pauses.stale) {
       const stamp = this.stamp(now);
       const doc = await this.send(stamp, store.claimNext(only.name, stamp, exclude));
+      this.known(stamp);
       return doc ? { jobs: [doc], full: new Set([only.name]) } : none;
     }
     const found = await this.readCandidates(wanted, now, backlogged, exclude);
@@ -137,27 +141,35 @@ export class Claimer {
     const { store, owner } = this.deps;
     const stamp = this.stamp(now);
     if (picked.length === 1) {
-      const doc = await this.send(stamp, store.claimById((picked[0] as JobDocument)._id, stamp));
+      const doc = await this.send(stamp, store.claimById(picked[0] as JobDocument, stamp));
+      this.known(stamp);
       return doc ? [doc] : [];
     }
-    const ids = picked.map((doc) => doc._id);
-    const taken = await this.send(stamp, store.claimIds(ids, stamp));
+    const taken = await this.send(stamp, store.claimIds(picked, stamp));
+    let jobs: JobDocument[] = [];
     if (taken === picked.length) {
       this.spread = Math.max(1, this.spread / 2);
-      return picked.map((doc) => store.applyClaim(doc, stamp));
+      jobs = picked.map((doc) => store.applyClaim(doc, stamp));
+    } else {
+      this.spread = Math.min(MAX_SPREAD, this.spread * 2);
+      // Other instances took some: read back which this claim got. Should that read fail, the
+      // token stays unresolved, and the next turn (or stop) finds these jobs by it.
+      if (taken > 0) {
+        jobs = await withTimeout(store.findClaimed(owner, [stamp.token]), this.deps.timeout, 'reading claimed jobs');
+      }
     }
-    this.spread = Math.min(MAX_SPREAD, this.spread * 2);
-    if (taken === 0) return [];
-    return withTimeout(store.findClaimed(owner, [stamp.token]), this.deps.timeout, 'reading claimed jobs');
+    this.known(stamp);
+    return jobs;
   }
 
   private stamp(now: Date): ClaimStamp {
-    return { owner: this.deps.owner, token: randomUUID(), now };
+    return { owner: this.deps.owner, token: randomUUID(), now, retryLimitOf: this.deps.retryLimitOf };
   }
 
   /**
-   * Waits for one claim write, remembering its token until its outcome is known: when the reply is
-   * lost or late, the token stays, and its jobs are looked up by the next turn.
+   * Waits for one claim write. Its token is remembered until {@link Claimer.known} says which jobs
+   * it took: when the reply is lost or late, or reading back its jobs fails, the token stays, and
+   * its jobs are looked up by the next turn (or given back at stop).
    */
   private async send<T>(stamp: ClaimStamp, work: Promise<T>): Promise<T> {
     const entry = { settled: false, late: false };
@@ -172,13 +184,16 @@ export class Claimer {
       },
     );
     try {
-      const result = await withTimeout(work, this.deps.timeout, 'claiming jobs');
-      this.unresolved.delete(stamp.token);
-      return result;
+      return await withTimeout(work, this.deps.timeout, 'claiming jobs');
     } catch (error) {
       entry.late = true;
       throw error;
     }
+  }
+
+  /** The jobs of claim `stamp` are known (and handed on): its token can be forgotten. */
+  private known(stamp: ClaimStamp): void {
+    this.unresolved.delete(stamp.token);
   }
 
   /** Whether some claim's outcome is still unknown. */

@@ -21,7 +21,7 @@ import { Claimer } from './claimer.js';
 import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
-import { type DecisionSettings, policyFor, toError } from './outcome.js';
+import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
 import { OutcomeWriter } from './outcome-writer.js';
 import { PauseGate } from './pause-gate.js';
 import { Poller } from './poller.js';
@@ -62,7 +62,7 @@ export class Engine {
     this.events = events;
     const { clock, instanceId: owner, logger, operationTimeout: timeout } = options;
     const bounded = <T>(what: string, work: Promise<T>) => withTimeout(work, timeout, what);
-    const claims = new ClaimStore(collection);
+    const claims = new ClaimStore(collection, options.retention);
     const locks = new LockStore(collection);
     this.probe = () => bounded('ping', locks.ping());
     const outcomes = new OutcomeStore(collection);
@@ -107,6 +107,7 @@ export class Engine {
       busyIds: () => runner.busyIds(),
       timeout,
       onLateClaim: () => this.poller.wake(),
+      retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
     });
     this.poller = new Poller({
       clock,
@@ -138,11 +139,11 @@ export class Engine {
       findProcessing: () => bounded('reading locks', locks.findProcessing(1000)),
       owner,
       runsHere: (doc) => runner.holds(doc._id.toHexString(), doc.claimToken),
-      policyOf: (job) => policyFor(job, this.registry.get(job.name)?.policy, settings),
+      policyOf: (job) => recoveryPolicyFor(job, this.registry.get(job.name)?.policy, settings),
       apply: (list) => bounded('recovering stale jobs', outcomes.apply(list)),
       onRecovered: () => this.poller.wake(),
     });
-    const background: BackgroundTask[] = [recorder, this.connectionWatch(deps.db)];
+    const background: BackgroundTask[] = [this.connectionWatch(deps.db)];
     if (options.retention !== false) {
       background.push(
         new RetentionSweeper({
@@ -178,6 +179,7 @@ export class Engine {
       writer,
       heartbeat,
       background,
+      lastToStop: [recorder],
       onRunning: () => {
         this.databaseAnswers = true;
       },

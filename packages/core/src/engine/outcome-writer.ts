@@ -5,14 +5,24 @@
  * A batch that fails for a transient reason (the network, an election) is retried with growing
  * delays, for as long as it takes: the heartbeat keeps renewing the locks of jobs whose outcome is
  * pending, so nobody takes them over meanwhile. Only `abandon()` (the end of `stop()`'s deadline)
- * gives up; those jobs are recovered as stale later by another instance.
+ * gives up; those jobs are recovered as stale later by another instance. After `abandon()` the
+ * writer is closed until `reopen()`: every outcome not known to be written (queued, or in a write
+ * still in flight) is reported as abandoned at once, and nothing is written or retried afterwards,
+ * so no timer is left.
  */
 import type { JobOutcome, OutcomeResult, OutcomeStore } from '../store/outcome-store.js';
 
-/** The outcome was still queued when `stop()`'s deadline passed: it was never written. */
+/**
+ * `stop()`'s deadline passed before the outcome was written: it was still queued (never written),
+ * or its write was in flight (`inFlight`: it may have been applied).
+ */
 export class OutcomeAbandonedError extends Error {
-  constructor() {
-    super('the outcome was not written before stop() gave up (shutdownTimeout); the job will be recovered as stale');
+  constructor(readonly inFlight = false) {
+    super(
+      inFlight
+        ? 'the outcome write was still in flight when stop() gave up (shutdownTimeout): it may have been applied; if not, the job will be recovered as stale'
+        : 'the outcome was not written before stop() gave up (shutdownTimeout); the job will be recovered as stale',
+    );
     this.name = 'OutcomeAbandonedError';
   }
 }
@@ -39,6 +49,9 @@ const DEFAULT_TIMING: OutcomeWriterTiming = { flushDelay: 2, maxBatch: 500, retr
 /** Queues outcomes and writes them in batches. */
 export class OutcomeWriter {
   private queue: Pending[] = [];
+  /** The batch being written now. */
+  private inFlight: Pending[] = [];
+  private closed = false;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private failures = 0;
@@ -60,6 +73,10 @@ export class OutcomeWriter {
   /** Queues `outcome`; resolves once written, fenced out, or abandoned (never rejects). */
   write(outcome: JobOutcome): Promise<OutcomeResult> {
     return new Promise((resolve) => {
+      if (this.closed) {
+        resolve({ kind: 'error', error: new OutcomeAbandonedError() });
+        return;
+      }
       this.queue.push({ outcome, resolve });
       if (this.queue.length >= this.timing.maxBatch && this.failures === 0) void this.flush();
       else this.schedule(this.failures === 0 ? this.timing.flushDelay : this.retryDelay());
@@ -96,16 +113,21 @@ export class OutcomeWriter {
   private async writeBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.timing.maxBatch);
     if (batch.length === 0) return;
+    this.inFlight = batch;
     let results: OutcomeResult[];
     try {
       results = await this.store.apply(batch.map((pending) => pending.outcome));
     } catch (error) {
+      this.inFlight = [];
+      // Closed meanwhile: its outcomes were reported as abandoned; nothing is retried.
+      if (this.closed) return;
       this.failures += 1;
       this.queue.unshift(...batch);
       this.onWriteError(error, this.failures);
       this.schedule(this.retryDelay());
       return;
     }
+    this.inFlight = [];
     this.failures = 0;
     batch.forEach((pending, index) => {
       pending.resolve(results[index] ?? { kind: 'error', error: new Error('no result for this outcome') });
@@ -126,12 +148,25 @@ export class OutcomeWriter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Gives up every queued outcome (each resolves as an {@link OutcomeAbandonedError}) and stops retrying. */
+  /**
+   * Gives up every outcome not written yet (each resolves as an {@link OutcomeAbandonedError}, with
+   * `inFlight` for those of a write still in flight), stops retrying, and closes the writer until
+   * {@link OutcomeWriter.reopen}.
+   */
   abandon(): void {
-    const reason = new OutcomeAbandonedError();
+    this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const pending of this.queue.splice(0)) pending.resolve({ kind: 'error', error: reason });
+    const queued = new OutcomeAbandonedError();
+    for (const pending of this.queue.splice(0)) pending.resolve({ kind: 'error', error: queued });
+    const inFlight = new OutcomeAbandonedError(true);
+    for (const pending of this.inFlight.splice(0)) pending.resolve({ kind: 'error', error: inFlight });
+    this.failures = 0;
     this.notifyIdle();
+  }
+
+  /** Accepts outcomes again after {@link OutcomeWriter.abandon} (the engine started again). */
+  reopen(): void {
+    this.closed = false;
   }
 }

@@ -7,8 +7,9 @@ import type { BackoffOptions, Job } from '../job.js';
 import { JobStatus, type JobStatusType } from '../job.js';
 import type { RunPolicyOptions } from '../job-options.js';
 import type { ResolvedRetention } from '../options.js';
-import { backoffDelay } from '../retry/backoff.js';
+import { backoffDelay, dueAfter, LATEST_DATE_MS } from '../retry/backoff.js';
 import { nextCronTime } from '../schedule/cron.js';
+import type { JobDocument } from '../store/job-document.js';
 import type { Transition } from '../store/outcome-store.js';
 
 /** The retry rules in force for one job. */
@@ -35,6 +36,20 @@ export function policyFor(job: Job, worker: RunPolicyOptions | undefined, settin
   };
 }
 
+/**
+ * The retry rules of a job as any instance recovering it sees them: the job's own, else the limit
+ * stamped by the claim that ran it (its worker's there), else `worker` (this instance's worker of
+ * that name, if any), else the instance's defaults.
+ */
+export function recoveryPolicyFor(
+  job: JobDocument,
+  worker: RunPolicyOptions | undefined,
+  settings: DecisionSettings,
+): RetryPolicy {
+  const stamped = job.retryLimit === undefined ? worker : { ...worker, maxRetries: job.retryLimit };
+  return policyFor(job, stamped, settings);
+}
+
 /** When retention deletes a job that reached `status` at `at` (none for unfinished jobs or `Infinity`). */
 export function expiryOf(status: JobStatusType, at: Date, retention: ResolvedRetention | false): Date | undefined {
   if (retention === false) return undefined;
@@ -46,7 +61,8 @@ export function expiryOf(status: JobStatusType, at: Date, retention: ResolvedRet
         : status === JobStatus.CANCELLED
           ? retention.cancelled
           : Number.POSITIVE_INFINITY;
-  return Number.isFinite(keep) ? new Date(at.getTime() + keep) : undefined;
+  // Kept forever when the time would be past the latest Date (an invalid one would be taken for 1970).
+  return Number.isFinite(keep) && at.getTime() + keep <= LATEST_DATE_MS ? new Date(at.getTime() + keep) : undefined;
 }
 
 function finished(status: JobStatusType, at: Date, settings: DecisionSettings): Partial<Transition> {
@@ -104,7 +120,7 @@ export function decideFailure(
   const failCount = job.failCount + 1;
   if (!options.unrecoverable && failCount < policy.maxRetries) {
     const delay = backoffDelay(policy.backoff, failCount, settings.maxBackoffDelay, settings.random);
-    const nextRunAt = options.retryAt ?? new Date(now.getTime() + delay);
+    const nextRunAt = options.retryAt ?? dueAfter(now, delay);
     return {
       transition: { status: JobStatus.PENDING, at: now, nextRunAt, failCount, failReason: reason },
       willRetry: true,

@@ -297,9 +297,10 @@ export class JobRunner {
     return [...this.runs.values()].map((run) => run.id);
   }
 
-  /** Whether this instance runs job `key` (hex id) under `token`. */
+  /** Whether this instance runs job `key` (hex id) under `token` (never when it has no run of it). */
   holds(key: string, token: string | null | undefined): boolean {
-    return this.runs.get(key)?.token === token;
+    const run = this.runs.get(key);
+    return run !== undefined && run.token === token;
   }
 
   /** Jobs not finished here: handlers still running first, then outcomes not yet written. */

@@ -13,7 +13,8 @@
  * - Stopping: claiming stops at once (jobs of a claim in flight are given back unstarted); running
  *   jobs get `shutdownTimeout` to finish and have their outcomes written; then the signals of those
  *   still running abort with a `ShutdownTimeoutError` and their jobs are given back, and after a
- *   last short grace for these writes, `stop()` resolves.
+ *   last short grace for these writes (outcomes still unwritten are given up), the run counts are
+ *   flushed and `stop()` resolves.
  */
 import { ConnectionError } from '../errors/connection-error.js';
 import { ShutdownTimeoutError } from '../errors/shutdown-timeout-error.js';
@@ -53,6 +54,11 @@ export interface SchedulerDeps {
   readonly heartbeat: Heartbeat;
   /** Started after everything else, stopped before the runs are awaited. */
   readonly background: readonly BackgroundTask[];
+  /**
+   * Started with `background`, stopped once the last outcome is written or given up (the throughput
+   * recorder: runs that end while `stop()` waits for them are counted too).
+   */
+  readonly lastToStop: readonly BackgroundTask[];
   /** Called once running (health turns true). */
   readonly onRunning: () => void;
   /** Called once stopped (health turns false). */
@@ -101,8 +107,9 @@ export class Scheduler {
       deps.recovery.start();
     }
     this.state = 'running';
+    deps.writer.reopen();
     deps.heartbeat.start();
-    for (const task of deps.background) task.start();
+    for (const task of [...deps.background, ...deps.lastToStop]) task.start();
     deps.poller.start();
     deps.onRunning();
     deps.logger.info('monque started');
@@ -137,6 +144,7 @@ export class Scheduler {
       await within(deps.runner.shutdown(error), graceEnd);
     }
     if (!(await within(deps.writer.drain(), graceEnd))) deps.writer.abandon();
+    await within(Promise.all(deps.lastToStop.map(async (task) => task.stop())), graceEnd);
     await within(
       deps.claimer
         .releaseLost(deps.clock.now())

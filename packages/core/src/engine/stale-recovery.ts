@@ -10,16 +10,17 @@
  * heartbeat at once, and the owners get a full `lockTimeout` after it to renew.
  *
  * A recovery counts as a failed attempt (so a job that kills its worker every time ends `failed`);
- * otherwise the job is due again at once. Each write is fenced on the lock that was seen. Jobs this
+ * otherwise the job is due again at once. A job whose cancellation was requested ends `cancelled`
+ * instead (reported as `job:cancelled`, not `job:recovered`). Each write is fenced on the lock that was seen. Jobs this
  * instance runs itself are never recovered by it; jobs recorded as its own that it does not run
  * (left by an earlier process with the same `instanceId`) are recovered at `start()`.
  */
 import type { MonqueEventEmitter } from '../events.js';
-import type { Job } from '../job.js';
+import { JobStatus } from '../job.js';
 import type { Clock, Logger } from '../monque-options.js';
 import { type JobDocument, toPublicJob } from '../store/job-document.js';
 import type { JobOutcome, OutcomeResult } from '../store/outcome-store.js';
-import { type DecisionSettings, decideCancelled, decideFailure, type RetryPolicy } from './outcome.js';
+import { type DecisionSettings, decideCancelled, decideFailure, jobAfter, type RetryPolicy } from './outcome.js';
 
 /** What recovery needs. */
 export interface StaleRecoveryDeps {
@@ -37,8 +38,8 @@ export interface StaleRecoveryDeps {
   readonly owner: string;
   /** Whether this instance runs `doc` under its current claim. */
   readonly runsHere: (doc: JobDocument) => boolean;
-  /** The retry rules of `job` here. */
-  readonly policyOf: (job: Job) => RetryPolicy;
+  /** The retry rules of `job`, as decided from its document (see `recoveryPolicyFor`). */
+  readonly policyOf: (job: JobDocument) => RetryPolicy;
   readonly apply: (outcomes: JobOutcome[]) => Promise<OutcomeResult[]>;
   /** Called after recoveries that made jobs due (to wake the poller). */
   readonly onRecovered: () => void;
@@ -83,8 +84,10 @@ export class StaleRecovery {
       seenNow.add(key);
       const lock = lockOf(doc);
       const sighting = this.sightings.get(key);
+      // A job without a lock time (left by another tool or a hand edit) is judged by watching only.
       const oldAtFirstSight =
-        doc.lockedAt !== null && now - doc.lockedAt.getTime() > this.deps.lockTimeout + this.deps.clockSkewTolerance;
+        doc.lockedAt instanceof Date &&
+        now - doc.lockedAt.getTime() > this.deps.lockTimeout + this.deps.clockSkewTolerance;
       if (sighting?.lock !== lock) this.sightings.set(key, { lock, since: now });
       const unchangedFor = sighting?.lock === lock ? now - sighting.since : 0;
       const orphan = atStart && doc.owner === this.deps.owner;
@@ -115,7 +118,7 @@ export class StaleRecovery {
       const outcome: JobOutcome = {
         job: doc,
         transition: { ...transition, clearClaim: true },
-        fence: { claimToken: doc.claimToken ?? null, lockedAt: doc.lockedAt as Date },
+        fence: { claimToken: doc.claimToken ?? null, lockedAt: doc.lockedAt ?? null },
       };
       return { outcome, willRetry };
     });
@@ -132,7 +135,10 @@ export class StaleRecovery {
         owner: outcome.job.owner,
         willRetry,
       });
-      events.emit('job:recovered', { job: toPublicJob(outcome.job), willRetry });
+      // A job whose cancellation was requested ends as a cancellation, not as a failed attempt.
+      if (outcome.transition.status === JobStatus.CANCELLED) {
+        events.emit('job:cancelled', { job: jobAfter(toPublicJob(outcome.job), outcome.transition) });
+      } else events.emit('job:recovered', { job: toPublicJob(outcome.job), willRetry });
     });
     if (recovered > 0) this.deps.onRecovered();
     return recovered;

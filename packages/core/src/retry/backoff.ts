@@ -7,6 +7,17 @@ import type { BackoffOptions } from '../job.js';
 /** The longest retry delay by default: one year. `2^failCount` grows fast; a Date cannot hold every result. */
 export const MAX_BACKOFF_DELAY_MS = 365 * 24 * 60 * 60 * 1000;
 
+/** The latest time a JavaScript `Date` can hold (ms since the epoch: September 275760). */
+export const LATEST_DATE_MS = 8.64e15;
+
+/**
+ * `delay` ms after `at`, but never later than the latest time a `Date` can hold: a due time is
+ * always a valid date, however large the delay (an `Invalid Date` would be stored as 1970, due at once).
+ */
+export function dueAfter(at: Date, delay: number): Date {
+  return new Date(Math.min(at.getTime() + delay, LATEST_DATE_MS));
+}
+
 /**
  * The retry delay after a failure: `2^failCount × baseRetryInterval` ms, exactly (no jitter),
  * capped at `maxDelay`.

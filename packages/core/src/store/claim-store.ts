@@ -8,6 +8,8 @@
  */
 import type { Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
 import { JobStatus } from '../job.js';
+import type { ResolvedRetention } from '../options.js';
+import { cancelledUpdate } from './control-store.js';
 import { type JobDocument, unsetOf } from './job-document.js';
 
 /** The claim's own values, stamped on every job it takes. */
@@ -15,7 +17,16 @@ export interface ClaimStamp {
   owner: string;
   token: string;
   now: Date;
+  /**
+   * The retry limit in force here for jobs of a name (its worker's `maxRetries`, else the
+   * instance's), stamped on each job claimed as `retryLimit`: whichever instance recovers the job
+   * later decides by it, not by its own settings. Nothing is stamped without it.
+   */
+  retryLimitOf?: (name: string) => number;
 }
+
+/** A job a claim takes by id: its name decides the retry limit stamped on it. */
+export type ClaimCandidate = Pick<JobDocument, '_id' | 'name'>;
 
 /** The sort of the claim: higher priority first, then the longest due. */
 export const CLAIM_SORT = { priority: -1, nextRunAt: 1 } as const;
@@ -29,14 +40,32 @@ function dueFilter(names: readonly string[], now: Date, exclude: readonly Object
   };
 }
 
+/** What a claim sets on each job it takes. */
+function claimedFields({ owner, token, now, retryLimitOf }: ClaimStamp, name: string): Partial<JobDocument> {
+  const fields: Partial<JobDocument> = {
+    status: JobStatus.PROCESSING,
+    owner,
+    claimToken: token,
+    lockedAt: now,
+    startedAt: now,
+    updatedAt: now,
+  };
+  if (retryLimitOf) fields.retryLimit = retryLimitOf(name);
+  return fields;
+}
+
 /** Claims and releases jobs. */
 export class ClaimStore {
-  constructor(private readonly collection: Collection<JobDocument>) {}
+  /** @param retention - when cancelled jobs are deleted (a job released after its cancellation was requested ends cancelled) */
+  constructor(
+    private readonly collection: Collection<JobDocument>,
+    private readonly retention: ResolvedRetention | false = false,
+  ) {}
 
-  /** The fields a claim sets (and `attempts` it counts). */
-  claimUpdate({ owner, token, now }: ClaimStamp): UpdateFilter<JobDocument> {
+  /** The fields a claim of jobs named `name` sets (and `attempts` it counts). */
+  claimUpdate(stamp: ClaimStamp, name: string): UpdateFilter<JobDocument> {
     return {
-      $set: { status: JobStatus.PROCESSING, owner, claimToken: token, lockedAt: now, startedAt: now, updatedAt: now },
+      $set: claimedFields(stamp, name),
       // A run reports its own progress: an earlier run's (a retry, a recurring job) is gone.
       $unset: unsetOf('progress'),
       $inc: { attempts: 1 },
@@ -44,18 +73,9 @@ export class ClaimStore {
   }
 
   /** `doc` as a claim by `stamp` leaves it (to skip reading back what the claim wrote). */
-  applyClaim(doc: JobDocument, { owner, token, now }: ClaimStamp): JobDocument {
+  applyClaim(doc: JobDocument, stamp: ClaimStamp): JobDocument {
     const { progress: _earlierRun, ...rest } = doc;
-    return {
-      ...rest,
-      status: JobStatus.PROCESSING,
-      owner,
-      claimToken: token,
-      lockedAt: now,
-      startedAt: now,
-      updatedAt: now,
-      attempts: (doc.attempts ?? 0) + 1,
-    };
+    return { ...rest, ...claimedFields(stamp, doc.name), attempts: (doc.attempts ?? 0) + 1 };
   }
 
   /**
@@ -72,29 +92,48 @@ export class ClaimStore {
 
   /** Claims the first due job of `name` in claim order: one `findAndModify` guarded by status and due time. */
   claimNext(name: string, stamp: ClaimStamp, exclude: readonly ObjectId[]): Promise<JobDocument | null> {
-    return this.collection.findOneAndUpdate(dueFilter([name], stamp.now, exclude), this.claimUpdate(stamp), {
+    return this.collection.findOneAndUpdate(dueFilter([name], stamp.now, exclude), this.claimUpdate(stamp, name), {
       sort: CLAIM_SORT,
       returnDocument: 'after',
     });
   }
 
   /** Claims one known job if it is still due: one `findAndModify` by id, guarded by status and due time. */
-  claimById(id: ObjectId, stamp: ClaimStamp): Promise<JobDocument | null> {
+  claimById(job: ClaimCandidate, stamp: ClaimStamp): Promise<JobDocument | null> {
     return this.collection.findOneAndUpdate(
-      { _id: id, status: JobStatus.PENDING, nextRunAt: { $lte: stamp.now } },
-      this.claimUpdate(stamp),
+      { _id: job._id, status: JobStatus.PENDING, nextRunAt: { $lte: stamp.now } },
+      this.claimUpdate(stamp, job.name),
       { returnDocument: 'after' },
     );
   }
 
   /**
-   * Claims those of `ids` still due: one `updateMany` guarded by status and due time.
+   * Claims those of `jobs` still due, guarded by status and due time: one `updateMany`, or when
+   * their names have different retry limits, one `update` command of one statement per limit.
    * @returns how many it took (fewer when other instances took some first)
    */
-  async claimIds(ids: readonly ObjectId[], stamp: ClaimStamp): Promise<number> {
-    const result = await this.collection.updateMany(
-      { _id: { $in: [...ids] }, status: JobStatus.PENDING, nextRunAt: { $lte: stamp.now } },
-      this.claimUpdate(stamp),
+  async claimIds(jobs: readonly ClaimCandidate[], stamp: ClaimStamp): Promise<number> {
+    const due = (ids: ObjectId[]): Filter<JobDocument> => ({
+      _id: { $in: ids },
+      status: JobStatus.PENDING,
+      nextRunAt: { $lte: stamp.now },
+    });
+    // Jobs whose names stamp the same fields share one statement.
+    const byLimit = new Map<number | undefined, { name: string; ids: ObjectId[] }>();
+    for (const job of jobs) {
+      const limit = stamp.retryLimitOf?.(job.name);
+      const group = byLimit.get(limit) ?? { name: job.name, ids: [] };
+      group.ids.push(job._id);
+      byLimit.set(limit, group);
+    }
+    const groups = [...byLimit.values()];
+    if (groups.length <= 1) {
+      const { name, ids } = groups[0] ?? { name: '', ids: [] };
+      return (await this.collection.updateMany(due(ids), this.claimUpdate(stamp, name))).modifiedCount;
+    }
+    const result = await this.collection.bulkWrite(
+      groups.map(({ name, ids }) => ({ updateMany: { filter: due(ids), update: this.claimUpdate(stamp, name) } })),
+      { ordered: false },
     );
     return result.modifiedCount;
   }
@@ -113,22 +152,38 @@ export class ClaimStore {
 
   /**
    * Gives jobs of claims `tokens` back unstarted: `pending` again with their due time, `attempts`
-   * uncounted, no failure charged (one `updateMany`, index `monque_owner`). Only `ids` when given.
-   * @returns how many were released
+   * uncounted, no failure charged. A job whose cancellation was requested is never handed back (an
+   * instance would start it before noticing): it ends `cancelled`. One `update` command of two
+   * statements (index `monque_owner`). Only `ids` when given.
+   * @returns how many were released or cancelled
    */
   async release(owner: string, tokens: readonly string[], now: Date, ids?: readonly ObjectId[]): Promise<number> {
     if (tokens.length === 0) return 0;
-    const filter: Filter<JobDocument> = {
+    const held: Filter<JobDocument> = {
       owner,
       status: JobStatus.PROCESSING,
       claimToken: { $in: [...tokens] },
     };
-    if (ids) filter._id = { $in: [...ids] };
-    const result = await this.collection.updateMany(filter, {
-      $set: { status: JobStatus.PENDING, lockedAt: null, claimToken: null, updatedAt: now },
-      $unset: unsetOf('owner'),
-      $inc: { attempts: -1 },
-    });
+    if (ids) held._id = { $in: [...ids] };
+    const cancel = cancelledUpdate(this.retention, undefined, now);
+    const result = await this.collection.bulkWrite([
+      {
+        updateMany: {
+          filter: { ...held, cancelRequestedAt: { $exists: true } },
+          update: { ...cancel, $unset: { ...cancel.$unset, ...unsetOf('owner') } },
+        },
+      },
+      {
+        updateMany: {
+          filter: { ...held, cancelRequestedAt: { $exists: false } },
+          update: {
+            $set: { status: JobStatus.PENDING, lockedAt: null, claimToken: null, updatedAt: now },
+            $unset: unsetOf('owner'),
+            $inc: { attempts: -1 },
+          },
+        },
+      },
+    ]);
     return result.modifiedCount;
   }
 }

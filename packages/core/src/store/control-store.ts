@@ -61,6 +61,30 @@ function lostRace(id: ObjectId, status: JobStatusType): JobStateError {
   return new JobStateError(id, status, `its status kept changing during ${MAX_ATTEMPTS} attempts; nothing was changed`);
 }
 
+/**
+ * The update that makes a job `cancelled` at `now` (with `reason` when given): finished, unlocked,
+ * holding no unique key, deleted by retention when its time for cancelled jobs has passed.
+ */
+export function cancelledUpdate(
+  retention: ResolvedRetention | false,
+  reason: string | undefined,
+  now: Date,
+): UpdateFilter<JobDocument> {
+  const keep = retention === false ? Number.POSITIVE_INFINITY : retention.cancelled;
+  const expireAt = now.getTime() + keep;
+  return {
+    $set: {
+      status: JobStatus.CANCELLED,
+      finishedAt: now,
+      updatedAt: now,
+      lockedAt: null,
+      ...(reason === undefined ? {} : { cancelReason: reason }),
+      ...(Number.isFinite(expireAt) && expireAt <= MAX_DATE_MS ? { expireAt: new Date(expireAt) } : {}),
+    },
+    $unset: unsetOf('activeKey'),
+  };
+}
+
 /** Writes operator decisions to the jobs collection. */
 export class ControlStore {
   constructor(
@@ -69,19 +93,7 @@ export class ControlStore {
   ) {}
 
   private cancelUpdate(reason: string | undefined, now: Date): UpdateFilter<JobDocument> {
-    const keep = this.retention === false ? Number.POSITIVE_INFINITY : this.retention.cancelled;
-    const expireAt = now.getTime() + keep;
-    return {
-      $set: {
-        status: JobStatus.CANCELLED,
-        finishedAt: now,
-        updatedAt: now,
-        lockedAt: null,
-        ...(reason === undefined ? {} : { cancelReason: reason }),
-        ...(Number.isFinite(expireAt) && expireAt <= MAX_DATE_MS ? { expireAt: new Date(expireAt) } : {}),
-      },
-      $unset: unsetOf('activeKey'),
-    };
+    return cancelledUpdate(this.retention, reason, now);
   }
 
   /**

@@ -2,11 +2,18 @@
  * Inserting jobs: one at a time, or many in a couple of round trips, with unique keys resolved per
  * key (several items with one key get one job).
  *
+ * Every new job's `_id` is made before its write is sent. When a write fails in a way that leaves
+ * its fate open (its reply was lost), the jobs are read back by `_id` (and key): those found are
+ * returned as written; when that read fails too, each is reported with an `OutcomeUnknownError`
+ * (the job may exist). A command that was never sent, or one inside the caller's transaction (the
+ * transaction decides), is not read back.
+ *
  * A unique key is held by the document whose `activeKey` is set, and only `pending`/`processing`
  * jobs may hold it. A document found holding a key in another status (edited by hand) gives it up
  * here, so a new job can take it: keys never stick to finished jobs.
  */
-import type { AnyBulkWriteOperation, ClientSession, Collection, ObjectId, OptionalId } from 'mongodb';
+import type { AnyBulkWriteOperation, ClientSession, Collection, Filter, ObjectId, OptionalId } from 'mongodb';
+import { isTransientError, OutcomeUnknownError, wasNeverSent } from '../database-errors.js';
 import type { BackoffOptions } from '../job.js';
 import { JobStatus } from '../job.js';
 import {
@@ -17,6 +24,7 @@ import {
   type TraceCarrier,
   unsetOf,
 } from './job-document.js';
+import { ObjectIds } from './object-ids.js';
 
 /** What a new job is made of. */
 export interface NewJob<T = unknown> {
@@ -47,9 +55,16 @@ function keyOf(doc: { name: string; activeKey?: string }): string {
   return `${doc.name}\0${doc.activeKey}`;
 }
 
+/** A new job's document with its `_id` made before it is sent. */
+type Identified<T> = OptionalId<JobDocument<T>> & { _id: ObjectId };
+
 /** Inserts jobs into the jobs collection. */
 export class InsertStore {
-  constructor(private readonly collection: Collection<JobDocument>) {}
+  private readonly ids: ObjectIds;
+
+  constructor(private readonly collection: Collection<JobDocument>) {
+    this.ids = new ObjectIds(collection.db);
+  }
 
   /** The document of a new `pending` job. */
   newDocument<T>(job: NewJob<T>, now: Date): OptionalId<JobDocument<T>> {
@@ -77,15 +92,50 @@ export class InsertStore {
     return doc;
   }
 
+  /** {@link InsertStore.newDocument} with its `_id`. */
+  private identified<T>(job: NewJob<T>, now: Date): Identified<T> {
+    return { _id: this.ids.create(), ...this.newDocument(job, now) };
+  }
+
   /**
    * Inserts one job (one `insert`), or for a unique key returns whichever active job holds it (one
-   * `findAndModify` upsert; a lost duplicate-key race reads the winner).
+   * `findAndModify` upsert; a lost duplicate-key race reads the winner). A failed insert whose job
+   * is found by its `_id` afterwards (a lost reply) returns the job.
+   * @throws OutcomeUnknownError when the reply was lost and reading the job back failed too
    */
   async insertOne<T>(job: NewJob<T>, now: Date, session?: ClientSession): Promise<JobDocument<T>> {
-    const doc = this.newDocument(job, now);
+    const doc = this.identified(job, now);
     if (doc.activeKey !== undefined) return this.upsertUnique(doc, session);
-    const { insertedId } = await this.collection.insertOne(doc as JobDocument, { session });
-    return { ...doc, _id: insertedId } as JobDocument<T>;
+    await this.insertLone(doc, session);
+    return doc as JobDocument<T>;
+  }
+
+  /** One `insert` of `doc`; a failure is answered by reading it back (see the class comment). */
+  private async insertLone<T>(doc: Identified<T>, session: ClientSession | undefined): Promise<void> {
+    try {
+      await this.collection.insertOne(doc as JobDocument, { session });
+    } catch (error) {
+      const [found] = await this.readBack(error, { _id: doc._id }, session);
+      if (!found) throw error;
+    }
+  }
+
+  /**
+   * After a write failed with `error`: the jobs matching `filter` (none when the command was never
+   * sent, or inside a transaction).
+   * @throws OutcomeUnknownError when the read fails too: what the write did is unknown
+   */
+  private async readBack(
+    error: unknown,
+    filter: Filter<JobDocument>,
+    session: ClientSession | undefined,
+  ): Promise<JobDocument[]> {
+    if (session || wasNeverSent(error)) return [];
+    try {
+      return await this.collection.find(filter).toArray();
+    } catch {
+      throw new OutcomeUnknownError('the reply was lost and reading the job back failed (it may exist)', error);
+    }
   }
 
   /**
@@ -96,10 +146,10 @@ export class InsertStore {
    */
   async insertBatch<T>(jobs: readonly NewJob<T>[], now: Date, session?: ClientSession): Promise<InsertResult<T>[]> {
     const results: InsertResult<T>[] = new Array(jobs.length);
-    const plain: { index: number; doc: OptionalId<JobDocument<T>> }[] = [];
-    const keyed = new Map<string, { doc: OptionalId<JobDocument<T>>; indexes: number[] }>();
+    const plain: { index: number; doc: Identified<T> }[] = [];
+    const keyed = new Map<string, { doc: Identified<T>; indexes: number[] }>();
     jobs.forEach((job, index) => {
-      const doc = this.newDocument(job, now);
+      const doc = this.identified(job, now);
       if (doc.activeKey === undefined) {
         plain.push({ index, doc });
         return;
@@ -122,64 +172,66 @@ export class InsertStore {
   }
 
   private async insertPlain<T>(
-    items: { index: number; doc: OptionalId<JobDocument<T>> }[],
+    items: { index: number; doc: Identified<T> }[],
     results: InsertResult<T>[],
     session: ClientSession | undefined,
   ): Promise<void> {
     if (items.length === 1) {
       const { index, doc } = items[0] as (typeof items)[number];
       try {
-        const { insertedId } = await this.collection.insertOne(doc as JobDocument, { session });
-        results[index] = { doc: { ...doc, _id: insertedId } as JobDocument<T> };
+        await this.insertLone(doc, session);
+        results[index] = { doc: doc as JobDocument<T> };
       } catch (error) {
         results[index] = { error };
       }
       return;
     }
-    let written: Record<number, ObjectId>;
-    let failure: unknown;
     try {
-      ({ insertedIds: written } = await this.collection.insertMany(
+      await this.collection.insertMany(
         items.map(({ doc }) => doc as JobDocument),
         { ordered: false, session },
-      ));
+      );
+      for (const { index, doc } of items) results[index] = { doc: doc as JobDocument<T> };
     } catch (error) {
-      failure = error;
-      written = await this.writtenDespite(error, session);
+      const written = await this.writtenDespite(error, items, session);
+      for (const { index, doc } of items) {
+        const outcome = written(doc._id);
+        results[index] = outcome === true ? { doc: doc as JobDocument<T> } : { error: outcome };
+      }
     }
-    items.forEach(({ index, doc }, position) => {
-      const id = written[position];
-      results[index] = id ? { doc: { ...doc, _id: id } as JobDocument<T> } : { error: failure };
-    });
   }
 
   /**
-   * Which items of a failed unordered `insertMany` were written, by position. With a write error
-   * per refused item, every other item sent was written. Without one, the command failed as a
-   * whole (a lost connection, a write concern error, a server that refuses the whole batch), and
-   * the driver's `insertedIds` lists every id it sent, written or not: one `find` by `_id` reads
-   * back what was; when that read fails too, no item is reported as written.
+   * Which items of a failed unordered `insertMany` were written: `true`, or the error to report.
+   * With a write error per refused item and nothing else wrong, every other item was written.
+   * Otherwise the command failed as a whole, or in part (a lost connection, a write concern error,
+   * a server that refuses the whole batch, a later batch of a large insert): one `find` by `_id`
+   * reads back what was written; when that read fails too, the others may have been written.
    */
-  private async writtenDespite(error: unknown, session: ClientSession | undefined): Promise<Record<number, ObjectId>> {
-    const sent = (error as { insertedIds?: Record<number, ObjectId> }).insertedIds ?? {};
+  private async writtenDespite<T>(
+    error: unknown,
+    items: { doc: Identified<T> }[],
+    session: ClientSession | undefined,
+  ): Promise<(id: ObjectId) => true | unknown> {
     const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
-    if (Array.isArray(writeErrors) && writeErrors.length > 0) {
-      const refused = new Set(writeErrors.map((writeError: { index: number }) => writeError.index));
-      return Object.fromEntries(Object.entries(sent).filter(([position]) => !refused.has(Number(position))));
+    if (Array.isArray(writeErrors) && writeErrors.length > 0 && !isTransientError(error)) {
+      const refused = new Set(
+        writeErrors.map((writeError: { index: number }) => items[writeError.index]?.doc._id.toHexString()),
+      );
+      return (id) => (refused.has(id.toHexString()) ? error : true);
     }
-    const ids = Object.values(sent);
-    if (ids.length === 0) return {};
+    let found: JobDocument[];
     try {
-      const found = await this.collection.find({ _id: { $in: ids } }, { session, projection: { _id: 1 } }).toArray();
-      const present = new Set(found.map((doc) => doc._id.toHexString()));
-      return Object.fromEntries(Object.entries(sent).filter(([, id]) => present.has(id.toHexString())));
-    } catch {
-      return {};
+      found = await this.readBack(error, { _id: { $in: items.map(({ doc }) => doc._id) } }, session);
+    } catch (unknown) {
+      return () => unknown;
     }
+    const present = new Set(found.map((doc) => doc._id.toHexString()));
+    return (id) => (present.has(id.toHexString()) ? true : error);
   }
 
   private async insertKeyed<T>(
-    groups: { doc: OptionalId<JobDocument<T>>; indexes: number[] }[],
+    groups: { doc: Identified<T>; indexes: number[] }[],
     results: InsertResult<T>[],
     session: ClientSession | undefined,
   ): Promise<void> {
@@ -205,19 +257,27 @@ export class InsertStore {
         },
       };
     });
+    const keys = groups.map(({ doc }) => ({ name: doc.name, activeKey: doc.activeKey as string }));
     let stored: JobDocument[];
+    let failure: unknown;
     try {
       await this.collection.bulkWrite(operations, { ordered: false, session }).catch((error: unknown) => {
         // A key taken meanwhile by another enqueue is fine: the read-back finds its holder.
         const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
-        const onlyDuplicates = Array.isArray(writeErrors) && writeErrors.every((e) => e.code === 11000);
+        const onlyDuplicates =
+          Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
         if (!isDuplicateKeyError(error) && !onlyDuplicates) throw error;
       });
-      const keys = groups.map(({ doc }) => ({ name: doc.name, activeKey: doc.activeKey as string }));
       stored = await this.collection.find({ $or: keys }, { session }).toArray();
     } catch (error) {
-      for (const group of groups) assign(group, { error });
-      return;
+      // The upserts (or the read after them) failed: which keys are held now, as far as can be read.
+      failure = error;
+      try {
+        stored = await this.readBack(error, { $or: keys }, session);
+      } catch (unknown) {
+        for (const group of groups) assign(group, { error: unknown });
+        return;
+      }
     }
     const byKey = new Map(stored.map((doc) => [keyOf(doc), doc as JobDocument<T>]));
     for (const group of groups) {
@@ -226,7 +286,11 @@ export class InsertStore {
         assign(group, { doc: holder });
         continue;
       }
-      // Not written (a failed batch) or held by a finished job (a hand edit): resolve it alone.
+      if (failure !== undefined) {
+        assign(group, { error: failure });
+        continue;
+      }
+      // Held by a finished job (a hand edit), or the key was given up meanwhile: resolve it alone.
       try {
         assign(group, { doc: await this.upsertUnique(group.doc, session) });
       } catch (error) {
@@ -237,9 +301,10 @@ export class InsertStore {
 
   /**
    * Returns the active job holding `doc`'s key, inserting `doc` when none does. A finished job
-   * still holding the key (edited by hand) gives it up first.
+   * still holding the key (edited by hand) gives it up first. A failed upsert is answered by reading
+   * back the key's holder (or `doc` by its `_id`).
    */
-  private async upsertUnique<T>(doc: OptionalId<JobDocument<T>>, session?: ClientSession): Promise<JobDocument<T>> {
+  private async upsertUnique<T>(doc: Identified<T>, session?: ClientSession): Promise<JobDocument<T>> {
     const { name, activeKey, ...onInsert } = doc;
     const filter = { name, activeKey: activeKey as string };
     for (let attempt = 1; ; attempt += 1) {
@@ -251,7 +316,8 @@ export class InsertStore {
           { upsert: true, returnDocument: 'after', session },
         );
       } catch (error) {
-        if (!isDuplicateKeyError(error) || attempt >= MAX_KEY_ATTEMPTS) throw error;
+        if (!isDuplicateKeyError(error)) return this.keyHolderAfter(error, doc, session);
+        if (attempt >= MAX_KEY_ATTEMPTS) throw error;
         holder = await this.collection.findOne(filter, { session });
       }
       if (holder && isActive(holder)) return holder as JobDocument<T>;
@@ -266,5 +332,21 @@ export class InsertStore {
         );
       }
     }
+  }
+
+  /** After a failed upsert of `doc`: the active holder of its key, else `doc` if it was written; else `error`. */
+  private async keyHolderAfter<T>(
+    error: unknown,
+    doc: Identified<T>,
+    session: ClientSession | undefined,
+  ): Promise<JobDocument<T>> {
+    const found = await this.readBack(
+      error,
+      { $or: [{ _id: doc._id }, { name: doc.name, activeKey: doc.activeKey as string }] },
+      session,
+    );
+    const holder = found.find(isActive) ?? found.find((stored) => stored._id.equals(doc._id));
+    if (!holder) throw error;
+    return holder as JobDocument<T>;
   }
 }

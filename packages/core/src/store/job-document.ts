@@ -10,6 +10,13 @@
  * - `claimToken`: a fresh random string stamped on each claim. Outcome, progress and lock writes are
  *   fenced on it, so a run that lost its job can never overwrite the state of whoever holds it now.
  * - `expireAt`: when retention deletes the finished job (TTL index `monque_retention`).
+ * - `retryLimit`: the `maxRetries` in force where the job was last claimed (its worker's, else that
+ *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
+ *   follows its own worker's policy even where that worker is not registered. The job's own
+ *   `maxRetries` still wins.
+ * - `requeuedBy`: the claim token of the run whose outcome last made the job `pending` again (a
+ *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
+ *   as applied even after the job was claimed again.
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
  *
  * Monque never constructs BSON values with its own copy of the driver (ids come from the driver of
@@ -25,6 +32,8 @@ export interface JobDocument<T = unknown> extends Job<T> {
   claimToken?: string | null;
   expireAt?: Date;
   trace?: TraceCarrier;
+  retryLimit?: number;
+  requeuedBy?: string;
 }
 
 /** W3C trace context headers carried from an enqueue to the job's runs. */
@@ -56,6 +65,14 @@ export function isDuplicateKeyError(error: unknown): boolean {
 
 /** Strips the engine's own fields. */
 export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
-  const { activeKey: _activeKey, claimToken: _claimToken, expireAt: _expireAt, trace: _trace, ...job } = doc;
+  const {
+    activeKey: _activeKey,
+    claimToken: _claimToken,
+    expireAt: _expireAt,
+    trace: _trace,
+    retryLimit: _retryLimit,
+    requeuedBy: _requeuedBy,
+    ...job
+  } = doc;
   return job;
 }

@@ -30,6 +30,7 @@ export function looksLikeObjectId(value: unknown): value is ObjectId {
 /** Makes `ObjectId`s of the `Db`'s own driver. */
 export class ObjectIds {
   private readonly idClass: ObjectIdClass;
+  private readonly factory: { createPk(): unknown };
   /** The BSON major version of the `Db`'s driver. */
   readonly version: unknown;
 
@@ -44,8 +45,14 @@ export class ObjectIds {
         'its driver does not create ObjectId primary keys (a custom pkFactory is not supported)',
       );
     }
+    this.factory = factory as { createPk(): unknown };
     this.idClass = sample.constructor as unknown as ObjectIdClass;
     this.version = (sample as unknown as Record<symbol, unknown>)[BSON_VERSION];
+  }
+
+  /** A new `ObjectId` of the `Db`'s driver (a job's `_id`, made before its insert is sent). */
+  create(): ObjectId {
+    return this.factory.createPk() as ObjectId;
   }
 
   /**

@@ -37,8 +37,11 @@ export interface Transition {
   clearClaim?: boolean;
 }
 
-/** Whom a write must still find holding the job. */
-export type OutcomeFence = { claimToken: string } | { claimToken: string | null; lockedAt: Date };
+/**
+ * Whom a write must still find holding the job: a run's claim, or for a recovery the lock it saw
+ * (`null` matches a job stored without a claim token or lock time).
+ */
+export type OutcomeFence = { claimToken: string } | { claimToken: string | null; lockedAt: Date | null };
 
 /** A transition of one job, fenced. */
 export interface JobOutcome {
@@ -67,8 +70,11 @@ function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument
   return filter;
 }
 
-function updateFor(transition: Transition): UpdateFilter<JobDocument> {
+function updateFor(transition: Transition, fence?: OutcomeFence): UpdateFilter<JobDocument> {
   const set: Partial<JobDocument> = { status: transition.status, lockedAt: null, updatedAt: transition.at };
+  // A run's outcome that makes the job pending again names its claim: once the job is claimed
+  // again, that is how a retry of this write whose reply was lost knows it was applied.
+  if (transition.status === JobStatus.PENDING && fence && !('lockedAt' in fence)) set.requeuedBy = fence.claimToken;
   const unset: (keyof JobDocument)[] = ['owner'];
   if (transition.nextRunAt) set.nextRunAt = transition.nextRunAt;
   if (transition.failCount !== undefined) set.failCount = transition.failCount;
@@ -102,9 +108,16 @@ function sameTimes(transition: Transition, model: Transition): void {
   if (model.expireAt) transition.expireAt = model.expireAt;
 }
 
-/** Whether `doc` already shows `outcome` applied (a retried write whose first reply was lost). */
+/**
+ * Whether `doc` already shows `outcome` applied (a retried write whose first reply was lost): as
+ * written, or, for a run's outcome that made the job pending, claimed again since (it names the
+ * claim that requeued it).
+ */
 function alreadyApplied(doc: JobDocument, { transition, fence }: JobOutcome): boolean {
   const token = transition.clearClaim ? null : fence.claimToken;
+  if (transition.status === JobStatus.PENDING && !('lockedAt' in fence) && doc.requeuedBy === fence.claimToken) {
+    return true;
+  }
   return (
     doc.status === transition.status &&
     doc.updatedAt.getTime() === transition.at.getTime() &&
@@ -168,7 +181,7 @@ export class OutcomeStore {
         (async () => {
           const result = await this.collection.bulkWrite(
             individual.map((outcome) => ({
-              updateOne: { filter: fenceFilter(outcome), update: updateFor(outcome.transition) },
+              updateOne: { filter: fenceFilter(outcome), update: updateFor(outcome.transition, outcome.fence) },
             })),
             { ordered: false },
           );
@@ -215,7 +228,7 @@ export class OutcomeStore {
       const held =
         doc.status === JobStatus.PROCESSING &&
         (doc.claimToken ?? null) === fence.claimToken &&
-        (!('lockedAt' in fence) || doc.lockedAt?.getTime() === fence.lockedAt.getTime());
+        (!('lockedAt' in fence) || (doc.lockedAt?.getTime() ?? null) === (fence.lockedAt?.getTime() ?? null));
       if (!held || 'lockedAt' in fence) return { kind: 'lost' };
       return { kind: 'changed', current: doc };
     });

@@ -5,9 +5,9 @@
  */
 import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
-import { JobStatus } from '../../src/index.js';
+import { ConnectionError, JobStatus } from '../../src/index.js';
 import { faultyMonque, isClaim, isOutcome } from '../helpers/faulty.js';
-import { jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
+import { createMonque, jobsOf, nextEvent, useTestDb, waitForStatus } from '../helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
 
@@ -95,6 +95,35 @@ describe('a lost outcome reply', () => {
     });
   });
 
+  it('of a retry, with the job claimed again elsewhere before the write is retried: recognised as applied, no false JobLockLostError', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const { monque: owner, proxy } = await faultyMonque(db, collectionName, { instanceId: 'owner' });
+    const other = createMonque(db, { collectionName, instanceId: 'other', pollInterval: 20 });
+    const errors: Error[] = [];
+    owner.on('job:error', ({ error }) => errors.push(error));
+    const failures: boolean[] = [];
+    owner.on('job:fail', ({ willRetry }) => failures.push(willRetry));
+    owner.worker('flaky', () => {
+      throw new Error('the first run fails');
+    });
+    other.worker('flaky', () => {});
+    const job = await owner.enqueue('flaky', {}, { maxRetries: 3, backoff: { type: 'fixed', delay: 0 } });
+    // The failure is written (due again at once) but its reply is lost; before the owner's writer
+    // tries again, the other instance claims the job and runs it.
+    const lost = proxy.loseReply(isOutcome);
+    const started = nextEvent(owner, 'job:start');
+    await owner.start();
+    await started;
+    await other.start();
+    await waitForStatus(db, other, job._id, JobStatus.COMPLETED);
+    await waitUntil(() => failures.length > 0 || errors.length > 1, 'the owner to learn what became of its write');
+    await Promise.all([owner.stop(), other.stop()]);
+    expect(lost.hits).toBe(1);
+    expect(failures).toEqual([true]);
+    expect(errors.filter((error) => error.name === 'JobLockLostError')).toEqual([]);
+  });
+
   it('a dropped outcome write (connection reset, never applied) is retried: the success is stored, never turned into a failure', async () => {
     const db = await getDb();
     const warnings: string[] = [];
@@ -136,15 +165,66 @@ describe('a lost insert reply of enqueueMany', () => {
     expect(await jobsOf(db, monque).countDocuments({})).toBe(5);
   });
 
-  it('dropped, never applied: enqueueMany rejects and nothing is stored', async () => {
+  it('dropped, never applied: enqueueMany rejects, not saying it may have been applied, and nothing is stored', async () => {
     const db = await getDb();
     const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
     await monque.countJobs();
     const dropped = proxy.dropRequest(isInsert, { times: 1 });
-    await expect(
-      monque.enqueueMany(Array.from({ length: 5 }, (_, n) => ({ name: 'export', data: { n } }))),
-    ).rejects.toThrow();
+    const error = await monque
+      .enqueueMany(Array.from({ length: 5 }, (_, n) => ({ name: 'export', data: { n } })))
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).mayHaveBeenApplied).toBe(false);
     expect(dropped.hits).toBe(1);
     expect(await jobsOf(db, monque).countDocuments({})).toBe(0);
+  });
+
+  it('applied, reply lost, and the read-back dropped too: enqueueMany rejects saying it may have been applied', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
+    await monque.countJobs();
+    proxy.loseReply(isInsert, { times: 1 });
+    const readBack = proxy.dropRequest({ name: 'find' }, { times: 1 });
+    const error = await monque
+      .enqueueMany(Array.from({ length: 5 }, (_, n) => ({ name: 'export', data: { n } })))
+      .catch((thrown: unknown) => thrown);
+    expect(readBack.hits).toBe(1);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).mayHaveBeenApplied).toBe(true);
+    expect((error as Error).message).toContain('it may have been applied');
+    expect(await jobsOf(db, monque).countDocuments({})).toBe(5);
+  });
+
+  it('of keyed jobs (one batch of upserts), applied, reply lost: the jobs are read back by key and returned', async () => {
+    const db = await getDb();
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db));
+    await monque.countJobs();
+    const lost = proxy.loseReply({ name: 'update' }, { times: 1 });
+    const jobs = await monque.enqueueMany(
+      Array.from({ length: 3 }, (_, n) => ({ name: 'export', data: { n }, options: { uniqueKey: `k${n}` } })),
+    );
+    expect(lost.hits).toBe(1);
+    expect(jobs.map((job) => job.uniqueKey)).toEqual(['k0', 'k1', 'k2']);
+    for (const job of jobs) expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject(job);
+    expect(await jobsOf(db, monque).countDocuments({})).toBe(3);
+  });
+
+  it('some jobs written, others refused: enqueueMany rejects saying it may have been applied', async () => {
+    const db = await getDb();
+    const { monque } = await faultyMonque(db, freshCollectionName(db));
+    // A unique index of the user's own refuses the plain jobs (this server refuses their whole
+    // insert); the keyed job is written by its own upsert.
+    await jobsOf(db, monque).createIndex({ 'data.n': 1 }, { unique: true, name: 'test_unique_n' });
+    await monque.enqueue('export', { n: 1 });
+    const error = await monque
+      .enqueueMany([
+        { name: 'export', data: { n: 1 } },
+        { name: 'export', data: { n: 2 } },
+        { name: 'export', data: { n: 3 }, options: { uniqueKey: 'k' } },
+      ])
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).mayHaveBeenApplied).toBe(true);
+    expect(await jobsOf(db, monque).countDocuments({ 'data.n': 3 })).toBe(1);
   });
 });

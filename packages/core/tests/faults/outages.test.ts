@@ -6,8 +6,8 @@
 import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, JobLockLostError, JobStatus } from '../../src/index.js';
-import { faultyMonque, isRenewal } from '../helpers/faulty.js';
-import { createMonque, deferred, jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
+import { faultyMonque, isOutcome, isRenewal } from '../helpers/faulty.js';
+import { createMonque, deferred, jobsOf, nextEvent, useTestDb, waitForStatus } from '../helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
 
@@ -115,6 +115,44 @@ describe('a lost lock', () => {
       failCount: 0,
     });
   });
+});
+
+describe('outcome writes failing for longer than lockTimeout while renewals get through', () => {
+  it('the heartbeat keeps renewing the run whose outcome is pending: no other instance recovers it, it completes once', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const options = { lockTimeout: 1_000, heartbeatInterval: 150, staleCheckInterval: 100, pollInterval: 50 };
+    const owner = await faultyMonque(db, collectionName, { ...options, instanceId: 'owner' });
+    const watcher = createMonque(db, { ...options, collectionName, instanceId: 'watcher' });
+    let runs = 0;
+    for (const monque of [owner.monque, watcher]) {
+      monque.worker('quick', () => {
+        runs += 1;
+        return { done: true };
+      });
+    }
+    const recovered: unknown[] = [];
+    watcher.on('job:recovered', ({ job }) => recovered.push(job._id));
+    const outcomes = owner.proxy.dropRequest(isOutcome, { times: Number.POSITIVE_INFINITY });
+    const job = await owner.monque.enqueue('quick', {});
+    const started = nextEvent(owner.monque, 'job:start');
+    await owner.monque.start();
+    await started;
+    await watcher.start();
+    // The handler returned at once; its outcome cannot be written for 2.5 lock timeouts.
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(outcomes.hits).toBeGreaterThan(1);
+    outcomes.cancel();
+    await waitForStatus(db, watcher, job._id, JobStatus.COMPLETED, 15_000);
+    await Promise.all([owner.monque.stop(), watcher.stop()]);
+    expect(recovered).toEqual([]);
+    expect(runs).toBe(1);
+    expect(await jobsOf(db, watcher).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.COMPLETED,
+      failCount: 0,
+      result: { done: true },
+    });
+  }, 30_000);
 });
 
 describe('database errors of the engine', () => {

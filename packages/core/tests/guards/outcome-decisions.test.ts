@@ -110,6 +110,12 @@ describe('expiryOf: retention by final status', () => {
     expect(expiryOf(JobStatus.PENDING, T0, retention)).toBeUndefined();
     expect(expiryOf(JobStatus.PROCESSING, T0, retention)).toBeUndefined();
   });
+
+  it('a period reaching past the latest Date keeps the job (never an invalid date, taken for 1970); one reaching it exactly does not', () => {
+    const latest = 8.64e15 - T0.getTime();
+    expect(expiryOf(JobStatus.COMPLETED, T0, { ...retention, completed: latest + 1 })).toBeUndefined();
+    expect(expiryOf(JobStatus.COMPLETED, T0, { ...retention, completed: latest })?.getTime()).toBe(8.64e15);
+  });
 });
 
 describe('policyFor', () => {

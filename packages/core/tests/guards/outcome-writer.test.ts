@@ -128,6 +128,50 @@ describe('OutcomeWriter', () => {
     expect(writer.pendingCount).toBe(0);
   });
 
+  it('abandon() also gives up a write in flight (it may have been applied); its failure afterwards is not retried nor reported', async () => {
+    let fail: (error: Error) => void = () => {};
+    const batches: number[] = [];
+    const store = {
+      apply: (outcomes: readonly JobOutcome[]) => {
+        batches.push(outcomes.length);
+        return new Promise<OutcomeResult[]>((_, reject) => {
+          fail = reject;
+        });
+      },
+    } as unknown as OutcomeStore;
+    const reported: unknown[] = [];
+    const writer = new OutcomeWriter(store, (error) => reported.push(error), { flushDelay: 1, retryDelay: 1 });
+    const pending = writer.write(outcome(0));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(batches).toEqual([1]);
+    writer.abandon();
+    const result = await pending;
+    expect((result as { error: OutcomeAbandonedError }).error).toMatchObject({
+      inFlight: true,
+      message: expect.stringContaining('it may have been applied'),
+    });
+    fail(new Error('connection reset'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batches).toEqual([1]);
+    expect(reported).toEqual([]);
+    expect(writer.pendingCount).toBe(0);
+  });
+
+  it('after abandon(): a new outcome is abandoned at once, nothing is sent, no timer is set; reopen() accepts outcomes again', async () => {
+    vi.useFakeTimers();
+    const { store, batches } = standInStore();
+    const writer = new OutcomeWriter(store, () => {}, { flushDelay: 1 });
+    writer.abandon();
+    const late = await writer.write(outcome(0));
+    expect((late as { error: unknown }).error).toBeInstanceOf(OutcomeAbandonedError);
+    expect(vi.getTimerCount()).toBe(0);
+    writer.reopen();
+    const again = writer.write(outcome(1));
+    await vi.advanceTimersByTimeAsync(1);
+    expect((await again).kind).toBe('written');
+    expect(batches.map((batch) => batch.size)).toEqual([1]);
+  });
+
   it('drain() with nothing queued resolves at once; with outcomes queued, once they are written', async () => {
     const { store, batches } = standInStore();
     const writer = new OutcomeWriter(store, () => {}, { flushDelay: 60_000 });

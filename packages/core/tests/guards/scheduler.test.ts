@@ -68,9 +68,14 @@ function scheduler(script: Script = {}) {
       unfinishedJobs: () => unfinished,
       shutdown: step('runner.shutdown'),
     },
-    writer: { drain: step('writer.drain', script.drain), abandon: sync('writer.abandon') },
+    writer: {
+      drain: step('writer.drain', script.drain),
+      abandon: sync('writer.abandon'),
+      reopen: sync('writer.reopen'),
+    },
     heartbeat: { start: sync('heartbeat.start'), stop: step('heartbeat.stop') },
     background: [{ start: sync('task.start'), stop: step('task.stop') }],
+    lastToStop: [{ start: sync('counters.start'), stop: step('counters.stop') }],
     onRunning: sync('onRunning'),
     onStopped: sync('onStopped'),
   } as unknown as SchedulerDeps;
@@ -81,8 +86,10 @@ const START_ORDER = [
   'ready',
   'recoverOnce(true)',
   'recovery.start',
+  'writer.reopen',
   'heartbeat.start',
   'task.start',
+  'counters.start',
   'poller.start',
   'onRunning',
 ];
@@ -92,6 +99,7 @@ const STOP_ORDER = [
   'task.stop',
   'runner.idle',
   'writer.drain',
+  'counters.stop',
   'releaseLost(1970-01-01T00:00:00.000Z)',
   'heartbeat.stop',
   'onStopped',
@@ -114,7 +122,15 @@ describe('scheduler: start', () => {
   it('recoverStaleJobs false: no recovery at start nor later', async () => {
     const { scheduler: engine, calls } = scheduler({ recoverStaleJobs: false });
     await engine.start();
-    expect(calls).toEqual(['ready', 'heartbeat.start', 'task.start', 'poller.start', 'onRunning']);
+    expect(calls).toEqual([
+      'ready',
+      'writer.reopen',
+      'heartbeat.start',
+      'task.start',
+      'counters.start',
+      'poller.start',
+      'onRunning',
+    ]);
   });
 
   it('a failing start rejects with its error and leaves the engine stopped, ready to try again', async () => {
@@ -177,7 +193,14 @@ describe('scheduler: stop during start', () => {
     await starting;
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(engine.state).toBe('stopped');
-    for (const part of ['recovery.start', 'heartbeat.start', 'task.start', 'poller.start', 'onRunning']) {
+    for (const part of [
+      'recovery.start',
+      'writer.reopen',
+      'heartbeat.start',
+      'task.start',
+      'poller.start',
+      'onRunning',
+    ]) {
       expect(calls).not.toContain(part);
     }
     // Stopped while the indexes were created: not even the orphans are looked for.

@@ -44,9 +44,13 @@ export function recoveryOf(
   const reports: { job: JobDocument; willRetry: boolean }[] = [];
   const warnings: Logged[] = [];
   let wakes = 0;
+  const cancelled: JobDocument[] = [];
   events.on('job:recovered', ({ job, willRetry }) => {
     recovered.push(job as JobDocument);
     reports.push({ job: job as JobDocument, willRetry });
+  });
+  events.on('job:cancelled', ({ job }) => {
+    cancelled.push(job as JobDocument);
   });
   const logger: Logger = {
     debug() {},
@@ -80,6 +84,8 @@ export function recoveryOf(
     recovered,
     /** The `job:recovered` payloads, in order. */
     reports,
+    /** The jobs of `job:cancelled` (recovered jobs whose cancellation was requested), in order. */
+    cancelled,
     wakes: () => wakes,
   };
 }

@@ -18,12 +18,12 @@ const getDb = useTestDb(import.meta.url);
 const LONG_AGO = plus(T0, -60_000);
 
 describe('stale recovery: what it reports', () => {
-  it('each recovered job: one job:recovered with the job as it was and willRetry, one warning naming it', async () => {
+  it('each recovered job: one job:recovered with the job as it was and willRetry (job:cancelled for a cancellation), one warning naming it', async () => {
     const { stores, clock } = await setup(await getDb());
     const retried = await heldJob(stores, LONG_AGO, 'dead', 'claim-1', { name: 'retried' });
     const last = await heldJob(stores, LONG_AGO, 'dead', 'claim-2', { name: 'last', failCount: settings.maxRetries });
     const cancelled = await heldJob(stores, LONG_AGO, 'dead', 'claim-3', { name: 'cancelled', cancelRequestedAt: T0 });
-    const { recovery, reports, warnings } = recoveryOf(stores, clock);
+    const { recovery, reports, warnings, cancelled: cancellations } = recoveryOf(stores, clock);
     expect(await recovery.recoverOnce()).toBe(3);
     const byName = new Map(reports.map((report) => [report.job.name, report]));
     expect(byName.get('retried')).toMatchObject({
@@ -31,7 +31,10 @@ describe('stale recovery: what it reports', () => {
       job: { _id: retried._id, status: JobStatus.PROCESSING },
     });
     expect(byName.get('last')).toMatchObject({ willRetry: false, job: { _id: last._id } });
-    expect(byName.get('cancelled')).toMatchObject({ willRetry: false, job: { _id: cancelled._id } });
+    expect(byName.has('cancelled')).toBe(false);
+    expect(cancellations).toHaveLength(1);
+    expect(cancellations[0]).toMatchObject({ _id: cancelled._id, status: JobStatus.CANCELLED });
+    expect((await stored(stores, cancelled._id)).status).toBe(JobStatus.CANCELLED);
     expect((await stored(stores, last._id)).status).toBe(JobStatus.FAILED);
     expect(warnings).toHaveLength(3);
     expect(warnings).toContainEqual({

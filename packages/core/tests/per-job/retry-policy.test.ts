@@ -198,6 +198,25 @@ describe('backoff', () => {
     await monque.stop();
   });
 
+  it('a delay past the largest Date: the retry is due at the latest time a Date can hold, never at once', async () => {
+    const clock = new TestClock(START);
+    const { db, monque, runs } = await failingInstance(clock, 'far-off', { maxBackoffDelay: Number.MAX_SAFE_INTEGER });
+    const job = await monque.enqueue(
+      'far-off',
+      {},
+      { maxRetries: 3, backoff: { type: 'fixed', delay: Number.MAX_SAFE_INTEGER } },
+    );
+    const { event } = await nextFailure(monque, clock, job._id, false);
+    expect(event.willRetry).toBe(true);
+    expect(event.job.nextRunAt.getTime()).toBe(8.64e15);
+    const stored = await jobsOf(db, monque).findOne({ _id: job._id });
+    expect(stored?.nextRunAt.getTime()).toBe(8.64e15);
+    // Polls go on (every 50 ms): a job stored as due at once would run again.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(runs.count).toBe(1);
+    await monque.stop();
+  });
+
   it('jitter spreads delays within [delay × (1 − jitter), delay]', async () => {
     const clock = new TestClock(START);
     const { monque } = await failingInstance(clock, 'jittery', { worker: { concurrency: 10 } });

@@ -7,10 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
-import type { ClaimStamp } from '../../src/store/claim-store.js';
+import { type ClaimStamp, ClaimStore } from '../../src/store/claim-store.js';
 import type { JobDocument } from '../../src/store/job-document.js';
+import { openCommandLog } from '../helpers/command-log.js';
 import { useTestDb } from '../helpers/monque.js';
-import { freshStores, heldJob, plus, type Stores, stored, storeJob } from './stores.js';
+import { CONTROL_RETENTION, freshStores, heldJob, plus, type Stores, stored, storeJob } from './stores.js';
 
 const getDb = useTestDb(import.meta.url);
 const NOW = new Date('2030-01-01T00:00:00Z');
@@ -91,22 +92,31 @@ describe('claimById (one known job)', () => {
   it('due-time guard: a job due 1 ms after now is not claimed; one due exactly now is', async () => {
     const stores = await freshStores(await getDb());
     const later = await storeJob(stores, plus(NOW, 1));
-    expect(await stores.claims.claimById(later._id, stamp())).toBeNull();
+    expect(await stores.claims.claimById(later, stamp())).toBeNull();
     expect(await stored(stores, later._id)).toEqual(later);
     const due = await storeJob(stores, NOW);
-    expect(await stores.claims.claimById(due._id, stamp())).toMatchObject({
+    expect(await stores.claims.claimById(due, stamp())).toMatchObject({
       status: JobStatus.PROCESSING,
       claimToken: 'claim-1',
     });
   });
 
+  it("stamps the retry limit of the job's own name (claimNext and claimById alike)", async () => {
+    const stores = await freshStores(await getDb());
+    const claim = { ...stamp(), retryLimitOf: (name: string) => (name === 'picky' ? 2 : 9) };
+    const byId = await storeJob(stores, NOW, { name: 'picky' });
+    expect(await stores.claims.claimById(byId, claim)).toMatchObject({ retryLimit: 2 });
+    await storeJob(stores, NOW, { name: 'picky' });
+    expect(await stores.claims.claimNext('picky', claim, [])).toMatchObject({ retryLimit: 2 });
+  });
+
   it('status guard: a job another claim took in between (or any non-pending job) is not taken again', async () => {
     const stores = await freshStores(await getDb());
     const taken = await heldJob(stores, plus(NOW, -1), 'someone-else', 'their-claim');
-    expect(await stores.claims.claimById(taken._id, stamp())).toBeNull();
+    expect(await stores.claims.claimById(taken, stamp())).toBeNull();
     expect(await stored(stores, taken._id)).toEqual(taken);
     for (const other of await jobsInEveryOtherStatus(stores)) {
-      expect(await stores.claims.claimById(other._id, stamp())).toBeNull();
+      expect(await stores.claims.claimById(other, stamp())).toBeNull();
       expect(await stored(stores, other._id)).toEqual(other);
     }
   });
@@ -115,7 +125,7 @@ describe('claimById (one known job)', () => {
     const stores = await freshStores(await getDb());
     const wanted = await storeJob(stores, NOW);
     const bystander = await storeJob(stores, plus(NOW, -1_000), { priority: 9 });
-    expect((await stores.claims.claimById(wanted._id, stamp()))?._id).toEqual(wanted._id);
+    expect((await stores.claims.claimById(wanted, stamp()))?._id).toEqual(wanted._id);
     expect(await stored(stores, bystander._id)).toEqual(bystander);
   });
 });
@@ -126,7 +136,7 @@ describe('claimIds (several known jobs, one updateMany)', () => {
     const atNow = await storeJob(stores, NOW);
     const before = await storeJob(stores, plus(NOW, -1));
     const later = await storeJob(stores, plus(NOW, 1));
-    expect(await stores.claims.claimIds([atNow._id, before._id, later._id], stamp())).toBe(2);
+    expect(await stores.claims.claimIds([atNow, before, later], stamp())).toBe(2);
     expect((await stored(stores, atNow._id)).status).toBe(JobStatus.PROCESSING);
     expect((await stored(stores, before._id)).status).toBe(JobStatus.PROCESSING);
     expect(await stored(stores, later._id)).toEqual(later);
@@ -137,8 +147,7 @@ describe('claimIds (several known jobs, one updateMany)', () => {
     const free = await storeJob(stores, NOW);
     const taken = await heldJob(stores, NOW, 'someone-else', 'their-claim');
     const others = await jobsInEveryOtherStatus(stores);
-    const ids = [free._id, taken._id, ...others.map((job) => job._id)];
-    expect(await stores.claims.claimIds(ids, stamp())).toBe(1);
+    expect(await stores.claims.claimIds([free, taken, ...others], stamp())).toBe(1);
     expect(await stored(stores, taken._id)).toEqual(taken);
     for (const other of others) expect(await stored(stores, other._id)).toEqual(other);
   });
@@ -146,8 +155,30 @@ describe('claimIds (several known jobs, one updateMany)', () => {
   it('id guard: only the ids given are claimed', async () => {
     const stores = await freshStores(await getDb());
     const [a, b, bystander] = await Promise.all([storeJob(stores, NOW), storeJob(stores, NOW), storeJob(stores, NOW)]);
-    expect(await stores.claims.claimIds([(a as JobDocument)._id, (b as JobDocument)._id], stamp())).toBe(2);
+    expect(await stores.claims.claimIds([a as JobDocument, b as JobDocument], stamp())).toBe(2);
     expect(await stored(stores, (bystander as JobDocument)._id)).toEqual(bystander);
+  });
+
+  it("stamps each name's retry limit in one update command, also when the names have different limits", async () => {
+    const db = await getDb();
+    const log = await openCommandLog(db.databaseName);
+    try {
+      const stores = await freshStores(db);
+      const claims = new ClaimStore(log.db.collection<JobDocument>(stores.collection.collectionName));
+      const [a1, a2, b1, c1] = await Promise.all(['a', 'a', 'b', 'c'].map((name) => storeJob(stores, NOW, { name })));
+      const limits: Record<string, number> = { a: 1, b: 7, c: 1 };
+      const claim = { ...stamp(), retryLimitOf: (name: string) => limits[name] as number };
+      log.clear();
+      expect(await claims.claimIds([a1, a2, b1, c1] as JobDocument[], claim)).toBe(4);
+      expect(log.commandNames()).toEqual(['update']);
+      for (const job of [a1, a2, b1, c1] as JobDocument[]) {
+        const claimed = await stored(stores, job._id);
+        expect(claimed).toMatchObject({ status: JobStatus.PROCESSING, retryLimit: limits[job.name] });
+        expect(claims.applyClaim(job, claim)).toEqual(claimed);
+      }
+    } finally {
+      await log.close();
+    }
   });
 
   it('applyClaim predicts exactly what the claim wrote (so the claimer need not read it back)', async () => {
@@ -158,7 +189,7 @@ describe('claimIds (several known jobs, one updateMany)', () => {
     await stores.collection.updateOne({ _id: legacy._id }, { $unset: { attempts: '' } });
     const withoutAttempts = await stored(stores, legacy._id);
     const claim = stamp('token-y', NOW, 'owner-y');
-    expect(await stores.claims.claimIds([first._id, second._id, legacy._id], claim)).toBe(3);
+    expect(await stores.claims.claimIds([first, second, legacy], claim)).toBe(3);
     for (const before of [first, second, withoutAttempts]) {
       expect(stores.claims.applyClaim(before, claim)).toEqual(await stored(stores, before._id));
     }
@@ -229,6 +260,35 @@ describe('release (jobs given back unstarted)', () => {
     expect((await stored(stores, a._id)).status).toBe(JobStatus.PENDING);
     expect((await stored(stores, b._id)).status).toBe(JobStatus.PENDING);
     expect(await stored(stores, kept._id)).toEqual(kept);
+  });
+
+  it('cancellation guard: a job whose cancellation was requested ends cancelled (retention from the store), never pending', async () => {
+    const db = await getDb();
+    const stores = await freshStores(db);
+    const claims = new ClaimStore(stores.collection, CONTROL_RETENTION);
+    const asked = plus(NOW, -100);
+    const cancelled = await heldJob(stores, NOW, 'me', 'claim-1', {
+      cancelRequestedAt: asked,
+      cancelReason: 'not needed',
+      uniqueKey: 'k',
+      activeKey: 'u:k',
+    });
+    const released = await heldJob(stores, NOW, 'me', 'claim-1');
+    const later = plus(NOW, 500);
+    expect(await claims.release('me', ['claim-1'], later)).toBe(2);
+    const stopped = await stored(stores, cancelled._id);
+    expect(stopped).toMatchObject({
+      status: JobStatus.CANCELLED,
+      lockedAt: null,
+      finishedAt: later,
+      updatedAt: later,
+      expireAt: plus(later, CONTROL_RETENTION.cancelled),
+      cancelRequestedAt: asked,
+      cancelReason: 'not needed',
+    });
+    expect(stopped).not.toHaveProperty('owner');
+    expect(stopped).not.toHaveProperty('activeKey');
+    expect(await stored(stores, released._id)).toMatchObject({ status: JobStatus.PENDING, claimToken: null });
   });
 
   it('no tokens: nothing to release, nothing written', async () => {

@@ -5,9 +5,10 @@
  * server refuses a duplicate item and, in an unordered batch, writes the rest), and a document over
  * the 16 MiB limit (the driver refuses the whole command before sending it).
  */
+import { type Collection, MongoBulkWriteError, MongoNetworkError } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/job.js';
-import type { InsertResult, NewJob } from '../../src/store/insert-store.js';
+import { type InsertResult, InsertStore, type NewJob } from '../../src/store/insert-store.js';
 import { isDuplicateKeyError, type JobDocument } from '../../src/store/job-document.js';
 import { useTestDb } from '../helpers/monque.js';
 import { freshStores, plus, type Stores, stored } from './stores.js';
@@ -88,6 +89,56 @@ describe('plain items (one unordered insert)', () => {
     expect(docOf(results[4])).toMatchObject({ data: { n: 6 }, activeKey: 'u:b', status: JobStatus.PENDING });
     await expectStoredAsReturned(stores, results, 2);
   });
+});
+
+describe('a large insert the driver splits into several batches (over 48 MB)', () => {
+  /**
+   * `collection` whose `insertMany` does what the driver does when a later batch of a large
+   * unordered insert loses its connection: the first batch is written except one item the server
+   * refused (a write error), the later batch is never written, and the driver throws a
+   * MongoBulkWriteError wrapping the network error. (The embedded server cannot be made to split
+   * a batch and refuse a single item, so the collection plays the driver's part.)
+   */
+  function splitInsertLosingItsLaterBatch(
+    collection: Collection<JobDocument>,
+    withEarlierWriteErrors: boolean,
+  ): Collection<JobDocument> {
+    return new Proxy(collection, {
+      get(target, property, receiver) {
+        if (property !== 'insertMany') return Reflect.get(target, property, receiver);
+        return async (docs: JobDocument[]) => {
+          const firstBatch = docs.slice(0, Math.ceil(docs.length / 2));
+          await target.insertMany(firstBatch.filter((_, index) => index !== 1));
+          const error = new MongoBulkWriteError(
+            new MongoNetworkError('connection reset (second batch)') as never,
+            {} as never,
+          );
+          // The driver keeps the earlier batch's write errors in its result; a driver that put
+          // them on the error must not make the unsent batch look written.
+          if (withEarlierWriteErrors) Object.assign(error, { writeErrors: [{ index: 1, code: 11000 }] });
+          throw error;
+        };
+      },
+    });
+  }
+
+  it.each([
+    ['as the driver reports it (the write errors kept in its result)', false],
+    ['with the earlier write errors on the error too', true],
+  ])(
+    'an earlier batch with a write error and a later one with a network error, %s: exactly the items written are returned',
+    async (_, withEarlierWriteErrors) => {
+      const stores = await freshStores(await getDb());
+      const inserts = new InsertStore(splitInsertLosingItsLaterBatch(stores.collection, withEarlierWriteErrors));
+      const results = await inserts.insertBatch(
+        [0, 1, 2, 3, 4, 5].map((n) => job(n)),
+        LATER,
+      );
+      expect([0, 2].map((index) => docOf(results[index]).data)).toEqual([{ n: 0 }, { n: 2 }]);
+      for (const index of [1, 3, 4, 5]) errorOf(results[index]);
+      await expectStoredAsReturned(stores, results, 2);
+    },
+  );
 });
 
 describe('keyed items (one unordered upsert batch, one read-back)', () => {

@@ -216,6 +216,27 @@ describe('outcome read-back after a shortfall', () => {
   });
 });
 
+describe('a retried write of a run that made its job pending, after the job was claimed again', () => {
+  it('is recognised as written (the job names the claim that requeued it); under another claim it is lost', async () => {
+    const stores = await freshStores(await getDb());
+    const job = await held(stores);
+    expect((await stores.outcomes.apply([fenced(job, retry())]))[0]?.kind).toBe('written');
+    expect((await stored(stores, job._id)).requeuedBy).toBe('claim-1');
+    // Claimed again by another instance before this write's retry (its first reply was lost).
+    await stores.collection.updateOne(
+      { _id: job._id },
+      { $set: { status: JobStatus.PROCESSING, owner: 'other', claimToken: 'claim-2', updatedAt: plus(LATER, 10) } },
+    );
+    expect((await stores.outcomes.apply([fenced(job, retry())]))[0]?.kind).toBe('written');
+    const another = await held(stores);
+    await stores.collection.updateOne(
+      { _id: another._id },
+      { $set: { requeuedBy: 'claim-0', claimToken: 'claim-2', owner: 'other' } },
+    );
+    expect((await stores.outcomes.apply([fenced(another, retry(), 'claim-1')]))[0]?.kind).toBe('lost');
+  });
+});
+
 describe('what an outcome write sets', () => {
   it('a completion: status, times, expiry, result; lock, owner and unique key released', async () => {
     const stores = await freshStores(await getDb());

@@ -49,9 +49,9 @@ export async function freshStores(db: Db): Promise<Stores> {
 export async function claimedJobs(stores: Stores, count: number, now: Date, owner = 'instance-a') {
   const jobs: NewJob[] = Array.from({ length: count }, (_, n) => ({ name: 'task', data: { n }, nextRunAt: now }));
   const inserted = await stores.inserts.insertBatch(jobs, now);
-  const ids = inserted.map((result) => ('doc' in result ? result.doc._id : undefined)).filter((id) => id !== undefined);
+  const docs = inserted.flatMap((result) => ('doc' in result ? [result.doc] : []));
   const stamp = { owner, token: `claim-${owner}-${now.getTime()}`, now };
-  expect(await stores.claims.claimIds(ids, stamp)).toBe(count);
+  expect(await stores.claims.claimIds(docs, stamp)).toBe(count);
   const claimed = await stores.claims.findClaimed(owner, [stamp.token]);
   expect(claimed).toHaveLength(count);
   return { claimed, token: stamp.token };

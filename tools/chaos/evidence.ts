@@ -87,6 +87,10 @@ const clockOf = (at: number): string => new Date(at).toISOString().slice(11, 23)
  * beats and the driver's reconnection), it would have renewed a lock.
  */
 export const FREE_STRETCH_MS = 2 * ENGINE.heartbeatInterval + 500;
+/** Reachable and running, an instance writes a run's outcome this soon after its handler returned. */
+export const OUTCOME_GRACE_MS = 1_500;
+/** After an outage, the outcome writer's next retry may be this far off (its longest delay). */
+export const OUTCOME_RETRY_GRACE_MS = 5_000;
 
 /**
  * Whether a rejected call's error says its write may have been applied: its `mayHaveBeenApplied`
@@ -271,13 +275,13 @@ export class Evidence {
   }
 
   /**
-   * The longest stretch of `[from, to]` during which the incarnation could reach the server and
-   * run (outside its slot's partitions, its event-loop stalls, and the time after its process
-   * exited), and the one of those that covers most of `[from, to]`.
+   * What kept the incarnation from reaching the server or from running, oldest first: its slot's
+   * partitions, its own event-loop stalls, the orchestrator's (where the proxies run), its exit.
    */
-  freeStretch(instanceId: string, from: number, to: number): { freeMs: number; cause: string } {
+  private blockersOf(instanceId: string): { from: number; to: number; what: string }[] {
     const incarnation = this.incarnationOf.get(instanceId);
-    const blocked: { from: number; to: number; what: string }[] = [
+    const exited = incarnation?.exitedAt;
+    return [
       ...this.record.partitions
         .filter((partition) => partition.slot === incarnation?.slot)
         .map((partition) => ({ ...partition, what: `partition of i${partition.slot} at ${clockOf(partition.from)}` })),
@@ -289,16 +293,49 @@ export class Evidence {
         ...stall,
         what: `event-loop stall of the proxies at ${clockOf(stall.from)}`,
       })),
-      ...(incarnation?.exitedAt === undefined
+      ...(exited === undefined
         ? []
         : [
-            {
-              from: incarnation.exitedAt,
-              to: Number.POSITIVE_INFINITY,
-              what: `exit of ${instanceId} (${incarnation.exit ?? '?'})`,
-            },
+            { from: exited, to: Number.POSITIVE_INFINITY, what: `exit of ${instanceId} (${incarnation?.exit ?? '?'})` },
           ]),
     ].sort((a, b) => a.from - b.from);
+  }
+
+  /**
+   * Whether the run's instance had the time to write the run's outcome between the handler's return
+   * and `until`: {@link OUTCOME_GRACE_MS} free of every blocker right after the return, or
+   * {@link OUTCOME_RETRY_GRACE_MS} right after a blocker ended (the outcome writer retries a failed
+   * write with growing delays). `freeMs` is the longest such stretch.
+   */
+  outcomeWritable(run: LedgerRun, until: number): { writable: boolean; freeMs: number } {
+    const end = run.end?.getTime() ?? until;
+    let cursor = end;
+    let allowance = OUTCOME_GRACE_MS;
+    let freeMs = 0;
+    let writable = false;
+    const stretch = (to: number): void => {
+      const free = Math.max(0, to - cursor);
+      freeMs = Math.max(freeMs, free);
+      if (free >= allowance) writable = true;
+    };
+    for (const block of this.blockersOf(run.instanceId)) {
+      if (block.to <= cursor) continue;
+      if (block.from >= until) break;
+      stretch(Math.min(block.from, until));
+      cursor = Math.max(cursor, block.to);
+      allowance = OUTCOME_RETRY_GRACE_MS;
+    }
+    stretch(until);
+    return { writable, freeMs };
+  }
+
+  /**
+   * The longest stretch of `[from, to]` during which the incarnation could reach the server and
+   * run (outside its slot's partitions, its event-loop stalls, and the time after its process
+   * exited), and the one of those that covers most of `[from, to]`.
+   */
+  freeStretch(instanceId: string, from: number, to: number): { freeMs: number; cause: string } {
+    const blocked = this.blockersOf(instanceId);
     let freeMs = 0;
     let cursor = from;
     let cause = { what: 'nothing', ms: 0 };
@@ -331,14 +368,5 @@ export class Evidence {
   runsSinceRetry(jobId: string): LedgerRun[] {
     const boundary = this.retryBoundary(jobId);
     return this.runsOf(jobId).filter((run) => run.start.getTime() > boundary);
-  }
-
-  /** The end of the slot's last partition overlapping `[from, to]`, or `from`. */
-  lastPartitionEnd(slot: number, from: number, to: number): number {
-    let end = from;
-    for (const partition of this.record.partitions) {
-      if (partition.slot === slot && partition.from < to && partition.to > from) end = Math.max(end, partition.to);
-    }
-    return end;
   }
 }

@@ -5,11 +5,6 @@ import { type CheckResult, clock, describeJob, type Excuse, result } from './che
 import { type Evidence, FREE_STRETCH_MS, id } from './evidence.js';
 import { type ChaosResult, ENGINE, type LedgerRun, maxRetriesOf, WORKERS } from './settings.js';
 
-/** Without an outage, an outcome is written this soon after its handler returned. */
-const OUTCOME_GRACE_MS = 1_000;
-/** After an outage, the outcome writer's next retry may be this far off (its longest delay). */
-const OUTCOME_RETRY_GRACE_MS = 5_000;
-
 /**
  * The job's claims (since its last retry) that were cut off before their handler could start, each
  * named by the fault that cut it off. Evidence: a recovery found the job still owned by an instance
@@ -47,9 +42,9 @@ export function claimsCutOffBeforeStart(evidence: Evidence, jobId: string): stri
  *   its instance reached the server for `lockTimeout`, by the proxy's record, while a partition, a
  *   stall or the process's death kept it from renewing: `Evidence.forcedLapse`), and the job was
  *   recovered from that instance (so another claim legitimately replaced the run's);
- * - its process was SIGKILLed by the plan right after the handler returned, before the outcome
- *   could be written (within 1 s, or within the outcome writer's longest retry delay after a
- *   partition of its instance ended);
+ * - its process was SIGKILLed by the plan before the outcome could be written (see
+ *   `Evidence.outcomeWritable`: 1.5 s after the return, or the outcome writer's longest retry delay
+ *   after an outage ended);
  * - its instance's `stop()` had already reached its deadline and given the job back (the handler
  *   ignored its signal): after `stop()` nothing may be written.
  * Cut off after the handler returned by a partition, by contrast, is never excused: the result
@@ -85,13 +80,11 @@ export function lostSuccessExcuse(
   const incarnation = evidence.incarnationOf.get(run.instanceId);
   if (incarnation?.exit !== 'killed' || incarnation.exitedAt === undefined || incarnation.exitedAt < end)
     return undefined;
-  const back = evidence.lastPartitionEnd(incarnation.slot, end, incarnation.exitedAt);
-  const grace = back > end ? OUTCOME_RETRY_GRACE_MS : OUTCOME_GRACE_MS;
-  if (incarnation.exitedAt - back > grace) return undefined;
-  const after = back > end ? ` (${incarnation.exitedAt - back} ms after a partition of its instance ended)` : '';
+  const { writable, freeMs } = evidence.outcomeWritable(run, incarnation.exitedAt);
+  if (writable) return undefined;
   return {
     cause: `SIGKILL of ${run.instanceId}`,
-    why: `run ${run._id} on ${run.instanceId} returned at ${clock(end)} and its process was SIGKILLed ${incarnation.exitedAt - end} ms later${after}, before its outcome could be written`,
+    why: `run ${run._id} on ${run.instanceId} returned at ${clock(end)} and its process was SIGKILLed ${incarnation.exitedAt - end} ms later, having had at most ${freeMs} ms at a stretch to write its outcome`,
   };
 }
 

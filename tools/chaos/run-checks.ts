@@ -20,8 +20,10 @@ function retriedBetween(evidence: Evidence, jobId: string, from: number, to: num
  * lock genuinely expired (see `Evidence.forcedLapse`) before the second was claimed, or the first
  * run's instance gave the job back at its `stop()` deadline (a handler that ignores its signal
  * works on until its process exits). And a one-off job never runs again after a successful run,
- * unless that run's lock genuinely expired first, its instance gave the job back at its `stop()`
- * deadline before the handler returned, or the operator retried the job in between.
+ * unless that run's lock genuinely expired first (before the handler returned, or after it while
+ * a partition or the process's death kept its outcome from being written: `Evidence.outcomeWritable`),
+ * its instance gave the job back at its `stop()` deadline before the handler returned, or the
+ * operator retried the job in between.
  */
 export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
   const failures: string[] = [];
@@ -51,7 +53,17 @@ export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
         const what = overlapping
           ? `${first.instanceId} and ${second.instanceId} ran it at once (from ${clock(second.start)})`
           : `run ${second._id} on ${second.instanceId} started at ${clock(second.start)} after run ${first._id} on ${first.instanceId} had succeeded at ${clock(first.end as Date)}`;
-        if (lapse.forced) {
+        // A success re-run: its lock must have expired before it returned, or its outcome could not
+        // be written before the job was taken (cut off after the return by a partition or a kill).
+        const written =
+          rerunAfterSuccess && !evidence.forcedLapse(first, evidence.endOf(first)).forced
+            ? evidence.outcomeWritable(first, claimed)
+            : { writable: false, freeMs: 0 };
+        if (written.writable) {
+          failures.push(
+            `${describeJob(job, runs)}: ${what}, although its instance had ${written.freeMs} ms at a stretch to write that run's outcome`,
+          );
+        } else if (lapse.forced) {
           excuses.push({
             jobId,
             cause: lapse.cause,

@@ -138,7 +138,9 @@ describe('chaos invariants', () => {
       const killedSoon = incarnation(1, 'K', { exit: 'killed', exitedAt: T + 230 });
       const soon = check({ jobs: [unlucky], runs, incarnations: [...instances, killedSoon] });
       expect(soon[1]?.pass).toBe(true);
-      expect(soon[1]?.excuses[0]?.why).toMatch(/SIGKILLed 200 ms later, before its outcome could be written/);
+      expect(soon[1]?.excuses[0]?.why).toMatch(
+        /SIGKILLed 200 ms later, having had at most 200 ms at a stretch to write its outcome/,
+      );
       const killedLate = incarnation(1, 'K', { exit: 'killed', exitedAt: T + 3_030 });
       expect(check({ jobs: [unlucky], runs, incarnations: [...instances, killedLate] })[1]?.pass).toBe(false);
     });
@@ -267,6 +269,52 @@ describe('chaos invariants', () => {
       const results = check({ jobs: [again], runs, refreshes, incarnations: [...instances, killed, next] });
       expect(results[3]?.pass).toBe(true);
       expect(results[3]?.excuses[0]?.cause).toBe('exit of A0 (killed)');
+    });
+
+    it('fails a re-run of a success whose outcome could have been written before its instance was cut off', () => {
+      const again = completed('fast', 'later');
+      const sequential = [run(again, 'A', 0, 100), run(again, 'B', 5_000, 5_010, 'ok', 'later')];
+      const refreshes = [claim(), ...renewals(0, [700, 1_400])];
+      // Returned at 0.1 s, reachable until 2 s: the outcome should have been written long before.
+      const late = check({
+        jobs: [again],
+        runs: sequential,
+        refreshes,
+        partitions: [{ slot: 0, from: T + 2_000, to: T + 6_000 }],
+      });
+      expect(text(late[3])).toMatch(/although its instance had 1900 ms at a stretch to write that run's outcome/);
+      // Cut off 1 s after the return: too soon to blame the engine.
+      const soon = check({
+        jobs: [again],
+        runs: sequential,
+        refreshes,
+        partitions: [{ slot: 0, from: T + 1_100, to: T + 6_000 }],
+      });
+      expect(text(soon[3])).toBe('');
+      // Returned during an outage: once back, the outcome writer's next retry may take up to 5 s, and
+      // the job was re-run 0.5 s after the outage (its lock had expired meanwhile).
+      const during = [run(again, 'A', 0, 600), run(again, 'B', 3_500, 3_510, 'ok', 'later')];
+      const outage = [{ slot: 0, from: T + 500, to: T + 3_000 }];
+      const back = check({
+        jobs: [again],
+        runs: during,
+        refreshes: [claim(), ...renewals(0, [300])],
+        partitions: outage,
+      });
+      expect(text(back[3])).toBe('');
+      expect(back[3]?.excuses).toHaveLength(1);
+      // Back at 3 s, renewing, then killed 1.6 s later with its outcome still waiting for the next retry.
+      const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 4_600 });
+      const afterKill = [run(again, 'A0', 0, 600), run(again, 'B', 8_000, 8_010, 'ok', 'later')];
+      const renewed = [claim(), ...renewals(0, [300, 3_100, 3_850])];
+      const lost = check({
+        jobs: [again],
+        runs: afterKill,
+        refreshes: renewed,
+        partitions: outage,
+        incarnations: [...instances, killed],
+      });
+      expect(text(lost[3])).toBe('');
     });
 
     it('lets a run given back at stop()’s deadline work on until its process exits', () => {

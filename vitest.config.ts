@@ -9,10 +9,22 @@ const coreSource = fileURLToPath(new URL('./packages/core/src/index.ts', import.
  */
 export default defineConfig({
   test: {
-    projects: ['tools/test-backend', 'packages/core', 'packages/tsed', 'packages/dashboard', 'packages/docs'],
+    projects: [
+      'tools/test-backend',
+      'packages/core',
+      'packages/tsed',
+      'packages/dashboard',
+      'packages/nestjs',
+      'packages/docs',
+    ],
     coverage: {
       provider: 'v8',
-      include: ['packages/core/src/**/*.ts', 'packages/tsed/src/**/*.ts', 'packages/dashboard/src/**/*.ts'],
+      include: [
+        'packages/core/src/**/*.ts',
+        'packages/tsed/src/**/*.ts',
+        'packages/dashboard/src/**/*.ts',
+        'packages/nestjs/src/**/*.ts',
+      ],
       reporter: ['text-summary', 'text', 'json-summary', 'html'],
       thresholds: { lines: 96, functions: 95, branches: 91, statements: 95 },
     },

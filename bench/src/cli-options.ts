@@ -24,6 +24,7 @@ export const SCENARIOS = [
   'fairness',
   'steady',
   'memory',
+  'dedupe',
 ] as const;
 
 /** One scenario's name. */

@@ -17,6 +17,7 @@ import { agendaLibrary } from './queues/agenda-queue.js';
 import { monqueLibrary } from './queues/monque-queue.js';
 import { type BenchReport, type Figure, formatTable, writeReport } from './report.js';
 import { log, type Suite } from './suite.js';
+import { dedupeSuite } from './suites/dedupe-suite.js';
 import { drainSuite } from './suites/drain-suite.js';
 import { enqueueSuite } from './suites/enqueue-suite.js';
 import { fairnessSuite } from './suites/fairness-suite.js';
@@ -37,6 +38,7 @@ const SUITES: Record<ScenarioName, Suite> = {
   fairness: fairnessSuite,
   steady: steadyLoadSuite,
   memory: memorySoakSuite,
+  dedupe: dedupeSuite,
 };
 
 /**

@@ -2,9 +2,10 @@
 /**
  * TypeDoc configuration of the generated API reference (Markdown for VitePress, written to
  * `api/reference/`, which is gitignored and rebuilt by `npm run build`). Documents the public
- * entry point of each library: `@monque/core`, and `@monque/tsed` once it has one.
+ * entry point of each library: `@monque/core`, `@monque/tsed` and `@monque/nestjs`.
  *
- * `@monque/tsed` re-exports `@monque/core`: TypeDoc reads core's source for it (the `paths` below),
+ * `@monque/tsed` and `@monque/nestjs` re-export `@monque/core`: TypeDoc reads core's source for them
+ * (the `paths` below),
  * not the package's built `dist/`, so the reference is the same whether or not the packages were
  * built first (on a fresh clone, `npm test` builds the site before anything else is built).
  */
@@ -12,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const packagePath = (name) => fileURLToPath(new URL(`../${name}`, import.meta.url));
-const documented = ['core', 'tsed'].filter((name) => existsSync(`${packagePath(name)}/src/index.ts`));
+const documented = ['core', 'tsed', 'nestjs'].filter((name) => existsSync(`${packagePath(name)}/src/index.ts`));
 
 /** @type {Partial<import('typedoc').TypeDocOptions & import('typedoc-plugin-markdown').PluginOptions & Record<string, unknown>>} */
 const config = {

@@ -49,6 +49,24 @@ export interface JobChangedEvent<J = JobMap> {
   job: AnyJobOf<J>;
 }
 
+/**
+ * What an enqueue with `onDuplicate`, `debounce` or `throttle` did instead of creating a job:
+ * - `'kept'`: a `pending`/`processing` job held the key and is returned unchanged (`onDuplicate: 'keep'`);
+ * - `'replaced'`: the `pending` job of the key got the call's data, due time and priority (`onDuplicate: 'replace'`);
+ * - `'debounced'`: the `pending` job of the key got the call's data and is due `debounce` ms later
+ *   (or at its `maxWait` cap);
+ * - `'throttled'`: a job of the key was created less than `throttle` ms ago; it is returned as it is now.
+ */
+export type DeduplicationOutcome = 'kept' | 'replaced' | 'debounced' | 'throttled';
+
+/** Payload of `job:deduplicated`. */
+export interface JobDeduplicatedEvent<J = JobMap> {
+  /** The job that stands for the enqueue (the one `enqueue` returned), as stored after it. */
+  job: AnyJobOf<J>;
+  /** What the enqueue did. */
+  outcome: DeduplicationOutcome;
+}
+
 /** Payload of `job:deleted`. */
 export interface JobDeletedEvent {
   jobId: ObjectId;
@@ -90,6 +108,12 @@ export interface MonqueEventMap<J = JobMap> {
   'job:cancelled': JobChangedEvent<J>;
   /** `retryJob` made a job `pending` again. */
   'job:retried': JobChangedEvent<J>;
+  /**
+   * An enqueue with `onDuplicate`, `debounce` or `throttle` found a job of its name and key and
+   * created none: `outcome` says what it did to it. Emitted by the enqueuing instance once the write
+   * is done (an enqueue that created a job, also one queued behind a running job, emits nothing).
+   */
+  'job:deduplicated': JobDeduplicatedEvent<J>;
   /** `deleteJob` removed a job. */
   'job:deleted': JobDeletedEvent;
   /** `cancelJobs` finished. */

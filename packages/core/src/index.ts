@@ -19,9 +19,10 @@ export {
 } from './errors/index.js';
 export type { MonqueListener } from './events.js';
 export { MAX_ENQUEUE_MANY, Monque } from './monque.js';
-export { DEFAULT_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
+export { DEFAULT_OPTIONS, KNOWN_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
 export { calculateBackoff, calculateBackoffDelay, MAX_BACKOFF_DELAY_MS } from './retry/backoff.js';
 export { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
+export { suggestOption } from './suggest.js';
 export {
   type AnyJobOf,
   type BackoffOptions,
@@ -29,6 +30,7 @@ export {
   type CancelOptions,
   type Clock,
   type DataFieldValue,
+  type DeduplicationOutcome,
   type DefaultJobName,
   type EnqueueManyItem,
   type EnqueueManyItemOf,
@@ -41,8 +43,10 @@ export {
   type JobCompleteEvent,
   type JobContext,
   type JobDataOf,
+  type JobDeduplicatedEvent,
   type JobDeletedEvent,
   type JobErrorEvent,
+  type JobErrorRecord,
   type JobFailEvent,
   type JobHandler,
   type JobId,
@@ -53,6 +57,7 @@ export {
   type JobProgressEvent,
   type JobQuery,
   type JobRecoveredEvent,
+  type JobSort,
   JobStatus,
   type JobStatusType,
   type JobsChangedEvent,
@@ -74,5 +79,6 @@ export {
   type WorkerOptions,
 } from './types.js';
 export { MAX_DATA_BYTES } from './validation/data.js';
+export { MAX_DEDUPE_WINDOW_MS } from './validation/dedupe-options.js';
 export { MAX_GROUP_LENGTH } from './validation/job-options.js';
 export { MAX_NAME_LENGTH } from './validation.js';

@@ -34,7 +34,9 @@ export interface EnqueueOptions extends RunPolicyOptions {
   runAt?: Date;
   /**
    * Deduplication key: while a job with this `name` and key is `pending` or `processing`,
-   * enqueueing another returns that job unchanged. Finished jobs do not block.
+   * enqueueing another returns that job unchanged (or as `onDuplicate`, `debounce` or `throttle`
+   * say). Finished jobs do not block.
+   * @defaultValue none (no deduplication)
    */
   uniqueKey?: string;
   /**
@@ -48,6 +50,40 @@ export interface EnqueueOptions extends RunPolicyOptions {
    * @defaultValue none (the job is in no group)
    */
   group?: string;
+  /**
+   * With `uniqueKey`, what happens while a `pending`/`processing` job of this name holds the key:
+   * - `'keep'`: that job is returned unchanged (what an enqueue with `uniqueKey` does anyway; given
+   *   explicitly, the call also reports `job:deduplicated` with outcome `'kept'`);
+   * - `'replace'`: a `pending` job gets this call's `data`, `runAt`, `priority`, `group` and run
+   *   options (its `_id`, `createdAt` and `failCount` stay); a `processing` one keeps running and
+   *   this call's job is queued behind it (at most one: later calls replace the queued one).
+   *
+   * Needs `uniqueKey`; one of `onDuplicate`, `debounce`, `throttle` per call.
+   * @defaultValue `'keep'`
+   */
+  onDuplicate?: 'keep' | 'replace';
+  /**
+   * Debounce in ms (with `uniqueKey`): the `pending` job of this key gets this call's `data` (like
+   * `'replace'`) and becomes due `debounce` ms after this call, so a burst of enqueues runs once,
+   * with the last data, `debounce` ms after the last one. A `processing` job keeps running and
+   * this call's job is queued behind it (at most one). Not combined with `runAt`.
+   * @defaultValue none (no debounce)
+   */
+  debounce?: number;
+  /**
+   * With `debounce`: the longest a pending job can be pushed back, in ms counted from its creation
+   * (the first enqueue of the burst). It becomes due at `createdAt + maxWait` at the latest,
+   * however many enqueues follow. At least `debounce`.
+   * @defaultValue none (pushed back for as long as enqueues keep coming)
+   */
+  maxWait?: number;
+  /**
+   * Throttle in ms (with `uniqueKey`): at most one job of this name and key is created per
+   * `throttle` ms, counted from the creation of the last one whatever its status now (running,
+   * finished, even deleted). Enqueues in between create nothing and return that job.
+   * @defaultValue none (no throttle)
+   */
+  throttle?: number;
   /**
    * A MongoDB session with a transaction in progress: the job exists if and only if that
    * transaction commits. Such an enqueue is sent on its own (never batched with others).

@@ -57,6 +57,22 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
+/** One failed attempt of a job, as kept in `job.errors`. */
+export interface JobErrorRecord {
+  /** The attempt that failed: the job's `attempts` count when it ran (1 for the first run). */
+  attempt: number;
+  /** When the failure was recorded. */
+  at: Date;
+  /** The error's message (its name when the message is empty), cut to 16 KiB. */
+  message: string;
+  /** The error's stack trace, cut to 16 KiB; absent for errors without one (and stale recoveries). */
+  stack?: string;
+  /** The `instanceId` of the instance that ran the attempt. */
+  instanceId: string;
+  /** How long the attempt ran, in ms. */
+  durationMs: number;
+}
+
 /** A job as stored, and as handed to handlers, listeners and the operations API. */
 export interface Job<T = unknown> {
   /** The document id. */
@@ -79,6 +95,11 @@ export interface Job<T = unknown> {
   attempts?: number;
   /** The message of the last failure. */
   failReason?: string;
+  /**
+   * The failed attempts, oldest first: the last 20, each written with its failure (a stale recovery
+   * counts as one). Kept across retries and recurring runs.
+   */
+  errors?: JobErrorRecord[];
   /** The cron expression of a recurring job. */
   repeatInterval?: string;
   /** IANA time zone of a recurring job's cron expression (default UTC). */

@@ -5,6 +5,7 @@
  * {@link Operations}. It holds no query and no loop of its own.
  */
 import type { Db } from 'mongodb';
+import { Deduplicator } from './deduplicator.js';
 import { Engine } from './engine/engine.js';
 import { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
@@ -28,11 +29,13 @@ import type {
   QueueStats,
   ThroughputBucket,
 } from './queries.js';
+import { DedupeStore } from './store/dedupe-store.js';
 import { IndexManager } from './store/indexes.js';
 import { InsertStore } from './store/insert-store.js';
 import { type JobDocument, toPublicJob } from './store/job-document.js';
 import { ObjectIds } from './store/object-ids.js';
 import { ScheduleStore } from './store/schedule-store.js';
+import { ThrottleStore, throttleWindows } from './store/throttle-store.js';
 import { createInstrumentation } from './telemetry/create-instrumentation.js';
 import { countDueJobs } from './telemetry/due-jobs.js';
 import { checkWorkerOptions } from './validation/job-options.js';
@@ -134,6 +137,12 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       inserts,
       schedules: new ScheduleStore(collection),
       coalescer: new EnqueueCoalescer(inserts, () => clock.now(), this.options.operationTimeout),
+      deduplicator: new Deduplicator({
+        dedupe: new DedupeStore(collection, inserts),
+        throttles: new ThrottleStore(throttleWindows(db, collectionName), collection, inserts),
+        newId: () => ids.create(),
+      }),
+      deduplicated: (doc, outcome) => events.emit('job:deduplicated', { job: toPublicJob(doc), outcome }),
       clock,
       instrumentation,
       operationTimeout: this.options.operationTimeout,
@@ -224,6 +233,10 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
 
   getJobs<T = unknown>(query?: JobQuery<JobNameOf<J>>, page?: JobPage): Promise<JobList<T>> {
     return this.operations.getJobs<T>(query, page);
+  }
+
+  getSchedules<T = unknown>(options?: { name?: JobNameOf<J>; limit?: number }): Promise<Job<T>[]> {
+    return this.operations.getSchedules<T>(options);
   }
 
   countJobs(query?: JobQuery<JobNameOf<J>>): Promise<number> {

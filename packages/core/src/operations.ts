@@ -25,10 +25,12 @@ import type {
 import { ControlStore } from './store/control-store.js';
 import { InspectStore } from './store/inspect-store.js';
 import { type JobDocument, toPublicJob } from './store/job-document.js';
-import { type CheckedQuery, checkJobPage, checkJobQuery } from './store/job-query.js';
+import { checkJobPage } from './store/job-page.js';
+import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
 import type { ObjectIds } from './store/object-ids.js';
 import { PauseStore } from './store/pause-store.js';
 import { RetentionStore } from './store/retention-store.js';
+import { throttleWindows } from './store/throttle-store.js';
 import { ThroughputStore } from './store/throughput-store.js';
 import { checkDate, checkName, checkNumberIn, checkOptionsObject, describeValue } from './validation.js';
 
@@ -52,6 +54,9 @@ export interface OperationsDeps {
   /** Longest wait for one call's database work (`operationTimeout`). */
   readonly operationTimeout: number;
 }
+
+/** Most recurring jobs one `getSchedules` call returns. */
+export const MAX_SCHEDULES = 1000;
 
 /** Longest accepted `cancelReason`. */
 export const MAX_CANCEL_REASON_LENGTH = 2000;
@@ -95,7 +100,11 @@ export class Operations {
     this.control = new ControlStore(deps.collection, deps.retention);
     this.pauses = new PauseStore(deps.db, deps.collectionName);
     this.throughput = new ThroughputStore(deps.db, deps.collectionName);
-    this.retentionStore = new RetentionStore(deps.collection, this.throughput.collection);
+    this.retentionStore = new RetentionStore(
+      deps.collection,
+      this.throughput.collection,
+      throttleWindows(deps.db, deps.collectionName),
+    );
   }
 
   /** Waits for the indexes, runs `work`, and turns a driver error into a `ConnectionError`. */
@@ -110,19 +119,30 @@ export class Operations {
   }
 
   async getJobs<T>(query?: JobQuery, page?: JobPage): Promise<JobList<T>> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     const checkedPage = checkJobPage(page, this.deps.ids);
     const { docs, nextCursor } = await this.call('getJobs', () => this.inspect.list(checked, checkedPage));
     return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
   }
 
+  async getSchedules<T>(options?: { name?: string; limit?: number }): Promise<Job<T>[]> {
+    const given = checkOptionsObject(options, 'options', ['name', 'limit']);
+    const name = given.name === undefined ? undefined : checkName(given.name, 'options.name');
+    const limit =
+      given.limit === undefined
+        ? MAX_SCHEDULES
+        : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_SCHEDULES, integer: true });
+    const docs = await this.call('getSchedules', () => this.inspect.schedules(name, limit));
+    return docs.map((doc) => toPublicJob(doc) as Job<T>);
+  }
+
   async countJobs(query?: JobQuery): Promise<number> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     return this.call('countJobs', () => this.inspect.count(checked));
   }
 
   async getStats(query?: JobQuery): Promise<QueueStats> {
-    const checked = checkJobQuery(query);
+    const checked = checkJobQuery(query, 'query', false, this.deps.ids);
     return this.call('getStats', () => this.inspect.stats(checked, this.deps.clock.now()));
   }
 
@@ -177,7 +197,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async cancelJobs(query: JobQuery, options?: CancelOptions): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const reason = checkCancelOptions(options);
     const count = await this.call('cancelJobs', () => this.control.cancelMany(checked, reason, this.deps.clock.now()));
     this.deps.logger.info('cancelJobs: jobs cancelled or asked to stop', { count });
@@ -187,7 +207,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async retryJobs(query: JobQuery): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const now = this.deps.clock.now();
     const count = await this.call('retryJobs', () => this.control.retryMany(checked, now));
     this.deps.logger.info('retryJobs: jobs retried', { count });
@@ -198,7 +218,7 @@ export class Operations {
 
   /** `query` is required; `{}` selects every job. */
   async deleteJobs(query: JobQuery): Promise<BulkResult> {
-    const checked = checkJobQuery(query, 'query', true);
+    const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const count = await this.call('deleteJobs', () => this.control.deleteMany(checked));
     this.deps.logger.info('deleteJobs: jobs deleted', { count });
     this.deps.events.emit('jobs:deleted', { query, count });

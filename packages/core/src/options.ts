@@ -67,7 +67,11 @@ export const DEFAULT_OPTIONS = {
   retention: { completed: DAY, failed: 7 * DAY, cancelled: 7 * DAY, sweepInterval: 60_000 },
 } as const;
 
-const KNOWN_OPTIONS = [
+/**
+ * The names of every {@link MonqueOptions} key the constructor accepts (any other key is rejected,
+ * with a "did you mean" hint). Integrations that add options of their own check against these.
+ */
+export const KNOWN_OPTIONS: readonly (keyof MonqueOptions)[] = [
   'collectionName',
   'pollInterval',
   'maxRetries',
@@ -89,7 +93,7 @@ const KNOWN_OPTIONS = [
   'telemetry',
   'operationTimeout',
   'clockSkewTolerance',
-] as const;
+];
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2_147_483_647;

@@ -1,22 +1,27 @@
 /**
  * Producing jobs: `enqueue`, `enqueueMany`, `schedule` and `unschedule`. Each checks its input
  * (nothing is written on bad input), makes its store call bounded by `operationTimeout` (database
- * errors reach the caller as `ConnectionError`) and hints the poller of the new due time.
+ * errors reach the caller as `ConnectionError`) and hints the poller of the new due time. Enqueues
+ * with a deduplication mode go through the {@link Deduplicator} and report `job:deduplicated`.
  */
 import type { ClientSession } from 'mongodb';
 import { databaseCall, OutcomeUnknownError } from './database-errors.js';
+import type { Deduplicator, ManyResult } from './deduplicator.js';
 import type { EnqueueCoalescer, Submission } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
 import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { InvalidCronError } from './errors/invalid-cron-error.js';
+import type { DeduplicationOutcome } from './event-map.js';
 import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
 import type { Clock } from './monque-options.js';
 import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
-import type { InsertResult, InsertStore, NewJob } from './store/insert-store.js';
+import type { InsertStore, NewJob } from './store/insert-store.js';
 import type { JobDocument } from './store/job-document.js';
 import type { ScheduleStore } from './store/schedule-store.js';
+import { WriteLedger } from './store/write-ledger.js';
 import { checkData } from './validation/data.js';
+import { dedupeModeOf } from './validation/dedupe-options.js';
 import {
   checkEnqueueOptions,
   checkScheduleOptions,
@@ -33,6 +38,7 @@ export interface ProducerDeps {
   readonly inserts: InsertStore;
   readonly schedules: ScheduleStore;
   readonly coalescer: EnqueueCoalescer;
+  readonly deduplicator: Deduplicator;
   readonly clock: Clock;
   readonly instrumentation: Instrumentation;
   readonly operationTimeout: number;
@@ -42,6 +48,8 @@ export interface ProducerDeps {
   readonly ready: () => Promise<void>;
   /** A job of `name` is pending from `at`: wake this instance's poller in time. */
   readonly hint: (name: string, at: Date) => void;
+  /** An enqueue with a deduplication mode created no job: emit `job:deduplicated`. */
+  readonly deduplicated: (doc: JobDocument, outcome: DeduplicationOutcome) => void;
 }
 
 const TRANSACTION_LABELS = ['TransientTransactionError', 'UnknownTransactionCommitResult'];
@@ -55,8 +63,11 @@ function hasTransactionLabel(error: unknown): boolean {
   );
 }
 
-/** When some of a batch's jobs were written (or may have been) and others not: the error that says so. */
-function partlyWritten(results: readonly InsertResult[]): OutcomeUnknownError | undefined {
+/**
+ * When some of a batch's jobs were written (or may have been) and others not: the error that says so.
+ * An item with a job counts as written, also one deduplicated against a job already there.
+ */
+function partlyWritten(results: readonly ManyResult[]): OutcomeUnknownError | undefined {
   const unknown = results.find((result) => 'error' in result && result.error instanceof OutcomeUnknownError);
   if (unknown) return (unknown as { error: OutcomeUnknownError }).error;
   const written = results.filter((result) => 'doc' in result).length;
@@ -106,26 +117,49 @@ export class Producer {
     checkData(data, 'data', this.deps.bsonVersion);
     const checked = checkEnqueueOptions(options);
     const { session } = checked;
+    const mode = dedupeModeOf(checked);
     const now = this.deps.clock.now();
     const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, createdAt: now, ...policyFields(checked) };
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
-    const doc = await this.deps.instrumentation.enqueue(name, 1, (trace) => {
+    const written = await this.deps.instrumentation.enqueue(name, 1, (trace): Promise<ManyResult> => {
       const traced = trace ? { ...job, trace } : job;
-      if (session)
-        return this.call(`enqueue '${name}'`, () => this.deps.inserts.insertOne(traced, now, session), session);
+      const what = `enqueue '${name}'`;
+      if (mode) {
+        // A call whose caller gave up before any of its writes was sent never sends one.
+        const ledger = new WriteLedger();
+        return this.call(
+          what,
+          () => this.deps.deduplicator.write(traced, mode, now, session, ledger),
+          session,
+          () => ledger.withdraw(),
+        );
+      }
+      if (session) {
+        return this.call(what, async () => ({ doc: await this.deps.inserts.insertOne(traced, now, session) }), session);
+      }
       // A call whose caller gave up while it was still queued is taken out of the queue unsent.
       let submission: Submission<unknown> | undefined;
       return this.call(
-        `enqueue '${name}'`,
-        () => {
+        what,
+        async () => {
           submission = this.deps.coalescer.submit(traced);
-          return submission.written;
+          return { doc: await submission.written };
         },
         undefined,
         () => submission?.withdraw() ?? true,
       );
     });
-    this.hintUnlessInTransaction(doc, session);
+    return this.report(written, session);
+  }
+
+  /** Hints the poller of a job written, or reports one deduplicated; @returns the job */
+  private report(written: ManyResult, session: ClientSession | undefined): JobDocument {
+    if ('error' in written) throw written.error;
+    const { doc, outcome } = written;
+    if (outcome === undefined || outcome === 'created' || outcome === 'replaced' || outcome === 'debounced') {
+      this.hintUnlessInTransaction(doc, session);
+    }
+    if (outcome !== undefined && outcome !== 'created') this.deps.deduplicated(doc, outcome);
     return doc;
   }
 
@@ -138,7 +172,7 @@ export class Producer {
     const { session } = checkOptionsObject(options, 'options', ['session']) as { session?: unknown };
     const checkedSession = session === undefined ? undefined : checkSession(session, 'options.session');
     const now = this.deps.clock.now();
-    const jobs = (items as unknown[]).map((item, index): NewJob => {
+    const checkedItems = (items as unknown[]).map((item, index) => {
       const at = `jobs[${index}]`;
       if (typeof item !== 'object' || item === null) {
         throw new InvalidArgumentError(at, `expected { name, data, options? }, got ${describeValue(item)}`);
@@ -149,27 +183,31 @@ export class Producer {
       const checked = checkEnqueueOptions(itemOptions, `${at}.options`, false);
       const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, ...policyFields(checked) };
       if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
-      return job;
+      return { job, mode: dedupeModeOf(checked) };
     });
-    if (jobs.length === 0) return [];
+    if (checkedItems.length === 0) return [];
+    const jobs = checkedItems.map((item) => item.job);
     const names = [...new Set(jobs.map((job) => job.name))].join(', ');
-    const docs = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
+    const withModes = checkedItems.some((item) => item.mode);
+    const results = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
       this.call(
         `enqueueMany of ${jobs.length} jobs`,
         async () => {
-          const traced = trace ? jobs.map((job) => ({ ...job, trace })) : jobs;
-          const results = await this.deps.inserts.insertBatch(traced, now, checkedSession);
+          const traced = trace ? checkedItems.map((item) => ({ ...item, job: { ...item.job, trace } })) : checkedItems;
+          const insert = (batch: NewJob[]) => this.deps.inserts.insertBatch(batch, now, checkedSession);
+          const written: ManyResult[] = withModes
+            ? await this.deps.deduplicator.writeMany(traced, now, insert, checkedSession)
+            : await insert(traced.map((item) => item.job));
           // Like insertMany: on an error some jobs may have been written; the first error is thrown,
           // saying so when some were (or may have been).
-          const failed = results.find((result) => 'error' in result);
-          if (failed) throw partlyWritten(results) ?? failed.error;
-          return results.map((result) => (result as { doc: JobDocument }).doc);
+          const failed = written.find((result) => 'error' in result);
+          if (failed) throw partlyWritten(written) ?? (failed as { error: unknown }).error;
+          return written;
         },
         checkedSession,
       ),
     );
-    for (const doc of docs) this.hintUnlessInTransaction(doc, checkedSession);
-    return docs;
+    return results.map((result) => this.report(result, checkedSession));
   }
 
   /**

@@ -33,8 +33,11 @@ export interface MonquePublicAPI<J = JobMap> {
 
   /**
    * Adds a job, due at `options.runAt` (default now). With `options.uniqueKey`, returns the
-   * `pending`/`processing` job of the same name and key instead, unchanged, if there is one.
-   * Calls made while another enqueue is being written are sent together in one round trip.
+   * `pending`/`processing` job of the same name and key instead, unchanged, if there is one; or,
+   * with `onDuplicate: 'replace'`, `debounce` (+ `maxWait`) or `throttle`, replaces, debounces or
+   * throttles as those options say, and emits `job:deduplicated` when it created no job. Returns
+   * the job that stands for the call (created, replaced or kept). Plain calls made while another
+   * enqueue is being written are sent together in one round trip; deduplicating calls go alone.
    *
    * @throws InvalidArgumentError for a bad name, data or option (nothing is written)
    * @throws ConnectionError when the database cannot be reached (the driver's error is its `cause`)
@@ -53,7 +56,8 @@ export interface MonquePublicAPI<J = JobMap> {
 
   /**
    * Adds many jobs in a couple of round trips (unique keys respected: a key already held returns
-   * the existing job). Returns the jobs in the order given.
+   * the existing job). Items with a deduplication mode (`onDuplicate`, `debounce`, `throttle`) are
+   * applied one name and key at a time, in the order given. Returns the jobs in the order given.
    *
    * @throws InvalidArgumentError naming the index of the first bad item (nothing is written)
    * @throws ConnectionError when the database cannot be reached
@@ -133,10 +137,26 @@ export interface MonquePublicAPI<J = JobMap> {
   getJob<T = unknown>(id: JobId): Promise<Job<T> | null>;
 
   /**
-   * Jobs matching `query`, newest first, one page at a time (keyset pagination: stable while jobs
-   * are added). @throws InvalidArgumentError for a bad query, cursor or limit
+   * Jobs matching `query`, one page at a time, newest first unless `page.sort` says otherwise
+   * (keyset pagination: in the default order, stable while jobs are added). Sorting by `nextRun`
+   * or `finished` is not served by Monque's indexes: the server sorts the matching jobs, so on large
+   * collections filter by name or status too, or add an index such as `{ status: 1, nextRunAt: 1,
+   * _id: 1 }` or `{ finishedAt: -1, _id: -1 }`.
+   * @throws InvalidArgumentError for a bad query, cursor, limit or sort
    */
   getJobs<T = unknown>(query?: JobQuery<JobNameOf<J>>, page?: JobPage): Promise<JobList<T>>;
+
+  /**
+   * The recurring jobs still scheduled (`schedule()` made them and neither `unschedule()` nor a
+   * cancellation ended them), sorted by name, then unique key: each with its cron expression
+   * (`repeatInterval`), `timezone`, `nextRunAt`, and its last run's traces (`startedAt`,
+   * `completedAt`, `failReason`, `errors`). One indexed read (`monque_schedules`).
+   *
+   * @param options.name - only the schedules of this job name
+   * @param options.limit - at most this many, 1 to 1000 (default 1000)
+   * @throws InvalidArgumentError for a bad name or limit
+   */
+  getSchedules<T = unknown>(options?: { name?: JobNameOf<J>; limit?: number }): Promise<Job<T>[]>;
 
   /** How many jobs match `query`. */
   countJobs(query?: JobQuery<JobNameOf<J>>): Promise<number>;

@@ -1,6 +1,7 @@
 /**
  * What the operations API takes and returns: job queries, pages and statistics.
  */
+import type { ObjectId } from 'mongodb';
 import type { Job, JobStatusType } from './job.js';
 
 /** A value `query.data` can match by equality. */
@@ -11,12 +12,19 @@ export type DataFieldValue = string | number | boolean | null | Date;
  * query selects every job. Values are matched by equality, never read as query operators.
  */
 export interface JobQuery<N extends string = string> {
+  /**
+   * Only these jobs (1 to 1000 ids, `ObjectId`s or 24-hex-digit strings): the jobs an operator
+   * selected, for example. Served by the `_id` index.
+   */
+  ids?: readonly (ObjectId | string)[];
   /** One job name or several. */
   name?: N | readonly N[];
   /** One status or several. */
   status?: JobStatusType | readonly JobStatusType[];
   /** The job's `uniqueKey`. */
   uniqueKey?: string;
+  /** The job's `group` (see the flow-control options), by equality. */
+  group?: string;
   /**
    * Payload fields by equality; keys are paths inside `data`, dotted for nested fields
    * (`{ 'customer.id': 42 }`). Declare paths you search often in the `dataIndexes` option.
@@ -30,6 +38,24 @@ export interface JobQuery<N extends string = string> {
   finishedBefore?: Date;
 }
 
+/** The order of `getJobs`'s pages. */
+export interface JobSort {
+  /**
+   * - `'created'`: the order the jobs were inserted in (by `_id`);
+   * - `'nextRun'`: by `nextRunAt` (when the job is, or was last, due);
+   * - `'finished'`: by `finishedAt`; jobs not finished sort as a missing value does in MongoDB:
+   *   after the finished ones when descending, before them when ascending.
+   * Ties are broken by `_id`. Only `'created'` pages stay exact while jobs change: a job whose
+   * `nextRunAt` or `finishedAt` changes between two pages may be listed twice or not at all.
+   */
+  by: 'created' | 'nextRun' | 'finished';
+  /**
+   * @defaultValue `'desc'` for `created` and `finished` (newest first), `'asc'` for `nextRun`
+   * (soonest first)
+   */
+  order?: 'asc' | 'desc';
+}
+
 /** Which page of `getJobs` to read. */
 export interface JobPage {
   /** The `nextCursor` of the previous page; omitted for the first page. */
@@ -39,6 +65,11 @@ export interface JobPage {
    * @defaultValue 50
    */
   limit?: number;
+  /**
+   * The order. On large collections, see `getJobs` for the index a sort other than `created` needs.
+   * @defaultValue `{ by: 'created', order: 'desc' }`: newest first
+   */
+  sort?: JobSort;
 }
 
 /** One page of jobs, newest first. */

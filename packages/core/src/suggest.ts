@@ -43,7 +43,12 @@ export function suggestOption(key: string, known: readonly string[]): string {
   let best: { name: string; distance: number } | undefined;
   for (const name of known) {
     const candidate = name.toLowerCase();
-    const distance = candidate.includes(lower) || lower.includes(candidate) ? 1 : editDistance(lower, candidate);
+    const distance =
+      candidate === lower
+        ? 0
+        : candidate.includes(lower) || lower.includes(candidate)
+          ? 1
+          : editDistance(lower, candidate);
     if (!best || distance < best.distance) best = { name, distance };
   }
   if (best && best.distance <= Math.max(2, Math.floor(key.length / 3))) return ` (did you mean '${best.name}'?)`;

@@ -6,8 +6,10 @@
  */
 
 export type {
+  DeduplicationOutcome,
   JobChangedEvent,
   JobCompleteEvent,
+  JobDeduplicatedEvent,
   JobDeletedEvent,
   JobErrorEvent,
   JobFailEvent,
@@ -18,7 +20,14 @@ export type {
   QueuePauseEvent,
   WakeupFallbackEvent,
 } from './event-map.js';
-export { type BackoffOptions, JOB_STATUSES, type Job, JobStatus, type JobStatusType } from './job.js';
+export {
+  type BackoffOptions,
+  JOB_STATUSES,
+  type Job,
+  type JobErrorRecord,
+  JobStatus,
+  type JobStatusType,
+} from './job.js';
 export type {
   AnyJobOf,
   DefaultJobName,
@@ -47,6 +56,7 @@ export type {
   JobList,
   JobPage,
   JobQuery,
+  JobSort,
   NameStats,
   PausedState,
   QueueStats,

@@ -207,6 +207,7 @@ describe('failure decisions', () => {
       nextRunAt: new Date(at.getTime() + 4000),
       failCount: 2,
       failReason: 'boom',
+      errors: [expect.objectContaining({ at, message: 'boom' })],
     });
   });
 
@@ -223,6 +224,7 @@ describe('failure decisions', () => {
       at,
       failCount: 3,
       failReason: 'last',
+      errors: [expect.objectContaining({ at, message: 'last' })],
       finishedAt: at,
       expireAt: new Date(at.getTime() + 120_000),
     });
@@ -244,6 +246,7 @@ describe('failure decisions', () => {
       nextRunAt: new Date('2024-06-01T13:00:00.000Z'),
       failCount: 0,
       failReason: 'last',
+      errors: [expect.objectContaining({ at, message: 'last' })],
     });
   });
 

@@ -1,6 +1,8 @@
 /**
  * Mounting the dashboard in Fastify 5 through `@fastify/middie` (Express-style middleware), under
- * /admin/jobs, read-only.
+ * /admin/jobs, read-only. Without an `authorize` hook it answers loopback `Host` names only
+ * (`localhost`, `127.0.0.1`, `[::1]`): list the names you open it by in `allowedHosts`, or add
+ * `authorize` (see the Express example) before exposing it.
  */
 import middie from '@fastify/middie';
 import type { Monque } from '@monque/core';

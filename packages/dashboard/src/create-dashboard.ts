@@ -1,8 +1,9 @@
 /**
  * `createDashboard`: a Node request handler serving the dashboard's page, its assets and its JSON
- * API. Every request it answers goes through, in order: the security headers, the `Host`
- * allow-list, `authorize`, then (API) the origin check and (changes) read-only mode, `POST`,
- * `Content-Type: application/json` and the body size limit.
+ * API. Every request it answers goes through, in order: the security headers, the `Host` check
+ * (loopback names, `allowedHosts`, or any host when `authorize` decides), `authorize`, then (API)
+ * the origin check and (changes) read-only mode, `POST`, `Content-Type: application/json` and the
+ * body size limit.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Monque } from '@monque/core';
@@ -100,7 +101,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     try {
       setSecurityHeaders(res);
-      const hostRefusal = checkHost(req, settings.allowedHosts);
+      const hostRefusal = checkHost(req, settings.allowedHosts, settings.authorize !== undefined);
       if (hostRefusal) return refuse(res, hostRefusal);
       if (settings.authorize) {
         const allowed = await settings.authorize(req, res);

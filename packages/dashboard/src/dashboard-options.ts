@@ -13,6 +13,8 @@ export type DashboardMonque = Pick<
   | 'countJobs'
   | 'getStats'
   | 'getThroughput'
+  | 'getSchedules'
+  | 'unschedule'
   | 'cancelJob'
   | 'retryJob'
   | 'rescheduleJob'
@@ -51,9 +53,12 @@ export interface DashboardSettings {
   /** Access control, called for every request. @defaultValue none: everyone who reaches the handler may use it */
   authorize?: DashboardAuthorize;
   /**
-   * Host names (with the port, as in the `Host` header) the dashboard answers; others get 421.
-   * Guards a dashboard bound to localhost against DNS rebinding.
-   * @defaultValue any host (the standalone `monque-dashboard` sets it to the loopback names when it binds to one)
+   * Host names the dashboard answers besides the loopback names (`localhost`, `127.0.0.1`,
+   * `[::1]`, any port), as in the `Host` header: `'admin.example.com'` (any port) or
+   * `'admin.example.com:8443'` (that port only). Other hosts get 421. Guards against DNS rebinding:
+   * a page on another site whose name now points at your server sends its own name as `Host`.
+   * @defaultValue without `authorize`: the loopback names only; with `authorize`: any host (the
+   * hook decides who may use the dashboard)
    */
   allowedHosts?: readonly string[];
   /**

@@ -1,15 +1,16 @@
 /**
  * The standalone dashboard server behind `monque-dashboard` (and `npm run dashboard`): a
- * `node:http` server around `createDashboard`, bound to 127.0.0.1 unless told otherwise.
+ * `node:http` server around `createDashboard`, bound to 127.0.0.1 unless told otherwise. It has no
+ * `authorize` hook, so it answers loopback `Host` names only, and the `allowedHosts` given.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Db } from 'mongodb';
 import { createDashboard } from './create-dashboard.js';
 import type { DashboardSettings } from './dashboard-options.js';
 
 /** Where and how to serve. */
-export interface StandaloneOptions extends Omit<DashboardSettings, 'allowedHosts'> {
+export interface StandaloneOptions extends DashboardSettings {
   readonly db: Db;
   /** @defaultValue `'monque_jobs'` */
   readonly collectionName?: string;
@@ -36,15 +37,10 @@ export function isLoopback(host: string): boolean {
 export async function startStandaloneServer(options: StandaloneOptions): Promise<StandaloneServer> {
   const host = options.host ?? '127.0.0.1';
   const { db, collectionName, port = 3000, host: _host, ...settings } = options;
-  let allowedHosts: string[] | undefined;
+  const handler = createDashboard({ db, ...(collectionName ? { collectionName } : {}), ...settings });
   const server = createServer((req, res) => {
     void handler(req, res);
   });
-  // The Host allow-list needs the port, known only once listening: the handler is made after.
-  let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
-    res.statusCode = 503;
-    res.end();
-  };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -53,18 +49,6 @@ export async function startStandaloneServer(options: StandaloneOptions): Promise
     });
   });
   const actualPort = (server.address() as AddressInfo).port;
-  if (isLoopback(host)) {
-    allowedHosts = ['127.0.0.1', 'localhost', '[::1]'].map((name) => `${name}:${actualPort}`);
-    if (host !== '::1' && host !== '[::1]' && host !== 'localhost' && host !== '127.0.0.1') {
-      allowedHosts.push(`${host}:${actualPort}`);
-    }
-  }
-  handler = createDashboard({
-    db,
-    ...(collectionName ? { collectionName } : {}),
-    ...settings,
-    ...(allowedHosts ? { allowedHosts } : {}),
-  });
   const shownHost = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
     url: `http://${shownHost}:${actualPort}${settings.basePath && settings.basePath !== '/' ? settings.basePath.replace(/\/?$/, '/') : '/'}`,

@@ -8,7 +8,8 @@ import type { Job, Monque } from '@monque/core';
 import { getTestUri } from '@monque/test-backend';
 import type { Db } from 'mongodb';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ExitCode, runCli } from '../src/cli/program.js';
+import { ExitCode } from '../src/cli/program.js';
+import { cliOn, type Run, runWith } from './helpers/cli.js';
 import { freshMonque, insertJobs, useDashboardDb } from './helpers/jobs.js';
 
 const getDb = useDashboardDb(import.meta.url);
@@ -27,44 +28,13 @@ beforeEach(() => {
   collection = (monque as unknown as { options: { collectionName: string } }).options.collectionName;
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in this process against the file's collection. */
-async function cli(...args: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli([...args, '--db', db.databaseName, '--collection', collection], {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env: { MONGODB_URI: getTestUri() },
-    now: () => new Date('2025-06-10T12:00:00Z'),
-  });
-  return { code, stdout, stderr };
-}
+const cli = cliOn(
+  () => db.databaseName,
+  () => collection,
+);
 
 /** Runs without the connection arguments (for usage errors). */
-async function bare(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-    env,
-  });
-  return { code, stdout, stderr };
-}
+const bare = (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => runWith(args, { env });
 
 const jobs = () => db.collection<Job>(collection);
 
@@ -187,7 +157,7 @@ describe('retry, cancel, delete', () => {
     const both = await cli('delete', 'a'.repeat(24), '--name', 'x');
     expect(both.code).toBe(ExitCode.USAGE);
     expect(await jobs().countDocuments({})).toBe(1);
-    expect((await cli('delete', '--all')).stdout).toBe('deleted 1 job\n');
+    expect((await cli('delete', '--all', '--yes')).stdout).toBe('deleted 1 job\n');
   });
 });
 

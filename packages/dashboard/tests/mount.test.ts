@@ -81,12 +81,33 @@ describe('mounting', () => {
     expect((await send(`${origin}/elsewhere`)).text).toBe('not found');
   });
 
-  it('Express, under a mount path, behind authorize', async () => {
-    const origin = await listen(createServer(createApp(monque, 's3cret')));
-    await checkMounted(`${origin}/admin/jobs`, { Authorization: 'Bearer s3cret' });
-    expect((await send(`${origin}/admin/jobs/`)).status).toBe(403);
-    expect((await send(`${origin}/admin/jobs/api/stats`)).status).toBe(403);
+  it('Express, under a mount path, behind basic authentication a browser can answer', async () => {
+    const origin = await listen(createServer(createApp(monque, { user: 'ops', password: 's3cret' })));
+    const basic = (credentials: string) => ({ Authorization: `Basic ${Buffer.from(credentials).toString('base64')}` });
+    await checkMounted(`${origin}/admin/jobs`, basic('ops:s3cret'));
+    for (const headers of [{}, basic('ops:wrong'), basic('ops:s3cret-and-more'), { Authorization: 'Bearer s3cret' }]) {
+      const refused = await send(`${origin}/admin/jobs/api/stats`, { headers });
+      expect(refused.status, JSON.stringify(headers)).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+    }
+    // With authorize, any Host is answered (the check is the password).
+    const elsewhere = await send(`${origin}/admin/jobs/api/stats`, {
+      headers: { ...basic('ops:s3cret'), Host: 'jobs.example.com' },
+    });
+    expect(elsewhere.status).toBe(200);
     expect((await send(`${origin}/`)).text).toBe('the app');
+  });
+
+  it('without authorize, refuses a Host that is not a loopback name (DNS rebinding) in every example', async () => {
+    const fastify = await createFastifyApp(monque);
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    cleanups.push(() => fastify.close());
+    const fastifyOrigin = `http://127.0.0.1:${(fastify.server.address() as AddressInfo).port}`;
+    const httpOrigin = await listen(createAdminServer(monque));
+    for (const url of [`${fastifyOrigin}/admin/jobs/api/stats`, `${httpOrigin}/jobs/api/stats`]) {
+      expect((await send(url, { headers: { Host: 'rebound.example' } })).status, url).toBe(421);
+      expect((await send(url, { headers: { Host: 'localhost' } })).status, url).toBe(200);
+    }
   });
 
   it('Express, with express.json() parsing the body first', async () => {

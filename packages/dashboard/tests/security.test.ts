@@ -271,10 +271,29 @@ describe('requests from another site', () => {
     expect(await monque.getPaused()).toEqual(['email']);
   });
 
-  it('answers only the allowed Host names when given (DNS rebinding)', async () => {
-    const { api, host } = await dashboard({ allowedHosts: ['localhost:1'] });
-    const refused = await send(`${api}/stats`);
-    expect(refused.status).toBe(421);
+  it('refuses its own host name on another port: the port is compared, not only the name', async () => {
+    const { api, host } = await dashboard();
+    const port = Number(new URL(`http://${host}`).port);
+    const url = `${api}/jobs/${failedId.toHexString()}/retry`;
+    // No Sec-Fetch-Site (an older browser): the Origin check alone must refuse these.
+    for (const origin of [`http://127.0.0.1:${port === 65_535 ? port - 1 : port + 1}`, 'http://127.0.0.1']) {
+      const answer = await post(url, {}, { Origin: origin });
+      expect(answer.status, origin).toBe(403);
+    }
+    expect(await statusOfFailedJob()).toBe('failed');
+    expect((await post(url, {}, { Origin: `http://${host}` })).status).toBe(200);
+  });
+});
+
+describe('the Host header (DNS rebinding)', () => {
+  it('without authorize, answers loopback names only: page, assets and API; a rebound change does nothing', async () => {
+    const { origin, api } = await dashboard();
+    for (const host of ['evil.example', 'evil.example:80', '10.0.0.5:3000', 'localhost.evil.example']) {
+      for (const url of [`${origin}/`, `${api}/stats`]) {
+        const answer = await send<{ error: string }>(url, { headers: { Host: host } });
+        expect(answer.status, `${host} ${url}`).toBe(421);
+      }
+    }
     const rebound = await post(
       `${api}/jobs/retry`,
       { status: 'failed' },
@@ -282,8 +301,29 @@ describe('requests from another site', () => {
     );
     expect(rebound.status).toBe(421);
     expect(await statusOfFailedJob()).toBe('failed');
-    expect((await send(`${api}/stats`, { headers: { Host: 'LOCALHOST:1' } })).status).toBe(200);
-    expect(host).not.toBe('localhost:1');
+    for (const host of ['localhost', 'LOCALHOST:1', '127.0.0.1', '127.1.2.3:8080', '[::1]', '[::1]:3000']) {
+      expect((await send(`${api}/stats`, { headers: { Host: host } })).status, host).toBe(200);
+    }
+  });
+
+  it('with authorize, answers any host (the hook decides who may use it)', async () => {
+    const { api } = await dashboard({ authorize: () => true });
+    expect((await send(`${api}/stats`, { headers: { Host: 'jobs.example.com' } })).status).toBe(200);
+  });
+
+  it('answers the names of allowedHosts too: without a port on any port, with a port on that one only', async () => {
+    const { api } = await dashboard({ allowedHosts: ['jobs.internal', 'Admin.Example.com:8443'] });
+    const status = async (host: string) => (await send(`${api}/stats`, { headers: { Host: host } })).status;
+    expect(await status('jobs.internal')).toBe(200);
+    expect(await status('JOBS.internal:8080')).toBe(200);
+    expect(await status('admin.example.com:8443')).toBe(200);
+    expect(await status('admin.example.com')).toBe(421);
+    expect(await status('admin.example.com:443')).toBe(421);
+    expect(await status('evil.example')).toBe(421);
+    expect(await status('localhost:3000')).toBe(200);
+    // With authorize, allowedHosts still limits the hosts.
+    const guarded = await dashboard({ allowedHosts: ['jobs.internal'], authorize: () => true });
+    expect((await send(`${guarded.api}/stats`, { headers: { Host: 'evil.example' } })).status).toBe(421);
   });
 });
 

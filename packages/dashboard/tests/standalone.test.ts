@@ -46,6 +46,15 @@ describe('startStandaloneServer', () => {
     expect((await send(`${server.url}`, { headers: { Host: `attacker.example:${port}` } })).status).toBe(421);
   });
 
+  it('answers the allowedHosts given too (the bin option --allowed-host)', async () => {
+    const collectionName = freshCollectionName(db, 'standalone');
+    const server = await startStandaloneServer({ db, collectionName, port: 0, allowedHosts: ['jobs.internal'] });
+    stops.push(() => server.close());
+    const port = new URL(server.url).port;
+    expect((await send(`${server.url}api/stats`, { headers: { Host: `jobs.internal:${port}` } })).status).toBe(200);
+    expect((await send(`${server.url}api/stats`, { headers: { Host: `other.internal:${port}` } })).status).toBe(421);
+  });
+
   it('serves under a base path and read-only when asked', async () => {
     const collectionName = freshCollectionName(db, 'standalone');
     const server = await startStandaloneServer({ db, collectionName, port: 0, basePath: '/ops', readOnly: true });
@@ -115,8 +124,24 @@ describe('the monque-dashboard bin', () => {
     const noUri = start(['--db', 'x']);
     expect(await exitOf(noUri.child)).toBe(2);
     expect(noUri.output()).toContain('MONGODB_URI');
-    const unreachable = start(['--uri', 'mongodb://127.0.0.1:1/app?serverSelectionTimeoutMS=300', '--port', '0']);
-    expect(await exitOf(unreachable.child)).toBe(1);
-    expect(unreachable.output()).toContain('cannot reach MongoDB');
+    const unreachable = start([
+      '--uri',
+      'mongodb://ops:pa/ss-word@127.0.0.1:1/app?serverSelectionTimeoutMS=300',
+      '--port',
+      '0',
+    ]);
+    expect(await exitOf(unreachable.child)).not.toBe(0);
+    expect(unreachable.output()).not.toContain('ss-word');
+    const refused = start(['--uri', 'mongodb://127.0.0.1:1/app?serverSelectionTimeoutMS=300', '--port', '0']);
+    expect(await exitOf(refused.child)).toBe(1);
+    expect(refused.output()).toMatch(/^error: cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:1\/app/);
+  });
+
+  it('exits 2 with one clear line, no stack trace, for a connection string the driver cannot read', async () => {
+    for (const uri of ['mongodb://127.0.0.1:99999/app', 'mongodb://127.0.0.1/app?tls=maybe']) {
+      const run = start(['--uri', uri, '--port', '0']);
+      expect(await exitOf(run.child), uri).toBe(2);
+      expect(run.output(), uri).toMatch(/^error: --uri \S+ is not a valid connection string: [^\n]+\n$/);
+    }
   });
 });

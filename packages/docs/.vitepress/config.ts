@@ -41,6 +41,7 @@ const guide: DefaultTheme.SidebarItem[] = [
       { text: 'Operating the queue', link: '/guides/operating-the-queue' },
       { text: 'Dashboard and CLI', link: '/guides/dashboard' },
       { text: 'Graceful shutdown', link: '/guides/graceful-shutdown' },
+      { text: 'NestJS integration', link: '/guides/nestjs' },
       { text: 'Ts.ED integration', link: '/guides/tsed-integration' },
       { text: 'Job states', link: '/guides/job-states' },
       { text: 'How it works, and faults', link: '/guides/how-it-works' },

@@ -29,7 +29,7 @@ function memberIds(html: string): string[] {
   return [...html.matchAll(/<h3 id="([^"]+)"/g)].map((match) => match[1] ?? '');
 }
 
-describe.each(['core', 'tsed'])('the @monque/%s Monque class page', (pkg) => {
+describe.each(['core', 'tsed', 'nestjs'])('the @monque/%s Monque class page', (pkg) => {
   it("lists Monque's own members, and none inherited from EventEmitter", () => {
     const ids = memberIds(readBuiltPage(`api/reference/@monque/${pkg}/classes/Monque`));
 

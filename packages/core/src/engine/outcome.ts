@@ -11,6 +11,7 @@ import { backoffDelay, dueAfter, LATEST_DATE_MS } from '../retry/backoff.js';
 import { nextCronTime } from '../schedule/cron.js';
 import type { JobDocument } from '../store/job-document.js';
 import type { Transition } from '../store/outcome-store.js';
+import { errorsAfterFailure, type FailedAttempt } from './attempt-history.js';
 
 /** The retry rules in force for one job. */
 export interface RetryPolicy {
@@ -105,9 +106,11 @@ export function decideSuccess(job: Job, result: unknown, now: Date, settings: De
 }
 
 /**
- * A failed run (or a recovery, which counts as one); `willRetry` says whether it runs again.
+ * A failed run (or a recovery, which counts as one); `willRetry` says whether it runs again. Every
+ * failure also adds the attempt to `job.errors` (see `attempt-history.ts`).
  * @param options.unrecoverable - no retry, whatever is left (an `UnrecoverableError`)
  * @param options.retryAt - when to run again instead of the backoff (recoveries: at once)
+ * @param options.attempt - the attempt's stack trace and duration, for `job.errors`
  */
 export function decideFailure(
   job: Job,
@@ -115,14 +118,15 @@ export function decideFailure(
   now: Date,
   policy: RetryPolicy,
   settings: DecisionSettings,
-  options: { unrecoverable?: boolean; retryAt?: Date } = {},
+  options: { unrecoverable?: boolean; retryAt?: Date; attempt?: FailedAttempt } = {},
 ): { transition: Transition; willRetry: boolean } {
   const failCount = job.failCount + 1;
+  const errors = errorsAfterFailure(job, reason, now, options.attempt);
   if (!options.unrecoverable && failCount < policy.maxRetries) {
     const delay = backoffDelay(policy.backoff, failCount, settings.maxBackoffDelay, settings.random);
     const nextRunAt = options.retryAt ?? dueAfter(now, delay);
     return {
-      transition: { status: JobStatus.PENDING, at: now, nextRunAt, failCount, failReason: reason },
+      transition: { status: JobStatus.PENDING, at: now, nextRunAt, failCount, failReason: reason, errors },
       willRetry: true,
     };
   }
@@ -135,6 +139,7 @@ export function decideFailure(
         nextRunAt: nextOccurrence(job, now),
         failCount: 0,
         failReason: reason,
+        errors,
       },
       willRetry: true,
     };
@@ -145,6 +150,7 @@ export function decideFailure(
       at: now,
       failCount,
       failReason: reason,
+      errors,
       ...finished(JobStatus.FAILED, now, settings),
     },
     willRetry: false,
@@ -200,6 +206,7 @@ export function jobAfter(job: Job, transition: Transition): Job {
   if (transition.failCount !== undefined) next.failCount = transition.failCount;
   if (typeof transition.failReason === 'string') next.failReason = transition.failReason;
   if (transition.failReason === null) delete next.failReason;
+  if (transition.errors) next.errors = transition.errors;
   if (transition.completedAt) next.completedAt = transition.completedAt;
   if (transition.finishedAt) next.finishedAt = transition.finishedAt;
   if (transition.result) next.result = transition.result.value;

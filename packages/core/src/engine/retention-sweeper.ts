@@ -36,8 +36,8 @@ export class RetentionSweeper {
       this.deps.clock.now(),
       this.deps.maxPerSweep ?? MAX_DELETIONS_PER_SWEEP,
     );
-    if (result.jobs > 0 || result.metrics > 0) {
-      this.deps.logger.debug('retention: deleted expired documents', { jobs: result.jobs, metrics: result.metrics });
+    if (result.jobs > 0 || result.metrics > 0 || (result.throttleWindows ?? 0) > 0) {
+      this.deps.logger.debug('retention: deleted expired documents', { ...result });
     }
     return result;
   }

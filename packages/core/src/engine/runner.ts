@@ -224,6 +224,7 @@ export class JobRunner {
     const policy = policyFor(job, run.worker.policy, settings);
     const { transition, willRetry } = decideFailure(job, failReasonOf(ending.error), now, policy, settings, {
       unrecoverable: ending.unrecoverable,
+      attempt: { stack: ending.error.stack, durationMs: duration },
     });
     return {
       transition,

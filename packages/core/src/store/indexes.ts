@@ -19,6 +19,8 @@ export const UNIQUE_INDEX_NAME = 'monque_unique_active_key';
  *   the sweep that does the same where TTL does not run;
  * - `monque_list_name` `{name, status, _id: -1}` and `monque_list_status` `{status, _id: -1}`:
  *   `getJobs` by name (and status) or by status, newest first;
+ * - `monque_schedules` `{name, uniqueKey, _id}`, partial on `repeatInterval` and `activeKey` existing
+ *   (the recurring jobs still scheduled): `getSchedules`;
  * - one `monque_data_<path>` `{'data.<path>': 1, _id: -1}` per `dataIndexes` entry: `getJobs` by a
  *   payload field.
  */
@@ -36,6 +38,11 @@ export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDes
     { key: { expireAt: 1 }, name: 'monque_retention', expireAfterSeconds: 0 },
     { key: { name: 1, status: 1, _id: -1 }, name: 'monque_list_name' },
     { key: { status: 1, _id: -1 }, name: 'monque_list_status' },
+    {
+      key: { name: 1, uniqueKey: 1, _id: 1 },
+      name: 'monque_schedules',
+      partialFilterExpression: { repeatInterval: { $exists: true }, activeKey: { $exists: true } },
+    },
     ...dataIndexes.map((path) => ({ key: { [`data.${path}`]: 1, _id: -1 }, name: `monque_data_${path}` })),
   ];
 }

@@ -6,7 +6,8 @@ import type { Collection, Filter, ObjectId } from 'mongodb';
 import { JOB_STATUSES, JobStatus } from '../job.js';
 import type { NameStats, QueueStats, StatusCounts } from '../queries.js';
 import type { JobDocument } from './job-document.js';
-import { type CheckedPage, type CheckedQuery, encodeCursor, queryFilter, selectStatuses } from './job-query.js';
+import { type CheckedPage, encodeCursor, sortOf, startingAfter } from './job-page.js';
+import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
 
 /** A page of stored jobs and the cursor of the next one. */
 export interface DocumentPage {
@@ -28,24 +29,39 @@ export class InspectStore {
   }
 
   /**
-   * One page of the jobs matching `query`, newest first (`_id` descending), starting after
-   * `page.after`: one `find` of `limit + 1` documents (the extra one only tells whether a next page
-   * exists). Keyset pagination on the immutable `_id`, so every job that existed when the first
-   * page was read is listed exactly once, whatever is added meanwhile. Index: see `job-query.ts`
-   * (`monque_list_name`, `monque_list_status`, `monque_data_<path>` or `_id`).
+   * One page of the jobs matching `query` in the page's order (newest first unless `page.sort`
+   * says otherwise), starting after `page.after`: one `find` of `limit + 1` documents (the extra
+   * one only tells whether a next page exists). Keyset pagination on the sort key and the immutable
+   * `_id`: in the default order, every job that existed when the first page was read is listed
+   * exactly once, whatever is added meanwhile. Indexes: see `job-query.ts` and `job-page.ts`.
    */
   async list(query: CheckedQuery, page: CheckedPage): Promise<DocumentPage> {
-    const filter: Filter<JobDocument> = queryFilter(query);
-    if (page.after) filter._id = { $lt: page.after };
+    const filter = startingAfter(queryFilter(query), page);
     const docs = await this.collection
       .find(filter)
-      .sort({ _id: -1 })
+      .sort(sortOf(page))
       .limit(page.limit + 1)
       .toArray();
     const more = docs.length > page.limit;
     if (more) docs.length = page.limit;
     const last = docs[docs.length - 1];
-    return { docs, nextCursor: more && last ? encodeCursor(last._id) : null };
+    return { docs, nextCursor: more && last ? encodeCursor(last, page.sort) : null };
+  }
+
+  /**
+   * The recurring jobs still scheduled (`pending` or `processing`, holding their schedule key), by
+   * name, then unique key, at most `limit`. Index `monque_schedules`, partial on exactly these jobs.
+   */
+  schedules(name: string | undefined, limit: number): Promise<JobDocument[]> {
+    return this.collection
+      .find({
+        repeatInterval: { $exists: true },
+        activeKey: { $exists: true },
+        ...(name === undefined ? {} : { name }),
+      })
+      .sort({ name: 1, uniqueKey: 1, _id: 1 })
+      .limit(limit)
+      .toArray();
   }
 
   /** How many jobs match (one `countDocuments`; the same indexes as {@link list}). */

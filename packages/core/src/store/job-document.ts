@@ -10,6 +10,9 @@
  * - `claimToken`: a fresh random string stamped on each claim. Outcome, progress and lock writes are
  *   fenced on it, so a run that lost its job can never overwrite the state of whoever holds it now.
  * - `expireAt`: when retention deletes the finished job (TTL index `monque_retention`).
+ * - `enqueueToken`: a fresh random string stamped by each deduplicating enqueue (`onDuplicate:
+ *   'replace'`, `debounce`) that created or changed the job, so such a write whose reply was lost is
+ *   recognised when read back.
  * - `retryLimit`: the `maxRetries` in force where the job was last claimed (its worker's, else that
  *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
  *   follows its own worker's policy even where that worker is not registered. The job's own
@@ -31,6 +34,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   activeKey?: string;
   claimToken?: string | null;
   expireAt?: Date;
+  enqueueToken?: string;
   trace?: TraceCarrier;
   retryLimit?: number;
   requeuedBy?: string;
@@ -69,6 +73,7 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     activeKey: _activeKey,
     claimToken: _claimToken,
     expireAt: _expireAt,
+    enqueueToken: _enqueueToken,
     trace: _trace,
     retryLimit: _retryLimit,
     requeuedBy: _requeuedBy,

@@ -1,6 +1,6 @@
 /**
- * A user's {@link JobQuery} checked and turned into a MongoDB filter, and the opaque keyset cursors
- * of `getJobs`. Every value is matched by equality: an operator object (`{ $ne: null }`) where a
+ * A user's {@link JobQuery} checked and turned into a MongoDB filter (the pages of `getJobs` are in
+ * `job-page.ts`). Every value is matched by equality: an operator object (`{ $ne: null }`) where a
  * value is expected is refused, so a query can never select more than its author could see.
  *
  * Which index serves a filter (see `store/indexes.ts`):
@@ -10,30 +10,31 @@
  * - `status` alone: `monque_list_status` `{status, _id: -1}`;
  * - `data.<path>`: `monque_data_<path>` `{'data.<path>': 1, _id: -1}` when the path is declared in
  *   the `dataIndexes` option; otherwise the other fields' index, or a collection scan;
- * - `uniqueKey`, `createdAfter`, `createdBefore`, `finishedBefore`: filtered while reading the index
- *   the other fields chose (combine them with a name or status on large collections);
+ * - `ids`: the `_id` index;
+ * - `uniqueKey`, `group`, `createdAfter`, `createdBefore`, `finishedBefore`: filtered while reading
+ *   the index the other fields chose (combine them with a name or status on large collections);
  * - nothing: the `_id` index.
  */
 import type { Filter, ObjectId } from 'mongodb';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
 import { JOB_STATUSES, type JobStatusType } from '../job.js';
-import type { DataFieldValue, JobPage, JobQuery } from '../queries.js';
+import type { DataFieldValue, JobQuery } from '../queries.js';
 import { suggestOption } from '../suggest.js';
-import { checkDataPath, checkDate, checkName, checkNumberIn, describeValue, isPlainObject } from '../validation.js';
+import { checkDataPath, checkDate, checkName, describeValue, isPlainObject } from '../validation.js';
 import type { JobDocument } from './job-document.js';
 import type { ObjectIds } from './object-ids.js';
 
-/** Jobs per `getJobs` page unless `page.limit` says otherwise. */
-export const DEFAULT_PAGE_LIMIT = 50;
-/** Most jobs per `getJobs` page. */
-export const MAX_PAGE_LIMIT = 1000;
 /** Most `query.data` fields in one query. */
 export const MAX_DATA_FIELDS = 20;
+/** Most `query.ids` in one query. */
+export const MAX_QUERY_IDS = 1000;
 
 const QUERY_KEYS = [
+  'ids',
   'name',
   'status',
   'uniqueKey',
+  'group',
   'data',
   'createdAfter',
   'createdBefore',
@@ -42,20 +43,16 @@ const QUERY_KEYS = [
 
 /** A checked query: every field present is valid, arrays are non-empty. */
 export interface CheckedQuery {
+  readonly ids?: readonly ObjectId[];
   readonly names?: readonly string[];
   readonly statuses?: readonly JobStatusType[];
   readonly uniqueKey?: string;
+  readonly group?: string;
   /** `[path inside data, value]` pairs. */
   readonly data?: readonly (readonly [string, DataFieldValue])[];
   readonly createdAfter?: Date;
   readonly createdBefore?: Date;
   readonly finishedBefore?: Date;
-}
-
-/** A checked page: its size, and the id the page starts after (newest first). */
-export interface CheckedPage {
-  readonly limit: number;
-  readonly after?: ObjectId;
 }
 
 function oneOrMany<T>(value: unknown, argument: string, check: (item: unknown, argument: string) => T): T[] {
@@ -95,14 +92,26 @@ function checkDataFields(value: unknown, argument: string): [string, DataFieldVa
   });
 }
 
+function checkIds(value: unknown, ids: ObjectIds | undefined, argument: string): ObjectId[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_QUERY_IDS) {
+    throw new InvalidArgumentError(
+      argument,
+      `expected an array of 1 to ${MAX_QUERY_IDS} job ids, got ${Array.isArray(value) ? `${value.length} ids` : describeValue(value)}`,
+    );
+  }
+  if (!ids) throw new InvalidArgumentError(argument, 'job ids cannot be used here');
+  return value.map((id, index) => ids.parse(id, `${argument}[${index}]`));
+}
+
 /**
  * Checks a query given to an operations method. `undefined` is the empty query (every job) unless
  * `required`; keys whose value is `undefined` are ignored.
  *
  * @param argument - the name used in errors (`'query'`)
+ * @param ids - reads `query.ids` (ids of the `Db`'s driver)
  * @throws InvalidArgumentError naming the field at fault (`query.status[1]`, `query.data.customer.id` …)
  */
-export function checkJobQuery(query: unknown, argument = 'query', required = false): CheckedQuery {
+export function checkJobQuery(query: unknown, argument = 'query', required = false, ids?: ObjectIds): CheckedQuery {
   if (query === undefined && !required) return {};
   if (!isPlainObject(query)) {
     const hint = query === undefined ? ' (pass {} to select every job)' : '';
@@ -116,9 +125,11 @@ export function checkJobQuery(query: unknown, argument = 'query', required = fal
   const checked: {
     -readonly [K in keyof CheckedQuery]: CheckedQuery[K];
   } = {};
+  if (query.ids !== undefined) checked.ids = checkIds(query.ids, ids, `${argument}.ids`);
   if (query.name !== undefined) checked.names = oneOrMany(query.name, `${argument}.name`, checkName);
   if (query.status !== undefined) checked.statuses = oneOrMany(query.status, `${argument}.status`, checkStatus);
   if (query.uniqueKey !== undefined) checked.uniqueKey = checkName(query.uniqueKey, `${argument}.uniqueKey`);
+  if (query.group !== undefined) checked.group = checkName(query.group, `${argument}.group`);
   if (query.data !== undefined) checked.data = checkDataFields(query.data, `${argument}.data`);
   for (const key of ['createdAfter', 'createdBefore', 'finishedBefore'] as const) {
     if (query[key] !== undefined) checked[key] = checkDate(query[key], `${argument}.${key}`);
@@ -141,10 +152,12 @@ export function selectStatuses(query: CheckedQuery, allowed: readonly JobStatusT
  */
 export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusType[]): Filter<JobDocument> {
   const filter: Record<string, unknown> = {};
+  if (query.ids) filter._id = { $in: [...query.ids] };
   if (query.names) filter.name = { $in: [...query.names] };
   const status = statuses ?? query.statuses ?? (query.names ? JOB_STATUSES : undefined);
   if (status) filter.status = { $in: [...status] };
   if (query.uniqueKey !== undefined) filter.uniqueKey = query.uniqueKey;
+  if (query.group !== undefined) filter.group = query.group;
   for (const [path, value] of query.data ?? []) filter[`data.${path}`] = value;
   if (query.createdAfter || query.createdBefore) {
     filter.createdAt = {
@@ -154,49 +167,4 @@ export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusTy
   }
   if (query.finishedBefore) filter.finishedAt = { $lt: query.finishedBefore };
   return filter as Filter<JobDocument>;
-}
-
-/** The opaque cursor of the page that follows the job `lastId` (newest first). */
-export function encodeCursor(lastId: ObjectId): string {
-  return Buffer.from(JSON.stringify({ v: 1, after: lastId.toHexString() })).toString('base64url');
-}
-
-function decodeCursor(cursor: unknown, ids: ObjectIds, argument: string): ObjectId {
-  const bad = (why: string): InvalidArgumentError =>
-    new InvalidArgumentError(argument, `not a cursor returned by getJobs (${why}), got ${describeValue(cursor)}`);
-  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw bad('expected a base64url string');
-  let decoded: unknown;
-  try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    throw bad('it does not decode');
-  }
-  const after = (decoded as { v?: unknown; after?: unknown } | null)?.after;
-  if (!isPlainObject(decoded) || decoded.v !== 1 || typeof after !== 'string' || !/^[0-9a-f]{24}$/.test(after)) {
-    throw bad('unknown content');
-  }
-  return ids.parse(after, argument);
-}
-
-/**
- * Checks `getJobs`'s page: `limit` an integer from 1 to 1000 (default 50), `cursor` a `nextCursor`.
- * @throws InvalidArgumentError naming `page`, `page.limit` or `page.cursor`
- */
-export function checkJobPage(page: unknown, ids: ObjectIds, argument = 'page'): CheckedPage {
-  if (page === undefined) return { limit: DEFAULT_PAGE_LIMIT };
-  if (!isPlainObject(page)) {
-    throw new InvalidArgumentError(argument, `expected { cursor?, limit? }, got ${describeValue(page)}`);
-  }
-  const known: readonly (keyof JobPage)[] = ['cursor', 'limit'];
-  for (const key of Object.keys(page)) {
-    if (!(known as readonly string[]).includes(key)) {
-      throw new InvalidArgumentError(`${argument}.${key}`, `unknown page field${suggestOption(key, known)}`);
-    }
-  }
-  const limit =
-    page.limit === undefined
-      ? DEFAULT_PAGE_LIMIT
-      : checkNumberIn(page.limit, `${argument}.limit`, { min: 1, max: MAX_PAGE_LIMIT, integer: true });
-  if (page.cursor === undefined) return { limit };
-  return { limit, after: decodeCursor(page.cursor, ids, `${argument}.cursor`) };
 }

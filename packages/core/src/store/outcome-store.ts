@@ -12,7 +12,7 @@
  */
 import type { Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
 import { isTransientError } from '../database-errors.js';
-import { JobStatus, type JobStatusType } from '../job.js';
+import { type JobErrorRecord, JobStatus, type JobStatusType } from '../job.js';
 import { FINISHED_STATUSES, type JobDocument, unsetOf } from './job-document.js';
 
 /** The state a finished run (or a recovery) moves a job to. */
@@ -25,6 +25,8 @@ export interface Transition {
   failCount?: number;
   /** The failure message; `null` removes a previous one. */
   failReason?: string | null;
+  /** The whole attempt history after a failure (set, never pushed: a retried write sets it again). */
+  errors?: JobErrorRecord[];
   /** Set when a run succeeded. */
   completedAt?: Date;
   /** Set when the job reached `completed`, `failed` or `cancelled`. */
@@ -80,6 +82,7 @@ function updateFor(transition: Transition, fence?: OutcomeFence): UpdateFilter<J
   if (transition.failCount !== undefined) set.failCount = transition.failCount;
   if (typeof transition.failReason === 'string') set.failReason = transition.failReason;
   if (transition.failReason === null) unset.push('failReason');
+  if (transition.errors) set.errors = transition.errors;
   if (transition.completedAt) set.completedAt = transition.completedAt;
   if (transition.finishedAt) set.finishedAt = transition.finishedAt;
   if (transition.expireAt) set.expireAt = transition.expireAt;

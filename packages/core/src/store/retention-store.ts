@@ -1,6 +1,7 @@
 /**
- * Deletes what has outlived its retention: finished jobs whose `expireAt` has passed, and
- * per-minute counters past their `expireAt` (2 days). MongoDB's TTL index `monque_retention` does
+ * Deletes what has outlived its retention: finished jobs whose `expireAt` has passed,
+ * per-minute counters past their `expireAt` (2 days), and throttle windows that have closed
+ * (`expireAt`, index `monque_throttle_expiry`, also their TTL index). MongoDB's TTL index `monque_retention` does
  * the same for jobs about once a minute where the server runs it; this sweep makes retention hold
  * where TTL does not run or falls behind (some MongoDB-compatible servers store TTL indexes but
  * never expire anything), and is the only deletion of counters. Deleting what is already deleted is a no-op,
@@ -9,6 +10,7 @@
 import type { Collection } from 'mongodb';
 import type { JobDocument } from './job-document.js';
 import { FINISHED_STATUSES } from './job-document.js';
+import type { ThrottleWindow } from './throttle-store.js';
 import { METRICS_RETENTION_MS, type MetricDocument, MINUTE_MS, metricId, minuteOf } from './throughput-store.js';
 
 /** Most documents one sweep deletes per collection. */
@@ -18,6 +20,8 @@ export const MAX_DELETIONS_PER_SWEEP = 1000;
 export interface SweepResult {
   jobs: number;
   metrics: number;
+  /** Closed throttle windows (when the store was given their collection). */
+  throttleWindows?: number;
 }
 
 /** Finds and deletes expired documents, a bounded number at a time. */
@@ -25,6 +29,7 @@ export class RetentionStore {
   constructor(
     private readonly jobs: Collection<JobDocument>,
     private readonly metrics: Collection<MetricDocument>,
+    private readonly throttleWindows?: Collection<ThrottleWindow>,
   ) {}
 
   /**
@@ -32,12 +37,13 @@ export class RetentionStore {
    * of the ids due (jobs: `expireAt <= now`, index `monque_retention`, oldest first; counters:
    * their `_id` range before the minute that expires now, index `_id`, whose documents all carry an
    * earlier `expireAt`), then one `deleteMany` of those ids, guarded again by `expireAt` (and, for
-   * jobs, by a finished status: an active job is never deleted, whatever its fields say).
+   * jobs, by a finished status: an active job is never deleted, whatever its fields say). Closed
+   * throttle windows likewise, by `expireAt` (a closed window limits nothing any more).
    */
   async deleteExpired(now: Date, limit = MAX_DELETIONS_PER_SWEEP): Promise<SweepResult> {
     const jobFilter = { expireAt: { $lte: now }, status: { $in: [...FINISHED_STATUSES] } };
     const cutoff = metricId(minuteOf(new Date(now.getTime() - METRICS_RETENTION_MS + MINUTE_MS)), '');
-    const [jobs, metrics] = await Promise.all([
+    const [jobs, metrics, throttleWindows] = await Promise.all([
       this.deleteBounded(this.jobs as unknown as Collection<{ _id: unknown }>, jobFilter, { expireAt: 1 }, limit),
       this.deleteBounded(
         this.metrics as unknown as Collection<{ _id: unknown }>,
@@ -45,8 +51,16 @@ export class RetentionStore {
         { _id: 1 },
         limit,
       ),
+      this.throttleWindows
+        ? this.deleteBounded(
+            this.throttleWindows as unknown as Collection<{ _id: unknown }>,
+            { expireAt: { $lte: now } },
+            { expireAt: 1 },
+            limit,
+          )
+        : 0,
     ]);
-    return { jobs, metrics };
+    return this.throttleWindows ? { jobs, metrics, throttleWindows } : { jobs, metrics };
   }
 
   private async deleteBounded(

@@ -14,6 +14,7 @@ import {
   describeValue,
   isPlainObject,
 } from '../validation.js';
+import { checkDedupeOptions, DEDUPE_OPTION_KEYS } from './dedupe-options.js';
 
 /** Longest timeout or backoff delay a timer can wait (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -102,9 +103,17 @@ export function checkSession(value: unknown, argument: string): ClientSession {
 
 /** `enqueue` options (and `enqueueMany` items' options, which take no session). */
 export function checkEnqueueOptions(options: unknown, argument = 'options', allowSession = true): EnqueueOptions {
-  const known = ['runAt', 'uniqueKey', 'priority', 'group', ...POLICY_KEYS, ...(allowSession ? ['session'] : [])];
+  const known = [
+    'runAt',
+    'uniqueKey',
+    'priority',
+    'group',
+    ...DEDUPE_OPTION_KEYS,
+    ...POLICY_KEYS,
+    ...(allowSession ? ['session'] : []),
+  ];
   const checked = checkOptionsObject(options, argument, known);
-  const result: EnqueueOptions = checkRunPolicy(checked, argument);
+  const result: EnqueueOptions = { ...checkRunPolicy(checked, argument), ...checkDedupeOptions(checked, argument) };
   if (checked.runAt !== undefined) result.runAt = checkDate(checked.runAt, `${argument}.runAt`);
   if (checked.uniqueKey !== undefined) result.uniqueKey = checkName(checked.uniqueKey, `${argument}.uniqueKey`);
   if (checked.group !== undefined) result.group = checkGroup(checked.group, `${argument}.group`);

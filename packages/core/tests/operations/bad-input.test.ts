@@ -6,7 +6,8 @@ import { freshCollectionName } from '@monque/test-backend';
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, type Monque } from '../../src/index.js';
-import { encodeCursor } from '../../src/store/job-query.js';
+import type { JobDocument } from '../../src/store/job-document.js';
+import { encodeCursor } from '../../src/store/job-page.js';
 import { openCommandLog } from '../helpers/command-log.js';
 import { createOpsMonque, useOperationsDb } from './helpers.js';
 
@@ -141,7 +142,10 @@ describe('bad input to the operations API', () => {
       { name: 'b', data: {} },
     ]);
     expect(await monque.countJobs({ name: undefined, status: undefined, data: { x: undefined } as never })).toBe(2);
-    const page = await monque.getJobs({ name: 'a' }, { cursor: encodeCursor(second?._id as ObjectId) });
+    const page = await monque.getJobs(
+      { name: 'a' },
+      { cursor: encodeCursor({ _id: second?._id as ObjectId } as JobDocument) },
+    );
     expect(page.jobs.map((job) => job._id)).toEqual([first?._id]);
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Every query Monque sends on its hot paths is served by an index: a realistic run (enqueue, claim,
- * run, heartbeat, recovery, outcomes, the operations API, the retention sweep) is recorded with
- * command monitoring, then each recorded read and write is sent again wrapped in `explain`, and no
- * plan may scan the collection. Reading everything (an empty filter) is a scan by nature and is left
- * out, as is the few-document pause collection; and the claim's sort must come from its index, never
- * from an in-memory SORT stage. Needs a server with `explain` (the embedded one has
- * none): it runs against a real MongoDB via MONGODB_URI and is skipped visibly otherwise.
+ * Every query Monque sends on its hot paths is served by an index: a realistic run (enqueue, the
+ * deduplication modes, claim, run, heartbeat, recovery, outcomes, the operations API, the retention
+ * sweep) is recorded with command monitoring, then each recorded read and write is sent again
+ * wrapped in `explain`, and no plan may scan the collection. Reading everything (an empty filter) is
+ * a scan by nature and is left out, as is the few-document pause collection; and the claim's sort
+ * must come from its index, never from an in-memory SORT stage. Needs a server with `explain` (the
+ * embedded one has none): it runs against a real MongoDB via MONGODB_URI and is skipped visibly
+ * otherwise.
  */
 import { freshCollectionName, getCapabilities, waitUntil } from '@monque/test-backend';
 import type { CommandStartedEvent, Document } from 'mongodb';
@@ -79,6 +80,17 @@ describe('index use', () => {
         })),
       );
       await monque.enqueue('work', { customer: { id: 9 } }, { uniqueKey: 'k' });
+      // The deduplication modes: replace (an upsert, then a change), debounce past its cap (the
+      // upsert misses, a read, a guarded write), throttle (its window by _id, then its job by _id).
+      for (let n = 0; n < 2; n += 1) {
+        await monque.enqueue(
+          'work',
+          { n },
+          { uniqueKey: 'r', onDuplicate: 'replace', runAt: new Date(Date.now() + 60_000) },
+        );
+        await monque.enqueue('work', { n }, { uniqueKey: 'd', debounce: 60_000, maxWait: 60_000 });
+        await monque.enqueue('work', { n }, { uniqueKey: 't', throttle: 60_000, runAt: new Date(Date.now() + 60_000) });
+      }
       await monque.schedule('0 * * * *', 'work', {});
       await monque.start();
       await new Promise((resolve) => setTimeout(resolve, 400));
@@ -89,6 +101,9 @@ describe('index use', () => {
       await monque.getJobs({ status: JobStatus.COMPLETED }, { limit: 5 });
       await monque.getJobs({ data: { 'customer.id': 1 } });
       await monque.countJobs({ name: 'work' });
+      await monque.getSchedules();
+      const [some] = (await monque.getJobs({ name: 'work' }, { limit: 1 })).jobs;
+      await monque.getJobs({ ids: [some?._id.toHexString() as string] });
       await monque.retryJobs({ name: 'work', status: JobStatus.FAILED });
       await monque.cancelJobs({ name: 'work', status: JobStatus.PENDING });
       await monque.deleteJobs({ status: JobStatus.CANCELLED });

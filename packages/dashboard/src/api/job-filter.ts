@@ -4,15 +4,21 @@
  * ever passed on as a query operator, and an unknown filter name is refused (a typo must not widen
  * a bulk delete to every job).
  */
-import type { JobPage, JobQuery, JobStatusType } from '@monque/core';
+import type { JobPage, JobQuery, JobSort, JobStatusType } from '@monque/core';
 import { checkDataPath, checkJsonDataValue, type DataFilterValue, parseDataValue } from '../shared/data-filter.js';
 import { BadRequest } from './bad-request.js';
 
 /** The statuses a filter may name. */
 export const STATUSES: readonly JobStatusType[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
-const QUERY_KEYS = new Set(['name', 'status', 'uniqueKey', 'createdAfter', 'createdBefore', 'finishedBefore']);
-const PAGE_KEYS = new Set(['cursor', 'limit']);
+const QUERY_KEYS = new Set(['name', 'status', 'uniqueKey', 'group', 'createdAfter', 'createdBefore', 'finishedBefore']);
+const PAGE_KEYS = new Set(['cursor', 'limit', 'sort', 'order']);
+
+/** The orders of `GET jobs?sort=…`. */
+export const SORTS: readonly JobSort['by'][] = ['created', 'nextRun', 'finished'];
+
+/** Most ids a bulk action takes (500 ids fit in the default 16 KiB body). */
+export const MAX_BULK_IDS = 500;
 
 function statusOf(value: unknown): JobStatusType {
   if (typeof value === 'string' && (STATUSES as readonly string[]).includes(value)) return value as JobStatusType;
@@ -70,7 +76,16 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
       if (seen.has(key)) throw new BadRequest(`${key} is given twice`);
       seen.add(key);
       if (key === 'uniqueKey') query.uniqueKey = raw;
-      else if (key === 'createdAfter' || key === 'createdBefore' || key === 'finishedBefore')
+      else if (key === 'group') query.group = raw;
+      else if (key === 'sort') {
+        if (!(SORTS as readonly string[]).includes(raw)) {
+          throw new BadRequest(`sort: ${JSON.stringify(raw)} is not one of ${SORTS.join(', ')}`);
+        }
+        page.sort = { ...page.sort, by: raw as JobSort['by'] };
+      } else if (key === 'order') {
+        if (raw !== 'asc' && raw !== 'desc') throw new BadRequest(`order: ${JSON.stringify(raw)} is not asc or desc`);
+        page.sort = { by: page.sort?.by ?? 'created', ...page.sort, order: raw };
+      } else if (key === 'createdAfter' || key === 'createdBefore' || key === 'finishedBefore')
         query[key] = dateOf(key, raw);
       else if (key === 'cursor') page.cursor = raw;
       else if (key === 'limit') {
@@ -82,6 +97,7 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
   if (names.length > 0) query.name = oneOrMany(names);
   if (statuses.length > 0) query.status = oneOrMany(statuses);
   if (Object.keys(data).length > 0) query.data = data;
+  if (page.sort && !seen.has('sort')) throw new BadRequest('order: give sort too (created, nextRun or finished)');
   return { query, page };
 }
 
@@ -89,10 +105,21 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function listOf<T>(key: string, value: unknown, check: (item: unknown) => T): T | T[] {
+  if (!Array.isArray(value)) return check(value);
+  if (value.length === 0) throw new BadRequest(`${key}: an empty list selects nothing; leave ${key} out, or name one`);
+  return value.map(check);
+}
+
+function textOf(key: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new BadRequest(`${key}: must be a non-empty string`);
+  return value;
+}
+
 /**
- * The `JobQuery` of a bulk action's JSON body: `{ name?, status?, uniqueKey?, data?: { path: value },
- * createdAfter?, createdBefore?, finishedBefore? }` (plus the `extra` keys the action takes, which
- * are left to the caller). `name` and `status` may be one value or an array.
+ * The `JobQuery` of a bulk action's filters: `{ name?, status?, uniqueKey?, group?, data?: { path:
+ * value }, createdAfter?, createdBefore?, finishedBefore? }` (plus the `extra` keys the action
+ * takes, which are left to the caller). `name` and `status` may be one value or an array.
  */
 export function queryFromBody(body: Record<string, unknown>, extra: readonly string[] = []): JobQuery {
   const query: JobQuery = {};
@@ -100,14 +127,14 @@ export function queryFromBody(body: Record<string, unknown>, extra: readonly str
     if (extra.includes(key)) continue;
     switch (key) {
       case 'name':
-        query.name = Array.isArray(value) ? value.map(nameOf) : nameOf(value);
+        query.name = listOf(key, value, nameOf);
         break;
       case 'status':
-        query.status = Array.isArray(value) ? value.map(statusOf) : statusOf(value);
+        query.status = listOf(key, value, statusOf);
         break;
       case 'uniqueKey':
-        if (typeof value !== 'string') throw new BadRequest('uniqueKey: must be a string');
-        query.uniqueKey = value;
+      case 'group':
+        query[key] = textOf(key, value);
         break;
       case 'createdAfter':
       case 'createdBefore':
@@ -129,9 +156,62 @@ export function queryFromBody(body: Record<string, unknown>, extra: readonly str
       }
       default:
         throw new BadRequest(
-          `unknown filter ${JSON.stringify(key)} (known: name, status, uniqueKey, data, createdAfter, createdBefore, finishedBefore${extra.length ? `, ${extra.join(', ')}` : ''})`,
+          `unknown filter ${JSON.stringify(key)} (known: all, ids, name, status, uniqueKey, group, data, createdAfter, createdBefore, finishedBefore${extra.length ? `, ${extra.join(', ')}` : ''})`,
         );
     }
+  }
+  return query;
+}
+
+function idsOf(value: unknown): string[] {
+  if (Array.isArray(value) && value.length === 0) {
+    throw new BadRequest('ids: an empty list selects no jobs; select some, or give filters');
+  }
+  if (!Array.isArray(value) || value.length > MAX_BULK_IDS) {
+    throw new BadRequest(`ids: must be a list of 1 to ${MAX_BULK_IDS} job ids`);
+  }
+  const ids = value.map((item, index) => {
+    if (typeof item !== 'string' || !/^[0-9a-fA-F]{24}$/.test(item)) {
+      throw new BadRequest(
+        `ids[${index}]: ${JSON.stringify(item)?.slice(0, 100)} is not a job id (24 hexadecimal digits)`,
+      );
+    }
+    return item.toLowerCase();
+  });
+  if (new Set(ids).size !== ids.length) throw new BadRequest('ids: a job id is listed twice');
+  return ids;
+}
+
+/**
+ * What a bulk action's JSON body selects, said explicitly: filters (see {@link queryFromBody}),
+ * `{ "ids": [...] }` (the jobs selected in the list, alone) or `{ "all": true }` (every job, alone).
+ * A body that selects nothing, or every job without saying so (empty, `null`, `{}`,
+ * `{ "data": {} }`, only the action's `extra` keys), is refused: a lost or mangled filter must never
+ * widen an action to every job.
+ */
+export function selectionFromBody(
+  body: Record<string, unknown>,
+  action: string,
+  extra: readonly string[] = [],
+): JobQuery {
+  const { all, ids, ...rest } = body;
+  const filters = Object.keys(rest).filter((key) => !extra.includes(key));
+  if (all !== undefined) {
+    if (all !== true) throw new BadRequest('all: must be true (to act on every job), or left out');
+    if (ids !== undefined || filters.length > 0) {
+      throw new BadRequest('all: { "all": true } selects every job; give it without filters or ids');
+    }
+    return {};
+  }
+  if (ids !== undefined) {
+    if (filters.length > 0) throw new BadRequest('ids: give the selected jobs alone, without filters');
+    return { ids: idsOf(ids) };
+  }
+  const query = queryFromBody(rest, extra);
+  if (Object.keys(query).length === 0) {
+    throw new BadRequest(
+      `this ${action} selects no jobs: give filters (name, status, data …), the ids of the selected jobs, or { "all": true } to ${action} every job`,
+    );
   }
   return query;
 }

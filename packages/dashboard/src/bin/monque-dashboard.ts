@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-/**
- * `monque-dashboard --uri … --db … [--collection …] [--port 3000] [--host 127.0.0.1] [--read-only]`:
- * serves the dashboard for one jobs collection until interrupted.
- */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { MongoClient } from 'mongodb';
+/**
+ * `monque-dashboard --uri … --db … [--collection …] [--port 3000] [--host 127.0.0.1]
+ * [--allowed-host name …] [--read-only]`: serves the dashboard for one jobs collection until
+ * interrupted. Exit codes: 0 after SIGINT/SIGTERM, 1 when MongoDB cannot be reached or the port
+ * taken, 2 for a usage error (a bad option, a connection string the driver cannot read).
+ */
+import type { MongoClient } from 'mongodb';
 import { databaseInUri } from '../cli/connect.js';
+import { hideSecrets, maskUri, openClient } from '../cli/mongo-uri.js';
 import { CLI_VERSION } from '../cli/program.js';
+import { UsageError } from '../cli/usage-error.js';
+import { visible } from '../cli/visible.js';
 import { isLoopback, startStandaloneServer } from '../standalone-server.js';
 
 function portOf(text: string): number {
@@ -22,6 +27,11 @@ const program = new Command('monque-dashboard')
   .option('--collection <name>', 'jobs collection', 'monque_jobs')
   .option('--port <port>', 'port to listen on (0: any free port)', portOf, 3000)
   .option('--host <host>', 'address to bind; anything but loopback exposes the dashboard to the network', '127.0.0.1')
+  .option(
+    '--allowed-host <host>',
+    'a Host name to answer besides the loopback names, e.g. jobs.internal or 10.0.0.5:3000 (repeatable)',
+    (value: string, previous: string[] = []) => [...previous, value],
+  )
   .option('--base-path <path>', 'serve under this path, e.g. /jobs', '/')
   .option('--read-only', 'refuse every change (retry, cancel, delete, pause …)')
   .exitOverride();
@@ -41,6 +51,7 @@ async function main(): Promise<number> {
     host: string;
     basePath: string;
     readOnly?: boolean;
+    allowedHost?: string[];
   }>();
   const uri = options.uri ?? process.env.MONGODB_URI;
   if (!uri) {
@@ -52,12 +63,19 @@ async function main(): Promise<number> {
     process.stderr.write('error: no database: pass --db or name it in the URI (mongodb://host/mydb)\n');
     return 2;
   }
-  const timeout = /[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 };
-  const client = new MongoClient(uri, { ...timeout, appName: 'monque-dashboard' });
+  let client: MongoClient;
+  try {
+    client = openClient(uri, 'monque-dashboard');
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${visible(error.message)}\n`);
+    return 2;
+  }
   try {
     await client.connect();
   } catch (error) {
-    process.stderr.write(`error: cannot reach MongoDB: ${error instanceof Error ? error.message : String(error)}\n`);
+    const message = hideSecrets(error instanceof Error ? error.message : String(error), uri);
+    process.stderr.write(`error: cannot reach MongoDB at ${visible(maskUri(uri))}: ${visible(message)}\n`);
     return 1;
   }
   let server: Awaited<ReturnType<typeof startStandaloneServer>>;
@@ -69,6 +87,7 @@ async function main(): Promise<number> {
       host: options.host,
       basePath: options.basePath,
       readOnly: options.readOnly ?? false,
+      ...(options.allowedHost ? { allowedHosts: options.allowedHost } : {}),
     });
   } catch (error) {
     await client.close();
@@ -83,6 +102,11 @@ async function main(): Promise<number> {
     process.stderr.write(
       `warning: bound to ${options.host}: anyone who can reach this address can use the dashboard (it has no login; mount createDashboard with authorize in your app for that)\n`,
     );
+    if (!options.allowedHost) {
+      process.stderr.write(
+        'note: it answers only loopback Host names; add --allowed-host with the name (or address:port) you open it by\n',
+      );
+    }
   }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -11,6 +11,12 @@ export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
   /** The clock (tests pin it). @defaultValue `() => new Date()` */
   readonly now?: () => Date;
+  /**
+   * Asks the person at the terminal a yes/no question; absent when there is no terminal to ask
+   * (a script, a pipe), and then a command that needs a confirmation wants `--yes`.
+   * @defaultValue none
+   */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 /** The options every command takes. */

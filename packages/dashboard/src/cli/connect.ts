@@ -3,7 +3,7 @@
  * and `--collection`. Monque is created but never started: the operations API needs no scheduler.
  */
 import { Monque } from '@monque/core';
-import { MongoClient } from 'mongodb';
+import { openClient } from './mongo-uri.js';
 import { UsageError } from './usage-error.js';
 
 /** The connection options every command takes. */
@@ -21,20 +21,31 @@ export interface CliConnection {
 
 /** The database named in a MongoDB URI's path, if any. */
 export function databaseInUri(uri: string): string | undefined {
-  const match = /^mongodb(?:\+srv)?:\/\/[^/]*\/([^?]+)/.exec(uri);
+  // After the user info (up to the last '@': a password may hold '/'), the hosts, then '/db'.
+  const rest = uri.replace(/^mongodb(?:\+srv)?:\/\//, '').replace(/^.*@/, '');
+  const match = /^[^/?]*\/([^?]+)/.exec(rest);
   return match?.[1] ? decodeURIComponent(match[1]) : undefined;
 }
 
-/** Opens the connection; a `UsageError` when the URI or database is missing. */
-export async function connect(options: ConnectionOptions, env: NodeJS.ProcessEnv): Promise<CliConnection> {
+/** The URI and database of `options`; a `UsageError` when one is missing or the URI cannot be read. */
+export function connectionTarget(options: ConnectionOptions, env: NodeJS.ProcessEnv): { uri: string; dbName: string } {
   const uri = options.uri ?? env.MONGODB_URI;
   if (!uri) throw new UsageError('no MongoDB URI: pass --uri or set MONGODB_URI');
   if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new UsageError('--uri must start with mongodb:// or mongodb+srv://');
-  const dbName = options.db ?? databaseInUri(uri);
+  let dbName: string | undefined;
+  try {
+    dbName = options.db ?? databaseInUri(uri);
+  } catch {
+    dbName = undefined;
+  }
   if (!dbName) throw new UsageError('no database: pass --db or name it in the URI (mongodb://host/mydb)');
-  // 10 s to find a server unless the URI says otherwise (the driver's own default is 30 s).
-  const timeout = /[?&]serverSelectionTimeoutMS=/i.test(uri) ? {} : { serverSelectionTimeoutMS: 10_000 };
-  const client = new MongoClient(uri, { ...timeout, appName: 'monque-cli' });
+  return { uri, dbName };
+}
+
+/** Opens the connection; a `UsageError` when the URI or database is missing or the URI cannot be read. */
+export async function connect(options: ConnectionOptions, env: NodeJS.ProcessEnv): Promise<CliConnection> {
+  const { uri, dbName } = connectionTarget(options, env);
+  const client = openClient(uri, 'monque-cli');
   await client.connect();
   const monque = new Monque(client.db(dbName), options.collection ? { collectionName: options.collection } : {});
   return { monque, close: () => client.close() };

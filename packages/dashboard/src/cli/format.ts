@@ -3,6 +3,7 @@ import type { Job, PausedState, QueueStats } from '@monque/core';
 import { toJson } from '../api/to-json.js';
 import { formatDuration } from './duration.js';
 import { formatTable } from './table.js';
+import { visible } from './visible.js';
 
 /** `2025-01-31 12:00:05Z`, or `-` for none. */
 export function formatTime(date: Date | null | undefined): string {
@@ -19,9 +20,9 @@ export function formatStats(stats: QueueStats, paused: PausedState, now: Date): 
   const isPaused = (name: string): string => (paused === 'all' || paused.includes(name) ? 'yes' : 'no');
   const rows = names.map((name) => {
     const counts = stats.byName[name];
-    if (!counts) return [name];
+    if (!counts) return [visible(name)];
     return [
-      name,
+      visible(name),
       ...STATUS_COLUMNS.map((status) => String(counts[status])),
       counts.oldestDueAt ? formatDuration(now.getTime() - counts.oldestDueAt.getTime()) : '-',
       isPaused(name),
@@ -44,23 +45,44 @@ export function formatJobList(jobs: readonly Job[]): string {
     ['ID', 'NAME', 'STATUS', 'NEXT RUN', 'ATTEMPTS', 'FAILS', 'CREATED', 'FAIL REASON'],
     jobs.map((job) => [
       job._id.toHexString(),
-      job.name,
+      visible(job.name),
       job.status,
       formatTime(job.nextRunAt),
       String(job.attempts ?? 0),
       String(job.failCount),
       formatTime(job.createdAt),
-      job.failReason ?? '',
+      visible(job.failReason ?? ''),
     ]),
     48,
   );
 }
 
 function json(value: unknown): string {
-  return JSON.stringify(toJson(value), null, 2);
+  return visible(JSON.stringify(toJson(value), null, 2) ?? 'undefined', { multiline: true });
 }
 
-/** The `show` output: one field per line, then data, result and progress as JSON. */
+/** `text` as a block of lines, each indented by `indent` (unsafe characters escaped). */
+function block(text: string, indent: string): string[] {
+  return visible(text, { multiline: true })
+    .split('\n')
+    .map((line) => `${indent}${line}`);
+}
+
+/** The attempt history of `show`: one entry per failed attempt, oldest first, with its stack. */
+export function formatAttempts(errors: NonNullable<Job['errors']>): string[] {
+  const lines = [`attempt history (${errors.length} failed attempt${errors.length === 1 ? '' : 's'}, oldest first):`];
+  for (const entry of errors) {
+    const at = entry.at instanceof Date ? entry.at : new Date(entry.at);
+    lines.push(
+      `  #${entry.attempt}  ${formatTime(at)}  on ${visible(String(entry.instanceId))}  after ${formatDuration(entry.durationMs)}`,
+      `    ${visible(entry.message)}`,
+    );
+    if (entry.stack) lines.push(...block(entry.stack, '      '));
+  }
+  return lines;
+}
+
+/** The `show` output: one field per line, then data, result, progress and the attempt history. */
 export function formatJob(job: Job): string {
   const fields: Array<[string, string | undefined]> = [
     ['id', job._id.toHexString()],
@@ -74,6 +96,7 @@ export function formatJob(job: Job): string {
     ['fail reason', job.failReason],
     ['cron', job.repeatInterval ? `${job.repeatInterval}${job.timezone ? ` (${job.timezone})` : ''}` : undefined],
     ['unique key', job.uniqueKey],
+    ['group', job.group],
     ['owner', job.owner],
     ['locked at', job.lockedAt ? formatTime(job.lockedAt) : undefined],
     ['started at', job.startedAt ? formatTime(job.startedAt) : undefined],
@@ -86,9 +109,10 @@ export function formatJob(job: Job): string {
   ];
   const present = fields.filter((field): field is [string, string] => field[1] !== undefined);
   const width = Math.max(...present.map(([label]) => label.length));
-  const lines = present.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`);
+  const lines = present.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${visible(value)}`);
   lines.push('', 'data:', json(job.data));
   if (job.progress !== undefined) lines.push('', 'progress:', json(job.progress));
   if (job.result !== undefined) lines.push('', 'result:', json(job.result));
+  if (job.errors?.length) lines.push('', ...formatAttempts(job.errors));
   return lines.join('\n');
 }

@@ -13,12 +13,37 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** Refuses a `Host` that is not on the allow-list (when there is one). */
-export function checkHost(req: IncomingMessage, allowedHosts: ReadonlySet<string> | undefined): Refusal {
-  if (!allowedHosts) return null;
+/** A loopback host name, with or without a port: `localhost`, `127.x.y.z`, `[::1]`. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/;
+
+/** The host name of a `Host` header, without its port. */
+function withoutPort(host: string): string {
+  return host.replace(/:\d{1,5}$/, '');
+}
+
+/**
+ * Refuses a `Host` the dashboard must not answer (DNS rebinding: a page on another site whose name
+ * now points at this server sends its own name as `Host`). Loopback names are always answered, and
+ * so are the names of `allowedHosts` (an entry without a port matches any port). Without
+ * `allowedHosts`, a dashboard with an `authorize` hook answers any host (the hook decides who may
+ * use it); one without answers loopback names only.
+ */
+export function checkHost(
+  req: IncomingMessage,
+  allowedHosts: ReadonlySet<string> | undefined,
+  hasAuthorize: boolean,
+): Refusal {
   const host = header(req, 'host')?.toLowerCase();
-  if (host && allowedHosts.has(host)) return null;
-  return { status: 421, message: `this dashboard does not answer for host ${JSON.stringify(host ?? '')}` };
+  if (host && LOOPBACK_HOST.test(host)) return null;
+  if (host && allowedHosts && (allowedHosts.has(host) || allowedHosts.has(withoutPort(host)))) return null;
+  if (!allowedHosts && hasAuthorize) return null;
+  const how = allowedHosts
+    ? 'listed in allowedHosts'
+    : 'loopback names (add allowedHosts, or an authorize hook, to answer others)';
+  return {
+    status: 421,
+    message: `this dashboard does not answer for host ${JSON.stringify(host ?? '')}: only ${how}`,
+  };
 }
 
 /**
@@ -45,7 +70,9 @@ export function checkSameOrigin(req: IncomingMessage, trustedOrigins: ReadonlySe
   const host = header(req, 'host');
   if (host) {
     try {
-      if (new URL(`${url.protocol}//${host}`).host === url.host) return null;
+      // The Host header read with the Origin's scheme, so both give a port (explicit or default).
+      const own = new URL(`${url.protocol}//${host}`);
+      if (own.hostname === url.hostname && own.port === url.port) return null;
     } catch {
       // a Host header that is not a host: refused below
     }

@@ -1,11 +1,17 @@
-/** The page: header (navigation, auto-refresh, theme), the current view, notices and the confirmation dialog. */
+/**
+ * The page: header (navigation, find a job by id, auto-refresh, theme, the time zone times are
+ * shown in), the current view, notices and the confirmation dialog.
+ */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { apiGet } from './api.js';
 import { ConfirmDialog, type ConfirmRequest } from './components/confirm-dialog.js';
 import { JobDetail } from './components/job-detail.js';
 import { JobList } from './components/job-list.js';
+import { JobSearch } from './components/job-search.js';
 import { Overview } from './components/overview.js';
+import { Schedules } from './components/schedules.js';
+import { formatTime, TIME_ZONE, zoneOffset } from './format.js';
 import { NoticesContext, useNoticesState } from './notices.js';
 import { REFRESH_INTERVAL_MS, RefreshContext, usePolled, useRefreshState } from './refresh.js';
 import { useRoute } from './router.js';
@@ -49,7 +55,11 @@ export function App() {
             <a href="#/jobs" aria-current={route.view === 'jobs' || route.view === 'job' ? 'page' : undefined}>
               Jobs
             </a>
+            <a href="#/schedules" aria-current={route.view === 'schedules' ? 'page' : undefined}>
+              Schedules
+            </a>
           </nav>
+          <JobSearch />
           <div class="tools">
             <label class="toggle">
               <input
@@ -71,7 +81,10 @@ export function App() {
               Theme: {theme.choice}
             </button>
             <span class="updated subtle" aria-live="off">
-              {refresh.lastUpdated ? `Updated ${refresh.lastUpdated.toLocaleTimeString()}` : ''}
+              {refresh.lastUpdated ? `Updated ${formatTime(refresh.lastUpdated.toISOString()).slice(11)}` : ''}
+            </span>
+            <span class="zone subtle" title={`Times are shown in ${TIME_ZONE}`}>
+              Times: {TIME_ZONE === zoneOffset(new Date()) ? TIME_ZONE : `${TIME_ZONE} (${zoneOffset(new Date())})`}
             </span>
           </div>
         </header>
@@ -89,6 +102,7 @@ export function App() {
                   <JobList params={route.params} readOnly={readOnly} confirm={setConfirmRequest} />
                 )}
                 {route.view === 'job' && <JobDetail id={route.id} readOnly={readOnly} confirm={setConfirmRequest} />}
+                {route.view === 'schedules' && <Schedules readOnly={readOnly} confirm={setConfirmRequest} />}
                 {route.view === 'not-found' && (
                   <section>
                     <h1>Not found</h1>

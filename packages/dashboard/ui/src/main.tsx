@@ -1,7 +1,9 @@
 /** Entry point of the dashboard's browser UI. */
 import { render } from 'preact';
 import { App } from './app.js';
-import './styles.css';
+import './styles/base.css';
+import './styles/tables.css';
+import './styles/views.css';
 
 const root = document.getElementById('app');
 if (root) {

@@ -1,6 +1,7 @@
 /**
  * Hash routes, so the page itself is always served from the dashboard's root:
- * `#/` overview, `#/jobs?…filters` job list, `#/jobs/<id>` job detail.
+ * `#/` overview, `#/jobs?…filters` job list, `#/jobs/<id>` job detail, `#/schedules` the
+ * recurring jobs.
  */
 import { useEffect, useState } from 'preact/hooks';
 
@@ -8,14 +9,18 @@ export type Route =
   | { view: 'overview' }
   | { view: 'jobs'; params: URLSearchParams }
   | { view: 'job'; id: string }
+  | { view: 'schedules' }
   | { view: 'not-found'; path: string };
 
 /** Reads a hash such as `#/jobs?name=email`. */
 export function parseHash(hash: string): Route {
   const raw = hash.replace(/^#/, '') || '/';
-  const [path = '/', query = ''] = raw.split('?', 2);
+  const at = raw.indexOf('?');
+  const path = at < 0 ? raw : raw.slice(0, at);
+  const query = at < 0 ? '' : raw.slice(at + 1);
   if (path === '/' || path === '') return { view: 'overview' };
   if (path === '/jobs') return { view: 'jobs', params: new URLSearchParams(query) };
+  if (path === '/schedules') return { view: 'schedules' };
   const match = /^\/jobs\/([0-9a-fA-F]{24})$/.exec(path);
   if (match?.[1]) return { view: 'job', id: match[1] };
   return { view: 'not-found', path };

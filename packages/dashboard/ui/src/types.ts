@@ -4,6 +4,16 @@ export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'can
 
 export const STATUSES: readonly JobStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
+/** One failed attempt of a job (`job.errors`). */
+export interface JobErrorJson {
+  attempt: number;
+  at: string;
+  message: string;
+  stack?: string;
+  instanceId: string;
+  durationMs: number;
+}
+
 export interface JobJson {
   _id: string;
   name: string;
@@ -15,9 +25,12 @@ export interface JobJson {
   failCount: number;
   attempts?: number;
   failReason?: string;
+  errors?: JobErrorJson[];
   repeatInterval?: string;
   timezone?: string;
   uniqueKey?: string;
+  /** The job's group (flow control), when it has one. */
+  group?: string;
   maxRetries?: number;
   timeout?: number;
   progress?: number | Record<string, unknown>;
@@ -62,4 +75,10 @@ export interface ThroughputBucket {
 export interface JobListJson {
   jobs: JobJson[];
   nextCursor: string | null;
+}
+
+export interface SchedulesJson {
+  now: string;
+  schedules: JobJson[];
+  paused: string[] | 'all';
 }

@@ -25,17 +25,23 @@ function newestSourceTime(dir: string): { time: number; file: string } {
   let newest = { time: 0, file: '' };
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (NOT_SOURCES.has(relative(DOCS_DIR, path))) continue;
+    if (NOT_SOURCES.has(relative(DOCS_DIR, path)) || entry.name === 'node_modules' || entry.name === 'dist') continue;
     const candidate = entry.isDirectory() ? newestSourceTime(path) : { time: statSync(path).mtimeMs, file: path };
     if (candidate.time > newest.time) newest = candidate;
   }
   return newest;
 }
 
+/** Sources outside the docs package that pages include (the NestJS guide shows the example's files). */
+const OUTSIDE_SOURCES = [join(DOCS_DIR, '..', 'nestjs', 'examples')];
+
 export default function setup(): void {
   const builtPage = join(DIST_DIR, 'index.html');
   const builtAt = existsSync(builtPage) ? statSync(builtPage).mtimeMs : 0;
-  const source = newestSourceTime(DOCS_DIR);
+  const source = [DOCS_DIR, ...OUTSIDE_SOURCES]
+    .filter((dir) => existsSync(dir))
+    .map((dir) => newestSourceTime(dir))
+    .reduce((newest, candidate) => (candidate.time > newest.time ? candidate : newest));
   if (builtAt > source.time) return;
   const why = builtAt === 0 ? 'not built yet' : `older than ${relative(DOCS_DIR, source.file)}`;
   process.stdout.write(`[docs tests] the site is ${why}: building it (npm run build -w packages/docs)\n`);

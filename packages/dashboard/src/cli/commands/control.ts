@@ -5,13 +5,16 @@ import { addCommonOptions, type CliIo, type CommonOptions, print, withMonque } f
 import { formatDuration, parseDuration } from '../duration.js';
 import { addFilterOptions, type FilterOptions, hasFilter, queryFromOptions } from '../filter-options.js';
 import { UsageError } from '../usage-error.js';
+import { visible } from '../visible.js';
 import { CommandFailed, idArgument } from './inspect.js';
 
-type TargetOptions = CommonOptions & FilterOptions & { all?: boolean; reason?: string };
+type TargetOptions = CommonOptions & FilterOptions & { all?: boolean; reason?: string; yes?: boolean };
 
 interface JobAction {
   readonly name: 'retry' | 'cancel' | 'delete';
   readonly description: string;
+  /** The statuses `--all` changes, when it must be confirmed (`--yes`, or a question on a terminal). */
+  readonly confirmAll?: readonly JobStatusType[];
   readonly one: (monque: Monque, id: string, options: TargetOptions) => Promise<Job | boolean | null>;
   readonly many: (monque: Monque, query: JobQuery, options: TargetOptions) => Promise<BulkResult>;
   readonly done: string;
@@ -28,6 +31,7 @@ const ACTIONS: readonly JobAction[] = [
   {
     name: 'cancel',
     description: 'cancel pending jobs, and ask running ones to stop (one by id, or every job matching the filters)',
+    confirmAll: ['pending', 'processing'],
     one: (monque, id, options) => monque.cancelJob(id, options.reason ? { reason: options.reason } : undefined),
     many: (monque, query, options) => monque.cancelJobs(query, options.reason ? { reason: options.reason } : undefined),
     done: 'cancelled',
@@ -35,6 +39,7 @@ const ACTIONS: readonly JobAction[] = [
   {
     name: 'delete',
     description: 'delete jobs that are not running (one by id, or every job matching the filters)',
+    confirmAll: ['pending', 'completed', 'failed', 'cancelled'],
     one: (monque, id) => monque.deleteJob(id),
     many: (monque, query) => monque.deleteJobs(query),
     done: 'deleted',
@@ -45,6 +50,7 @@ function registerJobAction(program: Command, io: CliIo, action: JobAction): void
   const command = addFilterOptions(addCommonOptions(program.command(action.name).description(action.description)))
     .argument('[id]', 'the job id; leave it out to act on every job matching the filters', idArgument)
     .option('--all', 'act on every job (needed when no id and no filter is given)');
+  if (action.confirmAll) command.option('--yes', `${action.name} --all without asking (for scripts)`);
   if (action.name === 'cancel') command.option('--reason <text>', 'why, stored on the job');
   command.action(async (id: string | undefined, options: TargetOptions) => {
     if (id !== undefined && (hasFilter(options) || options.all)) {
@@ -63,7 +69,21 @@ function registerJobAction(program: Command, io: CliIo, action: JobAction): void
       return;
     }
     const query = queryFromOptions(options, io.now?.() ?? new Date());
-    const result = await withMonque(io, options, (monque) => action.many(monque, query, options));
+    const confirmAll = options.all && !options.yes ? action.confirmAll : undefined;
+    if (confirmAll && !io.confirm) {
+      throw new UsageError(
+        `${action.name} --all acts on every job: add --yes to confirm (there is no terminal to ask)`,
+      );
+    }
+    const result = await withMonque(io, options, async (monque) => {
+      if (confirmAll && io.confirm) {
+        const count = await monque.countJobs({ status: [...confirmAll] });
+        const where = `collection ${options.collection ?? 'monque_jobs'}`;
+        const question = `${action.name} every job: ${count} job${count === 1 ? '' : 's'} in ${visible(where)} would be ${action.done}. Continue? [y/N] `;
+        if (!(await io.confirm(question))) throw new CommandFailed(`not confirmed: nothing was ${action.done}`);
+      }
+      return action.many(monque, query, options);
+    });
     print(io, options, result, (value) => `${action.done} ${value.count} job${value.count === 1 ? '' : 's'}`);
   });
 }

@@ -15,6 +15,32 @@ export function idArgument(text: string): string {
   }
 }
 
+/** `--limit`: a whole number from 1 to 1000. */
+export function limitOf(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 1000) {
+    throw new UsageError(`--limit: ${JSON.stringify(text)} is not a whole number from 1 to 1000`);
+  }
+  return Number(text);
+}
+
+/**
+ * `--cursor`: the shape of a cursor `list` printed (base64url of a JSON object). What it points to
+ * is checked by Monque once connected; a cursor it refuses is a usage error too.
+ */
+export function checkCursor(text: string): void {
+  let decoded: unknown;
+  if (/^[A-Za-z0-9_-]{1,300}$/.test(text)) {
+    try {
+      decoded = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    } catch {
+      decoded = undefined;
+    }
+  }
+  if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+    throw new UsageError(`--cursor: ${JSON.stringify(text.slice(0, 100))} is not a cursor printed by monque list`);
+  }
+}
+
 /** A failure to report with exit code 1 (e.g. an unknown job). */
 export class CommandFailed extends Error {}
 
@@ -39,11 +65,12 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
     .option('--limit <n>', 'jobs per page, 1 to 1000', '50')
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .action(async (options: CommonOptions & FilterOptions & { limit: string; cursor?: string }) => {
-      if (!/^\d+$/.test(options.limit))
-        throw new UsageError(`--limit: ${JSON.stringify(options.limit)} is not a whole number`);
+      // Checked before connecting: a mistake in the command line is a usage error, whatever the server.
+      const limit = limitOf(options.limit);
+      if (options.cursor !== undefined) checkCursor(options.cursor);
       const query = queryFromOptions(options, now());
       const page = await withMonque(io, options, (monque) =>
-        monque.getJobs(query, { limit: Number(options.limit), ...(options.cursor ? { cursor: options.cursor } : {}) }),
+        monque.getJobs(query, { limit, ...(options.cursor ? { cursor: options.cursor } : {}) }),
       );
       print(io, options, page, (value) =>
         value.nextCursor

@@ -1,14 +1,19 @@
-/** One job: its fields, data, result, progress and failure, with the actions its status allows. */
+/**
+ * One job: its fields, data, result, progress, the last failure and every failed attempt, with the
+ * actions its status allows. Fields a job does not have are left out, so fields added later (a
+ * group, dependencies, limits) slot in as more rows and blocks.
+ */
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import { ApiError, apiGet, apiPost } from '../api.js';
-import { formatJson, formatTime, fromLocalInput, toLocalInput } from '../format.js';
-import { useNotices } from '../notices.js';
-import { usePolled, useRefresh } from '../refresh.js';
-import { jobsHash, navigate } from '../router.js';
+import { ApiError, apiGet } from '../api.js';
+import { formatDuration, formatJson, runDuration } from '../format.js';
+import { usePolled } from '../refresh.js';
+import { jobsHash } from '../router.js';
 import type { JobJson } from '../types.js';
+import { AttemptHistory } from './attempt-history.js';
 import type { ConfirmRequest } from './confirm-dialog.js';
+import { JobActions } from './job-actions.js';
 import { StatusBadge } from './status-badge.js';
+import { Time, useNow } from './time.js';
 
 function Field({ label, children }: { label: string; children: ComponentChildren }) {
   return (
@@ -31,6 +36,48 @@ function Progress({ value }: { value: JobJson['progress'] }) {
   return <pre class="json">{formatJson(value)}</pre>;
 }
 
+function Fields({ job, now }: { job: JobJson; now: number }) {
+  const duration = runDuration(job, now);
+  const at = (iso: string | undefined) => <Time iso={iso} now={now} exact />;
+  return (
+    <dl class="fields">
+      <Field label="Status">{job.status}</Field>
+      {(job.status === 'pending' || job.status === 'processing') && <Field label="Next run">{at(job.nextRunAt)}</Field>}
+      <Field label="Attempts">{job.attempts ?? 0}</Field>
+      <Field label="Fail count">
+        {job.failCount}
+        {job.maxRetries !== undefined ? ` of ${job.maxRetries}` : ''}
+      </Field>
+      {job.priority !== undefined && <Field label="Priority">{job.priority}</Field>}
+      {job.repeatInterval && (
+        <Field label="Cron">
+          <span class="mono">{job.repeatInterval}</span> ({job.timezone ?? 'UTC'})
+        </Field>
+      )}
+      {job.uniqueKey && <Field label="Unique key">{job.uniqueKey}</Field>}
+      {job.group && (
+        <Field label="Group">
+          <a href={jobsHash(new URLSearchParams({ group: job.group }))}>{job.group}</a>
+        </Field>
+      )}
+      {job.owner && <Field label="Owner">{job.owner}</Field>}
+      <Field label="Created">{at(job.createdAt)}</Field>
+      <Field label="Updated">{at(job.updatedAt)}</Field>
+      {job.startedAt && <Field label="Started">{at(job.startedAt)}</Field>}
+      {job.lockedAt && <Field label="Locked">{at(job.lockedAt)}</Field>}
+      {job.completedAt && <Field label="Completed">{at(job.completedAt)}</Field>}
+      {job.finishedAt && <Field label="Finished">{at(job.finishedAt)}</Field>}
+      {duration !== undefined && (
+        <Field label={job.status === 'processing' ? 'Running for' : 'Duration'}>{formatDuration(duration)}</Field>
+      )}
+      {job.cancelReason && <Field label="Cancel reason">{job.cancelReason}</Field>}
+      <Field label="Progress">
+        <Progress value={job.progress} />
+      </Field>
+    </dl>
+  );
+}
+
 export function JobDetail({
   id,
   readOnly,
@@ -41,9 +88,7 @@ export function JobDetail({
   confirm(request: ConfirmRequest): void;
 }) {
   const loaded = usePolled(() => apiGet<{ job: JobJson }>(`jobs/${id}`), `job:${id}`);
-  const { refreshNow } = useRefresh();
-  const { notify } = useNotices();
-  const [runAt, setRunAt] = useState('');
+  const now = useNow();
 
   if (loaded.error instanceof ApiError && loaded.error.status === 404) {
     return (
@@ -72,141 +117,23 @@ export function JobDetail({
     );
   }
 
-  const act = async (action: string, body: Record<string, unknown>, done: string): Promise<void> => {
-    try {
-      await apiPost(`jobs/${id}/${action}`, body);
-      notify('success', done);
-      if (action === 'delete') navigate(jobsHash(new URLSearchParams({ name: job.name })));
-    } catch (error) {
-      notify('error', `${action} failed: ${(error as Error).message}`);
-    }
-    refreshNow();
-  };
-
-  const canRetry = job.status === 'failed' || job.status === 'cancelled';
-  const canCancel = job.status === 'pending' || job.status === 'processing';
-  const canReschedule = job.status === 'pending';
-  const canDelete = job.status !== 'processing';
-
   return (
     <section aria-labelledby="job-title">
       <p class="crumbs">
         <a href={jobsHash(new URLSearchParams({ name: job.name }))}>← {job.name} jobs</a>
       </p>
       <h1 id="job-title">
-        {job.name} <StatusBadge status={job.status} />
+        <span class="job-name">{job.name}</span> <StatusBadge status={job.status} />
       </h1>
       <p class="mono subtle">{job._id}</p>
       {job.cancelRequestedAt && job.status === 'processing' && (
         <p class="banner" role="status">
-          Cancellation requested {formatTime(job.cancelRequestedAt)}: the handler is being stopped.
+          Cancellation requested <Time iso={job.cancelRequestedAt} now={now} />: the handler is being stopped.
         </p>
       )}
-      {!readOnly && (
-        <fieldset class="job-actions">
-          <legend class="visually-hidden">Job actions</legend>
-          {canRetry && (
-            <button type="button" class="primary" onClick={() => act('retry', {}, 'Retried: the job is due now')}>
-              Retry
-            </button>
-          )}
-          {canReschedule && (
-            <button
-              type="button"
-              class="primary"
-              onClick={() => act('reschedule', { runAt: 'now' }, 'The job is due now')}
-            >
-              Run now
-            </button>
-          )}
-          {canCancel && (
-            <button
-              type="button"
-              class="danger-outline"
-              onClick={() =>
-                confirm({
-                  title: 'Cancel this job?',
-                  message:
-                    job.status === 'processing'
-                      ? 'The running handler is asked to stop (its signal aborts); the job ends cancelled and is not retried.'
-                      : 'The job will not run unless retried.',
-                  confirmLabel: 'Cancel job',
-                  danger: true,
-                  onConfirm: () => act('cancel', {}, 'Cancelled'),
-                })
-              }
-            >
-              Cancel
-            </button>
-          )}
-          {canDelete && (
-            <button
-              type="button"
-              class="danger-outline"
-              onClick={() =>
-                confirm({
-                  title: 'Delete this job?',
-                  message: 'The job document is removed for good.',
-                  confirmLabel: 'Delete job',
-                  danger: true,
-                  onConfirm: () => act('delete', {}, 'Deleted'),
-                })
-              }
-            >
-              Delete
-            </button>
-          )}
-          {canReschedule && (
-            <form
-              class="reschedule"
-              onSubmit={(event) => {
-                event.preventDefault();
-                const iso = fromLocalInput(runAt);
-                if (iso) void act('reschedule', { runAt: iso }, `Rescheduled to ${formatTime(iso)}`);
-              }}
-            >
-              <label>
-                <span>Run at</span>
-                <input
-                  type="datetime-local"
-                  value={runAt || toLocalInput(job.nextRunAt)}
-                  onInput={(event) => setRunAt(event.currentTarget.value)}
-                />
-              </label>
-              <button type="submit">Reschedule</button>
-            </form>
-          )}
-        </fieldset>
-      )}
+      {!readOnly && <JobActions job={job} confirm={confirm} />}
       <div class="detail-grid">
-        <dl class="fields">
-          <Field label="Status">{job.status}</Field>
-          <Field label="Next run">{formatTime(job.nextRunAt)}</Field>
-          <Field label="Attempts">{job.attempts ?? 0}</Field>
-          <Field label="Fail count">
-            {job.failCount}
-            {job.maxRetries !== undefined ? ` of ${job.maxRetries}` : ''}
-          </Field>
-          {job.priority !== undefined && <Field label="Priority">{job.priority}</Field>}
-          {job.repeatInterval && (
-            <Field label="Cron">
-              {job.repeatInterval}
-              {job.timezone ? ` (${job.timezone})` : ''}
-            </Field>
-          )}
-          {job.uniqueKey && <Field label="Unique key">{job.uniqueKey}</Field>}
-          {job.owner && <Field label="Owner">{job.owner}</Field>}
-          <Field label="Created">{formatTime(job.createdAt)}</Field>
-          <Field label="Updated">{formatTime(job.updatedAt)}</Field>
-          {job.startedAt && <Field label="Started">{formatTime(job.startedAt)}</Field>}
-          {job.lockedAt && <Field label="Locked">{formatTime(job.lockedAt)}</Field>}
-          {job.completedAt && <Field label="Completed">{formatTime(job.completedAt)}</Field>}
-          {job.finishedAt && <Field label="Finished">{formatTime(job.finishedAt)}</Field>}
-          {job.cancelReason && <Field label="Cancel reason">{job.cancelReason}</Field>}
-          <Field label="Progress">
-            <Progress value={job.progress} />
-          </Field>
-        </dl>
+        <Fields job={job} now={now} />
         <div class="blocks">
           {job.failReason && (
             <div class={job.status === 'failed' ? 'block fail' : 'block'}>
@@ -214,6 +141,7 @@ export function JobDetail({
               <pre class="json">{job.failReason}</pre>
             </div>
           )}
+          {job.errors && job.errors.length > 0 && <AttemptHistory errors={job.errors} now={now} />}
           <div class="block">
             <h2>Data</h2>
             <pre class="json">{formatJson(job.data)}</pre>

@@ -1,36 +1,54 @@
-/** Jobs matching the filters, newest first, a page at a time (keyset paging), with bulk actions. */
+/**
+ * The job list: filters, order and page all in the URL (a reload or a shared link shows the same
+ * page), read once into a parsed filter from which the list, the count and the bulk actions are
+ * built. Keyset pages: the cursors of the pages before this one are kept in the URL too.
+ */
 import { useState } from 'preact/hooks';
-import { apiGet, apiPost } from '../api.js';
+import { apiGet } from '../api.js';
 import {
   apiParams,
-  bulkBody,
-  describeFilters,
-  filtersFromParams,
   type JobFilters,
-  paramsFromFilters,
+  type ListSort,
+  type ListState,
+  listStateFromParams,
+  NO_FILTERS,
+  paramsFromListState,
 } from '../filters.js';
-import { formatTime } from '../format.js';
-import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
 import { jobsHash, navigate } from '../router.js';
 import type { JobListJson, StatsJson } from '../types.js';
+import { BulkActions } from './bulk-actions.js';
 import type { ConfirmRequest } from './confirm-dialog.js';
 import { JobFiltersForm } from './job-filters.js';
-import { StatusBadge } from './status-badge.js';
+import { JobTable } from './job-table.js';
+import { useNow } from './time.js';
 
 const PAGE_SIZE = 50;
 
-type BulkAction = 'retry' | 'cancel' | 'delete';
+function go(state: Pick<ListState, 'filters' | 'sort' | 'pages'>): void {
+  navigate(jobsHash(paramsFromListState(state)));
+}
 
-const BULK: Record<BulkAction, { label: string; done: string; which: string; danger: boolean }> = {
-  retry: { label: 'Retry', done: 'Retried', which: 'the failed and cancelled jobs', danger: false },
-  cancel: { label: 'Cancel', done: 'Cancelled', which: 'the pending and running jobs', danger: true },
-  delete: { label: 'Delete', done: 'Deleted', which: 'the jobs that are not running', danger: true },
-};
-
-function preview(data: unknown): string {
-  const text = JSON.stringify(data) ?? '';
-  return text.length > 80 ? `${text.slice(0, 79)}…` : text;
+function CountLine({ count, error }: { count: number | undefined; error: Error | undefined }) {
+  if (error) {
+    return (
+      <p role="status" class="count error-text">
+        Could not count the matching jobs: {error.message}
+      </p>
+    );
+  }
+  if (count === undefined) {
+    return (
+      <p role="status" class="count">
+        Counting…
+      </p>
+    );
+  }
+  return (
+    <p role="status" class="count">
+      {count} matching job{count === 1 ? '' : 's'}
+    </p>
+  );
 }
 
 export function JobList({
@@ -42,67 +60,83 @@ export function JobList({
   readOnly: boolean;
   confirm(request: ConfirmRequest): void;
 }) {
-  const filters = filtersFromParams(params);
-  const filterKey = paramsFromFilters(filters).toString();
-  const [cursors, setCursors] = useState<{ key: string; stack: string[] }>({ key: filterKey, stack: [] });
-  const stack = cursors.key === filterKey ? cursors.stack : [];
-  const cursor = stack[stack.length - 1];
+  const state = listStateFromParams(params);
+  const { filters, parsed, sort, pages } = state;
+  const now = useNow();
   const { refreshNow } = useRefresh();
-  const { notify } = useNotices();
+  const query = parsed.ok ? apiParams(parsed.query) : undefined;
+  const filterKey = query?.toString() ?? `invalid:${JSON.stringify(filters)}`;
 
-  const pageParams = apiParams(filters);
+  const pageParams = new URLSearchParams(query);
   pageParams.set('limit', String(PAGE_SIZE));
+  if (sort.by !== 'created' || sort.order !== 'desc') {
+    pageParams.set('sort', sort.by);
+    pageParams.set('order', sort.order);
+  }
+  const cursor = pages[pages.length - 1];
   if (cursor) pageParams.set('cursor', cursor);
-  const page = usePolled(() => apiGet<JobListJson>('jobs', pageParams), `jobs?${pageParams}`);
-  const count = usePolled(() => apiGet<{ count: number }>('jobs/count', apiParams(filters)), `count?${filterKey}`);
+  // Nothing is asked for while the filter cannot be used.
+  const none = <T,>(): Promise<T | undefined> => Promise.resolve(undefined);
+  const page = usePolled(
+    () => (query ? apiGet<JobListJson>('jobs', pageParams) : none<JobListJson>()),
+    `jobs?${parsed.ok ? pageParams : filterKey}`,
+  );
+  const count = usePolled(
+    () => (query ? apiGet<{ count: number }>('jobs/count', query) : none<{ count: number }>()),
+    `count?${filterKey}`,
+  );
   const stats = usePolled(() => apiGet<StatsJson>('stats'), 'names');
   const names = stats.data ? Object.keys(stats.data.byName).sort() : [];
 
-  const apply = (next: JobFilters): void => navigate(jobsHash(paramsFromFilters(next)));
-
-  const runBulk = (action: BulkAction): void => {
-    const info = BULK[action];
-    confirm({
-      title: `${info.label} matching jobs?`,
-      message: `${info.label} ${info.which} among the ${count.data?.count ?? '?'} jobs matching: ${describeFilters(filters)}.`,
-      confirmLabel: `${info.label} jobs`,
-      danger: info.danger,
-      onConfirm: async () => {
-        try {
-          const result = await apiPost<{ count: number }>(`jobs/${action}`, bulkBody(filters));
-          notify('success', `${info.done} ${result.count} job${result.count === 1 ? '' : 's'}`);
-        } catch (error) {
-          notify('error', `${info.label} failed: ${(error as Error).message}`);
-        }
-        refreshNow();
-      },
-    });
+  // The selection belongs to one page of one filter and order: it is dropped when they change.
+  const selectionKey = `${filterKey}|${sort.by}|${sort.order}|${pages.join('.')}`;
+  const [selection, setSelection] = useState<{ key: string; ids: ReadonlySet<string> }>({
+    key: selectionKey,
+    ids: new Set(),
+  });
+  const selected = selection.key === selectionKey ? selection.ids : new Set<string>();
+  const select = (ids: readonly string[], on: boolean): void => {
+    const next = new Set(selected);
+    for (const id of ids) on ? next.add(id) : next.delete(id);
+    setSelection({ key: selectionKey, ids: next });
   };
 
+  const apply = (next: JobFilters): void => go({ filters: next, sort, pages: [] });
+  const setSort = (next: ListSort): void => go({ filters, sort: next, pages: [] });
   const jobs = page.data?.jobs ?? [];
+
   return (
     <section aria-labelledby="jobs-title">
       <h1 id="jobs-title">Jobs</h1>
       <JobFiltersForm filters={filters} names={names} onApply={apply} />
+      {!parsed.ok && (
+        <div class="banner error-banner" role="alert">
+          <p>This filter cannot be used, so no jobs are listed and bulk actions are off: {parsed.errors.join('; ')}.</p>
+          <button type="button" onClick={() => go({ filters: NO_FILTERS, sort, pages: [] })}>
+            Clear the filters
+          </button>
+        </div>
+      )}
       <div class="list-bar">
-        <p role="status" class="count">
-          {count.data ? `${count.data.count} matching job${count.data.count === 1 ? '' : 's'}` : 'Counting…'}
-        </p>
+        {parsed.ok ? <CountLine count={count.data?.count} error={count.error} /> : <p class="count">No list</p>}
         {!readOnly && (
-          <fieldset class="bulk">
-            <legend class="visually-hidden">Bulk actions on the matching jobs</legend>
-            {(Object.keys(BULK) as BulkAction[]).map((action) => (
-              <button
-                type="button"
-                key={action}
-                class={BULK[action].danger ? 'danger-outline' : ''}
-                disabled={!count.data || count.data.count === 0}
-                onClick={() => runBulk(action)}
-              >
-                {BULK[action].label} matching…
+          <div class="bulk-area">
+            {selected.size > 0 && (
+              <button type="button" class="quiet" onClick={() => setSelection({ key: selectionKey, ids: new Set() })}>
+                Clear selection
               </button>
-            ))}
-          </fieldset>
+            )}
+            <BulkActions
+              parsed={parsed}
+              count={count.error ? undefined : count.data?.count}
+              selected={[...selected]}
+              confirm={confirm}
+              onDone={() => {
+                setSelection({ key: selectionKey, ids: new Set() });
+                refreshNow();
+              }}
+            />
+          </div>
         )}
       </div>
       {page.error && (
@@ -110,70 +144,36 @@ export function JobList({
           Could not load the jobs: {page.error.message}
         </p>
       )}
-      <div class="table-wrap">
-        <table class="jobs">
-          <caption class="visually-hidden">Matching jobs, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Job</th>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Next run</th>
-              <th scope="col" class="num">
-                Attempts
-              </th>
-              <th scope="col">Created</th>
-              <th scope="col">Data</th>
-              <th scope="col">Fail reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {page.data && jobs.length === 0 && (
-              <tr>
-                <td colSpan={8}>No matching jobs.</td>
-              </tr>
-            )}
-            {jobs.map((job) => (
-              <tr key={job._id} data-id={job._id}>
-                <td>
-                  <a href={`#/jobs/${job._id}`} class="mono" aria-label={`Job ${job._id}`}>
-                    {job._id.slice(-8)}
-                  </a>
-                </td>
-                <td>{job.name}</td>
-                <td>
-                  <StatusBadge status={job.status} />
-                </td>
-                <td>{formatTime(job.nextRunAt)}</td>
-                <td class="num">{job.attempts ?? 0}</td>
-                <td>{formatTime(job.createdAt)}</td>
-                <td class="mono data-preview">{preview(job.data)}</td>
-                <td class="reason">{job.failReason ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {parsed.ok && (
+        <JobTable
+          jobs={jobs}
+          loaded={page.data !== undefined}
+          now={now}
+          sort={sort}
+          onSort={setSort}
+          selected={selected}
+          onSelect={select}
+          selectable={!readOnly}
+        />
+      )}
       <nav class="pager" aria-label="Pages">
-        <button type="button" disabled={stack.length === 0} onClick={() => setCursors({ key: filterKey, stack: [] })}>
+        <button type="button" disabled={pages.length === 0} onClick={() => go({ filters, sort, pages: [] })}>
           First page
         </button>
         <button
           type="button"
-          disabled={stack.length === 0}
-          onClick={() => setCursors({ key: filterKey, stack: stack.slice(0, -1) })}
+          disabled={pages.length === 0}
+          onClick={() => go({ filters, sort, pages: pages.slice(0, -1) })}
         >
-          Newer
+          Previous
         </button>
-        <span>Page {stack.length + 1}</span>
+        <span>Page {pages.length + 1}</span>
         <button
           type="button"
           disabled={!page.data?.nextCursor}
-          onClick={() =>
-            page.data?.nextCursor && setCursors({ key: filterKey, stack: [...stack, page.data.nextCursor] })
-          }
+          onClick={() => page.data?.nextCursor && go({ filters, sort, pages: [...pages, page.data.nextCursor] })}
         >
-          Older
+          Next
         </button>
       </nav>
     </section>

@@ -1,0 +1,138 @@
+/**
+ * Deduplicating enqueues when a reply is lost (the server applied the write) or a request is
+ * dropped (it did not), through the wire-level fault proxy: the call reads the key (or the throttle
+ * window) back, recognises its own write, and resolves with the job that stands for it, written
+ * once, reporting what it really did. When the database stays unreachable the call rejects.
+ */
+import { freshCollectionName } from '@monque/test-backend';
+import type { Db } from 'mongodb';
+import { describe, expect, it } from 'vitest';
+import { ConnectionError, type MonqueOptions } from '../../src/index.js';
+import { THROTTLE_COLLECTION_SUFFIX } from '../../src/store/throttle-store.js';
+import { deduplications } from '../dedupe/helpers.js';
+import { faultyMonque } from '../helpers/faulty.js';
+import { jobsOf, useTestDb } from '../helpers/monque.js';
+import { TestClock } from '../helpers/test-clock.js';
+
+const getDb = useTestDb(import.meta.url);
+
+const T0 = new Date('2031-03-01T10:00:00.000Z');
+
+async function setup(db: Db, options: MonqueOptions = {}) {
+  const collectionName = freshCollectionName(db);
+  const { monque, proxy } = await faultyMonque(db, collectionName, { clock: new TestClock(T0), ...options });
+  await monque.countJobs(); // indexes created, connection open
+  const events = deduplications(monque);
+  const jobs = { collection: collectionName };
+  const windows = { collection: `${collectionName}${THROTTLE_COLLECTION_SUFFIX}` };
+  return { monque, proxy, events, jobs, windows };
+}
+
+describe('a lost reply of a deduplicating enqueue', () => {
+  it.each([
+    ['keep', { onDuplicate: 'keep' as const }],
+    ['replace', { onDuplicate: 'replace' as const }],
+    ['debounce', { debounce: 500 }],
+  ])('%s creating the job: resolves with it, written once, reporting no deduplication', async (_, mode) => {
+    const db = await getDb();
+    const { monque, proxy, events, jobs } = await setup(db);
+    const lost = proxy.loseReply({ ...jobs, name: 'findAndModify' });
+    const job = await monque.enqueue('sync', { v: 1 }, { uniqueKey: 'k', ...mode });
+    expect(lost.hits).toBe(1);
+    expect(await jobsOf(db, monque).find({}).toArray()).toMatchObject([{ _id: job._id, data: { v: 1 } }]);
+    expect(events).toEqual([]);
+  });
+
+  it.each([
+    ['replace', { onDuplicate: 'replace' as const }, 'replaced', T0],
+    ['debounce', { debounce: 500 }, 'debounced', new Date(T0.getTime() + 500)],
+  ])('%s of a pending job: resolves with it, changed once, reported once', async (_, mode, outcome, due) => {
+    const db = await getDb();
+    const { monque, proxy, events, jobs } = await setup(db);
+    const first = await monque.enqueue('sync', { v: 1 }, { uniqueKey: 'k', runAt: new Date(T0.getTime() + 60_000) });
+    const lost = proxy.loseReply({ ...jobs, name: 'findAndModify' });
+    const job = await monque.enqueue('sync', { v: 2 }, { uniqueKey: 'k', ...mode });
+    expect(lost.hits).toBe(1);
+    expect(job._id.equals(first._id)).toBe(true);
+    expect(await jobsOf(db, monque).find({}).toArray()).toMatchObject([{ data: { v: 2 }, nextRunAt: due }]);
+    expect(events.map((event) => event.outcome)).toEqual([outcome]);
+  });
+
+  it('replace queued behind a running job, giving-up reply lost: one job queued, the running one keyless', async () => {
+    const db = await getDb();
+    const { monque, proxy, jobs } = await setup(db);
+    const running = await monque.enqueue('sync', { v: 1 }, { uniqueKey: 'k' });
+    await jobsOf(db, monque).updateOne({ _id: running._id }, { $set: { status: 'processing' } });
+    const lost = proxy.loseReply({ ...jobs, name: 'update' });
+    const queued = await monque.enqueue('sync', { v: 2 }, { uniqueKey: 'k', onDuplicate: 'replace' });
+    expect(lost.hits).toBe(1);
+    const stored = await jobsOf(db, monque).find({}).sort({ createdAt: 1 }).toArray();
+    expect(stored.map((job) => [job._id.toHexString(), job.status, (job as { activeKey?: string }).activeKey])).toEqual(
+      [
+        [running._id.toHexString(), 'processing', undefined],
+        [queued._id.toHexString(), 'pending', 'u:k'],
+      ],
+    );
+  });
+
+  it('replace, request dropped (never applied): sent again, the job written once', async () => {
+    const db = await getDb();
+    const { monque, proxy, jobs } = await setup(db);
+    const dropped = proxy.dropRequest({ ...jobs, name: 'findAndModify' });
+    const job = await monque.enqueue('sync', { v: 1 }, { uniqueKey: 'k', onDuplicate: 'replace' });
+    expect(dropped.hits).toBe(1);
+    expect(await jobsOf(db, monque).find({}).toArray()).toMatchObject([{ _id: job._id, data: { v: 1 } }]);
+  });
+
+  it.each([
+    ['the window insert', 'windows', 'insert'],
+    ['the job insert', 'jobs', 'insert'],
+    ['marking the window inserted', 'windows', 'update'],
+  ] as const)('throttle, reply of %s lost: the job created once, reported as created', async (_, where, name) => {
+    const db = await getDb();
+    const setupResult = await setup(db);
+    const { monque, proxy, events } = setupResult;
+    const lost = proxy.loseReply({ ...setupResult[where], name });
+    const job = await monque.enqueue('digest', { n: 1 }, { uniqueKey: 'k', throttle: 1_000 });
+    expect(lost.hits).toBe(1);
+    expect(await jobsOf(db, monque).find({}).toArray()).toMatchObject([{ _id: job._id, data: { n: 1 } }]);
+    expect(events).toEqual([]);
+    const again = await monque.enqueue('digest', { n: 2 }, { uniqueKey: 'k', throttle: 1_000 });
+    expect(again._id.equals(job._id)).toBe(true);
+  });
+
+  it('throttle, the window swap of a closed window lost: the new job created once', async () => {
+    const db = await getDb();
+    const clock = new TestClock(T0);
+    const { monque, proxy, windows } = await setup(db, { clock });
+    await monque.enqueue('digest', { n: 1 }, { uniqueKey: 'k', throttle: 1_000 });
+    clock.set(new Date(T0.getTime() + 1_000));
+    proxy.loseReply({ ...windows, name: 'update' });
+    const next = await monque.enqueue('digest', { n: 2 }, { uniqueKey: 'k', throttle: 1_000 });
+    expect(next.data).toEqual({ n: 2 });
+    expect(await jobsOf(db, monque).countDocuments()).toBe(2);
+  });
+
+  // replace sends its upsert first (dropped, but the caller cannot know it was not applied); throttle
+  // only gets to read its window.
+  it.each([
+    ['replace', { onDuplicate: 'replace' as const }, true],
+    ['throttle', { throttle: 1_000 }, false],
+  ])(
+    '%s, the database unreachable: rejects with a ConnectionError after 3 tries (may have been applied: %s), and writes nothing',
+    async (_, mode, mayHaveBeenApplied) => {
+      const db = await getDb();
+      const { monque, proxy, jobs } = await setup(db);
+      const ours = (command: { collection?: string }) => command.collection?.startsWith(jobs.collection) === true;
+      const dropped = proxy.dropRequest(ours, { times: Number.POSITIVE_INFINITY });
+      const error = await monque
+        .enqueue('sync', { v: 1 }, { uniqueKey: 'k', ...mode })
+        .catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(ConnectionError);
+      expect((error as ConnectionError).mayHaveBeenApplied).toBe(mayHaveBeenApplied);
+      expect(dropped.hits).toBe(3);
+      dropped.cancel();
+      expect(await jobsOf(db, monque).countDocuments()).toBe(0);
+    },
+  );
+});

@@ -4,10 +4,9 @@
  * `api/reference/`, which is gitignored and rebuilt by `npm run build`). Documents the public
  * entry point of each library: `@monque/core`, `@monque/tsed` and `@monque/nestjs`.
  *
- * `@monque/tsed` and `@monque/nestjs` re-export `@monque/core`: TypeDoc reads core's source for them
- * (the `paths` below),
- * not the package's built `dist/`, so the reference is the same whether or not the packages were
- * built first (on a fresh clone, `npm test` builds the site before anything else is built).
+ * `@monque/tsed` and `@monque/nestjs` re-export `@monque/core`: TypeDoc reads core's source for
+ * them (the `paths` below), not its built `dist/`, so the reference is the same whether or not the
+ * packages were built first (on a fresh clone, `npm test` builds the site before anything else).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

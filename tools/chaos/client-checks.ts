@@ -116,7 +116,8 @@ export function cancelledStaysCancelled(evidence: Evidence): CheckResult {
 /**
  * 10. A paused name starts nothing between the pause reaching every instance (one `pollInterval`
  * after `pause()` resolved) and the first `resume()` of that name that may have been applied
- * after it: no run of it is claimed (its `lockedAt`, on real time) in between.
+ * after it: no run of it is claimed in between (its claim turn began after the window opened, by
+ * its `lockedAt` on real time, and its handler was entered before the window closed).
  */
 export function pausedStartsNothing(evidence: Evidence): CheckResult {
   const { calls, runs } = evidence.record;
@@ -131,10 +132,12 @@ export function pausedStartsNothing(evidence: Evidence): CheckResult {
     if (!(to > from)) continue;
     windows += 1;
     for (const run of runs) {
+      // Claimed at the earliest when its claim turn began (lockedAt), at the latest when its handler
+      // was entered: both inside the window.
       const claimed = evidence.claimedAt(run);
-      if (run.name === pause.name && claimed > from && claimed < to)
+      if (run.name === pause.name && claimed > from && run.start.getTime() < to)
         failures.push(
-          `${id(run.jobId)} (${run.name}) claimed by ${run.instanceId} at ${clock(claimed)}, ${claimed - pause.end} ms after pause() resolved (${clock(pause.end)}), before resume() (${clock(to)})`,
+          `${id(run.jobId)} (${run.name}) claimed by ${run.instanceId} between ${clock(claimed)} and ${clock(run.start)}, ${claimed - pause.end} ms or more after pause() resolved (${clock(pause.end)}), before resume() (${clock(to)})`,
         );
     }
   }

@@ -215,9 +215,25 @@ export class Evidence {
     return this.incarnationOf.get(instanceId)?.skewMs ?? 0;
   }
 
-  /** When the run's job was claimed, in real time (its `lockedAt` less the instance's skew), else its start. */
+  /**
+   * The earliest the run's claim can have reached the server: its claim turn began at its `lockedAt`
+   * (less the instance's skew), and of the claims its slot's proxy forwarded from then until the
+   * handler was entered that may have taken the job, the first. (Its start when it carries no
+   * `lockedAt`.) A lower bound: "claimed after X" holds when this is after X.
+   */
   claimedAt(run: LedgerRun): number {
-    return run.claimedAt ? run.claimedAt.getTime() - this.skewOf(run.instanceId) : run.start.getTime();
+    if (!run.claimedAt) return run.start.getTime();
+    const turn = run.claimedAt.getTime() - this.skewOf(run.instanceId);
+    const jobId = id(run.jobId);
+    const claims = this.refreshesBySlot.get(this.incarnationOf.get(run.instanceId)?.slot ?? -1) ?? [];
+    const first = claims.find(
+      (refresh) =>
+        refresh.kind === 'claim' &&
+        refresh.at >= turn &&
+        refresh.at <= run.start.getTime() &&
+        (refresh.jobIds === null || refresh.jobIds.includes(jobId)),
+    );
+    return first?.at ?? turn;
   }
 
   /** When the run ended: it returned or threw, or its process exited; `Infinity` if never. */

@@ -172,6 +172,13 @@ describe('chaos invariants: processes, producers and the operator', () => {
     // Handed back and claimed again by another instance after the request was written.
     const again = check({ jobs: [slow], runs: [before, run(slow, 'B', 2_000, 2_100, 'threw')], calls: [cancel] });
     expect(text(again[9])).toMatch(/claimed by B at .*, 945 ms after its cancellation was written/);
+    // Its claim turn began before (lockedAt 1 s), but B's claim reached the server only at 1.1 s.
+    const late = { ...run(slow, 'B', 1_200, 1_300, 'threw'), claimedAt: at(1_000) };
+    const forwarded = [{ slot: 1, at: T + 1_100, kind: 'claim' as const, jobIds: [jobId] }];
+    expect(text(check({ jobs: [slow], runs: [before, late], calls: [cancel], refreshes: forwarded })[9])).toMatch(
+      /claimed by B at .*, 50 ms after its cancellation was written/,
+    );
+    expect(check({ jobs: [slow], runs: [before, late], calls: [cancel] })[9]?.pass).toBe(true);
     const done = completed('slow', 'c1');
     const finished = check({
       jobs: [done],

@@ -77,7 +77,11 @@ export async function startClient(
   const send = (message: ClientMessage): void => {
     if (process.connected) process.send?.(message);
   };
-  const client = new MongoClient(config.proxiedUri, { serverSelectionTimeoutMS: 5_000, monitorCommands: true });
+  // Started before any fault, so the first connection succeeds; Monque is given a connected client.
+  const client = await new MongoClient(config.proxiedUri, {
+    serverSelectionTimeoutMS: 5_000,
+    monitorCommands: true,
+  }).connect();
   const Monque = await loadMonque(config.corePath);
   const monque = new Monque(client.db(config.dbName), {
     instanceId: config.clientId,

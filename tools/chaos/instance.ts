@@ -87,7 +87,33 @@ async function main(): Promise<void> {
   const ledgerDb = ledgerClient.db(settings.dbName);
   const ledger = ledgerDb.collection<LedgerRun>(settings.ledger);
   const attempts = ledgerDb.collection<{ _id: ObjectId; n: number }>(ATTEMPTS_COLLECTION);
-  const client = new MongoClient(settings.proxiedUri, { serverSelectionTimeoutMS: 5_000 });
+  // Told to stop before it is ready (the run went quiet meanwhile): nothing has started, exit.
+  const stopWhileStarting = (message: OrchestratorMessage): void => {
+    if (message.type === 'stop') process.exit(0);
+  };
+  process.on('message', stopWhileStarting);
+  // Connect (and start, and declare the schedules) even if the network is partitioned right now:
+  // retry for a minute. A client whose first connection failed is closed for good (the driver), so
+  // each attempt connects a new one, as the docs ask: Monque is given a connected client.
+  const deadline = Date.now() + 60_000;
+  const retrying = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      try {
+        return await work();
+      } catch (error) {
+        send({ type: 'event', event: `${what} failed`, detail: firstLine(error) });
+        if (Date.now() > deadline) throw error;
+        await sleep(500);
+      }
+    }
+  };
+  const client = await retrying('connect', async () => {
+    const candidate = new MongoClient(settings.proxiedUri, { serverSelectionTimeoutMS: 5_000 });
+    return candidate.connect().catch(async (error: unknown) => {
+      await candidate.close().catch(() => {});
+      throw error;
+    });
+  });
   const Monque = await loadMonque(settings.corePath);
   const clock = settings.skewMs === 0 ? undefined : { now: () => new Date(Date.now() + settings.skewMs) };
   const monque: MonqueInstance = new Monque(client.db(settings.dbName), {
@@ -155,20 +181,6 @@ async function main(): Promise<void> {
     });
   }
 
-  // Start (and declare the schedules) even if the network is partitioned right now: retry for a minute.
-  const deadline = Date.now() + 60_000;
-  const retrying = async (what: string, work: () => Promise<unknown>): Promise<void> => {
-    for (;;) {
-      try {
-        await work();
-        return;
-      } catch (error) {
-        send({ type: 'event', event: `${what} failed`, detail: firstLine(error) });
-        if (Date.now() > deadline) throw error;
-        await sleep(500);
-      }
-    }
-  };
   await retrying('start', () => monque.start());
   for (const schedule of SCHEDULES) {
     await retrying('schedule', () =>
@@ -177,6 +189,7 @@ async function main(): Promise<void> {
   }
   send({ type: 'ready', at: Date.now() });
 
+  process.off('message', stopWhileStarting);
   process.on('message', (message: OrchestratorMessage) => {
     if (message.type !== 'stop') return;
     void (async () => {

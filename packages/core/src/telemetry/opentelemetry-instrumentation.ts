@@ -29,7 +29,9 @@ import { extractTraceContext, injectTraceContext } from './trace-context.js';
 
 /** The id of the one job an enqueue wrote, if its result is a job document. */
 function writtenJobId(result: unknown): string | undefined {
-  const id = (result as { _id?: { toHexString?: unknown } } | null)?._id;
+  // The producer's work resolves to the job, or to `{ doc }` (the job with how it was deduplicated).
+  const written = result as { _id?: unknown; doc?: { _id?: unknown } } | null;
+  const id = (written?.doc?._id ?? written?._id) as { toHexString?: unknown } | undefined;
   return typeof id?.toHexString === 'function' ? (id.toHexString as () => string)() : undefined;
 }
 

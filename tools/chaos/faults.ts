@@ -29,6 +29,19 @@ export interface TimelineContext {
 /** How long a planned restart may take to stop the instance (see run.ts). */
 const RESTART_STOP_MS = 14_000;
 let waves = 0;
+
+/**
+ * Records a partition of the slot's proxy from now for `ms`. A new partition replaces the one in
+ * force (the proxy heals it), so that one ends now: the checker must not think the instance cut
+ * off longer than it was.
+ */
+function recordPartition(context: TimelineContext, slot: InstanceSlot, ms: number): void {
+  const now = Date.now();
+  for (const [index, partition] of context.partitions.entries()) {
+    if (partition.slot === slot.slot && partition.to > now) context.partitions[index] = { ...partition, to: now };
+  }
+  context.partitions.push({ slot: slot.slot, from: now, to: now + ms });
+}
 let cancellations = 0;
 
 /** Stops the slot's instance (after cutting it off for `outageMs`, if given), then starts a new one. */
@@ -41,8 +54,7 @@ function restart(
 ): void {
   if (outageMs) {
     slot.proxy.partition({ mode: outageMode, forMs: outageMs });
-    const now = Date.now();
-    context.partitions.push({ slot: slot.slot, from: now, to: now + outageMs });
+    recordPartition(context, slot, outageMs);
   }
   context.countFault(outageMs ? 'restart-during-outage' : 'restart', 0);
   const during = outageMs ? ` during a ${(outageMs / 1_000).toFixed(1)} s outage (${outageMode})` : '';
@@ -152,7 +164,7 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
   if (event.type === 'partition') {
     const type = event.ms > ENGINE.lockTimeout ? 'long-partition' : 'partition';
     partition(context, slot.proxy, slot.label, type, event.mode, event.ms);
-    context.partitions.push({ slot: slot.slot, from: Date.now(), to: Date.now() + event.ms });
+    recordPartition(context, slot, event.ms);
   } else if (event.type === 'lose-claim-reply') {
     watch(context, event.type, slot.label, slot.proxy.loseReply(isClaim));
   } else if (event.type === 'drop-claim') {

@@ -88,6 +88,20 @@ export function lostSuccessExcuse(
   };
 }
 
+/** What the evidence says about a successful run whose result was not stored (for the failure message). */
+function whyNotStored(evidence: Evidence, jobId: string, run: LedgerRun): string {
+  const end = (run.end as Date).getTime();
+  const lapse = evidence.forcedLapse(run, end);
+  const recoveries = evidence.record.recoveries.filter(
+    (recovery) => recovery.jobId === jobId && recovery.owner === run.instanceId,
+  );
+  const recoveredAt = Math.min(...recoveries.map((recovery) => recovery.at ?? Number.POSITIVE_INFINITY));
+  const recovered = recoveries.length === 0 ? 'never recovered from it' : `recovered from it at ${clock(recoveredAt)}`;
+  const window = Number.isFinite(recoveredAt) ? evidence.outcomeWritable(run, recoveredAt) : undefined;
+  const before = window ? `, having had ${window.freeMs} ms at a stretch to write its outcome before that` : '';
+  return `run ${run._id} on ${run.instanceId} succeeded at ${clock(end)} and its result was never stored (before it returned, its lock had gone ${lapse.ms} ms unrefreshed, ${lapse.forced ? 'a genuine expiry' : 'not a genuine expiry'}; ${recovered}${before})`;
+}
+
 /**
  * 1. Every one-off job ends as its handler behaved. `completed`: its `result` names one of its
  * successful runs. `cancelled`: the operator cancelled it. `failed`: no successful run (since its
@@ -124,9 +138,7 @@ export function endsAsHandlerBehaved(evidence: Evidence): CheckResult {
           lost += 1;
           excuses.push({ jobId, cause: excuse.cause, why: `success lost: ${excuse.why}` });
         } else {
-          failures.push(
-            `${describe()}: failed although run ${success._id} on ${success.instanceId} succeeded at ${clock(success.end as Date)} and its result was never stored`,
-          );
+          failures.push(`${describe()}: failed although ${whyNotStored(evidence, jobId, success)}`);
         }
       }
       const unsuccessful =

@@ -25,6 +25,7 @@ export const SCENARIOS = [
   'steady',
   'memory',
   'dedupe',
+  'workflows',
 ] as const;
 
 /** One scenario's name. */

@@ -16,6 +16,7 @@ export type CommandPurpose =
   | 'recovery'
   | 'retention'
   | 'bookkeeping'
+  | 'workflow'
   | 'setup'
   | 'other';
 

@@ -26,6 +26,7 @@ import { memorySoakSuite } from './suites/memory-soak-suite.js';
 import { multiInstanceSuite } from './suites/multi-instance-suite.js';
 import { pickupSuite } from './suites/pickup-suite.js';
 import { steadyLoadSuite } from './suites/steady-load-suite.js';
+import { workflowsSuite } from './suites/workflows-suite.js';
 import { formatTargets, type TargetCheck } from './targets.js';
 import { installedVersion } from './versions.js';
 
@@ -39,6 +40,7 @@ const SUITES: Record<ScenarioName, Suite> = {
   steady: steadyLoadSuite,
   memory: memorySoakSuite,
   dedupe: dedupeSuite,
+  workflows: workflowsSuite,
 };
 
 /**

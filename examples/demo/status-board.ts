@@ -130,6 +130,7 @@ export class StatusBoard {
   private row(job: Job, now: Date): string {
     const { palette } = this.deps;
     const colour = {
+      waiting: palette.dim,
       pending: palette.blue,
       processing: palette.cyan,
       completed: palette.green,

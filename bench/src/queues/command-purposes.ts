@@ -14,8 +14,20 @@ function collectionOf(event: CommandStartedEvent): string {
   return typeof target === 'string' ? target : '';
 }
 
+const WORKFLOW_FIELDS = /"(dependsOn|settledDependencies|notifyDependents|linkPending|deadLetterDue|flowId)"|"staged"/;
+
 /**
- * Monque: claim = find of due jobs / updateMany to `processing` / read-back by claim token;
+ * Monque's workflow commands (dependencies, flows, dead letters): they name a workflow field in
+ * their filter or update, apart from the outcome write's `notifyDependents: { $exists: false }`.
+ */
+function isWorkflow(event: CommandStartedEvent): boolean {
+  const text = JSON.stringify(event.command).replaceAll('"notifyDependents":{"$exists":false}', '');
+  return WORKFLOW_FIELDS.test(text);
+}
+
+/**
+ * Monque: workflow = commands on dependencies, flows and dead letters (telling dependents, linking,
+ * the workflow sweep); claim = find of due jobs / updateMany to `processing` / read-back by claim token;
  * recovery = reads of `processing` jobs (stale locks); bookkeeping = its side collections
  * (`<jobs>_metrics` throughput counters, `<jobs>_control` pauses).
  */
@@ -24,6 +36,7 @@ export const monquePurpose: CommandClassifier = (event: CommandStartedEvent): Co
   if (SETUP.has(commandName)) return 'setup';
   if (/_(metrics|control)$/.test(collectionOf(event))) return 'bookkeeping';
   if (commandName === 'insert') return 'enqueue';
+  if (isWorkflow(event)) return 'workflow';
   if (commandName === 'ping') return 'poll';
   const set = setOf(event);
   if (commandName === 'find') {

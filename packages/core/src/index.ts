@@ -18,6 +18,8 @@ export {
   UnrecoverableError,
 } from './errors/index.js';
 export type { MonqueListener } from './events.js';
+export { MAX_FLOW_JOBS } from './flow-spec.js';
+export { MAX_DEPENDENCIES } from './job-options.js';
 export { MAX_ENQUEUE_MANY, Monque } from './monque.js';
 export { DEFAULT_OPTIONS, KNOWN_OPTIONS, type ResolvedMonqueOptions, type ResolvedRetention } from './options.js';
 export { calculateBackoff, calculateBackoffDelay, MAX_BACKOFF_DELAY_MS } from './retry/backoff.js';
@@ -30,12 +32,20 @@ export {
   type CancelOptions,
   type Clock,
   type DataFieldValue,
+  type DeadLetterOrigin,
   type DeduplicationOutcome,
   type DefaultJobName,
+  type DependencyFailurePolicy,
+  type DependencyResult,
   type EnqueueManyItem,
   type EnqueueManyItemOf,
   type EnqueueManyOptions,
   type EnqueueOptions,
+  type FlowJobOptions,
+  type FlowNode,
+  type FlowOptions,
+  type FlowSpec,
+  type FlowSpecOf,
   type IsUntypedJobMap,
   JOB_STATUSES,
   type Job,

@@ -3,7 +3,8 @@
  * A job's own setting wins over its worker's, which wins over the instance's.
  */
 import type { ClientSession } from 'mongodb';
-import type { BackoffOptions, Job } from './job.js';
+import type { BackoffOptions, DependencyFailurePolicy, Job, JobStatusType } from './job.js';
+import type { JobId } from './public-api.js';
 
 /** Retry and time-limit settings a job or a worker can set for itself. */
 export interface RunPolicyOptions {
@@ -44,6 +45,26 @@ export interface EnqueueOptions extends RunPolicyOptions {
    * @defaultValue 0
    */
   priority?: number;
+  /**
+   * Ids of existing jobs this one waits for: it is `waiting` until every one of them is
+   * `completed`, then `pending` (due at `runAt`, or now). A dependency already completed counts as
+   * done. At most {@link MAX_DEPENDENCIES}; an unknown id, a recurring job or a repeated id is an
+   * `InvalidArgumentError` (nothing is written).
+   */
+  dependsOn?: readonly JobId[];
+  /**
+   * When a dependency ends `failed` or `cancelled`, or is deleted: `'cancel'` ends this job
+   * `cancelled` (its `cancelReason` names the dependency, and its own dependents follow);
+   * `'run'` runs it anyway once every other dependency is settled.
+   * @defaultValue 'cancel'
+   */
+  onDependencyFailure?: DependencyFailurePolicy;
+  /**
+   * The name of a job to enqueue when this one fails for good: it gets the same `data` and
+   * `deadLetterOf` (exactly one per failure, written with it).
+   * @defaultValue the worker's `deadLetter`, else none
+   */
+  deadLetter?: string;
   /**
    * The group of the job (a non-empty string of at most 200 characters, e.g. a tenant id): jobs of
    * one group share the worker's `groupConcurrency` and, with `rateLimit.perGroup`, its rate limit.
@@ -91,6 +112,9 @@ export interface EnqueueOptions extends RunPolicyOptions {
   session?: ClientSession;
 }
 
+/** Most dependencies one job may have (`dependsOn`, or a flow parent's children). */
+export const MAX_DEPENDENCIES = 1000;
+
 /** Options of `schedule`. */
 export interface ScheduleOptions extends RunPolicyOptions {
   /**
@@ -122,6 +146,12 @@ export interface WorkerOptions extends RunPolicyOptions {
    * @defaultValue the instance's `defaultConcurrency` (5)
    */
   concurrency?: number;
+  /**
+   * The name of a job to enqueue when a job of this worker fails for good (unless the job names
+   * its own): see `EnqueueOptions.deadLetter`.
+   * @defaultValue none
+   */
+  deadLetter?: string;
 }
 
 /** A job for `enqueueMany`. */
@@ -152,6 +182,23 @@ export interface JobContext {
    * rejects; a failed write is reported as `job:error`).
    */
   progress(value: number | Record<string, unknown>): Promise<void>;
+  /**
+   * The jobs this one depends on (`dependsOn`, or a flow parent's children), in that order, with
+   * what each returned: one read, made on the first call. A dependency deleted meanwhile is left
+   * out; `result` is `undefined` for one that returned nothing or did not complete (with
+   * `onDependencyFailure: 'run'`). Empty for a job without dependencies.
+   */
+  dependencies(): Promise<DependencyResult[]>;
+}
+
+/** One dependency as `dependencies()` reports it. */
+export interface DependencyResult {
+  jobId: Job['_id'];
+  name: string;
+  /** Its status when read (`completed`, unless it failed and `onDependencyFailure` is `'run'`). */
+  status: JobStatusType;
+  /** What its handler returned. */
+  result: unknown;
 }
 
 /**

@@ -17,6 +17,11 @@ import type { ObjectId } from 'mongodb';
 
 /** The status values of a job, as an `as const` object. */
 export const JobStatus = {
+  /**
+   * Has dependencies (`dependsOn`) that are not all `completed` yet: not claimable. Becomes
+   * `pending` (due at its `runAt`, or now) once the last one completes.
+   */
+  WAITING: 'waiting',
   /** Waiting until `nextRunAt`, then claimable. */
   PENDING: 'pending',
   /** Claimed by one instance; its handler is running. */
@@ -25,7 +30,10 @@ export const JobStatus = {
   COMPLETED: 'completed',
   /** Failed for good: its retries are used up, or it threw an `UnrecoverableError`. */
   FAILED: 'failed',
-  /** An operator cancelled it. It never runs again unless retried, and holds no unique key. */
+  /**
+   * An operator cancelled it, or one of its dependencies ended `failed` or `cancelled` or was
+   * deleted. It never runs again unless retried, and holds no unique key.
+   */
   CANCELLED: 'cancelled',
 } as const;
 
@@ -34,6 +42,21 @@ export type JobStatusType = (typeof JobStatus)[keyof typeof JobStatus];
 
 /** Every status, in life-cycle order. */
 export const JOB_STATUSES: readonly JobStatusType[] = Object.values(JobStatus);
+
+/** What `onDependencyFailure` does when a dependency ends `failed` or `cancelled`, or is deleted. */
+export type DependencyFailurePolicy = 'cancel' | 'run';
+
+/** Where a dead-letter job comes from: the job that failed for good (`deadLetterOf`). */
+export interface DeadLetterOrigin {
+  /** The id of the job that failed. */
+  jobId: ObjectId;
+  /** Its name. */
+  name: string;
+  /** Its last failure message. */
+  failReason: string;
+  /** Its failures. */
+  failCount: number;
+}
 
 /** How the delay before a retry grows. */
 export interface BackoffOptions {
@@ -133,6 +156,22 @@ export interface Job<T = unknown> {
   cancelRequestedAt?: Date;
   /** The reason given to `cancelJob`. */
   cancelReason?: string;
+  /** The jobs this one waits for (`enqueue`'s `dependsOn`, or a flow parent's children), in order. */
+  dependsOn?: ObjectId[];
+  /**
+   * What happens when a dependency ends `failed` or `cancelled`, or is deleted: `'cancel'` (this
+   * job ends `cancelled`) or `'run'` (it runs anyway). Stored when `'run'`.
+   * @defaultValue 'cancel'
+   */
+  onDependencyFailure?: DependencyFailurePolicy;
+  /** How many jobs depend on this one (`getJob` only; absent when none do). */
+  dependents?: number;
+  /** The id of the root job of the `flow()` this job belongs to. */
+  flowId?: ObjectId;
+  /** The job's own dead-letter job name (else its worker's): see `EnqueueOptions.deadLetter`. */
+  deadLetter?: string;
+  /** Set on a dead-letter job: the job whose failure it stands for. */
+  deadLetterOf?: DeadLetterOrigin;
   /** When the job was inserted. */
   createdAt: Date;
   /** When the job document last changed state. */

@@ -6,11 +6,14 @@
  */
 import type { Db } from 'mongodb';
 import { Deduplicator } from './deduplicator.js';
+import { DependentJobs } from './dependent-jobs.js';
 import { Engine } from './engine/engine.js';
 import { EnqueueCoalescer } from './engine/enqueue-coalescer.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import type { MonqueEventEmitter as Emitter } from './events.js';
 import { MonqueEventEmitter } from './events.js';
+import type { FlowNode, FlowOptions, FlowSpecOf } from './flow-spec.js';
+import { FlowWriter } from './flow-writer.js';
 import type { Job } from './job.js';
 import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
 import type { EnqueueManyOptions, EnqueueOptions, JobHandler, ScheduleOptions, WorkerOptions } from './job-options.js';
@@ -40,8 +43,14 @@ import { createInstrumentation } from './telemetry/create-instrumentation.js';
 import { countDueJobs } from './telemetry/due-jobs.js';
 import { checkWorkerOptions } from './validation/job-options.js';
 import { checkName, describeValue } from './validation.js';
+import { createWorkflows } from './workflows.js';
 
 export { MAX_ENQUEUE_MANY };
+
+/** `tree` with each job as users see it (no engine fields). */
+function publicTree(tree: FlowNode): FlowNode {
+  return { job: toPublicJob(tree.job as JobDocument), children: tree.children.map(publicTree) };
+}
 
 /** Checks the `Db` by shape (two copies of the driver are common, so no `instanceof`). */
 function checkDb(value: unknown): Db {
@@ -107,6 +116,16 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     });
     const hint = (name: string | undefined, at: Date | undefined) => this.engine.hint(name, at);
     const ids = new ObjectIds(db);
+    const inserts = new InsertStore(collection);
+    const workflows = createWorkflows({
+      collection,
+      inserts,
+      ids,
+      clock,
+      events,
+      retention: this.options.retention,
+      onReleased: hint,
+    });
     this.operations = new Operations({
       db,
       collection,
@@ -120,6 +139,7 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       onPauseChanged: () => this.engine.pauseChanged(),
       onJobsPending: hint,
       operationTimeout: this.options.operationTimeout,
+      workflows,
     });
     this.engine = new Engine({
       db,
@@ -131,8 +151,9 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       pauses: this.operations.pauses,
       throughput: this.operations.throughput,
       retention: this.operations.retentionStore,
+      workflows,
     });
-    const inserts = new InsertStore(collection);
+    const dependents = new DependentJobs({ inserts, store: workflows.store, release: workflows.release, ids });
     this.producer = new Producer({
       inserts,
       schedules: new ScheduleStore(collection),
@@ -149,6 +170,17 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
       bsonVersion: ids.version,
       ready,
       hint,
+      ids,
+      dependents,
+      flows: new FlowWriter({
+        inserts,
+        flows: workflows.flows,
+        store: workflows.store,
+        dependents,
+        release: workflows.release,
+        ids,
+        logger: this.options.logger,
+      }),
     });
   }
 
@@ -183,6 +215,10 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
   ): Promise<Job<JobDataOf<J, N, T>>[]> {
     const docs = await this.producer.enqueueMany(jobs, options);
     return docs.map((doc) => toPublicJob(doc) as Job<JobDataOf<J, N, T>>);
+  }
+
+  async flow(spec: FlowSpecOf<J>, options?: FlowOptions): Promise<FlowNode> {
+    return publicTree(await this.producer.flow(spec, options));
   }
 
   async schedule<T = unknown, N extends JobNameOf<J> = DefaultJobName<J>>(

@@ -6,9 +6,11 @@
  */
 import type { Collection, Db } from 'mongodb';
 import { databaseCall } from './database-errors.js';
+import { afterTelling } from './engine/dependency-release.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import type { MonqueEventEmitter } from './events.js';
 import type { Job } from './job.js';
+import { JobStatus } from './job.js';
 import type { Clock, Logger } from './monque-options.js';
 import type { ResolvedRetention } from './options.js';
 import type { JobId } from './public-api.js';
@@ -23,8 +25,9 @@ import type {
   ThroughputBucket,
 } from './queries.js';
 import { ControlStore } from './store/control-store.js';
+import { settledOf } from './store/dependency-store.js';
 import { InspectStore } from './store/inspect-store.js';
-import { type JobDocument, toPublicJob } from './store/job-document.js';
+import { type JobDocument, STAGED, toPublicJob } from './store/job-document.js';
 import { checkJobPage } from './store/job-page.js';
 import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
 import type { ObjectIds } from './store/object-ids.js';
@@ -33,6 +36,7 @@ import { RetentionStore } from './store/retention-store.js';
 import { throttleWindows } from './store/throttle-store.js';
 import { ThroughputStore } from './store/throughput-store.js';
 import { checkDate, checkName, checkNumberIn, checkOptionsObject, describeValue } from './validation.js';
+import type { Workflows } from './workflows.js';
 
 /** What the operations need from the instance. */
 export interface OperationsDeps {
@@ -53,6 +57,8 @@ export interface OperationsDeps {
   readonly onJobsPending: (name: string | undefined, at: Date | undefined) => void;
   /** Longest wait for one call's database work (`operationTimeout`). */
   readonly operationTimeout: number;
+  /** Dependencies between jobs: what cancelling, retrying and deleting owe to them. */
+  readonly workflows: Workflows;
 }
 
 /** Most recurring jobs one `getSchedules` call returns. */
@@ -112,10 +118,15 @@ export class Operations {
     return databaseCall(method, this.deps.operationTimeout, work, { prepare: this.deps.ready });
   }
 
+  /** With how many jobs depend on it (one `countDocuments` more, index `monque_depends_on`). */
   async getJob<T>(id: JobId): Promise<Job<T> | null> {
     const jobId = this.deps.ids.parse(id);
-    const doc = await this.call('getJob', () => this.inspect.findById(jobId));
-    return doc ? (toPublicJob(doc) as Job<T>) : null;
+    return this.call('getJob', async () => {
+      const doc = await this.inspect.findById(jobId);
+      if (!doc || doc.status === STAGED) return null;
+      const dependents = await this.deps.workflows.store.countDependents(jobId);
+      return (dependents > 0 ? { ...toPublicJob(doc), dependents } : toPublicJob(doc)) as Job<T>;
+    });
   }
 
   async getJobs<T>(query?: JobQuery, page?: JobPage): Promise<JobList<T>> {
@@ -159,9 +170,13 @@ export class Operations {
   async cancelJob(id: JobId, options?: CancelOptions): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     const reason = checkCancelOptions(options);
-    const { job, cancelled } = await this.call('cancelJob', () =>
-      this.control.cancel(jobId, reason, this.deps.clock.now()),
-    );
+    const { job, cancelled } = await this.call('cancelJob', async () => {
+      const result = await this.control.cancel(jobId, reason, this.deps.clock.now());
+      if (result.cancelled && result.job?.notifyDependents) {
+        await this.deps.workflows.release.tell([settledOf(result.job)]);
+      }
+      return result;
+    });
     if (!job) return null;
     const publicJob = toPublicJob(job);
     if (cancelled) this.deps.events.emit('job:cancelled', { job: publicJob });
@@ -171,11 +186,16 @@ export class Operations {
   async retryJob(id: JobId): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     const now = this.deps.clock.now();
-    const doc = await this.call('retryJob', () => this.control.retry(jobId, now));
+    const doc = await this.call('retryJob', async () => {
+      const retried = await this.control.retry(jobId, now);
+      if (retried?.status !== JobStatus.WAITING) return retried;
+      // A job with dependencies waits for them again (and runs at once if they all completed).
+      return afterTelling(retried, await this.deps.workflows.release.link([retried]));
+    });
     if (!doc) return null;
     const job = toPublicJob(doc);
     this.deps.events.emit('job:retried', { job });
-    this.deps.onJobsPending(job.name, now);
+    if (job.status === JobStatus.PENDING) this.deps.onJobsPending(job.name, now);
     return job;
   }
 
@@ -190,7 +210,11 @@ export class Operations {
 
   async deleteJob(id: JobId): Promise<boolean> {
     const jobId = this.deps.ids.parse(id);
-    const deleted = await this.call('deleteJob', () => this.control.delete(jobId));
+    const deleted = await this.call('deleteJob', async () => {
+      const result = await this.control.delete(jobId);
+      if (typeof result === 'boolean') return result;
+      return (await this.deleteWithDependents([result])) > 0;
+    });
     if (deleted) this.deps.events.emit('job:deleted', { jobId });
     return deleted;
   }
@@ -199,7 +223,13 @@ export class Operations {
   async cancelJobs(query: JobQuery, options?: CancelOptions): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const reason = checkCancelOptions(options);
-    const count = await this.call('cancelJobs', () => this.control.cancelMany(checked, reason, this.deps.clock.now()));
+    const count = await this.call('cancelJobs', async () => {
+      const now = this.deps.clock.now();
+      const cancelled = await this.control.cancelMany(checked, reason, now);
+      const { store, release } = this.deps.workflows;
+      await release.tell((await store.findCancelledAt(now)).map(settledOf));
+      return cancelled;
+    });
     this.deps.logger.info('cancelJobs: jobs cancelled or asked to stop', { count });
     this.deps.events.emit('jobs:cancelled', { query, count });
     return { count };
@@ -209,7 +239,12 @@ export class Operations {
   async retryJobs(query: JobQuery): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const now = this.deps.clock.now();
-    const count = await this.call('retryJobs', () => this.control.retryMany(checked, now));
+    const count = await this.call('retryJobs', async () => {
+      const retried = await this.control.retryMany(checked, now);
+      const { store, release } = this.deps.workflows;
+      await release.link(await store.findUnlinkedAt(now));
+      return retried;
+    });
     this.deps.logger.info('retryJobs: jobs retried', { count });
     this.deps.events.emit('jobs:retried', { query, count });
     if (count > 0) this.deps.onJobsPending(soleName(checked), now);
@@ -219,10 +254,26 @@ export class Operations {
   /** `query` is required; `{}` selects every job. */
   async deleteJobs(query: JobQuery): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
-    const count = await this.call('deleteJobs', () => this.control.deleteMany(checked));
+    const count = await this.call('deleteJobs', async () => {
+      const { deleted, withDependents } = await this.control.deleteMany(checked);
+      return deleted + (await this.deleteWithDependents(withDependents));
+    });
     this.deps.logger.info('deleteJobs: jobs deleted', { count });
     this.deps.events.emit('jobs:deleted', { query, count });
     return { count };
+  }
+
+  /**
+   * Deletes jobs with dependents: their dependents are told first (a job deleted before it
+   * completed cancels them, unless `onDependencyFailure: 'run'`), then they are deleted.
+   * @returns how many were deleted
+   */
+  private async deleteWithDependents(docs: readonly JobDocument[]): Promise<number> {
+    if (docs.length === 0) return 0;
+    const { store, release } = this.deps.workflows;
+    const marked = await store.beginDelete(docs, this.deps.clock.now());
+    await release.tell(marked.map(settledOf));
+    return marked.length;
   }
 
   async pause(name?: string): Promise<void> {

@@ -7,21 +7,28 @@
 import type { ClientSession } from 'mongodb';
 import { databaseCall, OutcomeUnknownError } from './database-errors.js';
 import type { Deduplicator, ManyResult } from './deduplicator.js';
+import type { DependentJob, DependentJobs } from './dependent-jobs.js';
 import type { EnqueueCoalescer, Submission } from './engine/enqueue-coalescer.js';
 import type { Instrumentation } from './engine/instrumentation.js';
 import { ConnectionError } from './errors/connection-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { InvalidCronError } from './errors/invalid-cron-error.js';
 import type { DeduplicationOutcome } from './event-map.js';
+import type { FlowNode, FlowOptions } from './flow-spec.js';
+import type { FlowWriter } from './flow-writer.js';
+import { JobStatus } from './job.js';
 import type { EnqueueManyItem, EnqueueOptions, ScheduleOptions } from './job-options.js';
 import type { Clock } from './monque-options.js';
 import { isValidTimezone, nextCronTime, validateCronExpression } from './schedule/cron.js';
 import type { InsertStore, NewJob } from './store/insert-store.js';
 import type { JobDocument } from './store/job-document.js';
+import type { ObjectIds } from './store/object-ids.js';
 import type { ScheduleStore } from './store/schedule-store.js';
 import { WriteLedger } from './store/write-ledger.js';
 import { checkData } from './validation/data.js';
 import { dedupeModeOf } from './validation/dedupe-options.js';
+import { checkDependsOn } from './validation/dependencies.js';
+import { checkFlowSpec } from './validation/flow-spec.js';
 import {
   checkEnqueueOptions,
   checkScheduleOptions,
@@ -48,6 +55,12 @@ export interface ProducerDeps {
   readonly ready: () => Promise<void>;
   /** A job of `name` is pending from `at`: wake this instance's poller in time. */
   readonly hint: (name: string, at: Date) => void;
+  /** Job ids of the `Db`'s driver. */
+  readonly ids: ObjectIds;
+  /** Enqueues jobs with dependencies. */
+  readonly dependents: DependentJobs;
+  /** Writes flows. */
+  readonly flows: FlowWriter;
   /** An enqueue with a deduplication mode created no job: emit `job:deduplicated`. */
   readonly deduplicated: (doc: JobDocument, outcome: DeduplicationOutcome) => void;
 }
@@ -121,9 +134,18 @@ export class Producer {
     const now = this.deps.clock.now();
     const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, createdAt: now, ...policyFields(checked) };
     if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
+    const dependent = this.dependentOf(job, checked, 'options', mode);
     const written = await this.deps.instrumentation.enqueue(name, 1, (trace): Promise<ManyResult> => {
       const traced = trace ? { ...job, trace } : job;
       const what = `enqueue '${name}'`;
+      if (dependent) {
+        return this.call(
+          what,
+          async () =>
+            (await this.deps.dependents.insert([{ ...dependent, job: traced }], now, session))[0] as ManyResult,
+          session,
+        );
+      }
       if (mode) {
         // A call whose caller gave up before any of its writes was sent never sends one.
         const ledger = new WriteLedger();
@@ -183,21 +205,38 @@ export class Producer {
       const checked = checkEnqueueOptions(itemOptions, `${at}.options`, false);
       const job: NewJob = { name, data, nextRunAt: checked.runAt ?? now, ...policyFields(checked) };
       if (checked.uniqueKey !== undefined) job.uniqueKey = checked.uniqueKey;
-      return { job, mode: dedupeModeOf(checked) };
+      const mode = dedupeModeOf(checked);
+      return { job, mode, dependent: this.dependentOf(job, checked, `${at}.options`, mode) };
     });
     if (checkedItems.length === 0) return [];
     const jobs = checkedItems.map((item) => item.job);
     const names = [...new Set(jobs.map((job) => job.name))].join(', ');
     const withModes = checkedItems.some((item) => item.mode);
+    const withDependencies = checkedItems.some((item) => item.dependent);
+    if (withModes && withDependencies) {
+      throw new InvalidArgumentError(
+        'jobs',
+        'jobs with dependsOn and jobs with a deduplication mode (onDuplicate, debounce, throttle) cannot be enqueued in one call',
+      );
+    }
     const results = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
       this.call(
         `enqueueMany of ${jobs.length} jobs`,
         async () => {
           const traced = trace ? checkedItems.map((item) => ({ ...item, job: { ...item.job, trace } })) : checkedItems;
           const insert = (batch: NewJob[]) => this.deps.inserts.insertBatch(batch, now, checkedSession);
-          const written: ManyResult[] = withModes
-            ? await this.deps.deduplicator.writeMany(traced, now, insert, checkedSession)
-            : await insert(traced.map((item) => item.job));
+          const written: ManyResult[] = withDependencies
+            ? await this.deps.dependents.insert(
+                traced.map((item, index) => ({
+                  ...(item.dependent ?? { argument: `jobs[${index}].options.dependsOn` }),
+                  job: item.job,
+                })),
+                now,
+                checkedSession,
+              )
+            : withModes
+              ? await this.deps.deduplicator.writeMany(traced, now, insert, checkedSession)
+              : await insert(traced.map((item) => item.job));
           // Like insertMany: on an error some jobs may have been written; the first error is thrown,
           // saying so when some were (or may have been).
           const failed = written.find((result) => 'error' in result);
@@ -215,7 +254,51 @@ export class Producer {
    * replica set, the change stream reports it after the commit; otherwise the next poll finds it).
    */
   private hintUnlessInTransaction(doc: JobDocument, session: ClientSession | undefined): void {
-    if (!session?.inTransaction()) this.deps.hint(doc.name, doc.nextRunAt);
+    if (!session?.inTransaction() && doc.status === JobStatus.PENDING) this.deps.hint(doc.name, doc.nextRunAt);
+  }
+
+  /**
+   * `job` with its workflow options: its `deadLetter` stored, and, when it has dependencies, the
+   * item to enqueue through `DependentJobs` (`undefined` when it has none).
+   * @param mode - the call's deduplication mode, if any (not combined with dependencies)
+   * @throws InvalidArgumentError for a bad `dependsOn` (the ids are checked against the database
+   *   later), or one combined with a deduplication mode
+   */
+  private dependentOf(job: NewJob, checked: EnqueueOptions, argument: string, mode: unknown): DependentJob | undefined {
+    if (checked.deadLetter !== undefined) job.fields = { ...job.fields, deadLetter: checked.deadLetter };
+    if (checked.dependsOn === undefined) return undefined;
+    const dependsOn = checkDependsOn(checked.dependsOn, `${argument}.dependsOn`, this.deps.ids);
+    if (dependsOn.length === 0) return undefined;
+    if (mode) {
+      throw new InvalidArgumentError(
+        `${argument}.dependsOn`,
+        'cannot be combined with onDuplicate, debounce or throttle (a waiting job is deduplicated only by uniqueKey)',
+      );
+    }
+    const dependent: DependentJob = { job, dependsOn, argument: `${argument}.dependsOn` };
+    return checked.onDependencyFailure ? { ...dependent, onDependencyFailure: checked.onDependencyFailure } : dependent;
+  }
+
+  /** See `MonquePublicAPI.flow`. */
+  async flow(spec: unknown, options?: FlowOptions): Promise<FlowNode> {
+    const jobs = checkFlowSpec(spec, this.deps.ids, this.deps.bsonVersion);
+    const { session } = checkOptionsObject(options, 'options', ['session']) as { session?: unknown };
+    const checkedSession = session === undefined ? undefined : checkSession(session, 'options.session');
+    const now = this.deps.clock.now();
+    const names = [...new Set(jobs.map((job) => job.name))].join(', ');
+    const tree = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
+      this.call(
+        `flow of ${jobs.length} jobs`,
+        () => this.deps.flows.write(jobs, now, checkedSession, trace),
+        checkedSession,
+      ),
+    );
+    const visit = (node: FlowNode): void => {
+      this.hintUnlessInTransaction(node.job as JobDocument, checkedSession);
+      node.children.forEach(visit);
+    };
+    visit(tree);
+    return tree;
   }
 
   /** See `MonquePublicAPI.schedule`. */

@@ -2,6 +2,7 @@
  * The public API of `Monque`, documented method by method. `J` is the job map of typed jobs.
  */
 import type { ObjectId } from 'mongodb';
+import type { FlowNode, FlowOptions, FlowSpecOf } from './flow-spec.js';
 import type { Job } from './job.js';
 import type { DefaultJobName, EnqueueManyItemOf, JobDataOf, JobMap, JobNameOf } from './job-map.js';
 import type { EnqueueManyOptions, EnqueueOptions, JobHandler, ScheduleOptions, WorkerOptions } from './job-options.js';
@@ -66,6 +67,18 @@ export interface MonquePublicAPI<J = JobMap> {
     jobs: readonly EnqueueManyItemOf<J, N, T>[],
     options?: EnqueueManyOptions,
   ): Promise<Job<JobDataOf<J, N, T>>[]>;
+
+  /**
+   * Enqueues a tree of jobs as one unit: each job (`{ name, data, options?, children? }`) depends
+   * on its children, so it runs once they have all completed, and reads their results with
+   * `dependencies()`. Either every job of it exists or none (inside the transaction of
+   * `options.session` when given). Returns the tree with each job.
+   *
+   * @throws InvalidArgumentError for a bad spec, a spec object used twice (a cycle), a `uniqueKey`,
+   *   more than 10,000 jobs or more than 1000 dependencies of one job (nothing is written)
+   * @throws ConnectionError when the database cannot be reached (nothing of the flow is kept)
+   */
+  flow(spec: FlowSpecOf<J>, options?: FlowOptions): Promise<FlowNode>;
 
   /**
    * Creates or updates the recurring job `name` (+ `options.uniqueKey`): a 5-field cron expression

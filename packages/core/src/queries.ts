@@ -3,6 +3,7 @@
  */
 import type { ObjectId } from 'mongodb';
 import type { Job, JobStatusType } from './job.js';
+import type { JobId } from './public-api.js';
 
 /** A value `query.data` can match by equality. */
 export type DataFieldValue = string | number | boolean | null | Date;
@@ -36,6 +37,10 @@ export interface JobQuery<N extends string = string> {
   createdBefore?: Date;
   /** Finished (completed, failed or cancelled) before this time. */
   finishedBefore?: Date;
+  /** Jobs that depend on this job: its dependents. */
+  dependsOn?: JobId;
+  /** The jobs of the flow whose root is this job (`getStats({ flowId })`: the flow's progress). */
+  flowId?: JobId;
 }
 
 /** The order of `getJobs`'s pages. */
@@ -81,6 +86,8 @@ export interface JobList<T = unknown> {
 
 /** Jobs by status. `due`: `pending` jobs whose `nextRunAt` has passed. */
 export interface StatusCounts {
+  /** Jobs waiting for their dependencies. */
+  waiting: number;
   pending: number;
   due: number;
   processing: number;

@@ -20,8 +20,11 @@ export type {
   QueuePauseEvent,
   WakeupFallbackEvent,
 } from './event-map.js';
+export type { FlowJobOptions, FlowNode, FlowOptions, FlowSpec, FlowSpecOf } from './flow-spec.js';
 export {
   type BackoffOptions,
+  type DeadLetterOrigin,
+  type DependencyFailurePolicy,
   JOB_STATUSES,
   type Job,
   type JobErrorRecord,
@@ -38,6 +41,7 @@ export type {
   JobNameOf,
 } from './job-map.js';
 export type {
+  DependencyResult,
   EnqueueManyItem,
   EnqueueManyOptions,
   EnqueueOptions,

@@ -50,7 +50,15 @@ describe('GET stats', () => {
       paused: string[];
     }>(`${api}/stats`);
     expect(status).toBe(200);
-    expect(body.total).toEqual({ pending: 2, due: 1, processing: 1, completed: 1, failed: 1, cancelled: 1 });
+    expect(body.total).toEqual({
+      waiting: 0,
+      pending: 2,
+      due: 1,
+      processing: 1,
+      completed: 1,
+      failed: 1,
+      cancelled: 1,
+    });
     expect(body.byName.email).toMatchObject({
       pending: 2,
       due: 1,
@@ -177,6 +185,63 @@ describe('GET jobs/:id', () => {
     expect((await send(`${api}/jobs/${'0'.repeat(24)}`)).status).toBe(404);
     expect((await send(`${api}/jobs/${encodeURIComponent('{"$ne":null}')}`)).status).toBe(400);
     expect((await send(`${api}/jobs/123`)).status).toBe(400);
+  });
+});
+
+describe('GET jobs/:id/workflow', () => {
+  it("a job's dependencies in order and its dependents, with their statuses, and its flow's progress", async () => {
+    const tree = await monque.flow({
+      name: 'report',
+      data: {},
+      children: [
+        { name: 'fetch', data: { part: 1 } },
+        { name: 'fetch', data: { part: 2 } },
+      ],
+    });
+    const [first, second] = tree.children.map((child) => child.job._id.toHexString()) as [string, string];
+    const root = tree.job._id.toHexString();
+    await collectionOf(monque).updateOne({ _id: tree.children[0]?.job._id }, { $set: { status: 'completed' } });
+    const notify = await monque.enqueue('notify', {}, { dependsOn: [tree.job._id] });
+    type Workflow = {
+      dependencies: JobJson[];
+      dependencyCount: number;
+      dependents: JobJson[];
+      dependentCount: number;
+      flow: { rootId: string; total: number; completed: number; byStatus: Record<string, number> } | null;
+    };
+    const { status, body } = await send<Workflow>(`${api}/jobs/${root}/workflow`);
+    expect(status).toBe(200);
+    expect(body.dependencies.map((job) => [job._id, job.status])).toEqual([
+      [first, 'completed'],
+      [second, 'pending'],
+    ]);
+    expect(body.dependencyCount).toBe(2);
+    expect(body.dependents.map((job) => [job._id, job.name, job.status])).toEqual([
+      [notify._id.toHexString(), 'notify', 'waiting'],
+    ]);
+    expect(body.dependentCount).toBe(1);
+    expect(body.flow).toEqual({
+      rootId: root,
+      total: 3,
+      completed: 1,
+      byStatus: { waiting: 1, pending: 1, processing: 0, completed: 1, failed: 0, cancelled: 0 },
+    });
+    const leaf = await send<Workflow>(`${api}/jobs/${second}/workflow`);
+    expect(leaf.body).toMatchObject({
+      dependencies: [],
+      dependencyCount: 0,
+      dependentCount: 1,
+      flow: { rootId: root },
+    });
+    const plain = await monque.enqueue('plain', {});
+    expect((await send<Workflow>(`${api}/jobs/${plain._id.toHexString()}/workflow`)).body).toEqual({
+      dependencies: [],
+      dependencyCount: 0,
+      dependents: [],
+      dependentCount: 0,
+      flow: null,
+    });
+    expect((await send(`${api}/jobs/${'0'.repeat(24)}/workflow`)).status).toBe(404);
   });
 });
 

@@ -143,6 +143,7 @@ describe('GET stats', () => {
     expect(body.byName['nightly-export']).toEqual({
       pending: 0,
       due: 0,
+      waiting: 0,
       processing: 0,
       completed: 0,
       failed: 0,

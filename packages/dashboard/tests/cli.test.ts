@@ -50,11 +50,11 @@ describe('stats', () => {
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(
-      /^NAME\s+PENDING\s+DUE\s+PROCESSING\s+COMPLETED\s+FAILED\s+CANCELLED\s+OLDEST DUE\s+PAUSED$/,
+      /^NAME\s+WAITING\s+PENDING\s+DUE\s+PROCESSING\s+COMPLETED\s+FAILED\s+CANCELLED\s+OLDEST DUE\s+PAUSED$/,
     );
-    expect(lines.find((line) => line.startsWith('email'))).toMatch(/^email\s+1\s+1\s+0\s+0\s+1\s+0\s+\S+.*\s+no$/);
-    expect(lines.find((line) => line.startsWith('report'))).toMatch(/^report\s+0\s+0\s+0\s+1\s+0\s+0\s+-\s+yes$/);
-    expect(lines.at(-1)).toMatch(/^TOTAL\s+1\s+1\s+0\s+1\s+1\s+0/);
+    expect(lines.find((line) => line.startsWith('email'))).toMatch(/^email\s+0\s+1\s+1\s+0\s+0\s+1\s+0\s+\S+.*\s+no$/);
+    expect(lines.find((line) => line.startsWith('report'))).toMatch(/^report\s+0\s+0\s+0\s+0\s+1\s+0\s+0\s+-\s+yes$/);
+    expect(lines.at(-1)).toMatch(/^TOTAL\s+0\s+1\s+1\s+0\s+1\s+1\s+0/);
     const json = await cli('stats', '--json');
     expect(JSON.parse(json.stdout)).toMatchObject({
       total: { pending: 1, due: 1, failed: 1, completed: 1 },
@@ -113,6 +113,37 @@ describe('list and show', () => {
     const missing = await cli('show', '0'.repeat(24));
     expect(missing.code).toBe(ExitCode.FAILURE);
     expect(missing.stderr).toContain('no job with id');
+  });
+});
+
+describe('show, for workflows', () => {
+  it('lists the dependencies and dependents of a job with their statuses, and its flow’s progress', async () => {
+    const tree = await monque.flow({
+      name: 'report',
+      data: {},
+      children: [
+        { name: 'fetch', data: { part: 1 } },
+        { name: 'fetch', data: { part: 2 } },
+      ],
+    });
+    const [first] = tree.children.map((child) => child.job._id.toHexString());
+    const root = tree.job._id.toHexString();
+    const after = await monque.enqueue('notify', {}, { dependsOn: [tree.job._id] });
+    const shown = await cli('show', root);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^status:\s+waiting$/m);
+    expect(shown.stdout).toMatch(/^on dependency failure:\s+cancel$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^flow:\\s+${root} \\(0 of 3 completed\\)$`, 'm'));
+    expect(shown.stdout).toMatch(/^dependencies \(2\):$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^  ${first}\\s+fetch\\s+pending$`, 'm'));
+    expect(shown.stdout).toMatch(/^dependents \(1\):$/m);
+    expect(shown.stdout).toMatch(new RegExp(`^  ${after._id.toHexString()}\\s+notify\\s+waiting$`, 'm'));
+    const json = JSON.parse((await cli('show', root, '--json')).stdout);
+    expect(json).toMatchObject({ _id: root, status: 'waiting', dependents: 1 });
+    expect(json.dependsOn).toHaveLength(2);
+    const leaf = await cli('show', first as string);
+    expect(leaf.stdout).not.toMatch(/^dependencies/m);
+    expect(leaf.stdout).toMatch(/^dependents \(1\):$/m);
   });
 });
 

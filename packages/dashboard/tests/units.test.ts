@@ -183,14 +183,14 @@ describe('CLI formatting', () => {
 
   it('prints empty lists and stats, and a note when everything is paused', () => {
     expect(formatJobList([])).toBe('no matching jobs');
-    const empty = { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+    const empty = { waiting: 0, pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
     expect(formatStats({ total: empty, byName: {} }, [], at)).toBe('no jobs');
     const stats = {
       total: { ...empty, pending: 1, due: 1 },
       byName: { a: { ...empty, pending: 1, due: 1, oldestDueAt: new Date(at.getTime() - 65_000) } },
     };
     const text = formatStats(stats, 'all', at);
-    expect(text).toMatch(/^a\s+1\s+1\s+0\s+0\s+0\s+0\s+1m 5s\s+yes$/m);
+    expect(text).toMatch(/^a\s+0\s+1\s+1\s+0\s+0\s+0\s+0\s+1m 5s\s+yes$/m);
     expect(text).toContain('every job name is paused');
   });
 });

@@ -37,6 +37,7 @@ const guide: DefaultTheme.SidebarItem[] = [
     items: [
       { text: 'Job scheduling', link: '/guides/job-scheduling' },
       { text: 'Per-job options', link: '/guides/per-job-options' },
+      { text: 'Workflows', link: '/guides/workflows' },
       { text: 'Error handling and retries', link: '/guides/error-handling' },
       { text: 'Operating the queue', link: '/guides/operating-the-queue' },
       { text: 'Dashboard and CLI', link: '/guides/dashboard' },

@@ -24,7 +24,7 @@ function builtPages(dir = DIST_DIR): string[] {
 const DIAGRAM_PAGES = builtPages().filter((page) =>
   readFileSync(join(DIST_DIR, `${page}.html`), 'utf8').includes('class="mermaid"'),
 );
-const OTHER_PAGES = ['index', 'getting-started/quickstart', 'examples/error-retry'];
+const OTHER_PAGES = ['index', 'getting-started/quickstart', 'examples/error-retry', 'guides/workflows'];
 const WIDTHS = [
   { name: 'desktop', width: 1280, height: 900 },
   { name: 'phone', width: 390, height: 844 },
@@ -93,7 +93,7 @@ describe('the built site in Chromium', () => {
             expect(diagram.svgWidth).toBeLessThanOrEqual(diagram.containerWidth + 0.5);
           }
           if (page === 'guides/job-states') {
-            for (const state of ['pending', 'processing', 'completed', 'failed', 'cancelled', 'deleted']) {
+            for (const state of ['waiting', 'pending', 'processing', 'completed', 'failed', 'cancelled', 'deleted']) {
               expect(diagrams[0]?.text).toContain(state);
             }
           }

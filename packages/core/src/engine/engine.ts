@@ -6,7 +6,7 @@
 import type { Collection, Db } from 'mongodb';
 import { databaseCall, engineConnectionError, withTimeout } from '../database-errors.js';
 import type { MonqueEventEmitter } from '../events.js';
-import type { JobHandler, RunPolicyOptions } from '../job-options.js';
+import type { JobHandler } from '../job-options.js';
 import type { ResolvedMonqueOptions } from '../options.js';
 import { ClaimStore } from '../store/claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
@@ -16,9 +16,12 @@ import type { PauseStore } from '../store/pause-store.js';
 import { watchPending } from '../store/pending-watch.js';
 import type { RetentionStore } from '../store/retention-store.js';
 import type { ThroughputStore } from '../store/throughput-store.js';
+import type { Workflows } from '../workflows.js';
 import { ChangeStreamWakeups } from './change-stream-wakeups.js';
 import { Claimer } from './claimer.js';
 import { ConnectionWatch, type MonitoredClient } from './connection-watch.js';
+import { dependencyResults } from './dependency-release.js';
+import { FollowUps } from './follow-ups.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Instrumentation } from './instrumentation.js';
 import { type DecisionSettings, recoveryPolicyFor, toError } from './outcome.js';
@@ -30,7 +33,8 @@ import { JobRunner } from './runner.js';
 import { type BackgroundTask, Scheduler, type SchedulerState } from './scheduler.js';
 import { StaleRecovery } from './stale-recovery.js';
 import { ThroughputRecorder } from './throughput-recorder.js';
-import { WorkerRegistry } from './worker-registry.js';
+import { type WorkerPolicy, WorkerRegistry } from './worker-registry.js';
+import { WorkflowSweep } from './workflow-sweep.js';
 
 /** What the engine is built from. */
 export interface EngineDeps {
@@ -44,6 +48,8 @@ export interface EngineDeps {
   readonly pauses: PauseStore;
   readonly throughput: ThroughputStore;
   readonly retention: RetentionStore;
+  /** Dependencies, flows and dead letters. */
+  readonly workflows: Workflows;
 }
 
 /** The running side of one instance. */
@@ -55,6 +61,7 @@ export class Engine {
   private readonly recovery: StaleRecovery;
   private readonly events: MonqueEventEmitter;
   private readonly probe: () => Promise<void>;
+  private readonly followUps: FollowUps;
   private databaseAnswers = false;
 
   constructor(deps: EngineDeps) {
@@ -73,6 +80,17 @@ export class Engine {
       if (consecutive === 1) logger.warn('could not write job outcomes; retrying', { error: toError(error).message });
     });
     const recorder = new ThroughputRecorder({ store: deps.throughput, events, logger });
+    const { workflows } = deps;
+    this.followUps = new FollowUps({
+      release: workflows.release,
+      deadLetters: workflows.deadLetters,
+      inserts: workflows.inserts,
+      ids: workflows.ids,
+      now: () => clock.now(),
+      timeout,
+      onError: (error) =>
+        events.emit('job:error', { error: engineConnectionError('following up finished jobs', error) }),
+    });
     const runner: JobRunner = new JobRunner({
       registry: this.registry,
       writer,
@@ -98,6 +116,8 @@ export class Engine {
       onRunEnded: (name, ending, at) => {
         if (ending !== 'cancelled') recorder.record(name, ending, at);
       },
+      followUps: this.followUps,
+      dependencies: (job) => bounded('reading dependencies', dependencyResults(workflows.store, job)),
     });
     this.pauseGate = new PauseGate(() => deps.pauses.read(), options.pollInterval, clock);
     const claimer = new Claimer({
@@ -142,8 +162,24 @@ export class Engine {
       policyOf: (job) => recoveryPolicyFor(job, this.registry.get(job.name)?.policy, settings),
       apply: (list) => bounded('recovering stale jobs', outcomes.apply(list)),
       onRecovered: () => this.poller.wake(),
+      followUps: this.followUps,
+      workerDeadLetter: (job) => this.registry.get(job.name)?.policy.deadLetter,
     });
-    const background: BackgroundTask[] = [this.connectionWatch(deps.db)];
+    const sweep = new WorkflowSweep({
+      dependencies: workflows.store,
+      release: workflows.release,
+      deadLetters: workflows.deadLetters,
+      flows: workflows.flows,
+      inserts: workflows.inserts,
+      ids: workflows.ids,
+      clock,
+      events,
+      logger,
+      interval: options.staleCheckInterval,
+      stagedGrace: timeout,
+      bounded: (what, work) => bounded(what, work()),
+    });
+    const background: BackgroundTask[] = [this.connectionWatch(deps.db), sweep];
     if (options.retention !== false) {
       background.push(
         new RetentionSweeper({
@@ -179,7 +215,8 @@ export class Engine {
       writer,
       heartbeat,
       background,
-      lastToStop: [recorder],
+      // The follow-ups of the last outcomes (dependents to tell, dead letters) are awaited too.
+      lastToStop: [recorder, { start: () => {}, stop: () => this.followUps.drain() }],
       onRunning: () => {
         this.databaseAnswers = true;
       },
@@ -211,7 +248,7 @@ export class Engine {
   }
 
   /** Registers a worker and wakes the loop. */
-  register(name: string, handler: JobHandler, concurrency: number, policy: RunPolicyOptions): void {
+  register(name: string, handler: JobHandler, concurrency: number, policy: WorkerPolicy): void {
     this.registry.register(name, handler, concurrency, policy);
     this.poller.wake();
   }

@@ -18,13 +18,14 @@ import type { ShutdownTimeoutError } from '../errors/shutdown-timeout-error.js';
 import { UnrecoverableError } from '../errors/unrecoverable-error.js';
 import type { MonqueEventEmitter } from '../events.js';
 import type { Job } from '../job.js';
-import type { JobContext } from '../job-options.js';
+import type { DependencyResult, JobContext } from '../job-options.js';
 import type { Clock, Logger } from '../monque-options.js';
 import type { JobDocument } from '../store/job-document.js';
 import type { HeldRun, RenewalReport } from '../store/lock-store.js';
 import type { Transition } from '../store/outcome-store.js';
 import { unstorableReason } from '../validation/data.js';
 import { ActiveRun } from './active-run.js';
+import type { FollowUps } from './follow-ups.js';
 import type { Instrumentation, RunEnding } from './instrumentation.js';
 import {
   type DecisionSettings,
@@ -78,6 +79,10 @@ export interface RunnerDeps {
   readonly onJobPending: (name: string, at: Date) => void;
   /** A run's outcome is stored (for throughput counts). */
   readonly onRunEnded: (name: string, ending: RunEnding, at: Date) => void;
+  /** What outcomes owe to other jobs (dependents, dead letters): see `follow-ups.ts`. */
+  readonly followUps?: Pick<FollowUps, 'prepare' | 'written'>;
+  /** The handler's `dependencies()`: the job's dependencies and their results. @defaultValue none */
+  readonly dependencies?: (job: JobDocument) => Promise<DependencyResult[]>;
 }
 
 /** Runs jobs and remembers which are active in this instance. */
@@ -108,7 +113,15 @@ export class JobRunner {
       onError: (error) => this.deps.events.emit('job:error', { error: toError(error), job: run.job }),
       active: () => run.state === 'running',
     });
-    const context: JobContext = { signal: run.controller.signal, progress: (value) => reporter.report(value) };
+    let dependencies: Promise<DependencyResult[]> | undefined;
+    const context: JobContext = {
+      signal: run.controller.signal,
+      progress: (value) => reporter.report(value),
+      dependencies: () => {
+        dependencies ??= this.deps.dependencies?.(doc) ?? Promise.resolve([]);
+        return dependencies;
+      },
+    };
     void this.invoke(run, context).then((ending) => this.settled(run, ending));
   }
 
@@ -160,8 +173,10 @@ export class JobRunner {
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const now = this.deps.clock.now();
       const { transition, report } = this.decide(run, ending, now);
+      this.deps.followUps?.prepare(run.doc, transition, run.worker.policy.deadLetter);
       const result = await this.deps.writer.write({ job: run.doc, transition, fence: { claimToken: run.token } });
       if (result.kind === 'written') {
+        this.deps.followUps?.written(run.doc, transition);
         report();
         break;
       }

@@ -20,6 +20,7 @@ import { JobStatus } from '../job.js';
 import type { Clock, Logger } from '../monque-options.js';
 import { type JobDocument, toPublicJob } from '../store/job-document.js';
 import type { JobOutcome, OutcomeResult } from '../store/outcome-store.js';
+import type { FollowUps } from './follow-ups.js';
 import { type DecisionSettings, decideCancelled, decideFailure, jobAfter, type RetryPolicy } from './outcome.js';
 
 /** What recovery needs. */
@@ -43,6 +44,10 @@ export interface StaleRecoveryDeps {
   readonly apply: (outcomes: JobOutcome[]) => Promise<OutcomeResult[]>;
   /** Called after recoveries that made jobs due (to wake the poller). */
   readonly onRecovered: () => void;
+  /** What outcomes owe to other jobs (dependents, dead letters): see `follow-ups.ts`. */
+  readonly followUps?: Pick<FollowUps, 'prepare' | 'written'>;
+  /** The `deadLetter` of `job`'s worker here, if any. */
+  readonly workerDeadLetter?: (job: JobDocument) => string | undefined;
 }
 
 interface Sighting {
@@ -120,6 +125,7 @@ export class StaleRecovery {
         transition: { ...transition, clearClaim: true },
         fence: { claimToken: doc.claimToken ?? null, lockedAt: doc.lockedAt ?? null },
       };
+      this.deps.followUps?.prepare(doc, outcome.transition, this.deps.workerDeadLetter?.(doc));
       return { outcome, willRetry };
     });
     const results = await this.deps.apply(decisions.map((decision) => decision.outcome));
@@ -127,6 +133,7 @@ export class StaleRecovery {
     decisions.forEach(({ outcome, willRetry }, index) => {
       const result = results[index];
       if (result?.kind !== 'written') return;
+      this.deps.followUps?.written(outcome.job, outcome.transition);
       recovered += 1;
       this.sightings.delete(outcome.job._id.toHexString());
       this.deps.logger.warn('recovered a stale job', {

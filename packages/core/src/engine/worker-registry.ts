@@ -4,15 +4,18 @@
  * it settles, even after its run was timed out, cancelled or lost.
  */
 import { DuplicateWorkerError } from '../errors/duplicate-worker-error.js';
-import type { JobHandler, RunPolicyOptions } from '../job-options.js';
+import type { JobHandler, WorkerOptions } from '../job-options.js';
+
+/** A worker's own settings besides its concurrency (the job's own win over these). */
+export type WorkerPolicy = Omit<WorkerOptions, 'concurrency'>;
 
 /** A registered worker. */
 export interface Worker {
   readonly name: string;
   readonly handler: JobHandler;
   readonly concurrency: number;
-  /** The worker's own retry and timeout settings (the job's own win over these). */
-  readonly policy: RunPolicyOptions;
+  /** The worker's own retry, timeout and dead-letter settings (the job's own win over these). */
+  readonly policy: WorkerPolicy;
   running: number;
 }
 
@@ -33,7 +36,7 @@ export class WorkerRegistry {
   constructor(private readonly instanceConcurrency = Number.POSITIVE_INFINITY) {}
 
   /** Registers `handler` for `name`. @throws DuplicateWorkerError when `name` has one already */
-  register(name: string, handler: JobHandler, concurrency: number, policy: RunPolicyOptions = {}): void {
+  register(name: string, handler: JobHandler, concurrency: number, policy: WorkerPolicy = {}): void {
     if (this.workers.has(name)) throw new DuplicateWorkerError(name);
     this.workers.set(name, { name, handler, concurrency, policy, running: 0 });
   }

@@ -153,7 +153,7 @@ export class ClaimStore {
   /**
    * Gives jobs of claims `tokens` back unstarted: `pending` again with their due time, `attempts`
    * uncounted, no failure charged. A job whose cancellation was requested is never handed back (an
-   * instance would start it before noticing): it ends `cancelled`. One `update` command of two
+   * instance would start it before noticing): it ends `cancelled`. One `update` command of three
    * statements (index `monque_owner`). Only `ids` when given.
    * @returns how many were released or cancelled
    */
@@ -165,14 +165,18 @@ export class ClaimStore {
       claimToken: { $in: [...tokens] },
     };
     if (ids) held._id = { $in: [...ids] };
-    const cancel = cancelledUpdate(this.retention, undefined, now);
-    const result = await this.collection.bulkWrite([
-      {
+    // A job with dependents keeps no expiry until they are told (the workflow sweep tells them).
+    const cancelled = [false, true].map((hasDependents) => {
+      const cancel = cancelledUpdate(hasDependents ? false : this.retention, undefined, now);
+      return {
         updateMany: {
-          filter: { ...held, cancelRequestedAt: { $exists: true } },
+          filter: { ...held, cancelRequestedAt: { $exists: true }, notifyDependents: { $exists: hasDependents } },
           update: { ...cancel, $unset: { ...cancel.$unset, ...unsetOf('owner') } },
         },
-      },
+      };
+    });
+    const result = await this.collection.bulkWrite([
+      ...cancelled,
       {
         updateMany: {
           filter: { ...held, cancelRequestedAt: { $exists: false } },

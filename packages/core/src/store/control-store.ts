@@ -12,7 +12,7 @@ import type { AnyBulkWriteOperation, Collection, Filter, ObjectId, UpdateFilter 
 import { JobStateError } from '../errors/job-state-error.js';
 import { JOB_STATUSES, JobStatus, type JobStatusType } from '../job.js';
 import type { ResolvedRetention } from '../options.js';
-import { activeKeyOf, isDuplicateKeyError, type JobDocument, unsetOf } from './job-document.js';
+import { activeKeyOf, isDuplicateKeyError, type JobDocument, STAGED, unsetOf } from './job-document.js';
 import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
 
 /** How often a single-job operation reads and writes again after losing a race before giving up. */
@@ -34,15 +34,20 @@ export function activeKeyFor(job: Pick<JobDocument, 'uniqueKey' | 'repeatInterva
   return job.uniqueKey === undefined ? undefined : activeKeyOf('u', job.uniqueKey);
 }
 
-function retryUpdate(activeKey: string | undefined, now: Date): UpdateFilter<JobDocument> {
+/**
+ * The retry of a job: `pending`, due now; a job with dependencies `waiting` instead, to be linked
+ * again (`linkPending`: it runs once they have all completed, which may be at once).
+ */
+function retryUpdate(activeKey: string | undefined, now: Date, dependent = false): UpdateFilter<JobDocument> {
   return {
     $set: {
-      status: JobStatus.PENDING,
+      status: dependent ? JobStatus.WAITING : JobStatus.PENDING,
       nextRunAt: now,
       failCount: 0,
       lockedAt: null,
       updatedAt: now,
       ...(activeKey === undefined ? {} : { activeKey }),
+      ...(dependent ? { linkPending: true as const } : {}),
     },
     $unset: unsetOf(
       'finishedAt',
@@ -92,31 +97,39 @@ export class ControlStore {
     private readonly retention: ResolvedRetention | false,
   ) {}
 
-  private cancelUpdate(reason: string | undefined, now: Date): UpdateFilter<JobDocument> {
-    return cancelledUpdate(this.retention, reason, now);
+  /** The cancellation of a job not running; one with dependents to tell keeps no expiry yet. */
+  private cancelUpdate(reason: string | undefined, now: Date, hasDependents = false): UpdateFilter<JobDocument> {
+    return cancelledUpdate(hasDependents ? false : this.retention, reason, now);
+  }
+
+  /** Job `id`, unless it is a staged job of a flow not yet live (which no operation sees). */
+  private findVisible(id: ObjectId): Promise<JobDocument | null> {
+    return this.collection.findOne({ _id: id, status: { $ne: STAGED } });
   }
 
   /**
-   * Cancels job `id`: `pending` → `cancelled`; `processing` → `cancelRequestedAt` set (an earlier
-   * request is kept) and `cancelReason`, for the engine to stop the run; `cancelled` → unchanged.
-   * A read by `_id`, then one `findAndModify` guarded by the status read (index `_id`).
+   * Cancels job `id`: `pending` or `waiting` → `cancelled` (guarded by the status read, and by
+   * whether it has dependents: then it keeps no expiry until they are told); `processing` →
+   * `cancelRequestedAt` set (an earlier request is kept) and `cancelReason`, for the engine to stop
+   * the run; `cancelled` → unchanged. A read by `_id`, then one `findAndModify` (index `_id`).
    *
    * @throws JobStateError for a `completed` or `failed` job
    */
   async cancel(id: ObjectId, reason: string | undefined, now: Date): Promise<CancelResult> {
     let status: JobStatusType = JobStatus.PENDING;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const doc = await this.collection.findOne({ _id: id });
+      const doc = await this.findVisible(id);
       if (!doc) return { job: null, cancelled: false };
       status = doc.status;
       if (status === JobStatus.CANCELLED) return { job: doc, cancelled: false };
       if (status === JobStatus.COMPLETED || status === JobStatus.FAILED) {
         throw new JobStateError(id, status, 'a finished job cannot be cancelled (retry or delete it instead)');
       }
-      if (status === JobStatus.PENDING) {
+      if (status === JobStatus.PENDING || status === JobStatus.WAITING) {
+        const hasDependents = doc.notifyDependents === true;
         const cancelled = await this.collection.findOneAndUpdate(
-          { _id: id, status: JobStatus.PENDING },
-          this.cancelUpdate(reason, now),
+          { _id: id, status, notifyDependents: { $exists: hasDependents } },
+          this.cancelUpdate(reason, now, hasDependents),
           { returnDocument: 'after' },
         );
         if (cancelled) return { job: cancelled, cancelled: true };
@@ -152,7 +165,7 @@ export class ControlStore {
   async retry(id: ObjectId, now: Date): Promise<JobDocument | null> {
     let status: JobStatusType = JobStatus.FAILED;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const doc = await this.collection.findOne({ _id: id });
+      const doc = await this.findVisible(id);
       if (!doc) return null;
       status = doc.status;
       if (!RETRYABLE.includes(status)) {
@@ -160,9 +173,12 @@ export class ControlStore {
       }
       const activeKey = activeKeyFor(doc);
       try {
-        const retried = await this.collection.findOneAndUpdate({ _id: id, status }, retryUpdate(activeKey, now), {
-          returnDocument: 'after',
-        });
+        const dependent = doc.dependsOn !== undefined;
+        const retried = await this.collection.findOneAndUpdate(
+          { _id: id, status },
+          retryUpdate(activeKey, now, dependent),
+          { returnDocument: 'after' },
+        );
         if (retried) return retried;
       } catch (error) {
         if (!isDuplicateKeyError(error)) throw error;
@@ -189,7 +205,7 @@ export class ControlStore {
         { returnDocument: 'after' },
       );
       if (moved) return moved;
-      const doc = await this.collection.findOne({ _id: id });
+      const doc = await this.findVisible(id);
       if (!doc) return null;
       status = doc.status;
       if (status !== JobStatus.PENDING) {
@@ -200,20 +216,27 @@ export class ControlStore {
   }
 
   /**
-   * Deletes a job that is not `processing`: one `delete` guarded by status; when it deletes
-   * nothing, a read tells an unknown id (`false`) from a running job.
+   * Deletes a job that is not `processing` and has no dependents to tell: one `delete` guarded by
+   * both; when it deletes nothing, a read tells an unknown id (`false`) from a running job, and
+   * from a job with dependents, which is returned (its deletion tells them first: see
+   * `DependencyStore.beginDelete`).
    *
    * @throws JobStateError for a `processing` job
    */
-  async delete(id: ObjectId): Promise<boolean> {
+  async delete(id: ObjectId): Promise<boolean | JobDocument> {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt += 1) {
-      const { deletedCount } = await this.collection.deleteOne({ _id: id, status: { $ne: JobStatus.PROCESSING } });
+      const { deletedCount } = await this.collection.deleteOne({
+        _id: id,
+        status: { $nin: [JobStatus.PROCESSING, STAGED] },
+        notifyDependents: { $exists: false },
+      });
       if (deletedCount > 0) return true;
-      const doc = await this.collection.findOne({ _id: id });
+      const doc = await this.findVisible(id);
       if (!doc) return false;
       if (doc.status === JobStatus.PROCESSING) {
         throw new JobStateError(id, doc.status, 'a running job cannot be deleted (cancel it first)');
       }
+      if (doc.notifyDependents) return doc;
     }
     throw lostRace(id, JobStatus.PROCESSING);
   }
@@ -227,12 +250,19 @@ export class ControlStore {
    * @returns how many jobs became `cancelled` plus how many running jobs were asked to stop
    */
   async cancelMany(query: CheckedQuery, reason: string | undefined, now: Date): Promise<number> {
-    const statuses = selectStatuses(query, [JobStatus.PENDING, JobStatus.PROCESSING]);
+    const statuses = selectStatuses(query, [JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING]);
     let count = 0;
-    if (statuses.includes(JobStatus.PENDING)) {
-      const result = await this.collection.updateMany(
-        queryFilter(query, [JobStatus.PENDING]),
-        this.cancelUpdate(reason, now),
+    const notRunning = statuses.filter((status) => status !== JobStatus.PROCESSING);
+    if (notRunning.length > 0) {
+      // Jobs with dependents keep no expiry until they are told (one command, two updates).
+      const result = await this.collection.bulkWrite(
+        [false, true].map((hasDependents) => ({
+          updateMany: {
+            filter: { $and: [queryFilter(query, notRunning), { notifyDependents: { $exists: hasDependents } }] },
+            update: this.cancelUpdate(reason, now, hasDependents),
+          },
+        })),
+        { ordered: true },
       );
       count += result.modifiedCount;
     }
@@ -257,17 +287,24 @@ export class ControlStore {
   }
 
   /**
-   * `delete` for every job `query` selects that is not `processing`: one `deleteMany`.
-   * Indexes: see `job-query.ts`.
+   * `delete` for every job `query` selects that is not `processing` and has no dependents to tell:
+   * one `deleteMany`; then one `find` of those with dependents, which are returned (their deletion
+   * tells their dependents first: see `DependencyStore.beginDelete`). Indexes: see `job-query.ts`.
    */
-  async deleteMany(query: CheckedQuery): Promise<number> {
+  async deleteMany(query: CheckedQuery): Promise<{ deleted: number; withDependents: JobDocument[] }> {
     const statuses = selectStatuses(
       query,
       JOB_STATUSES.filter((status) => status !== JobStatus.PROCESSING),
     );
-    if (statuses.length === 0) return 0;
-    const { deletedCount } = await this.collection.deleteMany(queryFilter(query, statuses));
-    return deletedCount;
+    if (statuses.length === 0) return { deleted: 0, withDependents: [] };
+    const filter = queryFilter(query, statuses);
+    const { deletedCount } = await this.collection.deleteMany({
+      $and: [filter, { notifyDependents: { $exists: false } }],
+    });
+    const withDependents = await this.collection
+      .find({ $and: [filter, { notifyDependents: true }] }, { batchSize: 10_000 })
+      .toArray();
+    return { deleted: deletedCount, withDependents };
   }
 
   /**
@@ -282,14 +319,20 @@ export class ControlStore {
     const statuses = selectStatuses(query, RETRYABLE);
     if (statuses.length === 0) return 0;
     const base = queryFilter(query, statuses);
-    const plain = await this.collection.updateMany(
-      { $and: [base, { uniqueKey: { $exists: false } }, { repeatInterval: { $exists: false } }] },
-      retryUpdate(undefined, now),
+    const unkeyed = { $and: [base, { uniqueKey: { $exists: false } }, { repeatInterval: { $exists: false } }] };
+    const plain = await this.collection.bulkWrite(
+      [false, true].map((dependent) => ({
+        updateMany: {
+          filter: { $and: [unkeyed, { dependsOn: { $exists: dependent } }] },
+          update: retryUpdate(undefined, now, dependent),
+        },
+      })),
+      { ordered: true },
     );
     let remaining = await this.collection
       .find(
         { $and: [base, { $or: [{ uniqueKey: { $exists: true } }, { repeatInterval: { $exists: true } }] }] },
-        { projection: { _id: 1, name: 1, uniqueKey: 1, repeatInterval: 1 }, batchSize: 10_000 },
+        { projection: { _id: 1, name: 1, uniqueKey: 1, repeatInterval: 1, dependsOn: 1 }, batchSize: 10_000 },
       )
       .sort({ _id: -1 })
       .toArray();
@@ -300,7 +343,7 @@ export class ControlStore {
       const operations: AnyBulkWriteOperation<JobDocument>[] = chosen.map((doc) => ({
         updateOne: {
           filter: { _id: doc._id, status: { $in: [...RETRYABLE] } },
-          update: retryUpdate(activeKeyFor(doc), now),
+          update: retryUpdate(activeKeyFor(doc), now, doc.dependsOn !== undefined),
         },
       }));
       try {
@@ -309,7 +352,11 @@ export class ControlStore {
       } catch (error) {
         if (!isDuplicateKeyError(error) && !hasDuplicateKeyWriteError(error)) throw error;
         const written = await this.collection
-          .find({ _id: { $in: chosen.map((doc) => doc._id) }, status: JobStatus.PENDING, updatedAt: now })
+          .find({
+            _id: { $in: chosen.map((doc) => doc._id) },
+            status: { $in: [JobStatus.PENDING, JobStatus.WAITING] },
+            updatedAt: now,
+          })
           .project<{ _id: ObjectId }>({ _id: 1 })
           .toArray();
         count += written.length;

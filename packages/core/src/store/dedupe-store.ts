@@ -226,13 +226,15 @@ export class DedupeStore {
     }
     if (call.mode.kind === 'keep') return { doc: holder as JobDocument<T>, outcome: 'kept' };
     if (holder.enqueueToken === call.token) return { doc: holder as JobDocument<T>, outcome: plan.changed };
-    if (holder.status === JobStatus.PENDING) {
+    // A waiting holder (it has dependencies) is replaced or debounced as a pending one is: it keeps
+    // waiting for them, and runs at the new due time at the earliest.
+    if (holder.status === JobStatus.PENDING || holder.status === JobStatus.WAITING) {
       const cap = capOf(call.mode, holder);
       const nextRunAt = cap && cap < plan.target ? cap : plan.target;
       const doc = await call.ledger.write(
         () =>
           this.collection.findOneAndUpdate(
-            { _id: holder._id, activeKey: key.activeKey, status: JobStatus.PENDING },
+            { _id: holder._id, activeKey: key.activeKey, status: holder.status },
             { ...plan.update, $set: { ...plan.update.$set, nextRunAt } },
             { returnDocument: 'after', session },
           ),

@@ -8,6 +8,12 @@ import type { JobDocument } from './job-document.js';
 /** Name of the unique index that deduplicates active jobs by `name` + `activeKey`. */
 export const UNIQUE_INDEX_NAME = 'monque_unique_active_key';
 
+/** An index partial on its first field existing. */
+function partial(key: Record<string, 1>, name: string): IndexDescription {
+  const [first] = Object.keys(key) as [string];
+  return { key, name, partialFilterExpression: { [first]: { $exists: true } } };
+}
+
 /**
  * The indexes:
  * - `monque_claim_priority` `{status, name, priority: -1, nextRunAt}`: claiming (equality on status
@@ -19,6 +25,11 @@ export const UNIQUE_INDEX_NAME = 'monque_unique_active_key';
  *   the sweep that does the same where TTL does not run;
  * - `monque_list_name` `{name, status, _id: -1}` and `monque_list_status` `{status, _id: -1}`:
  *   `getJobs` by name (and status) or by status, newest first;
+ * - workflows, each partial on its first field existing, so jobs without dependencies cost nothing:
+ *   `monque_depends_on` `{dependsOn}` (multikey: a job's dependents), `monque_notify_dependents`
+ *   `{notifyDependents, status}` (finished jobs whose dependents were not told yet),
+ *   `monque_link_pending` `{linkPending}`, `monque_dead_letter_due` `{deadLetterDue}` and
+ *   `monque_flow` `{flowId, status}` (a flow's jobs);
  * - `monque_schedules` `{name, uniqueKey, _id}`, partial on `repeatInterval` and `activeKey` existing
  *   (the recurring jobs still scheduled): `getSchedules`;
  * - one `monque_data_<path>` `{'data.<path>': 1, _id: -1}` per `dataIndexes` entry: `getJobs` by a
@@ -38,6 +49,11 @@ export function indexDescriptions(dataIndexes: readonly string[] = []): IndexDes
     { key: { expireAt: 1 }, name: 'monque_retention', expireAfterSeconds: 0 },
     { key: { name: 1, status: 1, _id: -1 }, name: 'monque_list_name' },
     { key: { status: 1, _id: -1 }, name: 'monque_list_status' },
+    partial({ dependsOn: 1 }, 'monque_depends_on'),
+    partial({ notifyDependents: 1, status: 1 }, 'monque_notify_dependents'),
+    partial({ linkPending: 1 }, 'monque_link_pending'),
+    partial({ deadLetterDue: 1 }, 'monque_dead_letter_due'),
+    partial({ flowId: 1, status: 1 }, 'monque_flow'),
     {
       key: { name: 1, uniqueKey: 1, _id: 1 },
       name: 'monque_schedules',

@@ -40,6 +40,8 @@ export interface NewJob<T = unknown> {
   trace?: TraceCarrier;
   /** When the job was asked for (default: when it is written). */
   createdAt?: Date;
+  /** More fields of the document, set as given (workflows: `_id`, `status`, `dependsOn` …). */
+  fields?: Partial<JobDocument<T>>;
 }
 
 /** One item's outcome in a batch: its job, or the error that kept it out. */
@@ -89,6 +91,7 @@ export class InsertStore {
       doc.uniqueKey = job.uniqueKey;
       doc.activeKey = activeKeyOf('u', job.uniqueKey);
     }
+    if (job.fields !== undefined) Object.assign(doc, job.fields);
     return doc;
   }
 

@@ -16,7 +16,7 @@ export interface DocumentPage {
 }
 
 function emptyCounts(): StatusCounts {
-  return { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+  return { waiting: 0, pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
 }
 
 /** Reads jobs for the operations API. */

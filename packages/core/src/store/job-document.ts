@@ -3,7 +3,7 @@
  * translate between the two.
  *
  * Engine fields:
- * - `activeKey`: exists only while a deduplicated job is `pending`/`processing` (`u:<uniqueKey>`
+ * - `activeKey`: exists only while a deduplicated job is `waiting`/`pending`/`processing` (`u:<uniqueKey>`
  *   for one-off jobs, `s:<uniqueKey>` for schedules). The unique index on `{name, activeKey}` is
  *   partial on `activeKey` existing, which every MongoDB version accepts (`$in` in a partial filter
  *   needs 6.0+). Any write that moves a job out of `pending`/`processing` removes it.
@@ -21,11 +21,19 @@
  *   retry, a recurring job's next time): a retry of that write whose reply was lost recognises it
  *   as applied even after the job was claimed again.
  * - `trace`: the W3C trace context of the enqueue, so a run's span links to it.
+ * - Workflows (see `store/dependency-store.ts`): `settledDependencies` (the dependencies a `waiting`
+ *   job has been told of: completed ones, and with `onDependencyFailure: 'run'` failed ones too);
+ *   `notifyDependents` (set on a job once some job depends on it; cleared once its dependents were
+ *   told how it finished); `linkPending` (a dependent whose dependencies may not know of it yet);
+ *   `deadLetterDue` (a failed job whose dead-letter job may not be written yet: its name);
+ *   `deleting` (a job with dependents being deleted: its dependents are told first). A job of a
+ *   `flow()` not yet made live has the status {@link STAGED}, which no public query selects.
  *
  * Monque never constructs BSON values with its own copy of the driver (ids come from the driver of
  * the `Db` it was given, claim tokens are strings): Mongoose bundles its own driver, and BSON values
  * of one major version are rejected by another.
  */
+import type { ObjectId } from 'mongodb';
 import type { Job, JobStatusType } from '../job.js';
 import { JobStatus } from '../job.js';
 
@@ -38,7 +46,18 @@ export interface JobDocument<T = unknown> extends Job<T> {
   trace?: TraceCarrier;
   retryLimit?: number;
   requeuedBy?: string;
+  settledDependencies?: ObjectId[];
+  notifyDependents?: true;
+  linkPending?: true;
+  deadLetterDue?: string;
+  deleting?: true;
 }
+
+/**
+ * The status of the jobs of a `flow()` while they are being written: not claimable, and not
+ * selected by any public query (they are not in `JOB_STATUSES`). Stored as the status; never public.
+ */
+export const STAGED = 'staged' as unknown as JobStatusType;
 
 /** W3C trace context headers carried from an enqueue to the job's runs. */
 export interface TraceCarrier {
@@ -47,7 +66,7 @@ export interface TraceCarrier {
 }
 
 /** The statuses in which a job holds its unique key. */
-export const ACTIVE_STATUSES: readonly JobStatusType[] = [JobStatus.PENDING, JobStatus.PROCESSING];
+export const ACTIVE_STATUSES: readonly JobStatusType[] = [JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING];
 
 /** The statuses of a finished job. */
 export const FINISHED_STATUSES: readonly JobStatusType[] = [JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED];
@@ -77,6 +96,11 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     trace: _trace,
     retryLimit: _retryLimit,
     requeuedBy: _requeuedBy,
+    settledDependencies: _settled,
+    notifyDependents: _notify,
+    linkPending: _link,
+    deadLetterDue: _deadLetter,
+    deleting: _deleting,
     ...job
   } = doc;
   return job;

@@ -10,10 +10,10 @@
  * - `status` alone: `monque_list_status` `{status, _id: -1}`;
  * - `data.<path>`: `monque_data_<path>` `{'data.<path>': 1, _id: -1}` when the path is declared in
  *   the `dataIndexes` option; otherwise the other fields' index, or a collection scan;
- * - `ids`: the `_id` index;
+ * - `ids`: the `_id` index; `dependsOn`: `monque_depends_on`; `flowId`: `monque_flow`;
  * - `uniqueKey`, `group`, `createdAfter`, `createdBefore`, `finishedBefore`: filtered while reading
  *   the index the other fields chose (combine them with a name or status on large collections);
- * - nothing: the `_id` index.
+ * - nothing: `monque_list_status` (every public status, merged in `_id` order) or the `_id` index.
  */
 import type { Filter, ObjectId } from 'mongodb';
 import { InvalidArgumentError } from '../errors/invalid-argument-error.js';
@@ -39,6 +39,8 @@ const QUERY_KEYS = [
   'createdAfter',
   'createdBefore',
   'finishedBefore',
+  'dependsOn',
+  'flowId',
 ] as const satisfies readonly (keyof JobQuery)[];
 
 /** A checked query: every field present is valid, arrays are non-empty. */
@@ -53,6 +55,8 @@ export interface CheckedQuery {
   readonly createdAfter?: Date;
   readonly createdBefore?: Date;
   readonly finishedBefore?: Date;
+  readonly dependsOn?: ObjectId;
+  readonly flowId?: ObjectId;
 }
 
 function oneOrMany<T>(value: unknown, argument: string, check: (item: unknown, argument: string) => T): T[] {
@@ -134,6 +138,12 @@ export function checkJobQuery(query: unknown, argument = 'query', required = fal
   for (const key of ['createdAfter', 'createdBefore', 'finishedBefore'] as const) {
     if (query[key] !== undefined) checked[key] = checkDate(query[key], `${argument}.${key}`);
   }
+  const parse = (value: unknown, at: string): ObjectId => {
+    if (!ids) throw new InvalidArgumentError(at, 'job ids are not accepted here');
+    return ids.parse(value, at);
+  };
+  if (query.dependsOn !== undefined) checked.dependsOn = parse(query.dependsOn, `${argument}.dependsOn`);
+  if (query.flowId !== undefined) checked.flowId = parse(query.flowId, `${argument}.flowId`);
   return checked;
 }
 
@@ -154,8 +164,10 @@ export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusTy
   const filter: Record<string, unknown> = {};
   if (query.ids) filter._id = { $in: [...query.ids] };
   if (query.names) filter.name = { $in: [...query.names] };
-  const status = statuses ?? query.statuses ?? (query.names ? JOB_STATUSES : undefined);
-  if (status) filter.status = { $in: [...status] };
+  // Always a status: every public status, when none is asked for, which also leaves out the
+  // staged jobs of a flow not yet live (see `store/flow-store.ts`).
+  const status = statuses ?? query.statuses ?? JOB_STATUSES;
+  filter.status = { $in: [...status] };
   if (query.uniqueKey !== undefined) filter.uniqueKey = query.uniqueKey;
   if (query.group !== undefined) filter.group = query.group;
   for (const [path, value] of query.data ?? []) filter[`data.${path}`] = value;
@@ -166,5 +178,7 @@ export function queryFilter(query: CheckedQuery, statuses?: readonly JobStatusTy
     };
   }
   if (query.finishedBefore) filter.finishedAt = { $lt: query.finishedBefore };
+  if (query.dependsOn) filter.dependsOn = query.dependsOn;
+  if (query.flowId) filter.flowId = query.flowId;
   return filter as Filter<JobDocument>;
 }

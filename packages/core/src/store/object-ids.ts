@@ -17,6 +17,10 @@ interface ObjectIdClass {
   createFromHexString(hex: string): ObjectId;
 }
 
+interface PrimaryKeyFactory {
+  createPk(): unknown;
+}
+
 /** `true` for an `ObjectId` of any copy of the BSON library. */
 export function looksLikeObjectId(value: unknown): value is ObjectId {
   return (
@@ -37,7 +41,7 @@ export class ObjectIds {
   constructor(db: Db) {
     const client = (db as { client?: { options?: { pkFactory?: { createPk(): unknown } } } }).client;
     const factory =
-      (db.options as { pkFactory?: { createPk(): unknown } } | undefined)?.pkFactory ?? client?.options?.pkFactory;
+      (db.options as { pkFactory?: PrimaryKeyFactory } | undefined)?.pkFactory ?? client?.options?.pkFactory;
     const sample = factory?.createPk();
     if (!looksLikeObjectId(sample)) {
       throw new InvalidArgumentError(
@@ -53,6 +57,11 @@ export class ObjectIds {
   /** A new `ObjectId` of the `Db`'s driver (a job's `_id`, made before its insert is sent). */
   create(): ObjectId {
     return this.factory.createPk() as ObjectId;
+  }
+
+  /** The id of the given 24 hex digits. */
+  fromHex(hex: string): ObjectId {
+    return this.idClass.createFromHexString(hex);
   }
 
   /**

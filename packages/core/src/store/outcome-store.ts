@@ -4,7 +4,10 @@
  *   been requested meanwhile (unless it is the cancellation), and for a recurring job on the
  *   schedule it ran with (`repeatInterval`, `timezone`): an operator's `cancelJob`, `schedule()` or
  *   `unschedule()` during the run is never undone by it;
- * - a recovery on the lock it saw (`lockedAt` and `claimToken`).
+ * - a recovery on the lock it saw (`lockedAt` and `claimToken`);
+ * - a job finishing (completed, failed, cancelled) that had no dependents when it was read, on
+ *   still having none (`notifyDependents`): a dependent linked meanwhile makes the write `changed`,
+ *   and the writer decides again, now knowing it has dependents to tell (see `follow-ups.ts`).
  * A write that is fenced out is read back and reported as `lost` (someone else holds the job) or
  * `changed` (still ours, but cancelled or rescheduled: decide again from the current document).
  * Each transition carries its own time, so a write retried after a lost reply is recognised as
@@ -37,6 +40,8 @@ export interface Transition {
   result?: { value: unknown } | null;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
+  /** A failure for good whose dead-letter job is to be written: its name (stored as `deadLetterDue`). */
+  deadLetter?: string;
 }
 
 /**
@@ -60,8 +65,23 @@ export type OutcomeResult =
   | { kind: 'changed'; current: JobDocument }
   | { kind: 'error'; error: unknown };
 
+/**
+ * A job that finishes without dependents known to the writer must still have none: a dependent
+ * linked during the run marked it (`notifyDependents`), and the write is then decided again.
+ */
+function dependentsFence(job: JobDocument, transition: Transition): Filter<JobDocument> {
+  return FINISHED_STATUSES.includes(transition.status) && !job.notifyDependents
+    ? { notifyDependents: { $exists: false } }
+    : {};
+}
+
 function fenceFilter({ job, transition, fence }: JobOutcome): Filter<JobDocument> {
-  const filter: Filter<JobDocument> = { _id: job._id, status: JobStatus.PROCESSING, claimToken: fence.claimToken };
+  const filter: Filter<JobDocument> = {
+    _id: job._id,
+    status: JobStatus.PROCESSING,
+    claimToken: fence.claimToken,
+    ...dependentsFence(job, transition),
+  };
   if ('lockedAt' in fence) return { ...filter, lockedAt: fence.lockedAt };
   if (transition.status !== JobStatus.CANCELLED) filter.cancelRequestedAt = { $exists: false };
   if (job.repeatInterval) {
@@ -89,6 +109,7 @@ function updateFor(transition: Transition, fence?: OutcomeFence): UpdateFilter<J
   if (transition.result) set.result = transition.result.value;
   if (transition.result === null) unset.push('result');
   if (transition.clearClaim) set.claimToken = null;
+  if (transition.deadLetter) set.deadLetterDue = transition.deadLetter;
   if (FINISHED_STATUSES.includes(transition.status)) unset.push('activeKey');
   return { $set: set, $unset: unsetOf(...unset) };
 }
@@ -99,6 +120,7 @@ function isPlainCompletion(outcome: JobOutcome): outcome is JobOutcome & { fence
     !('lockedAt' in outcome.fence) &&
     outcome.transition.status === JobStatus.COMPLETED &&
     !outcome.job.repeatInterval &&
+    !outcome.job.notifyDependents &&
     outcome.transition.result === undefined
   );
 }
@@ -212,6 +234,7 @@ export class OutcomeStore {
         $or: held,
         status: JobStatus.PROCESSING,
         cancelRequestedAt: { $exists: false },
+        notifyDependents: { $exists: false },
       },
       updateFor((group[0] as JobOutcome).transition),
     );

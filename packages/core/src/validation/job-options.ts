@@ -15,6 +15,7 @@ import {
   isPlainObject,
 } from '../validation.js';
 import { checkDedupeOptions, DEDUPE_OPTION_KEYS } from './dedupe-options.js';
+import { checkWorkflowOptions, WORKFLOW_KEYS } from './dependencies.js';
 
 /** Longest timeout or backoff delay a timer can wait (about 24.8 days). */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -110,10 +111,15 @@ export function checkEnqueueOptions(options: unknown, argument = 'options', allo
     'group',
     ...DEDUPE_OPTION_KEYS,
     ...POLICY_KEYS,
+    ...WORKFLOW_KEYS,
     ...(allowSession ? ['session'] : []),
   ];
   const checked = checkOptionsObject(options, argument, known);
-  const result: EnqueueOptions = { ...checkRunPolicy(checked, argument), ...checkDedupeOptions(checked, argument) };
+  const result: EnqueueOptions = {
+    ...checkRunPolicy(checked, argument),
+    ...checkDedupeOptions(checked, argument),
+    ...checkWorkflowOptions(checked, argument),
+  };
   if (checked.runAt !== undefined) result.runAt = checkDate(checked.runAt, `${argument}.runAt`);
   if (checked.uniqueKey !== undefined) result.uniqueKey = checkName(checked.uniqueKey, `${argument}.uniqueKey`);
   if (checked.group !== undefined) result.group = checkGroup(checked.group, `${argument}.group`);
@@ -143,8 +149,9 @@ export function checkUnscheduleOptions(options: unknown, argument = 'options'): 
 
 /** `worker` options. */
 export function checkWorkerOptions(options: unknown, argument = 'options'): WorkerOptions {
-  const checked = checkOptionsObject(options, argument, ['concurrency', ...POLICY_KEYS]);
+  const checked = checkOptionsObject(options, argument, ['concurrency', 'deadLetter', ...POLICY_KEYS]);
   const result: WorkerOptions = checkRunPolicy(checked, argument);
+  if (checked.deadLetter !== undefined) result.deadLetter = checkName(checked.deadLetter, `${argument}.deadLetter`);
   if (checked.concurrency !== undefined) {
     result.concurrency = checkNumberIn(checked.concurrency, `${argument}.concurrency`, {
       min: 1,

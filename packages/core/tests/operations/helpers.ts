@@ -72,7 +72,8 @@ export function jobDocument(spec: JobSpec, now = new Date()): JobDocument {
     doc.failReason ??= 'it broke';
     doc.failCount = spec.failCount ?? 3;
   }
-  const finished = spec.status !== JobStatus.PENDING && spec.status !== JobStatus.PROCESSING;
+  const finished =
+    spec.status !== JobStatus.PENDING && spec.status !== JobStatus.PROCESSING && spec.status !== JobStatus.WAITING;
   if (finished) doc.finishedAt ??= now;
   const key = activeKeyFor(doc);
   if (!finished && key !== undefined && !('activeKey' in spec)) doc.activeKey = key;

@@ -207,13 +207,29 @@ describe('getStats', () => {
       { name: 'b', status: JobStatus.FAILED, data: { tenant: 1 } },
     ]);
     const failed = await monque.getStats({ status: 'failed' });
-    expect(failed.total).toEqual({ pending: 0, due: 0, processing: 0, completed: 0, failed: 3, cancelled: 0 });
+    expect(failed.total).toEqual({
+      waiting: 0,
+      pending: 0,
+      due: 0,
+      processing: 0,
+      completed: 0,
+      failed: 3,
+      cancelled: 0,
+    });
     expect(failed.byName.a?.oldestDueAt).toBeNull();
     const tenant = await monque.getStats({ name: 'a', data: { tenant: 1 } });
-    expect(tenant.total).toEqual({ pending: 1, due: 1, processing: 0, completed: 0, failed: 1, cancelled: 0 });
+    expect(tenant.total).toEqual({
+      waiting: 0,
+      pending: 1,
+      due: 1,
+      processing: 0,
+      completed: 0,
+      failed: 1,
+      cancelled: 0,
+    });
     expect(Object.keys(tenant.byName)).toEqual(['a']);
     expect(await monque.getStats({ name: 'nobody' })).toEqual({
-      total: { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 },
+      total: { waiting: 0, pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 },
       byName: {},
     });
   });
@@ -236,9 +252,9 @@ describe('getStats', () => {
       await monque.getStats();
       const names = log.commandNames();
       console.log(`getStats on 3 names with due jobs: ${names.length} commands (${names.join(', ')})`);
-      expect(names.filter((name) => name === 'aggregate')).toHaveLength(6);
+      expect(names.filter((name) => name === 'aggregate')).toHaveLength(7);
       expect(names.filter((name) => name === 'find')).toHaveLength(3);
-      expect(names).toHaveLength(9);
+      expect(names).toHaveLength(10);
     } finally {
       await log.close();
     }

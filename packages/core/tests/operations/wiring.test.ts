@@ -10,8 +10,10 @@ import { JobStatus } from '../../src/index.js';
 import type { Logger } from '../../src/monque-options.js';
 import { Operations } from '../../src/operations.js';
 import { DEFAULT_OPTIONS } from '../../src/options.js';
+import { InsertStore } from '../../src/store/insert-store.js';
 import type { JobDocument } from '../../src/store/job-document.js';
 import { ObjectIds } from '../../src/store/object-ids.js';
+import { createWorkflows } from '../../src/workflows.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { jobDocument, rememberSideCollections, useOperationsDb } from './helpers.js';
 
@@ -30,13 +32,16 @@ function build(db: Db) {
     error: () => {},
   };
   let ready = 0;
+  const collection = db.collection<JobDocument>(collectionName);
+  const ids = new ObjectIds(db);
+  const events = new MonqueEventEmitter();
   const operations = new Operations({
     db,
-    collection: db.collection<JobDocument>(collectionName),
+    collection,
     collectionName,
-    ids: new ObjectIds(db),
+    ids,
     clock,
-    events: new MonqueEventEmitter(),
+    events,
     logger,
     operationTimeout: 10_000,
     retention: DEFAULT_OPTIONS.retention,
@@ -45,6 +50,15 @@ function build(db: Db) {
     },
     onPauseChanged: () => calls.push('pause changed'),
     onJobsPending: (name, at) => calls.push(`pending ${name ?? '*'} ${at?.toISOString()}`),
+    workflows: createWorkflows({
+      collection,
+      inserts: new InsertStore(collection),
+      ids,
+      clock,
+      events,
+      retention: DEFAULT_OPTIONS.retention,
+      onReleased: () => {},
+    }),
   });
   return {
     operations,

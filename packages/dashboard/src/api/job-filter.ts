@@ -9,7 +9,14 @@ import { checkDataPath, checkJsonDataValue, type DataFilterValue, parseDataValue
 import { BadRequest } from './bad-request.js';
 
 /** The statuses a filter may name. */
-export const STATUSES: readonly JobStatusType[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
+export const STATUSES: readonly JobStatusType[] = [
+  'waiting',
+  'pending',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+];
 
 const QUERY_KEYS = new Set(['name', 'status', 'uniqueKey', 'group', 'createdAfter', 'createdBefore', 'finishedBefore']);
 const PAGE_KEYS = new Set(['cursor', 'limit', 'sort', 'order']);

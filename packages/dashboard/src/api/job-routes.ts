@@ -2,6 +2,8 @@
  * The routes of jobs: the list (filters, order, pages), counts, one job, and the changes of one job
  * or of many (by filters, by the ids of selected jobs, or every job with `{ "all": true }`).
  */
+import { JOB_STATUSES } from '@monque/core';
+import type { DashboardMonque } from '../dashboard-options.js';
 import { BadRequest } from './bad-request.js';
 import { dateOf, jobIdOf, queryFromSearchParams, selectionFromBody } from './job-filter.js';
 import { onlyKeys, optionalString, type Route, type RouteContext } from './route.js';
@@ -16,6 +18,44 @@ async function jobOrNotFound(promise: Promise<unknown>, jobId: string): Promise<
   const job = await promise;
   if (job === null) notFound(jobId);
   return { job };
+}
+
+/** Most dependents the workflow view lists (the count is always exact). */
+export const MAX_LISTED_DEPENDENTS = 100;
+
+/**
+ * A job's place in a workflow: its dependencies (in `dependsOn` order; a deleted one is left out),
+ * its dependents (at most {@link MAX_LISTED_DEPENDENTS}, with their number), and its flow's
+ * progress (jobs of the flow by status, when it belongs to one).
+ */
+async function workflowOf(monque: DashboardMonque, jobId: string) {
+  const job = await monque.getJob(jobId);
+  if (!job) notFound(jobId);
+  const dependsOn = job.dependsOn ?? [];
+  const found = dependsOn.length > 0 ? (await monque.getJobs({ ids: dependsOn }, { limit: 1000 })).jobs : [];
+  const byId = new Map(found.map((dependency) => [dependency._id.toHexString(), dependency]));
+  const dependencies = dependsOn.flatMap((dependencyId) => byId.get(dependencyId.toHexString()) ?? []);
+  const dependents = job.dependents
+    ? (await monque.getJobs({ dependsOn: jobId }, { limit: MAX_LISTED_DEPENDENTS })).jobs
+    : [];
+  let flow: { rootId: string; total: number; completed: number; byStatus: Record<string, number> } | null = null;
+  if (job.flowId) {
+    const { total } = await monque.getStats({ flowId: job.flowId });
+    const byStatus = Object.fromEntries(JOB_STATUSES.map((status) => [status, total[status]]));
+    flow = {
+      rootId: job.flowId.toHexString(),
+      total: JOB_STATUSES.reduce((sum, status) => sum + total[status], 0),
+      completed: total.completed,
+      byStatus,
+    };
+  }
+  return {
+    dependencies,
+    dependencyCount: dependsOn.length,
+    dependents,
+    dependentCount: job.dependents ?? 0,
+    flow,
+  };
 }
 
 /** The routes under `jobs`. */
@@ -43,6 +83,11 @@ export const JOB_ROUTES: readonly Route[] = [
     method: 'GET',
     path: ['jobs', ':id'],
     handle: async (context) => jobOrNotFound(context.monque.getJob(id(context)), id(context)),
+  },
+  {
+    method: 'GET',
+    path: ['jobs', ':id', 'workflow'],
+    handle: async (context) => workflowOf(context.monque, id(context)),
   },
   {
     method: 'POST',

@@ -6,7 +6,16 @@ import type { NameStats } from '@monque/core';
 import { BadRequest } from './bad-request.js';
 import { onlyKeys, optionalString, type Route } from './route.js';
 
-const ZERO: NameStats = { pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0, oldestDueAt: null };
+const ZERO: NameStats = {
+  waiting: 0,
+  pending: 0,
+  due: 0,
+  processing: 0,
+  completed: 0,
+  failed: 0,
+  cancelled: 0,
+  oldestDueAt: null,
+};
 
 /** The routes of stats, throughput, pauses and schedules. */
 export const QUEUE_ROUTES: readonly Route[] = [

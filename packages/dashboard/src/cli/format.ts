@@ -1,5 +1,5 @@
 /** How the CLI prints jobs and stats for people (the `--json` output is `toJson` of the same values). */
-import type { Job, PausedState, QueueStats } from '@monque/core';
+import type { Job, PausedState, QueueStats, StatusCounts } from '@monque/core';
 import { toJson } from '../api/to-json.js';
 import { formatDuration } from './duration.js';
 import { formatTable } from './table.js';
@@ -11,7 +11,7 @@ export function formatTime(date: Date | null | undefined): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')}Z`;
 }
 
-const STATUS_COLUMNS = ['pending', 'due', 'processing', 'completed', 'failed', 'cancelled'] as const;
+const STATUS_COLUMNS = ['waiting', 'pending', 'due', 'processing', 'completed', 'failed', 'cancelled'] as const;
 
 /** The `stats` table: one row per job name and a total. */
 export function formatStats(stats: QueueStats, paused: PausedState, now: Date): string {
@@ -82,8 +82,31 @@ export function formatAttempts(errors: NonNullable<Job['errors']>): string[] {
   return lines;
 }
 
-/** The `show` output: one field per line, then data, result, progress and the attempt history. */
-export function formatJob(job: Job): string {
+/** What `show` lists beside a job: its dependencies, its dependents and its flow's progress. */
+export interface RelatedJobs {
+  dependencies: Job[];
+  dependents: Job[];
+  flow?: { id: string; total: StatusCounts; size: number };
+}
+
+function relatedList(title: string, jobs: readonly Job[], expected: number): string[] {
+  if (expected === 0) return [];
+  const missing = expected - jobs.length;
+  const rows = jobs.map((job) => [job._id.toHexString(), job.name, job.status]);
+  return [
+    '',
+    `${title} (${expected}${missing > 0 ? `, ${missing} deleted` : ''}):`,
+    ...formatTable(['ID', 'NAME', 'STATUS'], rows)
+      .split('\n')
+      .map((line) => `  ${line}`),
+  ];
+}
+
+/**
+ * The `show` output: one field per line, then data, result, progress and the attempt history, then
+ * the job's dependencies and dependents with their statuses.
+ */
+export function formatJob(job: Job, related: RelatedJobs = { dependencies: [], dependents: [] }): string {
   const fields: Array<[string, string | undefined]> = [
     ['id', job._id.toHexString()],
     ['name', job.name],
@@ -104,6 +127,17 @@ export function formatJob(job: Job): string {
     ['finished at', job.finishedAt ? formatTime(job.finishedAt) : undefined],
     ['cancel requested', job.cancelRequestedAt ? formatTime(job.cancelRequestedAt) : undefined],
     ['cancel reason', job.cancelReason],
+    ['on dependency failure', job.dependsOn ? (job.onDependencyFailure ?? 'cancel') : undefined],
+    [
+      'flow',
+      related.flow
+        ? `${related.flow.id} (${related.flow.total.completed} of ${related.flow.size} completed)`
+        : undefined,
+    ],
+    [
+      'dead letter of',
+      job.deadLetterOf ? `${job.deadLetterOf.jobId.toHexString()} (${job.deadLetterOf.name})` : undefined,
+    ],
     ['created at', formatTime(job.createdAt)],
     ['updated at', formatTime(job.updatedAt)],
   ];
@@ -114,5 +148,7 @@ export function formatJob(job: Job): string {
   if (job.progress !== undefined) lines.push('', 'progress:', json(job.progress));
   if (job.result !== undefined) lines.push('', 'result:', json(job.result));
   if (job.errors?.length) lines.push('', ...formatAttempts(job.errors));
+  lines.push(...relatedList('dependencies', related.dependencies, job.dependsOn?.length ?? 0));
+  lines.push(...relatedList('dependents', related.dependents, job.dependents ?? 0));
   return lines.join('\n');
 }

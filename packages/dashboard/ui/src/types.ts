@@ -1,8 +1,8 @@
 /** The JSON shapes of the dashboard API (ids as strings, times as ISO 8601 strings). */
 
-export type JobStatus = 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
+export type JobStatus = 'waiting' | 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
 
-export const STATUSES: readonly JobStatus[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
+export const STATUSES: readonly JobStatus[] = ['waiting', 'pending', 'processing', 'completed', 'failed', 'cancelled'];
 
 /** One failed attempt of a job (`job.errors`). */
 export interface JobErrorJson {
@@ -41,11 +41,30 @@ export interface JobJson {
   finishedAt?: string;
   cancelRequestedAt?: string;
   cancelReason?: string;
+  /** The jobs it waits for (workflows). */
+  dependsOn?: string[];
+  /** How many jobs depend on it (one job only). */
+  dependents?: number;
+  onDependencyFailure?: 'cancel' | 'run';
+  /** The root of the flow it belongs to. */
+  flowId?: string;
+  deadLetter?: string;
+  deadLetterOf?: { jobId: string; name: string; failReason: string; failCount: number };
   createdAt: string;
   updatedAt: string;
 }
 
+/** `GET jobs/:id/workflow`: a job's dependencies and dependents, and its flow's progress. */
+export interface WorkflowJson {
+  dependencies: JobJson[];
+  dependencyCount: number;
+  dependents: JobJson[];
+  dependentCount: number;
+  flow: { rootId: string; total: number; completed: number; byStatus: Record<JobStatus, number> } | null;
+}
+
 export interface StatusCounts {
+  waiting: number;
   pending: number;
   due: number;
   processing: number;

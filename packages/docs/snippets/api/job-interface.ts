@@ -7,6 +7,8 @@ import { type Job, JobStatus } from '@monque/core';
 // #region describe
 export function describeJob(job: Job<{ orderId: string }>): string {
   switch (job.status) {
+    case JobStatus.WAITING:
+      return `order ${job.data.orderId}: waiting for ${job.dependsOn?.length ?? 0} jobs to complete`;
     case JobStatus.PENDING:
       return job.failCount > 0
         ? `order ${job.data.orderId}: retry ${job.failCount} due ${job.nextRunAt.toISOString()} (${job.failReason})`

@@ -30,8 +30,9 @@ const ACTIONS: readonly JobAction[] = [
   },
   {
     name: 'cancel',
-    description: 'cancel pending jobs, and ask running ones to stop (one by id, or every job matching the filters)',
-    confirmAll: ['pending', 'processing'],
+    description:
+      'cancel waiting and pending jobs, and ask running ones to stop (one by id, or every job matching the filters)',
+    confirmAll: ['waiting', 'pending', 'processing'],
     one: (monque, id, options) => monque.cancelJob(id, options.reason ? { reason: options.reason } : undefined),
     many: (monque, query, options) => monque.cancelJobs(query, options.reason ? { reason: options.reason } : undefined),
     done: 'cancelled',
@@ -39,7 +40,7 @@ const ACTIONS: readonly JobAction[] = [
   {
     name: 'delete',
     description: 'delete jobs that are not running (one by id, or every job matching the filters)',
-    confirmAll: ['pending', 'completed', 'failed', 'cancelled'],
+    confirmAll: ['waiting', 'pending', 'completed', 'failed', 'cancelled'],
     one: (monque, id) => monque.deleteJob(id),
     many: (monque, query) => monque.deleteJobs(query),
     done: 'deleted',

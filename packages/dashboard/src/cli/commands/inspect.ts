@@ -1,9 +1,10 @@
 /** The commands that read: `stats`, `list`, `show`. */
+import { JOB_STATUSES } from '@monque/core';
 import type { Command } from 'commander';
 import { jobIdOf } from '../../api/job-filter.js';
 import { addCommonOptions, type CliIo, type CommonOptions, print, withMonque } from '../cli-context.js';
 import { addFilterOptions, type FilterOptions, queryFromOptions } from '../filter-options.js';
-import { formatJob, formatJobList, formatStats } from '../format.js';
+import { formatJob, formatJobList, formatStats, type RelatedJobs } from '../format.js';
 import { UsageError } from '../usage-error.js';
 
 /** Checks a job id argument: 24 hexadecimal digits. */
@@ -14,6 +15,9 @@ export function idArgument(text: string): string {
     throw new UsageError(`${JSON.stringify(text)} is not a job id (24 hexadecimal digits)`);
   }
 }
+
+/** The most dependencies or dependents `show` lists. */
+const PAGE = { limit: 1000 };
 
 /** `--limit`: a whole number from 1 to 1000. */
 export function limitOf(text: string): number {
@@ -79,11 +83,30 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
       );
     });
 
-  addCommonOptions(program.command('show').description('one job: its fields, data, progress and result'))
+  addCommonOptions(
+    program
+      .command('show')
+      .description('one job: its fields, data, progress and result, its dependencies and dependents'),
+  )
     .argument('<id>', 'the job id (24 hexadecimal digits)', idArgument)
     .action(async (id: string, options: CommonOptions) => {
-      const job = await withMonque(io, options, (monque) => monque.getJob(id));
-      if (!job) throw new CommandFailed(`no job with id ${id}`);
-      print(io, options, job, formatJob);
+      const found = await withMonque(io, options, async (monque) => {
+        const job = await monque.getJob(id);
+        if (!job) return null;
+        const related: RelatedJobs = { dependencies: [], dependents: [] };
+        if (job.dependsOn?.length) related.dependencies = (await monque.getJobs({ ids: job.dependsOn }, PAGE)).jobs;
+        if (job.dependents) related.dependents = (await monque.getJobs({ dependsOn: id }, PAGE)).jobs;
+        if (job.flowId) {
+          const { total } = await monque.getStats({ flowId: job.flowId });
+          related.flow = {
+            id: job.flowId.toHexString(),
+            total,
+            size: JOB_STATUSES.reduce((sum, status) => sum + total[status], 0),
+          };
+        }
+        return { job, related };
+      });
+      if (!found) throw new CommandFailed(`no job with id ${id}`);
+      print(io, options, found.job, (job) => formatJob(job, found.related));
     });
 }

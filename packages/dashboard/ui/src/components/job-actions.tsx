@@ -26,7 +26,7 @@ export function JobActions({ job, confirm }: { job: JobJson; confirm(request: Co
   };
 
   const canRetry = job.status === 'failed' || job.status === 'cancelled';
-  const canCancel = job.status === 'pending' || job.status === 'processing';
+  const canCancel = job.status === 'waiting' || job.status === 'pending' || job.status === 'processing';
   const canReschedule = job.status === 'pending';
   const canDelete = job.status !== 'processing';
 

@@ -14,6 +14,7 @@ import type { ConfirmRequest } from './confirm-dialog.js';
 import { JobActions } from './job-actions.js';
 import { StatusBadge } from './status-badge.js';
 import { Time, useNow } from './time.js';
+import { inWorkflow, WorkflowPanel } from './workflow-panel.js';
 
 function Field({ label, children }: { label: string; children: ComponentChildren }) {
   return (
@@ -42,7 +43,9 @@ function Fields({ job, now }: { job: JobJson; now: number }) {
   return (
     <dl class="fields">
       <Field label="Status">{job.status}</Field>
-      {(job.status === 'pending' || job.status === 'processing') && <Field label="Next run">{at(job.nextRunAt)}</Field>}
+      {(job.status === 'pending' || job.status === 'processing' || job.status === 'waiting') && (
+        <Field label={job.status === 'waiting' ? 'Runs at the earliest' : 'Next run'}>{at(job.nextRunAt)}</Field>
+      )}
       <Field label="Attempts">{job.attempts ?? 0}</Field>
       <Field label="Fail count">
         {job.failCount}
@@ -71,6 +74,13 @@ function Fields({ job, now }: { job: JobJson; now: number }) {
         <Field label={job.status === 'processing' ? 'Running for' : 'Duration'}>{formatDuration(duration)}</Field>
       )}
       {job.cancelReason && <Field label="Cancel reason">{job.cancelReason}</Field>}
+      {job.deadLetter && <Field label="Dead letter">{job.deadLetter}</Field>}
+      {job.deadLetterOf && (
+        <Field label="Dead letter of">
+          <a href={`#/jobs/${job.deadLetterOf.jobId}`}>{job.deadLetterOf.name}</a> (failed {job.deadLetterOf.failCount}{' '}
+          times)
+        </Field>
+      )}
       <Field label="Progress">
         <Progress value={job.progress} />
       </Field>
@@ -142,6 +152,7 @@ export function JobDetail({
             </div>
           )}
           {job.errors && job.errors.length > 0 && <AttemptHistory errors={job.errors} now={now} />}
+          {inWorkflow(job) && <WorkflowPanel job={job} />}
           <div class="block">
             <h2>Data</h2>
             <pre class="json">{formatJson(job.data)}</pre>

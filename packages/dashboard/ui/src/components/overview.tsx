@@ -7,7 +7,15 @@ import { jobsHash } from '../router.js';
 import type { StatsJson, StatusCounts, ThroughputBucket } from '../types.js';
 import { ThroughputChart } from './throughput-chart.js';
 
-const COLUMNS: ReadonlyArray<keyof StatusCounts> = ['pending', 'due', 'processing', 'completed', 'failed', 'cancelled'];
+const COLUMNS: ReadonlyArray<keyof StatusCounts> = [
+  'waiting',
+  'pending',
+  'due',
+  'processing',
+  'completed',
+  'failed',
+  'cancelled',
+];
 
 function countLink(name: string | undefined, status: keyof StatusCounts, count: number) {
   if (count === 0) return <span class="zero">0</span>;

@@ -22,9 +22,16 @@ export function claimsCutOffBeforeStart(evidence: Evidence, jobId: string): stri
     if (recovery.jobId !== jobId || (recovery.at ?? Number.POSITIVE_INFINITY) <= boundary) continue;
     if (recovery.lockedAt === null || !evidence.incarnationOf.has(recovery.owner)) continue;
     const claimed = recovery.lockedAt - evidence.skewOf(recovery.owner);
+    // A run of this claim started after it (give or take a second of clock reading), and cannot
+    // have ended before the claim's turn began: that one was an earlier attempt's.
     const ran = evidence
       .runsOf(jobId)
-      .some((run) => run.instanceId === recovery.owner && run.start.getTime() >= claimed - 1_000);
+      .some(
+        (run) =>
+          run.instanceId === recovery.owner &&
+          run.start.getTime() >= claimed - 1_000 &&
+          (run.end === undefined || run.end.getTime() >= claimed),
+      );
     if (ran) continue;
     const { freeMs, cause } = evidence.freeStretch(
       recovery.owner,

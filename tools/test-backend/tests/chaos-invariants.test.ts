@@ -219,4 +219,19 @@ describe('chaos invariants', () => {
       { jobId: String(fast._id), cause: expect.stringMatching(/^partition of i0 at/), why: expect.any(String) },
     ]);
   });
+
+  it('4: an attempt that ended just before the killed instance claimed the job again is not that claim’s run', () => {
+    // A0 ran it at 0.2 s (it threw), claimed it again at 0.7 s (after a 300 ms backoff), and was
+    // killed at 0.75 s: two failures, one run, the second claim cut off by the kill (seed 9).
+    const dead = job('always-failing', 'failed', 2);
+    const killed = incarnation(0, 'A0', { exit: 'killed', exitedAt: T + 750 });
+    const results = check({
+      jobs: [dead],
+      runs: [run(dead, 'A0', 200, 260, 'threw')],
+      incarnations: [...instances, killed],
+      recoveries: [{ jobId: String(dead._id), owner: 'A0', lockedAt: T + 700, at: T + 4_500 }],
+    });
+    expect(failing(results)).toEqual([]);
+    expect(results[4]?.excuses.map((excuse) => excuse.cause)).toEqual(['exit of A0 (killed)']);
+  });
 });

@@ -21,9 +21,10 @@ function retriedBetween(evidence: Evidence, jobId: string, from: number, to: num
  * run's instance gave the job back at its `stop()` deadline (a handler that ignores its signal
  * works on until its process exits). And a one-off job never runs again after a successful run,
  * unless that run's lock genuinely expired first (before the handler returned, or after it while
- * a partition or the process's death kept its outcome from being written: `Evidence.outcomeWritable`),
- * its instance gave the job back at its `stop()` deadline before the handler returned, or the
- * operator retried the job in between.
+ * a partition or the process's death kept its outcome from being written: `Evidence.outcomeWritable`,
+ * and another instance ran it again: the instance holding a success whose lock was still valid when
+ * the handler returned never runs the job again itself), its instance gave the job back at its
+ * `stop()` deadline before the handler returned, or the operator retried the job in between.
  */
 export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
   const failures: string[] = [];
@@ -59,7 +60,15 @@ export function runsAgainOnlyWhenAllowed(evidence: Evidence): CheckResult {
           rerunAfterSuccess && !evidence.forcedLapse(first, evidence.endOf(first)).forced
             ? evidence.outcomeWritable(first, claimed)
             : { writable: false, freeMs: 0 };
-        if (written.writable) {
+        const reclaimedByItself =
+          rerunAfterSuccess &&
+          second.instanceId === first.instanceId &&
+          !evidence.forcedLapse(first, evidence.endOf(first)).forced;
+        if (reclaimedByItself) {
+          failures.push(
+            `${describeJob(job, runs)}: ${what}: the instance that held that success, not yet written, ran the job again (its lock had not expired when the handler returned; the success must be written once the database is back, not run again)`,
+          );
+        } else if (written.writable) {
           failures.push(
             `${describeJob(job, runs)}: ${what}, although its instance had ${written.freeMs} ms at a stretch to write that run's outcome`,
           );

@@ -166,6 +166,29 @@ describe('chaos invariants', () => {
       expect(text(lost[3])).toBe('');
     });
 
+    it('fails a success re-run by the instance that held it unwritten (cut off after the return)', () => {
+      const again = completed('fast', 'later');
+      // Returned at 0.6 s, during an outage from 0.5 s to 3 s (its lock held until 3.3 s): once back,
+      // its own instance claimed the job again and ran it, instead of writing the success.
+      const outage = [{ slot: 0, from: T + 500, to: T + 3_000 }];
+      const refreshes = [claim(), ...renewals(0, [300])];
+      const byItself = [run(again, 'A', 0, 600), run(again, 'A', 3_500, 3_510, 'ok', 'later')];
+      const results = check({ jobs: [again], runs: byItself, refreshes, partitions: outage });
+      expect(text(results[3])).toMatch(/the instance that held that success, not yet written, ran the job again/);
+      expect(results[3]?.excuses).toHaveLength(0);
+      // Its lock lapsed before the return (cut off at 0.2 s, returned at 3.4 s): the instance could
+      // not know the job was still its own.
+      const lapsed = [run(again, 'A', 0, 3_400), run(again, 'A', 3_500, 3_510, 'ok', 'later')];
+      const early = check({
+        jobs: [again],
+        runs: lapsed,
+        refreshes: [claim()],
+        partitions: [{ slot: 0, from: T + 200, to: T + 3_300 }],
+      });
+      expect(text(early[3])).toBe('');
+      expect(early[3]?.excuses).toHaveLength(1);
+    });
+
     it('lets a run given back at stop()’s deadline work on until its process exits', () => {
       const stopped = incarnation(0, 'A1', { exit: 'stopped', stoppedAt: T + 2_100, exitedAt: T + 2_300 });
       const givenBack = [run(slow, 'A1', 0), run(slow, 'B', 2_200, 4_000, 'ok', 'second')];

@@ -41,6 +41,8 @@ const send = (message: InstanceMessage): void => {
 const orphaned = (): never => process.exit(3);
 process.on('disconnect', orphaned);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Handlers entered and not yet returned (reported when the process does not exit after stop()). */
+let running = 0;
 
 /**
  * The handler's work: `ms` of waiting that ends early, rejecting with the signal's reason, when
@@ -123,6 +125,7 @@ async function main(): Promise<void> {
   });
 
   const handler = async (job: CoreJob, { signal }: HandlerContext): Promise<ChaosResult> => {
+    running += 1;
     const start = new Date();
     const runId = randomUUID();
     const data = job.data as ChaosJobData;
@@ -153,6 +156,7 @@ async function main(): Promise<void> {
       outcome = 'threw';
       throw error;
     } finally {
+      running -= 1;
       await ledger.updateOne({ _id: runId }, { $set: { end: new Date(), outcome } });
     }
   };
@@ -201,7 +205,13 @@ async function main(): Promise<void> {
       process.off('disconnect', orphaned);
       process.disconnect();
       setTimeout(() => {
-        process.stderr.write(`still alive ${EXIT_GRACE_MS} ms after stop() resolved and the clients closed\n`);
+        // What keeps it alive (this timer is one Timeout; unref'd handler timers may be listed too).
+        const active = new Map<string, number>();
+        for (const resource of process.getActiveResourcesInfo()) active.set(resource, (active.get(resource) ?? 0) + 1);
+        const listed = [...active].map(([resource, n]) => `${resource} x${n}`).join(', ');
+        process.stderr.write(
+          `still alive ${EXIT_GRACE_MS} ms after stop() resolved and the clients closed (active: ${listed}; handlers still running: ${running})\n`,
+        );
         process.exit(HUNG_AFTER_STOP);
       }, EXIT_GRACE_MS).unref();
     })().catch((error: unknown) => {

@@ -22,6 +22,7 @@ export interface CoreJob {
   readonly lockedAt?: Date | null;
   readonly failCount?: number;
   readonly result?: unknown;
+  readonly dependsOn?: readonly ObjectId[];
 }
 
 /** A handler's second argument (the part the run uses). */
@@ -50,7 +51,11 @@ export interface MonqueInstance {
     handler: (job: CoreJob, context: HandlerContext) => Promise<unknown>,
     options?: CoreWorkerOptions,
   ): void;
-  enqueue(name: string, data: unknown): Promise<{ _id: ObjectId }>;
+  enqueue(
+    name: string,
+    data: unknown,
+    options?: { dependsOn?: ObjectId[]; onDependencyFailure?: 'cancel' | 'run' },
+  ): Promise<{ _id: ObjectId }>;
   schedule(cron: string, name: string, data: unknown, options?: { uniqueKey?: string }): Promise<unknown>;
   start(): Promise<void>;
   stop(): Promise<void>;

@@ -20,6 +20,10 @@ export interface JobRecord {
   uniqueKey?: string;
   owner?: string;
   result?: unknown;
+  /** Workflows: the jobs it waits for, what it does when one fails, why it was cancelled. */
+  dependsOn?: readonly (ObjectId | string)[];
+  onDependencyFailure?: string;
+  cancelReason?: string;
 }
 
 /** A claim or lock renewal of an instance slot that reached the server (as its fault proxy saw it). */

@@ -130,6 +130,22 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
     });
     return;
   }
+  if (event.type === 'workflow') {
+    const wf = event.nodes[0]?.data.wf ?? '?';
+    const producer = context.clients.find((client) => client.clientId === `p${event.producer}`);
+    context.log(`workflow ${wf}: ${event.nodes.length} jobs to p${event.producer}`);
+    producer?.order({
+      type: 'enqueue',
+      orders: event.nodes.map((node, i) => ({
+        order: `${wf}.${i}`,
+        name: WORKERS[node.data.kind].name,
+        data: node.data,
+        ...(node.after.length > 0 ? { after: node.after.map((dependency) => `${wf}.${dependency}`) } : {}),
+        ...(node.runAnyway ? { runAnyway: true } : {}),
+      })),
+    });
+    return;
+  }
   if (event.type === 'operate') {
     const { action } = event;
     context.log(

@@ -68,6 +68,13 @@ export interface Order {
   readonly order: string;
   readonly name: string;
   readonly data: ChaosJobData;
+  /**
+   * Orders of the same workflow this job depends on: it is enqueued with `dependsOn` naming the jobs
+   * their resolved calls returned, once they all resolved.
+   */
+  readonly after?: readonly string[];
+  /** Enqueued with `onDependencyFailure: 'run'`. */
+  readonly runAnyway?: boolean;
 }
 
 /** Messages to a producer or the operator. */

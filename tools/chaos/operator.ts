@@ -11,6 +11,9 @@
  * - `delete-finished`: `deleteJobs` of up to three finished jobs (by `data.ref`; the job as read
  *   just before is recorded), then `getJob` to confirm it is gone. Always-failing jobs are left to
  *   `retry-failed`, so no two actions race on one job.
+ * Jobs of workflows are cancelled (`cancel-pending` also picks `waiting` ones: their dependents
+ * follow) and rescheduled like any, but never retried or deleted: the checker judges a dependent by
+ * how its dependencies ended.
  */
 import { ObjectId } from 'mongodb';
 import { type ClientKit, sleep, startClient } from './client-kit.js';
@@ -23,6 +26,8 @@ const DELETABLE_NAMES = [WORKERS.fast.name, WORKERS.slow.name, WORKERS.failing.n
 const FINISHED = ['completed', 'failed', 'cancelled'];
 const statusOf = (job: CoreJob | null): string | null => job?.status ?? null;
 const refOf = (job: CoreJob): string => String((job.data as ChaosJobData).ref);
+const alone = (jobs: readonly CoreJob[]): CoreJob[] =>
+  jobs.filter((job) => (job.data as ChaosJobData).wf === undefined);
 
 /** `count` consecutive items from the position `pick` (in [0, 1)) points at. */
 function choose<T>(items: readonly T[], pick: number, count = 1): T[] {
@@ -51,7 +56,11 @@ function snapshotOf(job: CoreJob): JobSnapshot {
   };
 }
 
-async function cancel(kit: ClientKit, action: OperatorAction & { pick: number }, status: string): Promise<void> {
+async function cancel(
+  kit: ClientKit,
+  action: OperatorAction & { pick: number },
+  status: string | string[],
+): Promise<void> {
   for (const job of choose(await list(kit, action, { status, name: ONE_OFF_NAMES }), action.pick)) {
     await kit.untilSettled(
       'cancelJob',
@@ -89,10 +98,10 @@ async function act(kit: ClientKit, action: OperatorAction): Promise<void> {
   } else if (action.kind === 'cancel-running') {
     await cancel(kit, action, 'processing');
   } else if (action.kind === 'cancel-pending') {
-    await cancel(kit, action, 'pending');
+    await cancel(kit, action, ['pending', 'waiting']);
   } else if (action.kind === 'retry-failed') {
     const name = WORKERS['always-failing'].name;
-    for (const job of choose(await list(kit, action, { status: 'failed', name }), action.pick, 2)) {
+    for (const job of choose(alone(await list(kit, action, { status: 'failed', name })), action.pick, 2)) {
       const ref = refOf(job);
       await kit.untilSettled(
         'retryJobs',
@@ -112,7 +121,8 @@ async function act(kit: ClientKit, action: OperatorAction): Promise<void> {
       );
     }
   } else {
-    for (const job of choose(await list(kit, action, { status: FINISHED, name: DELETABLE_NAMES }), action.pick, 3)) {
+    const finished = alone(await list(kit, action, { status: FINISHED, name: DELETABLE_NAMES }));
+    for (const job of choose(finished, action.pick, 3)) {
       const ref = refOf(job);
       const jobId = String(job._id);
       await kit.untilSettled(

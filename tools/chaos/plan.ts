@@ -11,6 +11,13 @@ import { type ChaosJobData, ENGINE, type JobKind, PRODUCERS, WORKERS } from './s
 export type PlannedEvent =
   /** A producer enqueues these jobs (each retried on error until a call resolves). */
   | { readonly at: number; readonly type: 'wave'; readonly producer: number; readonly jobs: readonly ChaosJobData[] }
+  /** A producer enqueues a small workflow, each job once the jobs it depends on were enqueued. */
+  | {
+      readonly at: number;
+      readonly type: 'workflow';
+      readonly producer: number;
+      readonly nodes: readonly WorkflowNode[];
+    }
   | {
       readonly at: number;
       readonly type: 'partition';
@@ -59,9 +66,20 @@ export type PlannedEvent =
   | { readonly at: number; readonly type: 'lose-client-reply' | 'drop-client-request'; readonly client: ClientId }
   | { readonly at: number; readonly type: 'operate'; readonly action: OperatorAction };
 
+/**
+ * One job of a planned workflow: what it does, and the jobs of the same workflow it depends on
+ * (`dependsOn`, by their index in the workflow; always earlier ones).
+ */
+export interface WorkflowNode {
+  readonly data: ChaosJobData;
+  readonly after: readonly number[];
+  /** `onDependencyFailure: 'run'`: it runs even when a dependency failed or was cancelled. */
+  readonly runAnyway?: boolean;
+}
+
 /** Every planned fault, by kind, for the summary. */
 export type FaultType =
-  | Exclude<PlannedEvent['type'], 'wave' | 'operate' | 'partition' | 'client-partition' | 'plant-orphan'>
+  | Exclude<PlannedEvent['type'], 'wave' | 'workflow' | 'operate' | 'partition' | 'client-partition' | 'plant-orphan'>
   | 'partition-reset'
   | 'partition-blackhole'
   | 'long-partition-reset'
@@ -119,6 +137,70 @@ function job(random: Random): ChaosJobData {
   return { kind, ms: random.int(5, 100) };
 }
 
+/** At most this many workflows (a long run must not swell the collection). */
+const MAX_WORKFLOWS = 24;
+/** The shapes of the planned workflows (see {@link planWorkflows}). */
+const WORKFLOW_WEIGHTS = { chain: 3, tree: 3, 'failing-tree': 2, 'run-anyway': 2 } as const;
+const fast = (random: Random): ChaosJobData => ({ kind: 'fast', ms: random.int(5, 40) });
+
+/** The jobs of one workflow of `shape`, each with the earlier ones it depends on. */
+function workflow(random: Random, shape: keyof typeof WORKFLOW_WEIGHTS, wf: string): WorkflowNode[] {
+  const failing = (): ChaosJobData => ({ kind: 'failing', ms: random.int(5, 150), failTimes: random.int(1, 2) });
+  const dead = (): ChaosJobData => ({ kind: 'always-failing', ms: random.int(5, 100) });
+  const nodes: WorkflowNode[] =
+    shape === 'chain'
+      ? // a -> b -> c: each waits for the one before (the middle one fails before it succeeds)
+        [
+          { data: fast(random), after: [] },
+          { data: failing(), after: [0] },
+          { data: fast(random), after: [1] },
+        ]
+      : shape === 'tree'
+        ? // two leaves, a parent waiting for both, and a root waiting for the parent
+          [
+            { data: fast(random), after: [] },
+            { data: failing(), after: [] },
+            { data: fast(random), after: [0, 1] },
+            { data: fast(random), after: [2] },
+          ]
+        : shape === 'failing-tree'
+          ? // a leaf that fails for good: its parent is cancelled, and the root waiting for the parent too
+            [
+              { data: fast(random), after: [] },
+              { data: dead(), after: [] },
+              { data: fast(random), after: [0, 1] },
+              { data: fast(random), after: [2] },
+            ]
+          : // a leaf that fails for good, and a parent that runs anyway once both leaves settled
+            [
+              { data: dead(), after: [] },
+              { data: fast(random), after: [] },
+              { data: fast(random), after: [0, 1], runAnyway: true },
+            ];
+  return nodes.map((node) => ({ ...node, data: { ...node.data, wf } }));
+}
+
+/**
+ * Small workflows (chains and trees of 3-4 jobs, some with a dependency failing for good, one kind
+ * with `onDependencyFailure: 'run'`), at most {@link MAX_WORKFLOWS}, one every 5-10 s over the first 85 % of the run, by the
+ * producers in turn. Drawn from their own random sequence, so the rest of a seed's plan stays what
+ * it was before workflows joined the run.
+ */
+function planWorkflows(random: Random, durationMs: number): PlannedEvent[] {
+  const events: PlannedEvent[] = [];
+  let n = 0;
+  for (
+    let at = 2_000 + random.int(0, 2_000);
+    at < durationMs * 0.85 && n < MAX_WORKFLOWS;
+    at += random.int(5_000, 10_000)
+  ) {
+    n += 1;
+    const nodes = workflow(random, random.weighted(WORKFLOW_WEIGHTS), `wf${n}`);
+    events.push({ at, type: 'workflow', producer: n % PRODUCERS, nodes });
+  }
+  return events;
+}
+
 /**
  * Plans a run of `durationMs` with `instances` instances. Jobs: about 3 per second of run, at most
  * 320 (the embedded backend slows down above ~500 documents per collection), enqueued in small
@@ -129,7 +211,12 @@ function job(random: Random): ChaosJobData {
  * faults: one every 2-5 s; operator actions: one every 1.5-3.5 s from the 2nd second to 5 s before
  * the end (a pause lasts 1-3 s).
  */
-export function makePlan(random: Random, durationMs: number, instances: number): ChaosPlan {
+export function makePlan(
+  random: Random,
+  durationMs: number,
+  instances: number,
+  workflowRandom: Random = random,
+): ChaosPlan {
   const events: PlannedEvent[] = [];
   const totalJobs = Math.max(30, Math.min(320, Math.round((durationMs / 1_000) * 3)));
   const waves = Math.max(3, Math.round(durationMs / 2_500));
@@ -192,6 +279,7 @@ export function makePlan(random: Random, durationMs: number, instances: number):
         : { id, kind, pick: random.next() };
     events.push({ at, type: 'operate', action });
   }
+  events.push(...planWorkflows(workflowRandom, durationMs));
   const skews = Array.from({ length: instances }, () =>
     Array.from({ length: 32 }, () => {
       const skew = random.weighted(SKEW_WEIGHTS);
@@ -206,7 +294,8 @@ export function makePlan(random: Random, durationMs: number, instances: number):
 export function countFaults(plan: ChaosPlan): Partial<Record<FaultType, number>> {
   const counts: Partial<Record<FaultType, number>> = {};
   for (const event of plan.events) {
-    if (event.type === 'wave' || event.type === 'operate' || event.type === 'plant-orphan') continue;
+    if (event.type === 'wave' || event.type === 'workflow' || event.type === 'operate' || event.type === 'plant-orphan')
+      continue;
     const type: FaultType =
       event.type === 'partition'
         ? `${event.ms > ENGINE.lockTimeout ? 'long-' : ''}partition-${event.mode}`

@@ -159,7 +159,12 @@ export class ChaosRun implements TimelineContext {
     const jobs = this.jobs();
     const unsettled = (): Promise<number> =>
       jobs.countDocuments({
-        $or: [{ status: 'processing' }, { status: 'pending', name: { $ne: WORKERS.recurring.name } }],
+        // A job still waiting once everything else settled is one the checker flags (invariant 13):
+        // it is waited for, so the workflow sweep has its time to release it.
+        $or: [
+          { status: { $in: ['processing', 'waiting'] } },
+          { status: 'pending', name: { $ne: WORKERS.recurring.name } },
+        ],
       });
     this.log(`waiting for ${await unsettled()} unsettled jobs`);
     const started = Date.now();

@@ -49,6 +49,8 @@ export interface ChaosJobData {
   readonly stubborn?: boolean;
   /** One-off jobs: the enqueue call that wrote it (`p<producer>.<order>.<attempt>`), unique per call. */
   readonly ref?: string;
+  /** A job of a workflow (`wf<n>`): it may depend on others of the workflow (its `dependsOn`). */
+  readonly wf?: string;
 }
 
 /** What every successful handler returns (stored as the job's `result`): which run succeeded. */

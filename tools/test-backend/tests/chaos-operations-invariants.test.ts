@@ -7,7 +7,7 @@ import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import type { ClientExit } from '../../chaos/clients.js';
 import { saysMayBeApplied } from '../../chaos/evidence.js';
-import { type JobRecord, MAX_EXCUSING_FAULTS, type RunRecord } from '../../chaos/invariants.js';
+import { type JobRecord, MAX_EXCUSES, type RunRecord } from '../../chaos/invariants.js';
 import type { CallRecord, SentCommand } from '../../chaos/messages.js';
 import type { LedgerRun } from '../../chaos/settings.js';
 import {
@@ -260,7 +260,7 @@ describe('chaos invariants: processes, producers and the operator', () => {
     );
   });
 
-  it(`12: more than ${MAX_EXCUSING_FAULTS} faults excusing anything fail the run; one fault may excuse many jobs`, () => {
+  it(`16: more than ${MAX_EXCUSES} excuses fail the run, whatever faults forced them`, () => {
     /** `n` jobs, each charged for a claim that died with its own killed instance (or all with one). */
     const killedClaims = (n: number, owners: number): Partial<RunRecord> & { jobs: JobRecord[] } => {
       const jobs = Array.from({ length: n }, (_, i) => completed('fast', `k${i}`, 1));
@@ -275,15 +275,16 @@ describe('chaos invariants: processes, producers and the operator', () => {
         recoveries: jobs.map((j, i) => ({ jobId: String(j._id), owner: owner(i), lockedAt: T + 500, at: T + 4_000 })),
       };
     };
-    const five = check(killedClaims(MAX_EXCUSING_FAULTS, MAX_EXCUSING_FAULTS))[12];
+    const five = check(killedClaims(MAX_EXCUSES, MAX_EXCUSES))[16];
     expect(five).toMatchObject({ pass: true, summary: '5 excuses for 5 jobs, forced by 5 faults' });
     expect(five?.note).toMatch(/^exit of K0 \(killed\): 1 job\(s\); exit of K1 \(killed\): 1 job\(s\)/);
-    const six = check(killedClaims(MAX_EXCUSING_FAULTS + 1, MAX_EXCUSING_FAULTS + 1));
-    expect(six[12]).toMatchObject({ pass: false, summary: '6 excuses for 6 jobs, forced by 6 faults' });
+    const six = check(killedClaims(MAX_EXCUSES + 1, MAX_EXCUSES + 1));
+    expect(six[16]).toMatchObject({ pass: false, summary: '6 excuses for 6 jobs, forced by 6 faults' });
     expect(six[4]?.pass).toBe(true);
-    expect(check(killedClaims(12, 1))[12]).toMatchObject({
-      pass: true,
-      summary: '12 excuses for 12 jobs, forced by 1 faults',
+    expect(check(killedClaims(6, 1))[16]).toMatchObject({
+      pass: false,
+      summary: '6 excuses for 6 jobs, forced by 1 faults',
+      note: 'exit of K0 (killed): 6 job(s)',
     });
   });
 });

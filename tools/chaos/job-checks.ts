@@ -4,6 +4,7 @@
 import { type CheckResult, clock, describeJob, type Excuse, result } from './check-result.js';
 import { type Evidence, FREE_STRETCH_MS, id } from './evidence.js';
 import { type ChaosResult, ENGINE, type LedgerRun, maxRetriesOf, WORKERS } from './settings.js';
+import { cancelledByDependency } from './workflow-checks.js';
 
 /**
  * The job's claims (since its last retry) that were cut off before their handler could start, each
@@ -111,7 +112,8 @@ function whyNotStored(evidence: Evidence, jobId: string, run: LedgerRun): string
 
 /**
  * 1. Every one-off job ends as its handler behaved. `completed`: its `result` names one of its
- * successful runs. `cancelled`: the operator cancelled it. `failed`: no successful run (since its
+ * successful runs. `cancelled`: the operator cancelled it, or (a job of a workflow) one of its
+ * dependencies failed or was cancelled (see invariant 15). `failed`: no successful run (since its
  * last retry) unless its result provably could not be stored (see {@link lostSuccessExcuse}), at
  * least its maxRetries unsuccessful attempts, and never more failures charged than its worker's
  * policy allows. Anything else is unfinished. Deleted jobs are judged as read before deletion.
@@ -136,7 +138,8 @@ export function endsAsHandlerBehaved(evidence: Evidence): CheckResult {
       else if (!successes.some((run) => run._id === stored))
         failures.push(`${describe()}: completed with the result of no successful run (${String(stored)})`);
     } else if (job.status === 'cancelled') {
-      if (!evidence.cancels.has(jobId)) failures.push(`${describe()}: cancelled, but the operator never cancelled it`);
+      if (!evidence.cancels.has(jobId) && !cancelledByDependency(evidence, job))
+        failures.push(`${describe()}: cancelled, but neither the operator nor a failed or cancelled dependency did it`);
     } else if (job.status === 'failed') {
       let lost = 0;
       for (const success of successes) {

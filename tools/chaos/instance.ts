@@ -9,6 +9,7 @@
  * exit by itself once its clients are closed (a timer or socket left behind by `stop()` is reported
  * with exit code 4), and exits at once if the orchestrator goes away.
  */
+import { createHook } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type ObjectId } from 'mongodb';
 import { type CoreJob, type HandlerContext, loadMonque, type MonqueInstance } from './core.js';
@@ -43,6 +44,7 @@ process.on('disconnect', orphaned);
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** Handlers entered and not yet returned (reported when the process does not exit after stop()). */
 let running = 0;
+const timers = watchTimers();
 
 /**
  * The handler's work: `ms` of waiting that ends early, rejecting with the signal's reason, when
@@ -196,6 +198,7 @@ async function main(): Promise<void> {
   process.off('message', stopWhileStarting);
   process.on('message', (message: OrchestratorMessage) => {
     if (message.type !== 'stop') return;
+    timers.stopBegan();
     void (async () => {
       await monque.stop();
       send({ type: 'stopped', at: Date.now() });
@@ -210,7 +213,7 @@ async function main(): Promise<void> {
         for (const resource of process.getActiveResourcesInfo()) active.set(resource, (active.get(resource) ?? 0) + 1);
         const listed = [...active].map(([resource, n]) => `${resource} x${n}`).join(', ');
         process.stderr.write(
-          `still alive ${EXIT_GRACE_MS} ms after stop() resolved and the clients closed (active: ${listed}; handlers still running: ${running})\n`,
+          `still alive ${EXIT_GRACE_MS} ms after stop() resolved and the clients closed (active: ${listed}; handlers still running: ${running}; ${timers.describe()})\n`,
         );
         process.exit(HUNG_AFTER_STOP);
       }, EXIT_GRACE_MS).unref();
@@ -219,6 +222,43 @@ async function main(): Promise<void> {
       process.exit(1);
     });
   });
+}
+
+/**
+ * Remembers where each timer still pending was created (the first frames outside Node and this
+ * file), so an instance that does not exit after `stop()` can say which ref'd timers keep it: the
+ * ones Monque or the driver left. Timers are watched from the start (a retry timer may be armed
+ * before `stop()`), with a short stack each.
+ */
+function watchTimers(): { stopBegan(): void; describe(): string } {
+  const pending = new Map<number, { timer: { hasRef?: () => boolean; _idleTimeout?: number }; where: string }>();
+  let stopAt = 0;
+  const hook = createHook({
+    init(asyncId, type, _trigger, resource) {
+      if (type !== 'Timeout') return;
+      const frames = (new Error().stack ?? '').split('\n').slice(1);
+      const where = frames
+        .filter((frame) => !frame.includes('node:') && !frame.includes('tools/chaos/instance.ts'))
+        .slice(0, 3)
+        .map((frame) => frame.trim().replace(/^at /, ''))
+        .join(' < ');
+      pending.set(asyncId, { timer: resource as { hasRef?: () => boolean }, where: where || 'node internals' });
+    },
+    destroy(asyncId) {
+      pending.delete(asyncId);
+    },
+  });
+  hook.enable();
+  return {
+    stopBegan() {
+      stopAt = Date.now();
+    },
+    describe() {
+      const held = [...pending.values()].filter(({ timer }) => timer.hasRef?.() ?? true);
+      const lines = held.map(({ timer, where }) => `${timer._idleTimeout ?? '?'} ms timer from ${where}`);
+      return `ref'd timers (stop began ${Date.now() - stopAt} ms ago): ${lines.length ? lines.join(' | ') : 'none'}`;
+    },
+  };
 }
 
 main().catch((error: unknown) => {

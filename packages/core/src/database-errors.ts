@@ -150,6 +150,13 @@ export interface DatabaseCallSteps {
    * before sending it (so it will never be written).
    */
   readonly withdraw?: () => boolean;
+  /**
+   * The work writes (an operator's change: delete, cancel, retry, pause …): once it started, an
+   * error counts as possibly applied unless it proves its command never left the driver
+   * ({@link wasNeverSent}): a reply lost to a reset connection is no proof that nothing changed.
+   * @defaultValue false
+   */
+  readonly writes?: boolean;
 }
 
 /**
@@ -183,8 +190,14 @@ export async function databaseCall<T>(
     gaveUp = true;
     const timedOut = error instanceof OperationTimeoutError;
     const unsent = timedOut && (!started || (steps.withdraw?.() ?? false));
-    const mayHaveBeenApplied = (timedOut && !unsent) || error instanceof OutcomeUnknownError;
-    const note = mayHaveBeenApplied ? ' (it may have been applied)' : unsent ? ' (nothing was sent or written)' : '';
+    const neverSentWrite = steps.writes === true && !timedOut && (!started || wasNeverSent(error));
+    const lostWrite = steps.writes === true && !timedOut && !neverSentWrite;
+    const mayHaveBeenApplied = (timedOut && !unsent) || error instanceof OutcomeUnknownError || lostWrite;
+    const note = mayHaveBeenApplied
+      ? ' (it may have been applied)'
+      : unsent || neverSentWrite
+        ? ' (nothing was sent or written)'
+        : '';
     // Index creation and an unknown outcome wrap the driver's error to say what they were doing:
     // keep the driver's as cause.
     if (error instanceof OutcomeUnknownError) {

@@ -271,7 +271,11 @@ export class Monque<J = JobMap> extends MonqueEventEmitter<J> implements MonqueP
     return this.operations.getJobs<T>(query, page);
   }
 
-  getSchedules<T = unknown>(options?: { name?: JobNameOf<J>; limit?: number }): Promise<Job<T>[]> {
+  getSchedules<T = unknown>(options?: {
+    name?: JobNameOf<J>;
+    limit?: number;
+    after?: { name: string; uniqueKey?: string };
+  }): Promise<Job<T>[]> {
     return this.operations.getSchedules<T>(options);
   }
 

@@ -26,7 +26,7 @@ import type {
 } from './queries.js';
 import { ControlStore } from './store/control-store.js';
 import { settledOf } from './store/dependency-store.js';
-import { InspectStore } from './store/inspect-store.js';
+import { InspectStore, type ScheduleAfter } from './store/inspect-store.js';
 import { type JobDocument, STAGED, toPublicJob } from './store/job-document.js';
 import { checkJobPage } from './store/job-page.js';
 import { type CheckedQuery, checkJobQuery } from './store/job-query.js';
@@ -81,6 +81,16 @@ function checkCancelOptions(options: unknown): string | undefined {
   return reason;
 }
 
+function checkScheduleAfter(after: unknown): ScheduleAfter {
+  const given = checkOptionsObject(after, 'options.after', ['name', 'uniqueKey']);
+  if (given.name === undefined) {
+    throw new InvalidArgumentError('options.after', 'expected { name, uniqueKey? } of a recurring job, got no name');
+  }
+  const name = checkName(given.name, 'options.after.name');
+  if (given.uniqueKey === undefined) return { name };
+  return { name, uniqueKey: checkName(given.uniqueKey, 'options.after.uniqueKey') };
+}
+
 function checkOptionalName(name: unknown): string | null {
   return name === undefined ? null : checkName(name);
 }
@@ -118,6 +128,14 @@ export class Operations {
     return databaseCall(method, this.deps.operationTimeout, work, { prepare: this.deps.ready });
   }
 
+  /**
+   * {@link call} for a change: its error says `mayHaveBeenApplied` unless its command is known
+   * never to have been sent (see `DatabaseCallSteps.writes`).
+   */
+  private change<T>(method: string, work: () => Promise<T>): Promise<T> {
+    return databaseCall(method, this.deps.operationTimeout, work, { prepare: this.deps.ready, writes: true });
+  }
+
   /** With how many jobs depend on it (one `countDocuments` more, index `monque_depends_on`). */
   async getJob<T>(id: JobId): Promise<Job<T> | null> {
     const jobId = this.deps.ids.parse(id);
@@ -136,14 +154,19 @@ export class Operations {
     return { jobs: docs.map((doc) => toPublicJob(doc) as Job<T>), nextCursor };
   }
 
-  async getSchedules<T>(options?: { name?: string; limit?: number }): Promise<Job<T>[]> {
-    const given = checkOptionsObject(options, 'options', ['name', 'limit']);
+  async getSchedules<T>(options?: {
+    name?: string;
+    limit?: number;
+    after?: { name: string; uniqueKey?: string };
+  }): Promise<Job<T>[]> {
+    const given = checkOptionsObject(options, 'options', ['name', 'limit', 'after']);
     const name = given.name === undefined ? undefined : checkName(given.name, 'options.name');
     const limit =
       given.limit === undefined
         ? MAX_SCHEDULES
         : checkNumberIn(given.limit, 'options.limit', { min: 1, max: MAX_SCHEDULES, integer: true });
-    const docs = await this.call('getSchedules', () => this.inspect.schedules(name, limit));
+    const after = given.after === undefined ? undefined : checkScheduleAfter(given.after);
+    const docs = await this.call('getSchedules', () => this.inspect.schedules(name, limit, after));
     return docs.map((doc) => toPublicJob(doc) as Job<T>);
   }
 
@@ -170,7 +193,7 @@ export class Operations {
   async cancelJob(id: JobId, options?: CancelOptions): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     const reason = checkCancelOptions(options);
-    const { job, cancelled } = await this.call('cancelJob', async () => {
+    const { job, cancelled } = await this.change('cancelJob', async () => {
       const result = await this.control.cancel(jobId, reason, this.deps.clock.now());
       if (result.cancelled && result.job?.notifyDependents) {
         await this.deps.workflows.release.tell([settledOf(result.job)]);
@@ -186,7 +209,7 @@ export class Operations {
   async retryJob(id: JobId): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     const now = this.deps.clock.now();
-    const doc = await this.call('retryJob', async () => {
+    const doc = await this.change('retryJob', async () => {
       const retried = await this.control.retry(jobId, now);
       if (retried?.status !== JobStatus.WAITING) return retried;
       // A job with dependencies waits for them again (and runs at once if they all completed).
@@ -202,7 +225,7 @@ export class Operations {
   async rescheduleJob(id: JobId, runAt: Date): Promise<Job | null> {
     const jobId = this.deps.ids.parse(id);
     checkDate(runAt, 'runAt');
-    const doc = await this.call('rescheduleJob', () => this.control.reschedule(jobId, runAt, this.deps.clock.now()));
+    const doc = await this.change('rescheduleJob', () => this.control.reschedule(jobId, runAt, this.deps.clock.now()));
     if (!doc) return null;
     this.deps.onJobsPending(doc.name, runAt);
     return toPublicJob(doc);
@@ -210,7 +233,7 @@ export class Operations {
 
   async deleteJob(id: JobId): Promise<boolean> {
     const jobId = this.deps.ids.parse(id);
-    const deleted = await this.call('deleteJob', async () => {
+    const deleted = await this.change('deleteJob', async () => {
       const result = await this.control.delete(jobId);
       if (typeof result === 'boolean') return result;
       return (await this.deleteWithDependents([result])) > 0;
@@ -223,7 +246,7 @@ export class Operations {
   async cancelJobs(query: JobQuery, options?: CancelOptions): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const reason = checkCancelOptions(options);
-    const count = await this.call('cancelJobs', async () => {
+    const count = await this.change('cancelJobs', async () => {
       const now = this.deps.clock.now();
       const cancelled = await this.control.cancelMany(checked, reason, now);
       const { store, release } = this.deps.workflows;
@@ -239,7 +262,7 @@ export class Operations {
   async retryJobs(query: JobQuery): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
     const now = this.deps.clock.now();
-    const count = await this.call('retryJobs', async () => {
+    const count = await this.change('retryJobs', async () => {
       const retried = await this.control.retryMany(checked, now);
       const { store, release } = this.deps.workflows;
       await release.link(await store.findUnlinkedAt(now));
@@ -254,7 +277,7 @@ export class Operations {
   /** `query` is required; `{}` selects every job. */
   async deleteJobs(query: JobQuery): Promise<BulkResult> {
     const checked = checkJobQuery(query, 'query', true, this.deps.ids);
-    const count = await this.call('deleteJobs', async () => {
+    const count = await this.change('deleteJobs', async () => {
       const { deleted, withDependents } = await this.control.deleteMany(checked);
       return deleted + (await this.deleteWithDependents(withDependents));
     });
@@ -278,7 +301,7 @@ export class Operations {
 
   async pause(name?: string): Promise<void> {
     const paused = checkOptionalName(name);
-    await this.call('pause', () => this.pauses.pause(paused, this.deps.clock.now()));
+    await this.change('pause', () => this.pauses.pause(paused, this.deps.clock.now()));
     this.deps.logger.info(paused === null ? 'paused every job name' : 'paused a job name', { name: paused });
     this.deps.events.emit('queue:paused', { name: paused });
     this.deps.onPauseChanged();
@@ -286,7 +309,7 @@ export class Operations {
 
   async resume(name?: string): Promise<void> {
     const resumed = checkOptionalName(name);
-    await this.call('resume', () => this.pauses.resume(resumed));
+    await this.change('resume', () => this.pauses.resume(resumed));
     this.deps.logger.info(resumed === null ? 'resumed every job name' : 'resumed a job name', { name: resumed });
     this.deps.events.emit('queue:resumed', { name: resumed });
     this.deps.onPauseChanged();

@@ -165,11 +165,20 @@ export interface MonquePublicAPI<J = JobMap> {
    * (`repeatInterval`), `timezone`, `nextRunAt`, and its last run's traces (`startedAt`,
    * `completedAt`, `failReason`, `errors`). One indexed read (`monque_schedules`).
    *
+   * More than `limit`: page with `after`, the name and unique key of the last job of a page (a
+   * recurring job is one per name and unique key), until a page comes back shorter than `limit`.
+   *
    * @param options.name - only the schedules of this job name
    * @param options.limit - at most this many, 1 to 1000 (default 1000)
-   * @throws InvalidArgumentError for a bad name or limit
+   * @param options.after - only the schedules after this one in the order (`{ name, uniqueKey? }`
+   *   of the last one listed); none by default
+   * @throws InvalidArgumentError for a bad name, limit or `after`
    */
-  getSchedules<T = unknown>(options?: { name?: JobNameOf<J>; limit?: number }): Promise<Job<T>[]>;
+  getSchedules<T = unknown>(options?: {
+    name?: JobNameOf<J>;
+    limit?: number;
+    after?: { name: string; uniqueKey?: string };
+  }): Promise<Job<T>[]>;
 
   /** How many jobs match `query`. */
   countJobs(query?: JobQuery<JobNameOf<J>>): Promise<number>;

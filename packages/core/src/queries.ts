@@ -29,6 +29,8 @@ export interface JobQuery<N extends string = string> {
   /**
    * Payload fields by equality; keys are paths inside `data`, dotted for nested fields
    * (`{ 'customer.id': 42 }`). Declare paths you search often in the `dataIndexes` option.
+   * At least one field: `{}` is refused (leave `data` out to match any job). A field named
+   * `__proto__` is matched like any other when it is an own key (`Object.fromEntries`, `JSON.parse`).
    */
   data?: Readonly<Record<string, DataFieldValue>>;
   /** Created at or after this time. */

@@ -118,7 +118,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     } catch (error) {
       const answer = answerForError(error);
       if (answer.internal) settings.onError(error, req);
-      sendError(res, answer.status, answer.message);
+      sendError(res, answer.status, answer.message, {}, answer.mayHaveBeenApplied ? { mayHaveBeenApplied: true } : {});
     }
   };
   return Object.assign(handler, { monque });

@@ -128,8 +128,24 @@ describe('GET jobs', () => {
     ]);
     const after = await send<{ jobs: JobJson[] }>(`${api}/jobs?createdAfter=2024-03-01T00:00:00Z`);
     expect(after.body.jobs.map((j) => j.data)).toEqual([{ n: 'recent' }]);
-    const before = await send<{ jobs: JobJson[] }>(`${api}/jobs?createdBefore=${Date.parse('2024-03-01T00:00:00Z')}`);
+    const before = await send<{ jobs: JobJson[] }>(`${api}/jobs?createdBefore=2024-03-01`);
     expect(before.body.jobs.map((j) => j.data)).toEqual([{ n: 'old' }]);
+  });
+
+  it('takes ISO 8601 times only: no epoch numbers, no rolled-over dates, no time without a zone', async () => {
+    // `2025` was 2025 ms after 1970 here and the year 2025 in the CLI: now both refuse it.
+    for (const text of ['2025', '1717200000000', '2025-02-30', '01/12/2025', '2025-06-01T12:00', 'June 1, 2025']) {
+      const answer = await send<{ error: string }>(`${api}/jobs/count?createdAfter=${encodeURIComponent(text)}`);
+      expect(answer.status, text).toBe(400);
+      expect(answer.body.error, text).toMatch(/^createdAfter: .*ISO 8601/);
+    }
+    for (const body of [
+      { name: 'x', createdBefore: 1717200000000 },
+      { name: 'x', finishedBefore: '2025-02-30' },
+    ]) {
+      const answer = await post<{ error: string }>(`${api}/jobs/delete`, body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+    }
   });
 
   it('pages newest first with an opaque cursor, without gaps or repeats', async () => {
@@ -363,8 +379,28 @@ describe('pause and resume', () => {
     expect((await send(`${api}/paused`)).body).toEqual({ paused: ['mail/outbound'] });
     await post(`${api}/queues/${encodeURIComponent('mail/outbound')}/resume`);
     expect(await monque.getPaused()).toEqual([]);
-    expect((await post(`${api}/queues/pause`)).body).toEqual({ paused: 'all' });
-    expect((await post(`${api}/queues/resume`)).body).toEqual({ paused: [] });
+    expect((await post(`${api}/queues/pause`, { all: true })).body).toEqual({ paused: 'all' });
+    expect((await post(`${api}/queues/resume`, { all: true })).body).toEqual({ paused: [] });
+  });
+
+  it('takes the name in the body too, so the names "." and ".." work; a dot segment never means every name', async () => {
+    await monque.pause('send-email');
+    // URL parsers drop `.` and `..` segments (also as %2E) before the server sees the path: these
+    // arrive as queues/pause and queues/resume, which need a name or "all" in the body.
+    for (const path of ['queues/./pause', 'queues/%2E/pause', 'queues/%2e/resume', 'queues/x/%2E%2E/resume']) {
+      const answer = await post<{ error: string }>(`${api}/${path}`, {});
+      expect(answer.status, path).toBe(400);
+      expect(answer.body.error, path).toMatch(/name.*all/);
+      expect(await monque.getPaused(), path).toEqual(['send-email']);
+    }
+    expect((await post(`${api}/queues/pause`, { name: '.' })).body).toEqual({ paused: ['.', 'send-email'] });
+    expect((await post(`${api}/queues/pause`, { name: '..' })).body).toEqual({ paused: ['.', '..', 'send-email'] });
+    expect((await post(`${api}/queues/resume`, { name: '.' })).body).toEqual({ paused: ['..', 'send-email'] });
+    for (const body of [{ name: '' }, { name: 5 }, { name: 'a', all: true }, { all: false }, { names: ['a'] }]) {
+      const answer = await post(`${api}/queues/pause`, body);
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+    }
+    expect(await monque.getPaused()).toEqual(['..', 'send-email']);
   });
 });
 

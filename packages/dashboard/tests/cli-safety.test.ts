@@ -83,6 +83,37 @@ describe('text from the database on a terminal', () => {
     expectTerminalSafe(refused.stderr);
   });
 
+  it('escapes the paused names pause and resume print (read from the database)', async () => {
+    // Anyone who can pause a name (through the dashboard API, say) chooses what it holds.
+    await monque.pause(HOSTILE);
+    for (const verb of ['pause', 'resume']) {
+      const run = await cli(verb, 'send-email');
+      expect(run.code, verb).toBe(0);
+      expectTerminalSafe(run.stdout);
+      expect(run.stdout, verb).toContain('evil\\x1b[2J\\x1b]0;owned\\x07');
+    }
+    const typed = await cli('pause', 'name\u001b[2J');
+    expectTerminalSafe(typed.stdout);
+    const json = JSON.parse((await cli('resume', 'send-email', '--json')).stdout) as { paused: string[] };
+    expect(json.paused).toContain(HOSTILE);
+  });
+
+  it('escapes fields only a raw database write sets (a status, an attempt number) too', async () => {
+    const at = new Date('2025-06-10T11:00:00Z');
+    const [job] = await insertJobs(db, collection, [
+      {
+        name: 'raw',
+        status: `failed${HOSTILE}` as never,
+        errors: [{ attempt: `1${HOSTILE}` as never, at, message: 'm', instanceId: 'i', durationMs: 5 }],
+      },
+    ]);
+    for (const args of [['list'], ['show', job?._id.toHexString() as string]]) {
+      const run = await cli(...args);
+      expect(run.code, args[0]).toBe(0);
+      expectTerminalSafe(run.stdout);
+    }
+  });
+
   it('visible(): escapes each unsafe character, keeps line feeds and tabs in blocks', () => {
     expect(visible('a\u0000b\u001bc\u007fd\u0085e\u2028f\u200bg\ufeffh')).toBe(
       'a\\x00b\\x1bc\\x7fd\\x85e\\u2028f\\u200bg\\ufeffh',
@@ -103,6 +134,24 @@ describe('credentials in a connection error', () => {
       expect(run.stderr, password).not.toContain(decodeURIComponent(password));
       expect(run.stderr, password).not.toContain('ss-word');
       expect(run.stderr, password).toMatch(/^error: /);
+    }
+  });
+
+  it('are masked in the options of the URI too: any password, secret or token', async () => {
+    for (const options of [
+      'proxyHost=127.0.0.1&proxyPort=2&proxyUsername=u&proxyPassword=TopSecretProxy',
+      'tls=true&tlsCertificateKeyFilePassword=TopSecretKey',
+      'authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:TopSecretToken',
+      'proxyPassword=Top%2FSecret%3Fencoded',
+    ]) {
+      const uri = `mongodb://127.0.0.1:1/app?${options}&serverSelectionTimeoutMS=300`;
+      for (const run of [
+        await runWith(['stats', '--uri', uri]),
+        await runWith(['stats', '--json'], { env: { MONGODB_URI: uri } }),
+      ]) {
+        expect(run.code, options).not.toBe(0);
+        expect(run.stderr, options).not.toMatch(/TopSecret|Top\/Secret|Top%2FSecret/);
+      }
     }
   });
 
@@ -171,6 +220,48 @@ describe('--json errors', () => {
   });
 });
 
+describe('times on the command line', () => {
+  it('are ISO 8601 or a duration with its unit: anything else is a usage error, and nothing changes', async () => {
+    await insertJobs(db, collection, [
+      { status: 'completed', createdAt: new Date('2025-06-09T12:00:00Z') },
+      { status: 'completed', createdAt: new Date('2025-01-01T00:00:00Z') },
+    ]);
+    // `7` (a forgotten unit: meant 7d) was read as 2001-07-01 and deleted every job.
+    const typo = await cli('delete', '--created-after', '7');
+    expect(typo.code).toBe(ExitCode.USAGE);
+    expect(typo.stderr).toContain('7d');
+    for (const text of [
+      '12',
+      '2025',
+      '01/12/2025',
+      '2025-02-30',
+      '2025-13-01',
+      '2025-06-01T25:00:00Z',
+      'June 1, 2025',
+    ]) {
+      const run = await cli('delete', '--created-before', text);
+      expect(run.code, text).toBe(ExitCode.USAGE);
+      expect(run.stderr, text).toMatch(/ISO 8601/);
+    }
+    // A time of day without a zone would depend on the machine's zone.
+    const zoneless = await cli('list', '--created-after', '2025-06-01T12:00');
+    expect(zoneless.code).toBe(ExitCode.USAGE);
+    expect(zoneless.stderr).toMatch(/zone/);
+    expect(await monque.countJobs()).toBe(2);
+    for (const [text, count] of [
+      ['1d', 1],
+      ['2025-06-01', 1],
+      ['2025-06-09T11:00:00Z', 1],
+      ['2025-06-09T13:30:00+02:00', 1],
+      ['2025-06-09T12:00:00.001Z', 0],
+    ] as const) {
+      const run = await cli('list', '--created-after', text, '--json');
+      expect(run.code, text).toBe(0);
+      expect(JSON.parse(run.stdout).jobs, text).toHaveLength(count);
+    }
+  });
+});
+
 describe('delete --all and cancel --all', () => {
   it('need --yes without a terminal to ask (exit 2), and change nothing', async () => {
     await insertJobs(db, collection, [{ status: 'completed' }, { status: 'pending' }]);
@@ -208,6 +299,38 @@ describe('delete --all and cancel --all', () => {
       { confirm: async () => true },
     )('delete', '--all');
     expect(accepted.stdout).toBe('deleted 2 jobs\n');
+  });
+
+  it('--all with a filter is a usage error (as "all" with filters is a 400 in the API), asking nothing', async () => {
+    await insertJobs(db, collection, [
+      { name: 'keep-me-not', status: 'completed' },
+      { name: 'keep-me-not', status: 'completed' },
+      ...Array.from({ length: 5 }, () => ({ name: 'keep-me', status: 'completed' as const })),
+    ]);
+    const questions: string[] = [];
+    const onTerminal = cliOn(
+      () => db.databaseName,
+      () => collection,
+      {
+        confirm: async (question: string) => {
+          questions.push(question);
+          return true;
+        },
+      },
+    );
+    // The terminal's question counted every job (7) while the command deleted the 2 named ones.
+    for (const args of [
+      ['delete', '--all', '--name', 'keep-me-not'],
+      ['delete', '--all', '--yes', '--status', 'completed'],
+      ['cancel', '--all', '--data', 'a=1'],
+      ['retry', '--all', '--created-after', '1d'],
+    ]) {
+      const run = await onTerminal(...args);
+      expect(run.code, args.join(' ')).toBe(ExitCode.USAGE);
+      expect(run.stderr, args.join(' ')).toContain('--all or filters, not both');
+    }
+    expect(questions).toEqual([]);
+    expect(await db.collection(collection).countDocuments({})).toBe(7);
   });
 });
 

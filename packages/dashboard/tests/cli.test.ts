@@ -62,6 +62,21 @@ describe('stats', () => {
       paused: ['report'],
     });
   });
+
+  it('shows the pause of a name without jobs, with zero counts (and only that name with --name)', async () => {
+    await insertJobs(db, collection, [{ name: 'has-jobs', status: 'pending' }]);
+    await monque.pause('paused-without-jobs');
+    const lines = (await cli('stats')).stdout.trim().split('\n');
+    expect(lines.find((line) => line.startsWith('paused-without-jobs'))).toMatch(
+      /^paused-without-jobs\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+-\s+yes$/,
+    );
+    expect(lines.at(-1)).toMatch(/^TOTAL\s+0\s+1\s+/); // waiting, then pending
+    const narrowed = (await cli('stats', '--name', 'has-jobs')).stdout;
+    expect(narrowed).not.toContain('paused-without-jobs');
+    // Nothing but a pause: still a table, not "no jobs".
+    await db.collection(collection).deleteMany({});
+    expect((await cli('stats')).stdout).toMatch(/^paused-without-jobs\s+0\s+0\s+0\s+0\s+0\s+0\s+0\s+-\s+yes$/m);
+  });
 });
 
 describe('list and show', () => {

@@ -44,6 +44,37 @@ describe('GET schedules', () => {
     expect(body.paused).toEqual(['cleanup']);
     expect((await send(`${api}/schedules?name=report`)).status).toBe(400);
   });
+
+  it('pages past the limit with nextCursor, and says when there is no more (none silently left out)', async () => {
+    for (const [name, uniqueKey] of [
+      ['a', undefined],
+      ['a', 'k1'],
+      ['a', 'k2'],
+      ['b', undefined],
+    ] as const) {
+      await monque.schedule('0 3 * * *', name, {}, uniqueKey ? { uniqueKey } : {});
+    }
+    type Page = { schedules: JobJson[]; nextCursor: string | null };
+    const seen: string[] = [];
+    const pages: Array<string | null> = [];
+    let cursor: string | null = null;
+    do {
+      const answer: { status: number; body: Page } = await send<Page>(
+        `${api}/schedules?limit=2${cursor ? `&after=${cursor}` : ''}`,
+      );
+      expect(answer.status).toBe(200);
+      seen.push(...answer.body.schedules.map((job) => `${job.name}/${job.uniqueKey ?? ''}`));
+      cursor = answer.body.nextCursor;
+      pages.push(cursor);
+    } while (cursor && pages.length < 5);
+    expect(seen).toEqual(['a/', 'a/k1', 'a/k2', 'b/']);
+    // The second page is full, and nothing comes after it: no cursor to an empty page.
+    expect(pages).toHaveLength(2);
+    expect((await send<Page>(`${api}/schedules`)).body.nextCursor).toBeNull();
+    for (const query of ['limit=0', 'limit=1001', 'limit=x', 'after=not-a-cursor', `after=${btoa('[1]')}`]) {
+      expect((await send(`${api}/schedules?${query}`)).status, query).toBe(400);
+    }
+  });
 });
 
 describe('POST schedules/:name/unschedule', () => {
@@ -67,6 +98,24 @@ describe('POST schedules/:name/unschedule', () => {
     expect((await post(`${api}/schedules/cleanup/unschedule`, { uniqueKey: 5 })).status).toBe(400);
     expect((await post(`${api}/schedules/cleanup/unschedule`, { key: 'cache' })).status).toBe(400);
     expect((await monque.getSchedules()).map((job) => job.uniqueKey)).toEqual(['cache']);
+  });
+
+  it('takes the name in the body too (POST schedules/unschedule), so "." and ".." can be unscheduled', async () => {
+    await monque.schedule('0 4 * * *', '.', {});
+    await monque.schedule('0 5 * * *', '..', {}, { uniqueKey: 'k' });
+    // `schedules/./unschedule` arrives as `schedules/unschedule` (dot segments are dropped): no name, 400.
+    for (const path of ['schedules/./unschedule', 'schedules/%2E/unschedule']) {
+      const answer = await post<{ error: string }>(`${api}/${path}`, {});
+      expect(answer.status, path).toBe(400);
+      expect(answer.body.error, path).toMatch(/name/);
+    }
+    expect((await monque.getSchedules()).map((job) => job.name)).toEqual(['.', '..']);
+    expect((await post(`${api}/schedules/unschedule`, { name: '.' })).body).toEqual({ unscheduled: true });
+    expect((await post(`${api}/schedules/unschedule`, { name: '..' })).status).toBe(404);
+    expect((await post(`${api}/schedules/unschedule`, { name: '..', uniqueKey: 'k' })).body).toEqual({
+      unscheduled: true,
+    });
+    expect(await monque.getSchedules()).toEqual([]);
   });
 });
 

@@ -135,6 +135,15 @@ describe('the monque-dashboard bin', () => {
     const refused = start(['--uri', 'mongodb://127.0.0.1:1/app?serverSelectionTimeoutMS=300', '--port', '0']);
     expect(await exitOf(refused.child)).toBe(1);
     expect(refused.output()).toMatch(/^error: cannot reach MongoDB at mongodb:\/\/127\.0\.0\.1:1\/app/);
+    const proxied = start([
+      '--uri',
+      'mongodb://127.0.0.1:1/app?proxyHost=127.0.0.1&proxyPort=2&proxyUsername=u&proxyPassword=TopSecretProxy&serverSelectionTimeoutMS=300',
+      '--port',
+      '0',
+    ]);
+    expect(await exitOf(proxied.child)).toBe(1);
+    expect(proxied.output()).toContain('proxyPassword=***');
+    expect(proxied.output()).not.toContain('TopSecret');
   });
 
   it('exits 2 with one clear line, no stack trace, for a connection string the driver cannot read', async () => {
@@ -142,6 +151,20 @@ describe('the monque-dashboard bin', () => {
       const run = start(['--uri', uri, '--port', '0']);
       expect(await exitOf(run.child), uri).toBe(2);
       expect(run.output(), uri).toMatch(/^error: --uri \S+ is not a valid connection string: [^\n]+\n$/);
+    }
+  });
+
+  it('exits 2 with one line for a database name that is not URL encoding and for a bad --base-path, before connecting', async () => {
+    const badDb = start(['--uri', 'mongodb://admin:S3cretPw@127.0.0.1:1/%zz', '--port', '0']);
+    expect(await exitOf(badDb.child)).toBe(2);
+    expect(badDb.output()).toMatch(/^error: [^\n]*database[^\n]*\n$/);
+    expect(badDb.output()).not.toContain('S3cretPw');
+    // An unreachable server: were it contacted, the run would fail with 1, and only after 300 ms.
+    const unreachable = 'mongodb://127.0.0.1:1/app?serverSelectionTimeoutMS=300';
+    for (const basePath of ['/a?b', '/x/../y', 'jobs#top']) {
+      const run = start(['--uri', unreachable, '--port', '0', '--base-path', basePath]);
+      expect(await exitOf(run.child), basePath).toBe(2);
+      expect(run.output(), basePath).toMatch(/^error: --base-path: [^\n]+\n$/);
     }
   });
 });

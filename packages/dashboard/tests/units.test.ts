@@ -8,9 +8,11 @@ import packageJson from '../package.json' with { type: 'json' };
 import { toJson } from '../src/api/to-json.js';
 import { formatDuration, parseDuration } from '../src/cli/duration.js';
 import { formatJob, formatJobList, formatStats } from '../src/cli/format.js';
+import { maskUri } from '../src/cli/mongo-uri.js';
 import { CLI_VERSION } from '../src/cli/program.js';
 import { formatTable } from '../src/cli/table.js';
 import { checkDataPath, parseDataFilter, parseDataValue } from '../src/shared/data-filter.js';
+import { parseIsoTime } from '../src/shared/iso-time.js';
 import { findUiDirectory, loadUiAssets } from '../src/static/ui-assets.js';
 
 describe('parseDataValue', () => {
@@ -56,6 +58,39 @@ describe('parseDataFilter and checkDataPath', () => {
   });
 });
 
+describe('parseIsoTime', () => {
+  it('reads ISO 8601 dates and zoned date-times, and nothing else', () => {
+    const iso = (text: string) => {
+      const parsed = parseIsoTime(text);
+      return parsed.ok ? parsed.value.toISOString() : `refused: ${parsed.error}`;
+    };
+    expect(iso('2025-01-31')).toBe('2025-01-31T00:00:00.000Z');
+    expect(iso('2024-02-29')).toBe('2024-02-29T00:00:00.000Z');
+    expect(iso('2025-01-31T12:00Z')).toBe('2025-01-31T12:00:00.000Z');
+    expect(iso('2025-01-31 12:00:05.25+02:00')).toBe('2025-01-31T10:00:05.250Z');
+    expect(iso('2025-01-31T12:00:05.123456-0130')).toBe('2025-01-31T13:30:05.123Z');
+    for (const text of ['7', '2025', '1717200000000', '01/12/2025', '2025-02-30', '2025-02-29', '2025-00-10']) {
+      expect(iso(text), text).toMatch(/^refused: .* is not a time \(ISO 8601/);
+    }
+    for (const text of ['2025-01-31T24:00Z', '2025-01-31T12:60Z', '2025-01-31T12:00+24:00', 'June 1, 2025', '']) {
+      expect(iso(text), text).toMatch(/^refused: /);
+    }
+    expect(iso('2025-01-31T12:00')).toMatch(/^refused: .* has no time zone/);
+  });
+});
+
+describe('maskUri', () => {
+  it('masks the user info and the value of every password, secret or token option', () => {
+    expect(
+      maskUri('mongodb://ops:pa/ss@db.example:27017/app?tls=true&tlsCertificateKeyFilePassword=k&proxyPassword=p'),
+    ).toBe('mongodb://***@db.example:27017/app?tls=true&tlsCertificateKeyFilePassword=***&proxyPassword=***');
+    expect(maskUri('mongodb+srv://db.example/app?authMechanismProperties=AWS_SESSION_TOKEN:t&appName=x')).toBe(
+      'mongodb+srv://db.example/app?authMechanismProperties=***&appName=x',
+    );
+    expect(maskUri('mongodb://127.0.0.1:27017/app')).toBe('mongodb://127.0.0.1:27017/app');
+  });
+});
+
 describe('durations', () => {
   it('reads and prints them', () => {
     expect(parseDuration('7d')).toBe(604_800_000);
@@ -92,6 +127,13 @@ describe('toJson', () => {
       nan: 'NaN',
       big: '10',
     });
+  });
+
+  it('keeps keys named like members of every object (__proto__, constructor) as keys', () => {
+    const data = JSON.parse('{"__proto__":{"secret":1},"constructor":"c","visible":2}');
+    const value = toJson({ data });
+    expect(JSON.stringify(value)).toBe('{"data":{"__proto__":{"secret":1},"constructor":"c","visible":2}}');
+    expect(Object.getPrototypeOf((value as { data: object }).data)).toBe(Object.prototype);
   });
 
   it('stops at a depth limit instead of overflowing the stack', () => {

@@ -9,6 +9,7 @@
  * when another active job holds the key.
  */
 import type { AnyBulkWriteOperation, Collection, Filter, ObjectId, UpdateFilter } from 'mongodb';
+import { OutcomeUnknownError } from '../database-errors.js';
 import { JobStateError } from '../errors/job-state-error.js';
 import { JOB_STATUSES, JobStatus, type JobStatusType } from '../job.js';
 import type { ResolvedRetention } from '../options.js';
@@ -60,6 +61,15 @@ function retryUpdate(activeKey: string | undefined, now: Date, dependent = false
       'claimToken',
     ),
   };
+}
+
+/**
+ * The error of a call of several commands that failed after earlier ones had changed `changed`
+ * jobs: whatever the failure says (even that its own command was never sent), the call's outcome
+ * is partly applied, so its caller must hear that it may have been applied.
+ */
+function afterChanges(what: string, changed: number, error: unknown): unknown {
+  return changed > 0 ? new OutcomeUnknownError(`${what} had changed ${changed} jobs when it failed`, error) : error;
 }
 
 function lostRace(id: ObjectId, status: JobStatusType): JobStateError {
@@ -252,36 +262,38 @@ export class ControlStore {
   async cancelMany(query: CheckedQuery, reason: string | undefined, now: Date): Promise<number> {
     const statuses = selectStatuses(query, [JobStatus.WAITING, JobStatus.PENDING, JobStatus.PROCESSING]);
     let count = 0;
-    const notRunning = statuses.filter((status) => status !== JobStatus.PROCESSING);
-    if (notRunning.length > 0) {
-      // Jobs with dependents keep no expiry until they are told (one command, two updates).
-      const result = await this.collection.bulkWrite(
-        [false, true].map((hasDependents) => ({
-          updateMany: {
-            filter: { $and: [queryFilter(query, notRunning), { notifyDependents: { $exists: hasDependents } }] },
-            update: this.cancelUpdate(reason, now, hasDependents),
-          },
-        })),
-        { ordered: true },
-      );
-      count += result.modifiedCount;
-    }
-    if (statuses.includes(JobStatus.PROCESSING)) {
-      const running = queryFilter(query, [JobStatus.PROCESSING]);
-      const withReason = reason === undefined ? {} : { cancelReason: reason };
-      const asked = await this.collection.updateMany(
-        { $and: [running, { cancelRequestedAt: { $exists: false } }] },
-        { $set: { cancelRequestedAt: now, ...withReason } },
-      );
-      count += asked.modifiedCount;
-      if (reason !== undefined) {
-        await this.collection.updateMany(
-          { $and: [running, { cancelRequestedAt: { $exists: true } }] },
-          {
-            $set: withReason,
-          },
+    try {
+      const notRunning = statuses.filter((status) => status !== JobStatus.PROCESSING);
+      if (notRunning.length > 0) {
+        // Jobs with dependents keep no expiry until they are told (one command, two updates).
+        const result = await this.collection.bulkWrite(
+          [false, true].map((hasDependents) => ({
+            updateMany: {
+              filter: { $and: [queryFilter(query, notRunning), { notifyDependents: { $exists: hasDependents } }] },
+              update: this.cancelUpdate(reason, now, hasDependents),
+            },
+          })),
+          { ordered: true },
         );
+        count += result.modifiedCount;
       }
+      if (statuses.includes(JobStatus.PROCESSING)) {
+        const running = queryFilter(query, [JobStatus.PROCESSING]);
+        const withReason = reason === undefined ? {} : { cancelReason: reason };
+        const asked = await this.collection.updateMany(
+          { $and: [running, { cancelRequestedAt: { $exists: false } }] },
+          { $set: { cancelRequestedAt: now, ...withReason } },
+        );
+        count += asked.modifiedCount;
+        if (reason !== undefined) {
+          await this.collection.updateMany(
+            { $and: [running, { cancelRequestedAt: { $exists: true } }] },
+            { $set: withReason },
+          );
+        }
+      }
+    } catch (error) {
+      throw afterChanges('cancelJobs', count, error);
     }
     return count;
   }
@@ -329,6 +341,16 @@ export class ControlStore {
       })),
       { ordered: true },
     );
+    try {
+      return await this.retryKeyed(base, now, plain.modifiedCount);
+    } catch (error) {
+      throw afterChanges('retryJobs', plain.modifiedCount, error);
+    }
+  }
+
+  /** The keyed part of {@link retryMany}, after `retried` jobs without a key were retried. */
+  private async retryKeyed(base: Filter<JobDocument>, now: Date, retried: number): Promise<number> {
+    let count = retried;
     let remaining = await this.collection
       .find(
         { $and: [base, { $or: [{ uniqueKey: { $exists: true } }, { repeatInterval: { $exists: true } }] }] },
@@ -336,7 +358,6 @@ export class ControlStore {
       )
       .sort({ _id: -1 })
       .toArray();
-    let count = plain.modifiedCount;
     for (let round = 0; round < 2 && remaining.length > 0; round += 1) {
       const chosen = await this.newestWithFreeKey(remaining);
       if (chosen.length === 0) break;

@@ -9,6 +9,12 @@ import type { JobDocument } from './job-document.js';
 import { type CheckedPage, encodeCursor, sortOf, startingAfter } from './job-page.js';
 import { type CheckedQuery, queryFilter, selectStatuses } from './job-query.js';
 
+/** Where a page of schedules starts: after the recurring job with this name and unique key. */
+export interface ScheduleAfter {
+  readonly name: string;
+  readonly uniqueKey?: string;
+}
+
 /** A page of stored jobs and the cursor of the next one. */
 export interface DocumentPage {
   docs: JobDocument[];
@@ -50,14 +56,21 @@ export class InspectStore {
 
   /**
    * The recurring jobs still scheduled (`pending` or `processing`, holding their schedule key), by
-   * name, then unique key, at most `limit`. Index `monque_schedules`, partial on exactly these jobs.
+   * name, then unique key, at most `limit`; with `after`, those after that one in this order (one
+   * recurring job per name and unique key, and one without a key sorts first). Index
+   * `monque_schedules`, partial on exactly these jobs.
    */
-  schedules(name: string | undefined, limit: number): Promise<JobDocument[]> {
+  schedules(name: string | undefined, limit: number, after?: ScheduleAfter): Promise<JobDocument[]> {
+    const sameName = (uniqueKey: string | undefined) =>
+      uniqueKey === undefined ? { $exists: true } : { $gt: uniqueKey };
     return this.collection
       .find({
         repeatInterval: { $exists: true },
         activeKey: { $exists: true },
         ...(name === undefined ? {} : { name }),
+        ...(after === undefined
+          ? {}
+          : { $or: [{ name: { $gt: after.name } }, { name: after.name, uniqueKey: sameName(after.uniqueKey) }] }),
       })
       .sort({ name: 1, uniqueKey: 1, _id: 1 })
       .limit(limit)
@@ -89,21 +102,28 @@ export class InspectStore {
     }
     const results = await Promise.all(groups.map(({ filter }) => this.countByName(filter)));
     const total = emptyCounts();
-    const byName: Record<string, NameStats> = {};
+    // Names are counted in a Map and made an object once, from entries: a job name such as
+    // `__proto__` or `constructor` is a key like any other (`byName[name] ??=` on a plain object
+    // found the inherited member, dropped the name and wrote its counts onto Object.prototype).
+    const byName = new Map<string, NameStats>();
     results.forEach((counts, index) => {
       const counter = (groups[index] as (typeof groups)[number]).counter;
       for (const [name, count] of counts) {
-        byName[name] ??= { ...emptyCounts(), oldestDueAt: null };
-        byName[name][counter] += count;
+        let stats = byName.get(name);
+        if (!stats) {
+          stats = { ...emptyCounts(), oldestDueAt: null };
+          byName.set(name, stats);
+        }
+        stats[counter] += count;
         total[counter] += count;
       }
     });
-    const dueNames = Object.keys(byName).filter((name) => (byName[name] as NameStats).due > 0);
-    const oldest = await Promise.all(dueNames.map((name) => this.oldestDue(query, name, now)));
-    dueNames.forEach((name, index) => {
-      (byName[name] as NameStats).oldestDueAt = oldest[index] ?? null;
+    const due = [...byName].filter(([, stats]) => stats.due > 0);
+    const oldest = await Promise.all(due.map(([name]) => this.oldestDue(query, name, now)));
+    due.forEach(([, stats], index) => {
+      stats.oldestDueAt = oldest[index] ?? null;
     });
-    return { total, byName };
+    return { total, byName: Object.fromEntries(byName) };
   }
 
   private async countByName(filter: Filter<JobDocument>): Promise<[string, number][]> {

@@ -86,6 +86,12 @@ function checkDataFields(value: unknown, argument: string): [string, DataFieldVa
   if (!isPlainObject(value)) {
     throw new InvalidArgumentError(argument, `expected { 'path.in.data': value }, got ${describeValue(value)}`);
   }
+  // Own keys only, read as entries: a field named `__proto__` or `constructor` is a field like any
+  // other. An object with no key at all is refused rather than read as "any job": it is what a
+  // filter becomes when its field was lost (`{ __proto__: 5 }` written in code sets the prototype).
+  if (Object.keys(value).length === 0) {
+    throw new InvalidArgumentError(argument, 'names no field (leave data out to match any job)');
+  }
   const entries = Object.entries(value).filter(([, field]) => field !== undefined);
   if (entries.length > MAX_DATA_FIELDS) {
     throw new InvalidArgumentError(argument, `at most ${MAX_DATA_FIELDS} fields, got ${entries.length}`);

@@ -36,6 +36,9 @@ const QUERY_CASES: [unknown, string][] = [
   [{ uniqueKey: 7 }, 'query.uniqueKey'],
   [{ data: 'x' }, 'query.data'],
   [{ data: [1] }, 'query.data'],
+  // No field at all: what `{ __proto__: 5 }` written in code becomes (the literal sets the prototype).
+  [{ data: {} }, 'query.data'],
+  [{ data: Object.create(null) }, 'query.data'],
   [{ data: { 'a.b': { $gt: 1 } } }, 'query.data.a.b'],
   [{ data: { a: [1] } }, 'query.data.a'],
   [{ data: { a: { b: 1 } } }, 'query.data.a'],

@@ -138,6 +138,25 @@ describe('getJobs', () => {
     expect(await found({ customer: 'nothing' })).toEqual([]);
     expect(await monque.countJobs({ data: { 'customer.tier': 'gold' } })).toBe(2);
   });
+
+  it('matches a field named like a member of every object (__proto__, constructor) like any other', async () => {
+    const db = await getDb();
+    const monque = createOpsMonque(db);
+    // An own `__proto__` key, as JSON.parse and the driver make it.
+    const proto = (value: unknown) => JSON.parse(`{"__proto__":${JSON.stringify(value)}}`);
+    await monque.enqueueMany([
+      { name: 'p', data: proto(5) },
+      { name: 'p', data: { constructor: 'x', nested: proto(1) } },
+      { name: 'p', data: { other: 1 } },
+    ]);
+    const count = (entries: [string, unknown][]) => monque.countJobs({ data: Object.fromEntries(entries) as never });
+    expect(await count([['__proto__', 5]])).toBe(1);
+    expect(await count([['__proto__', 6]])).toBe(0);
+    expect(await count([['constructor', 'x']])).toBe(1);
+    expect(await count([['nested.__proto__', 1]])).toBe(1);
+    const [found] = (await monque.getJobs({ data: Object.fromEntries([['__proto__', 5]]) })).jobs;
+    expect(Object.getOwnPropertyNames(found?.data)).toEqual(['__proto__']);
+  });
 });
 
 describe('getStats', () => {
@@ -148,6 +167,34 @@ describe('getStats', () => {
     JobStatus.FAILED,
     JobStatus.CANCELLED,
   ];
+
+  it('lists names like members of every object (__proto__, constructor, toString) as names, changing no prototype', async () => {
+    const db = await getDb();
+    const monque = createOpsMonque(db);
+    await monque.enqueueMany([
+      { name: '__proto__', data: {} },
+      { name: '__proto__', data: {} },
+      { name: 'constructor', data: {} },
+      { name: 'toString', data: {} },
+      { name: 'plain', data: {} },
+    ]);
+    try {
+      const { byName, total } = await monque.getStats();
+      expect(Object.keys(byName).sort()).toEqual(['__proto__', 'constructor', 'plain', 'toString']);
+      expect(Object.getOwnPropertyDescriptor(byName, '__proto__')?.value).toMatchObject({ pending: 2, due: 2 });
+      expect(byName.constructor).toMatchObject({ pending: 1, due: 1 });
+      expect(byName.toString).toMatchObject({ pending: 1, due: 1 });
+      expect(total).toMatchObject({ pending: 5, due: 5 });
+      // Counting `__proto__` must not write the counters onto Object.prototype.
+      expect(Object.hasOwn(Object.prototype, 'pending')).toBe(false);
+    } finally {
+      for (const key of ['pending', 'due', 'processing', 'completed', 'failed', 'cancelled', 'oldestDueAt']) {
+        delete (Object.prototype as Record<string, unknown>)[key];
+        delete (Object as unknown as Record<string, unknown>)[key];
+        delete (Object.prototype.toString as unknown as Record<string, unknown>)[key];
+      }
+    }
+  });
 
   it('every figure equals a plain count, per name and in total', async () => {
     const db = await getDb();

@@ -193,6 +193,31 @@ describe('getSchedules', () => {
     expect((await monque.getSchedules({ limit: 1 })).map((job) => job.uniqueKey)).toEqual(['cache']);
   });
 
+  it('pages with after (the name and unique key of the last one listed), so none is left out past a page', async () => {
+    const db = await getDb();
+    const monque = createOpsMonque(db);
+    await monque.schedule('0 1 * * *', 'a', {});
+    await monque.schedule('0 2 * * *', 'a', {}, { uniqueKey: 'k2' });
+    await monque.schedule('0 3 * * *', 'a', {}, { uniqueKey: 'k1' });
+    await monque.schedule('0 4 * * *', 'b', {});
+    await monque.schedule('0 5 * * *', 'c', {}, { uniqueKey: 'x' });
+    const seen: string[] = [];
+    let after: { name: string; uniqueKey?: string } | undefined;
+    for (let pages = 0; pages < 5; pages += 1) {
+      const page = await monque.getSchedules({ limit: 2, ...(after ? { after } : {}) });
+      seen.push(...page.map((job) => `${job.name}/${job.uniqueKey ?? ''}`));
+      const last = page.at(-1);
+      if (page.length < 2 || !last) break;
+      after = { name: last.name, ...(last.uniqueKey === undefined ? {} : { uniqueKey: last.uniqueKey }) };
+    }
+    expect(seen).toEqual(['a/', 'a/k1', 'a/k2', 'b/', 'c/x']);
+    expect((await monque.getSchedules({ name: 'a', after: { name: 'a' } })).map((job) => job.uniqueKey)).toEqual([
+      'k1',
+      'k2',
+    ]);
+    expect(await monque.getSchedules({ after: { name: 'c', uniqueKey: 'x' } })).toEqual([]);
+  });
+
   it('checks its options', async () => {
     const db = await getDb();
     const monque = createOpsMonque(db);
@@ -201,5 +226,13 @@ describe('getSchedules', () => {
     expect((await invalid(monque.getSchedules({ limit: 1001 }))).argument).toBe('options.limit');
     expect((await invalid(monque.getSchedules({ cron: 'x' } as never))).argument).toBe('options.cron');
     expect((await invalid(monque.getSchedules('report' as never))).argument).toBe('options');
+    expect((await invalid(monque.getSchedules({ after: 'a' } as never))).argument).toBe('options.after');
+    expect((await invalid(monque.getSchedules({ after: { name: '' } }))).argument).toBe('options.after.name');
+    expect((await invalid(monque.getSchedules({ after: { name: 'a', uniqueKey: 5 } } as never))).argument).toBe(
+      'options.after.uniqueKey',
+    );
+    expect((await invalid(monque.getSchedules({ after: { name: 'a', id: 1 } } as never))).argument).toBe(
+      'options.after.id',
+    );
   });
 });

@@ -5,7 +5,8 @@
  * a bulk delete to every job).
  */
 import type { JobPage, JobQuery, JobSort, JobStatusType } from '@monque/core';
-import { checkDataPath, checkJsonDataValue, type DataFilterValue, parseDataValue } from '../shared/data-filter.js';
+import { checkDataPath, checkJsonDataValue, DataFilters, parseDataValue } from '../shared/data-filter.js';
+import { ISO_TIME_FORMS, parseIsoTime } from '../shared/iso-time.js';
 import { BadRequest } from './bad-request.js';
 
 /** The statuses a filter may name. */
@@ -37,18 +38,14 @@ function nameOf(value: unknown): string {
   throw new BadRequest(`name: ${JSON.stringify(value)} is not a job name (a non-empty string)`);
 }
 
-/** Reads a time given as an ISO 8601 string or as milliseconds since the epoch. */
+/** Reads a time given as an ISO 8601 string (see `shared/iso-time.ts`: the CLI and the UI read it the same way). */
 export function dateOf(key: string, value: unknown): Date {
-  const date =
-    typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value))
-      ? new Date(Number(value))
-      : typeof value === 'string'
-        ? new Date(value)
-        : new Date(Number.NaN);
-  if (Number.isNaN(date.getTime())) {
-    throw new BadRequest(`${key}: ${JSON.stringify(value)} is not a time (ISO 8601 or milliseconds since 1970)`);
+  if (typeof value !== 'string') {
+    throw new BadRequest(`${key}: ${JSON.stringify(value)} is not a time (${ISO_TIME_FORMS}, as a string)`);
   }
-  return date;
+  const parsed = parseIsoTime(value);
+  if (!parsed.ok) throw new BadRequest(`${key}: ${parsed.error}`);
+  return parsed.value;
 }
 
 function oneOrMany<T>(values: T[]): T | T[] {
@@ -61,7 +58,7 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
   const page: JobPage = {};
   const names: string[] = [];
   const statuses: JobStatusType[] = [];
-  const data: Record<string, DataFilterValue> = {};
+  const data = new DataFilters();
   const seen = new Set<string>();
   for (const [key, raw] of params) {
     if (key.startsWith('data.')) {
@@ -69,7 +66,8 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
       if (!path.ok) throw new BadRequest(path.error);
       const value = parseDataValue(raw);
       if (!value.ok) throw new BadRequest(`data.${path.value}: ${value.error}`);
-      data[path.value] = value.value;
+      const added = data.add(path.value, value.value);
+      if (!added.ok) throw new BadRequest(`data.${path.value}: ${added.error}`);
       continue;
     }
     if (!QUERY_KEYS.has(key) && !PAGE_KEYS.has(key)) {
@@ -103,7 +101,8 @@ export function queryFromSearchParams(params: URLSearchParams): { query: JobQuer
   }
   if (names.length > 0) query.name = oneOrMany(names);
   if (statuses.length > 0) query.status = oneOrMany(statuses);
-  if (Object.keys(data).length > 0) query.data = data;
+  const dataQuery = data.toQueryData();
+  if (dataQuery) query.data = dataQuery;
   if (page.sort && !seen.has('sort')) throw new BadRequest('order: give sort too (created, nextRun or finished)');
   return { query, page };
 }
@@ -150,15 +149,16 @@ export function queryFromBody(body: Record<string, unknown>, extra: readonly str
         break;
       case 'data': {
         if (!isPlainObject(value)) throw new BadRequest('data: must be an object of path → value');
-        const data: Record<string, DataFilterValue> = {};
+        const data = new DataFilters();
         for (const [rawPath, fieldValue] of Object.entries(value)) {
           const path = checkDataPath(rawPath);
           if (!path.ok) throw new BadRequest(path.error);
           const checked = checkJsonDataValue(path.value, fieldValue);
           if (!checked.ok) throw new BadRequest(checked.error);
-          data[path.value] = checked.value;
+          data.add(path.value, checked.value);
         }
-        if (Object.keys(data).length > 0) query.data = data;
+        const dataQuery = data.toQueryData();
+        if (dataQuery) query.data = dataQuery;
         break;
       }
       default:

@@ -4,6 +4,8 @@
  * (values are recognised by their `_bsontype`, not by class).
  */
 
+import { recordOf } from '../shared/own-record.js';
+
 /** A JSON value. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
@@ -40,10 +42,11 @@ export function toJson(value: unknown, depth = 0): Json {
   }
   if (Array.isArray(value)) return value.map((item) => toJson(item, depth + 1));
   if (value instanceof RegExp) return String(value);
-  const out: { [key: string]: Json } = {};
+  // From entries: a key named `__proto__` (job data may hold one) stays a key (see own-record.ts).
+  const entries: [string, Json][] = [];
   for (const [key, item] of Object.entries(value)) {
     if (item === undefined || typeof item === 'function') continue;
-    out[key] = toJson(item, depth + 1);
+    entries.push([key, toJson(item, depth + 1)]);
   }
-  return out;
+  return recordOf(entries);
 }

@@ -7,12 +7,22 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
  * taken, 2 for a usage error (a bad option, a connection string the driver cannot read).
  */
 import type { MongoClient } from 'mongodb';
-import { databaseInUri } from '../cli/connect.js';
+import { connectionTarget } from '../cli/connect.js';
 import { hideSecrets, maskUri, openClient } from '../cli/mongo-uri.js';
 import { CLI_VERSION } from '../cli/program.js';
 import { UsageError } from '../cli/usage-error.js';
 import { visible } from '../cli/visible.js';
+import { normaliseBasePath } from '../dashboard-options.js';
 import { isLoopback, startStandaloneServer } from '../standalone-server.js';
+
+/** `--base-path`, checked as `createDashboard` checks `basePath`; a `UsageError` naming the option. */
+function checkBasePath(basePath: string): void {
+  try {
+    normaliseBasePath(basePath);
+  } catch (error) {
+    throw new UsageError(`--base-path: ${(error as Error).message.replace(/^createDashboard: basePath /, '')}`);
+  }
+}
 
 function portOf(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) > 65_535) throw new InvalidArgumentError('must be a port number (0-65535)');
@@ -53,22 +63,20 @@ async function main(): Promise<number> {
     readOnly?: boolean;
     allowedHost?: string[];
   }>();
-  const uri = options.uri ?? process.env.MONGODB_URI;
-  if (!uri) {
-    process.stderr.write('error: no MongoDB URI: pass --uri or set MONGODB_URI\n');
-    return 2;
-  }
-  const dbName = options.db ?? databaseInUri(uri);
-  if (!dbName) {
-    process.stderr.write('error: no database: pass --db or name it in the URI (mongodb://host/mydb)\n');
-    return 2;
-  }
+  // Every mistake of the command line is found here, before connecting: one line, exit code 2.
+  let uri: string;
+  let dbName: string;
   let client: MongoClient;
   try {
+    ({ uri, dbName } = connectionTarget(
+      { ...(options.uri ? { uri: options.uri } : {}), ...(options.db ? { db: options.db } : {}) },
+      process.env,
+    ));
+    checkBasePath(options.basePath);
     client = openClient(uri, 'monque-dashboard');
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error: ${visible(error.message)}\n`);
+    process.stderr.write(`error: ${visible(hideSecrets(error.message, options.uri ?? process.env.MONGODB_URI))}\n`);
     return 2;
   }
   try {

@@ -19,12 +19,22 @@ export interface CliConnection {
   close(): Promise<void>;
 }
 
-/** The database named in a MongoDB URI's path, if any. */
+/**
+ * The database named in a MongoDB URI's path, if any.
+ * @throws UsageError when that name is not valid URL encoding (`/%zz`)
+ */
 export function databaseInUri(uri: string): string | undefined {
   // After the user info (up to the last '@': a password may hold '/'), the hosts, then '/db'.
   const rest = uri.replace(/^mongodb(?:\+srv)?:\/\//, '').replace(/^.*@/, '');
   const match = /^[^/?]*\/([^?]+)/.exec(rest);
-  return match?.[1] ? decodeURIComponent(match[1]) : undefined;
+  if (!match?.[1]) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    throw new UsageError(
+      `the database name in --uri (${JSON.stringify(match[1].slice(0, 100))}) is not valid URL encoding: pass --db, or encode it`,
+    );
+  }
 }
 
 /** The URI and database of `options`; a `UsageError` when one is missing or the URI cannot be read. */
@@ -32,12 +42,7 @@ export function connectionTarget(options: ConnectionOptions, env: NodeJS.Process
   const uri = options.uri ?? env.MONGODB_URI;
   if (!uri) throw new UsageError('no MongoDB URI: pass --uri or set MONGODB_URI');
   if (!/^mongodb(\+srv)?:\/\//.test(uri)) throw new UsageError('--uri must start with mongodb:// or mongodb+srv://');
-  let dbName: string | undefined;
-  try {
-    dbName = options.db ?? databaseInUri(uri);
-  } catch {
-    dbName = undefined;
-  }
+  const dbName = options.db ?? databaseInUri(uri);
   if (!dbName) throw new UsageError('no database: pass --db or name it in the URI (mongodb://host/mydb)');
   return { uri, dbName };
 }

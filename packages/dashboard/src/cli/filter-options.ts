@@ -5,7 +5,8 @@
 import type { JobQuery, JobStatusType } from '@monque/core';
 import type { Command } from 'commander';
 import { STATUSES } from '../api/job-filter.js';
-import { type DataFilterValue, parseDataFilter } from '../shared/data-filter.js';
+import { DataFilters, parseDataFilter } from '../shared/data-filter.js';
+import { parseIsoTime } from '../shared/iso-time.js';
 import { parseDuration } from './duration.js';
 import { UsageError } from './usage-error.js';
 
@@ -36,20 +37,23 @@ export function addFilterOptions(command: Command): Command {
       collect,
     )
     .option('--unique-key <key>', 'only the job with this unique key')
-    .option('--created-after <time>', 'only jobs created at or after this time (ISO 8601, or a duration ago: 2h, 7d)')
+    .option(
+      '--created-after <time>',
+      'only jobs created at or after this time (ISO 8601: 2025-01-31 or 2025-01-31T12:00:00Z; or a duration ago: 2h, 7d)',
+    )
     .option('--created-before <time>', 'only jobs created before this time (ISO 8601, or a duration ago)');
 }
 
-/** A time given as ISO 8601 or as a duration before now (`2h` → two hours ago). */
+/**
+ * A time given as ISO 8601 (`shared/iso-time.ts`, as the API reads it) or as a duration before now
+ * (`2h` → two hours ago). Nothing else: a number without a unit (`7`, meant `7d`) is refused.
+ */
 export function parseTime(option: string, text: string, now: Date): Date {
   if (/^\d+(\.\d+)?(ms|s|m|h|d|w)$/.test(text.trim())) return new Date(now.getTime() - parseDuration(text));
-  const date = new Date(text);
-  if (Number.isNaN(date.getTime())) {
-    throw new UsageError(
-      `${option}: ${JSON.stringify(text)} is not a time (ISO 8601 such as 2025-01-31T12:00:00Z, or a duration ago such as 2h)`,
-    );
-  }
-  return date;
+  const parsed = parseIsoTime(text);
+  if (parsed.ok) return parsed.value;
+  const unit = /^\d+(\.\d+)?$/.test(text.trim()) ? `; a duration needs its unit, e.g. ${text.trim()}d` : '';
+  throw new UsageError(`${option}: ${parsed.error}, or a duration ago such as 2h${unit}`);
 }
 
 /** Whether any filter option was given. */
@@ -79,13 +83,15 @@ export function queryFromOptions(options: FilterOptions, now = new Date()): JobQ
     query.status = typed.length === 1 ? typed[0] : typed;
   }
   if (options.data?.length) {
-    const data: Record<string, DataFilterValue> = {};
+    const data = new DataFilters();
     for (const text of options.data) {
       const parsed = parseDataFilter(text);
       if (!parsed.ok) throw new UsageError(`--data: ${parsed.error}`);
-      data[parsed.value.path] = parsed.value.value;
+      const added = data.add(parsed.value.path, parsed.value.value);
+      if (!added.ok) throw new UsageError(`--data: ${added.error}`);
     }
-    query.data = data;
+    const dataQuery = data.toQueryData();
+    if (dataQuery) query.data = dataQuery;
   }
   if (options.uniqueKey !== undefined) query.uniqueKey = options.uniqueKey;
   if (options.createdAfter !== undefined) query.createdAfter = parseTime('--created-after', options.createdAfter, now);

@@ -13,13 +13,20 @@ export function formatTime(date: Date | null | undefined): string {
 
 const STATUS_COLUMNS = ['waiting', 'pending', 'due', 'processing', 'completed', 'failed', 'cancelled'] as const;
 
-/** The `stats` table: one row per job name and a total. */
+const NO_COUNTS = { waiting: 0, pending: 0, due: 0, processing: 0, completed: 0, failed: 0, cancelled: 0 };
+
+/**
+ * The `stats` table: one row per job name and a total. A paused name without jobs has a row too,
+ * with zero counts: a pause nobody sees is never resumed.
+ */
 export function formatStats(stats: QueueStats, paused: PausedState, now: Date): string {
-  const names = Object.keys(stats.byName).sort();
-  if (names.length === 0) return 'no jobs';
+  const pausedOnly = paused === 'all' ? [] : paused.filter((name) => !Object.hasOwn(stats.byName, name));
+  const names = [...Object.keys(stats.byName), ...pausedOnly].sort();
+  if (names.length === 0)
+    return paused === 'all' ? 'no jobs\n\nevery job name is paused (monque resume --all)' : 'no jobs';
   const isPaused = (name: string): string => (paused === 'all' || paused.includes(name) ? 'yes' : 'no');
   const rows = names.map((name) => {
-    const counts = stats.byName[name];
+    const counts = Object.hasOwn(stats.byName, name) ? stats.byName[name] : { ...NO_COUNTS, oldestDueAt: null };
     if (!counts) return [visible(name)];
     return [
       visible(name),
@@ -74,7 +81,7 @@ export function formatAttempts(errors: NonNullable<Job['errors']>): string[] {
   for (const entry of errors) {
     const at = entry.at instanceof Date ? entry.at : new Date(entry.at);
     lines.push(
-      `  #${entry.attempt}  ${formatTime(at)}  on ${visible(String(entry.instanceId))}  after ${formatDuration(entry.durationMs)}`,
+      `  #${visible(String(entry.attempt))}  ${formatTime(at)}  on ${visible(String(entry.instanceId))}  after ${formatDuration(entry.durationMs)}`,
       `    ${visible(entry.message)}`,
     );
     if (entry.stack) lines.push(...block(entry.stack, '      '));

@@ -13,20 +13,55 @@ function userInfoOf(uri: string): string | undefined {
   return start >= 0 && end > start + 3 ? uri.slice(start + 3, end) : undefined;
 }
 
-/** `uri` with its user info replaced by `***` (`mongodb://***@host/db`). */
-export function maskUri(uri: string): string {
-  const info = userInfoOf(uri);
-  if (info === undefined) return uri;
-  const start = uri.indexOf('://') + 3;
-  return `${uri.slice(0, start)}***${uri.slice(start + info.length)}`;
+/**
+ * URI options whose value is a secret: any password (`proxyPassword`, `tlsCertificateKeyFilePassword`),
+ * secret or token, and `authMechanismProperties` (it may hold `AWS_SESSION_TOKEN:…`).
+ */
+const SECRET_OPTION = /pass|secret|token|authMechanismProperties/i;
+
+/**
+ * The values of the URI's secret options as written, found after the `?` past the user info, with
+ * the parts of a list such as `AWS_SESSION_TOKEN:abc,SERVICE_NAME:x` (a message may quote one).
+ */
+function secretOptionValuesOf(uri: string): string[] {
+  const afterInfo = uri.slice(uri.lastIndexOf('@') + 1);
+  const query = afterInfo.includes('?') ? afterInfo.slice(afterInfo.indexOf('?') + 1) : '';
+  const values: string[] = [];
+  for (const option of query.split('&')) {
+    const equals = option.indexOf('=');
+    if (equals <= 0 || !SECRET_OPTION.test(option.slice(0, equals))) continue;
+    const value = option.slice(equals + 1);
+    values.push(value, ...value.split(',').map((part) => part.slice(part.indexOf(':') + 1)));
+  }
+  return values;
 }
 
-/** `text` with the URI's user info and password removed, as written and URL-decoded. */
+/** `uri` with its user info replaced by `***` (`mongodb://***@host/db`), and every secret option's value too. */
+export function maskUri(uri: string): string {
+  const info = userInfoOf(uri);
+  const start = uri.indexOf('://') + 3;
+  const masked = info === undefined ? uri : `${uri.slice(0, start)}***${uri.slice(start + info.length)}`;
+  const at = masked.lastIndexOf('@') + 1;
+  const query = masked.indexOf('?', at);
+  if (query < 0) return masked;
+  const options = masked
+    .slice(query + 1)
+    .split('&')
+    .map((option) => {
+      const equals = option.indexOf('=');
+      return equals > 0 && SECRET_OPTION.test(option.slice(0, equals)) ? `${option.slice(0, equals)}=***` : option;
+    });
+  return `${masked.slice(0, query + 1)}${options.join('&')}`;
+}
+
+/** `text` with the URI's user info, password and secret options removed, as written and URL-decoded. */
 export function hideSecrets(text: string, uri: string | undefined): string {
-  const info = uri === undefined ? undefined : userInfoOf(uri);
-  if (!info || !uri) return text;
+  if (!uri) return text;
+  const info = userInfoOf(uri) ?? '';
   const password = info.includes(':') ? info.slice(info.indexOf(':') + 1) : '';
-  const secrets = new Set([uri, info, password].filter((secret) => secret.length >= 3));
+  const options = secretOptionValuesOf(uri);
+  if (!info && options.length === 0) return text;
+  const secrets = new Set([uri, info, password, ...options].filter((secret) => secret.length >= 3));
   for (const secret of [...secrets]) {
     try {
       secrets.add(decodeURIComponent(secret));

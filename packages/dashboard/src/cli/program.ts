@@ -44,8 +44,15 @@ function uriOf(argv: readonly string[], env: NodeJS.ProcessEnv): string | undefi
   return inline ?? (index >= 0 ? argv[index + 1] : env.MONGODB_URI);
 }
 
+/** What the CLI prints for a change whose outcome is unknown (`ConnectionError.mayHaveBeenApplied`). */
+const OUTCOME_UNKNOWN_CLI =
+  'the database did not confirm the change: it may have been applied; check with monque list or monque show before running it again';
+
 /** An error as the CLI reports it: its message (credentials hidden), exit code and stable code. */
-function describe(error: unknown, uri: string | undefined): { message: string; exitCode: number; code?: string } {
+function describe(
+  error: unknown,
+  uri: string | undefined,
+): { message: string; exitCode: number; code?: string; mayHaveBeenApplied?: true } {
   const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
   const message = hideSecrets(error instanceof Error ? error.message : String(error), uri);
   if (error instanceof UsageError) return { message, exitCode: ExitCode.USAGE };
@@ -58,6 +65,9 @@ function describe(error: unknown, uri: string | undefined): { message: string; e
   // A bad value the core refused (a cursor, a limit): the command was called wrongly.
   if (code === 'MONQUE_INVALID_ARGUMENT') return { message, exitCode: ExitCode.USAGE, ...monqueCode };
   const answer = answerForError(error);
+  if (answer.mayHaveBeenApplied) {
+    return { message: OUTCOME_UNKNOWN_CLI, exitCode: ExitCode.FAILURE, ...monqueCode, mayHaveBeenApplied: true };
+  }
   return {
     message: answer.internal ? message : hideSecrets(answer.message, uri),
     exitCode: ExitCode.FAILURE,
@@ -83,7 +93,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     await program.parseAsync([...argv], { from: 'user' });
     return ExitCode.OK;
   } catch (error) {
-    let failure: { message: string; exitCode: number; code?: string };
+    let failure: { message: string; exitCode: number; code?: string; mayHaveBeenApplied?: true };
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.exitCode === 0) {
         if (json && commanderText) io.stderr(commanderText);
@@ -96,8 +106,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       failure = describe(error, uriOf(argv, io.env));
     }
     if (json) {
+      const { message, exitCode, code, mayHaveBeenApplied } = failure;
       io.stderr(
-        `${JSON.stringify({ error: failure.message, exitCode: failure.exitCode, ...(failure.code ? { code: failure.code } : {}) })}\n`,
+        `${JSON.stringify({ error: message, exitCode, ...(code ? { code } : {}), ...(mayHaveBeenApplied ? { mayHaveBeenApplied } : {}) })}\n`,
       );
     } else {
       const hint = failure.exitCode === ExitCode.USAGE ? '\n(add --help for usage)' : '';

@@ -9,7 +9,16 @@ export interface ErrorAnswer {
   status: number;
   message: string;
   internal: boolean;
+  /**
+   * The change may have been applied although it failed (a lost reply, a bulk action cut off
+   * half-way): sent as `mayHaveBeenApplied: true`, so no client reports it as simply failed.
+   */
+  mayHaveBeenApplied?: true;
 }
+
+/** What a change whose outcome is unknown answers. */
+export const OUTCOME_UNKNOWN =
+  'the database did not confirm the change: it may have been applied; reload to see what changed';
 
 const UNREACHABLE = new Set([
   'MongoNetworkError',
@@ -29,6 +38,9 @@ export function answerForError(error: unknown): ErrorAnswer {
     return { status: 400, message: text, internal: false };
   }
   if (code === 'MONQUE_JOB_STATE') return { status: 409, message: text, internal: false };
+  if (code === 'MONQUE_CONNECTION' && (error as { mayHaveBeenApplied?: unknown }).mayHaveBeenApplied === true) {
+    return { status: 503, message: OUTCOME_UNKNOWN, internal: false, mayHaveBeenApplied: true };
+  }
   if (code === 'MONQUE_CONNECTION' || (typeof name === 'string' && UNREACHABLE.has(name))) {
     return { status: 503, message: 'the database cannot be reached; try again shortly', internal: false };
   }

@@ -12,15 +12,25 @@ function asObject(value: unknown): Record<string, unknown> {
 }
 
 /**
- * The body as an object: `{}` when empty. Throws a `BadRequest` with 413 past `limit` bytes and 400
- * for anything that is not a JSON object.
+ * The body as an object: `{}` when empty. Throws a `BadRequest` with 413 past `limit` bytes, 411
+ * for a body a framework read already whose size was never declared (it cannot be checked), and
+ * 400 for anything that is not a JSON object.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<Record<string, unknown>> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw new BadRequest(`the body is over ${limit} bytes`, 413);
-  // A framework's body parser (express.json()) may have read the stream already: use its result.
+  const hasLength = req.headers['content-length'] !== undefined && Number.isFinite(declared);
+  if (hasLength && declared > limit) throw new BadRequest(`the body is over ${limit} bytes`, 413);
+  // A framework's body parser (express.json()) may have read the stream already: use its result,
+  // when its size is known. Sent in chunks (no Content-Length), it was measured only against the
+  // framework's own limit, so it is refused rather than let past `limit`.
   const parsed = (req as MaybeParsed).body;
   if (parsed !== undefined && (req.readableEnded || !req.readable)) {
+    if (!hasLength) {
+      throw new BadRequest(
+        'the body was read before the dashboard (express.json()?) and its size is unknown: send Content-Length',
+        411,
+      );
+    }
     if (Buffer.isBuffer(parsed) || typeof parsed === 'string') return parseText(String(parsed), limit);
     return asObject(parsed);
   }

@@ -21,12 +21,13 @@ export function sendJson(
   res.end(text);
 }
 
-/** Sends `{ error: message }` with `status`. */
+/** Sends `{ error: message }` with `status` (and `extra` fields, such as `mayHaveBeenApplied`). */
 export function sendError(
   res: ServerResponse,
   status: number,
   message: string,
   headers?: Record<string, string>,
+  extra: Record<string, unknown> = {},
 ): void {
-  sendJson(res, status, { error: message }, headers);
+  sendJson(res, status, { error: message, ...extra }, headers);
 }

@@ -10,6 +10,8 @@
  * - anything else → the text as written (`customer.name=Ada` → `'Ada'`).
  */
 
+import { recordOf } from './own-record.js';
+
 /** A scalar a data filter matches by equality. */
 export type DataFilterValue = string | number | boolean | null;
 
@@ -81,4 +83,25 @@ export function checkJsonDataValue(path: string, value: unknown): ParseResult<Da
     ok: false,
     error: `data.${path}: only a string, a finite number, a boolean or null can be matched (objects and query operators are refused)`,
   };
+}
+
+/**
+ * The data filters of one request or command line, collected one by one: a path given twice is
+ * refused (neither the first nor the last may silently win), and any path is kept as given, even
+ * one named like a member of every object (`__proto__`): see `own-record.ts`.
+ */
+export class DataFilters {
+  private readonly fields = new Map<string, DataFilterValue>();
+
+  /** Adds `path = value`; the reason it cannot be used when the path was given already. */
+  add(path: string, value: DataFilterValue): ParseResult<string> {
+    if (this.fields.has(path)) return { ok: false, error: `data path ${JSON.stringify(path)} is given twice` };
+    this.fields.set(path, value);
+    return { ok: true, value: path };
+  }
+
+  /** The filters as a `JobQuery`'s `data`, or `undefined` when there are none. */
+  toQueryData(): Record<string, DataFilterValue> | undefined {
+    return this.fields.size > 0 ? recordOf(this.fields) : undefined;
+  }
 }

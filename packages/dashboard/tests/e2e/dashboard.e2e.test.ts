@@ -216,6 +216,11 @@ describe.skipIf(Boolean(reason))(`dashboard in headless Chromium${reason ? ` (sk
     expect(await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth')).toBeLessThanOrEqual(
       0,
     );
+    // The overview's rows are cards at phone width too, with every count labelled.
+    expect(
+      await page.evaluate<string>(`getComputedStyle(document.querySelector('table.overview tbody tr')).display`),
+    ).toBe('grid');
+    await screenshot('overview-phone.png');
     await page.getByRole('button', { name: /Colour theme: dark/ }).click();
     await page.getByRole('button', { name: /Colour theme: light/ }).click();
     await page.setViewportSize({ width: 1280, height: 860 });

@@ -10,8 +10,10 @@ import type { Job } from '@monque/core';
 import { freshCollectionName } from '@monque/test-backend';
 import type { Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OUTCOME_UNKNOWN } from '../../src/http/error-status.js';
 import {
   chromiumFound,
+  dismissNotices,
   displayOf,
   type E2e,
   expectNothingCutOff,
@@ -89,7 +91,14 @@ describe.skipIf(Boolean(skipReason))(`the job list in Chromium${skipReason ? ` (
 
   it('an unparsable data filter disables the list, the count and every bulk action, and asks nothing', async () => {
     const before = await jobs().countDocuments({});
-    for (const hash of ['#/jobs?data=ab', '#/jobs?nmae=send-email', '#/jobs?status=done', '#/jobs?data=a%3D%7B%7D']) {
+    for (const hash of [
+      '#/jobs?data=ab',
+      '#/jobs?nmae=send-email',
+      '#/jobs?status=done',
+      '#/jobs?data=a%3D%7B%7D',
+      '#/jobs?createdAfter=7',
+      '#/jobs?createdBefore=2025-02-30',
+    ]) {
       apiReads.length = 0;
       await open(hash);
       await e2e.page.locator('.error-banner').waitFor();
@@ -102,6 +111,33 @@ describe.skipIf(Boolean(skipReason))(`the job list in Chromium${skipReason ? ` (
     }
     expect(e2e.posts).toEqual([]);
     expect(await jobs().countDocuments({})).toBe(before);
+  });
+
+  it('a data filter on a field named __proto__ selects only the jobs that have it, in the list, the count and the delete', async () => {
+    await insertJobs(db, collectionName, [
+      ...[1, 2, 3].map((k) => ({ name: 'proto-a', status: 'failed' as const, data: { k } })),
+      { name: 'proto-a', status: 'failed', data: JSON.parse('{"__proto__":5}') },
+    ]);
+    e2e.posts.length = 0;
+    await open('#/jobs');
+    await e2e.page.getByLabel('Name', { exact: true }).fill('proto-a');
+    await e2e.page.getByLabel('Data field').fill('__proto__ = 5');
+    await e2e.page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('1 matching job');
+    expect(await e2e.page.locator('table.jobs tbody tr').count()).toBe(1);
+    await e2e.page.getByRole('button', { name: 'Delete matching…' }).click();
+    const dialog = e2e.page.locator('dialog.confirm');
+    expect(await dialog.locator('p').textContent()).toBe(
+      'Delete the jobs that are not running among the 1 job matching name proto-a, data __proto__ = 5.',
+    );
+    await dialog.getByRole('button', { name: 'Delete jobs' }).click();
+    await e2e.page.getByText('Deleted 1 job', { exact: true }).waitFor();
+    expect(JSON.stringify(e2e.posts)).toBe(
+      '[{"path":"/api/jobs/delete","body":{"name":"proto-a","data":{"__proto__":5}}}]',
+    );
+    expect(await jobs().countDocuments({ name: 'proto-a' })).toBe(3);
+    await jobs().deleteMany({ name: 'proto-a' });
+    e2e.posts.length = 0;
   });
 
   it('the count, the confirmation and the request are built from the one filter the list shows', async () => {
@@ -153,6 +189,30 @@ describe.skipIf(Boolean(skipReason))(`the job list in Chromium${skipReason ? ` (
     expect(await bulkButtons().first().isDisabled()).toBe(false);
   });
 
+  it('a bulk action whose outcome is unknown says so, never that it failed', async () => {
+    // The answer the server gives when the reply of the delete was lost (tests/faults.test.ts).
+    await e2e.page.route('**/api/jobs/delete', (route) =>
+      route.fulfill({
+        status: 503,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: OUTCOME_UNKNOWN, mayHaveBeenApplied: true }),
+      }),
+    );
+    try {
+      await open('#/jobs?name=resize-image');
+      await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('60 matching jobs');
+      await e2e.page.getByRole('button', { name: 'Delete matching…' }).click();
+      await e2e.page.locator('dialog.confirm').getByRole('button', { name: 'Delete jobs' }).click();
+      const notice = e2e.page.locator('.notice').filter({ hasText: 'outcome unknown' });
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain(`Delete: outcome unknown, ${OUTCOME_UNKNOWN}`);
+      expect(await e2e.page.locator('.notice').filter({ hasText: 'failed' }).count()).toBe(0);
+    } finally {
+      await e2e.page.unroute('**/api/jobs/delete');
+      await dismissNotices(e2e.page);
+    }
+  });
+
   it('selected rows are acted on by their ids', async () => {
     e2e.posts.length = 0;
     await open('#/jobs?name=resize-image&status=completed');
@@ -174,6 +234,33 @@ describe.skipIf(Boolean(skipReason))(`the job list in Chromium${skipReason ? ` (
       }),
     ).toBe(0);
     expect(await e2e.page.getByRole('button', { name: /selected/ }).count()).toBe(0);
+  });
+
+  it('a selected row that leaves the list (another operator retried it) is no longer selected', async () => {
+    const [gone, stays] = await insertJobs(db, collectionName, [
+      { name: 'stale-pick', status: 'failed' },
+      { name: 'stale-pick', status: 'failed' },
+    ]);
+    const goneId = gone?._id.toHexString() as string;
+    e2e.posts.length = 0;
+    await open('#/jobs?name=stale-pick&status=failed');
+    await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('2 matching jobs');
+    await e2e.page.getByLabel(`Select job ${goneId}`).check();
+    await e2e.page.getByRole('button', { name: 'Delete selected (1)' }).waitFor();
+    // Another operator retries it: it is pending now, so the list of failed jobs drops it.
+    await jobs().updateOne({ _id: gone?._id }, { $set: { status: 'pending', failCount: 0 } });
+    await e2e.page.getByRole('button', { name: 'Refresh' }).click();
+    await e2e.page.locator(`tr[data-id="${goneId}"]`).waitFor({ state: 'detached' });
+    await expect.poll(() => e2e.page.locator('.count').textContent()).toBe('1 matching job');
+    expect(await e2e.page.getByRole('button', { name: /selected/ }).count()).toBe(0);
+    await e2e.page.getByRole('button', { name: 'Delete matching…' }).click();
+    await e2e.page.locator('dialog.confirm').getByRole('button', { name: 'Delete jobs' }).click();
+    await e2e.page.getByText('Deleted 1 job', { exact: true }).waitFor();
+    expect(e2e.posts.map((request) => request.body)).toEqual([{ name: 'stale-pick', status: ['failed'] }]);
+    expect(await jobs().countDocuments({ _id: gone?._id })).toBe(1);
+    expect(await jobs().countDocuments({ _id: stays?._id })).toBe(0);
+    await jobs().deleteMany({ name: 'stale-pick' });
+    e2e.posts.length = 0;
   });
 
   it('order, statuses and page are in the URL, and a reload keeps them', async () => {

@@ -18,7 +18,7 @@ import {
   screenshot,
   skipReason,
 } from '../helpers/e2e.js';
-import { useDashboardDb } from '../helpers/jobs.js';
+import { insertJobs, useDashboardDb } from '../helpers/jobs.js';
 
 if (skipReason) process.stderr.write(`[dashboard e2e] skipped: ${skipReason}\n`);
 const getDb = useDashboardDb(import.meta.url);
@@ -175,8 +175,8 @@ describe.skipIf(Boolean(skipReason))(
       await e2e.page.getByText('Unscheduled cleanup-tmp (uploads)').waitFor();
       await expect.poll(() => e2e.page.locator('table.schedules tbody tr').count()).toBe(2);
       expect(e2e.posts.at(-1)).toEqual({
-        path: '/api/schedules/cleanup-tmp/unschedule',
-        body: { uniqueKey: 'uploads' },
+        path: '/api/schedules/unschedule',
+        body: { name: 'cleanup-tmp', uniqueKey: 'uploads' },
       });
       expect((await worker.getSchedules()).map((job) => job.name)).toEqual(['nightly-report', 'sync-crm']);
     });
@@ -214,6 +214,67 @@ describe.skipIf(Boolean(skipReason))(
         await screenshot(e2e.page, 'job-detail-phone.png', { fit: true });
       } finally {
         await e2e.page.setViewportSize({ width: 1280, height: 860 });
+      }
+    });
+
+    it('pauses, resumes and unschedules the names "." and "..", never every name', async () => {
+      await worker.enqueue('.', {});
+      await worker.schedule('0 4 * * *', '..', {});
+      const pausedBefore = await worker.getPaused();
+      await e2e.page.goto(e2e.server.url);
+      await e2e.page.getByRole('button', { name: 'Pause .', exact: true }).click();
+      await e2e.page.locator('tr[data-name="."] .badge.paused').waitFor();
+      expect(await worker.getPaused()).toEqual([...(pausedBefore as string[]), '.'].sort());
+      await e2e.page.getByRole('button', { name: 'Resume .', exact: true }).click();
+      await e2e.page.locator('tr[data-name="."] .badge.running').waitFor();
+      expect(await worker.getPaused()).toEqual(pausedBefore);
+
+      await e2e.page.getByRole('link', { name: 'Schedules' }).click();
+      await e2e.page.getByRole('button', { name: 'Pause ..', exact: true }).click();
+      await e2e.page.locator('tr[data-name=".."] .badge.paused').waitFor();
+      expect(await worker.getPaused()).toEqual([...(pausedBefore as string[]), '..'].sort());
+      await e2e.page.getByRole('button', { name: 'Unschedule ..', exact: true }).click();
+      await e2e.page.locator('dialog.confirm').getByRole('button', { name: 'Unschedule' }).click();
+      await e2e.page.getByText('Unscheduled ..', { exact: true }).waitFor();
+      expect((await worker.getSchedules()).map((job) => job.name)).not.toContain('..');
+      await worker.resume('..');
+      await worker.deleteJobs({ name: '.' });
+    });
+
+    it('pages the schedules: past a page, the rest is one click away, never silently left out', async () => {
+      const before = (await worker.getSchedules()).map((job) => job.name);
+      const keys = Array.from({ length: 101 }, (_, index) => `tenant-${String(index).padStart(3, '0')}`);
+      await insertJobs(
+        db,
+        collectionName,
+        keys.map((uniqueKey) => ({
+          name: 'tenant-report',
+          status: 'pending' as const,
+          nextRunAt: new Date(Date.now() + 86_400_000),
+          repeatInterval: '0 3 * * *',
+          timezone: 'UTC',
+          uniqueKey,
+          activeKey: `s:${uniqueKey}`,
+        })) as never,
+      );
+      try {
+        await e2e.page.goto(`${e2e.server.url}#/`);
+        await e2e.page.getByRole('link', { name: 'Schedules' }).click();
+        const rows = e2e.page.locator('table.schedules tbody tr[data-id]');
+        const pager = e2e.page.getByRole('navigation', { name: 'Pages of schedules' });
+        await expect.poll(() => rows.count()).toBe(100);
+        expect(await pager.textContent()).toContain('Page 1 · more on the next page');
+        const firstPage = await rows.evaluateAll((all) => all.map((row) => row.textContent?.split('0 3')[0]));
+        await pager.getByRole('button', { name: 'Next' }).click();
+        await expect.poll(() => pager.textContent()).toContain('Page 2');
+        await expect.poll(() => rows.count()).toBe(before.length + 101 - 100);
+        expect(await pager.getByRole('button', { name: 'Next' }).isDisabled()).toBe(true);
+        expect(await rows.last().textContent()).toContain('tenant-100');
+        expect(firstPage).not.toContain(await rows.first().evaluate((row) => row.textContent?.split('0 3')[0]));
+        await pager.getByRole('button', { name: 'First page' }).click();
+        await expect.poll(() => rows.count()).toBe(100);
+      } finally {
+        await db.collection(collectionName).deleteMany({ name: 'tenant-report' });
       }
     });
 

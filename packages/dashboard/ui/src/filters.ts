@@ -7,6 +7,7 @@
  * the CLI's, so `customer.id = 42` means the number 42 everywhere.
  */
 import { type DataFilterValue, parseDataFilter } from '../../src/shared/data-filter.js';
+import { parseIsoTime } from '../../src/shared/iso-time.js';
 import { type JobStatus, STATUSES } from './types.js';
 
 /** The filters as typed (strings, as in the form and the URL). */
@@ -79,13 +80,14 @@ export const NO_FILTERS: JobFilters = {
   createdBefore: '',
 };
 
+/** A time of the address, read as the server and the CLI read it: ISO 8601 only. */
 function timeOf(label: string, text: string, errors: string[]): string | undefined {
-  const date = new Date(/^\d+$/.test(text) ? Number(text) : text);
-  if (Number.isNaN(date.getTime())) {
-    errors.push(`${label}: ${JSON.stringify(text)} is not a time`);
+  const parsed = parseIsoTime(text);
+  if (!parsed.ok) {
+    errors.push(`${label}: ${parsed.error}`);
     return undefined;
   }
-  return date.toISOString();
+  return parsed.value.toISOString();
 }
 
 /** Reads the filters as typed into checked, typed values (or the reasons they cannot be used). */

@@ -100,4 +100,6 @@ export interface SchedulesJson {
   now: string;
   schedules: JobJson[];
   paused: string[] | 'all';
+  /** The `after` of the next page, `null` on the last one. */
+  nextCursor: string | null;
 }

@@ -50,12 +50,17 @@ const ACTIONS: readonly JobAction[] = [
 function registerJobAction(program: Command, io: CliIo, action: JobAction): void {
   const command = addFilterOptions(addCommonOptions(program.command(action.name).description(action.description)))
     .argument('[id]', 'the job id; leave it out to act on every job matching the filters', idArgument)
-    .option('--all', 'act on every job (needed when no id and no filter is given)');
+    .option('--all', 'act on every job (instead of an id or filters)');
   if (action.confirmAll) command.option('--yes', `${action.name} --all without asking (for scripts)`);
   if (action.name === 'cancel') command.option('--reason <text>', 'why, stored on the job');
   command.action(async (id: string | undefined, options: TargetOptions) => {
     if (id !== undefined && (hasFilter(options) || options.all)) {
       throw new UsageError('give a job id or filters (or --all), not both');
+    }
+    // As `{ "all": true }` with filters is a 400 in the API: --all means every job, so a filter
+    // beside it is either a mistake or a narrower command written wrongly.
+    if (options.all && hasFilter(options)) {
+      throw new UsageError(`${action.name}: give --all or filters, not both (--all acts on every job)`);
     }
     if (id === undefined && !hasFilter(options) && !options.all) {
       throw new UsageError(`${action.name}: give a job id, filters (--name, --status, --data …) or --all`);
@@ -65,7 +70,7 @@ function registerJobAction(program: Command, io: CliIo, action: JobAction): void
       if (outcome === null || outcome === false) throw new CommandFailed(`no job with id ${id}`);
       const value = outcome === true ? { deleted: true, id } : outcome;
       print(io, options, value, () =>
-        outcome === true ? `${action.done} ${id}` : `${action.done} ${id}: now ${(outcome as Job).status}`,
+        outcome === true ? `${action.done} ${id}` : `${action.done} ${id}: now ${visible((outcome as Job).status)}`,
       );
       return;
     }
@@ -108,9 +113,15 @@ function registerPauseCommand(program: Command, io: CliIo, verb: 'pause' | 'resu
         await monque[verb](name);
         return monque.getPaused();
       });
-      const what = name ?? 'every job name';
+      const what = name === undefined ? 'every job name' : visible(name);
       print(io, options, { paused }, (value) => {
-        const now = value.paused === 'all' ? 'everything' : value.paused.length ? value.paused.join(', ') : 'nothing';
+        // Paused names come from the database: escaped like every other text from it.
+        const now =
+          value.paused === 'all'
+            ? 'everything'
+            : value.paused.length
+              ? value.paused.map((each) => visible(each)).join(', ')
+              : 'nothing';
         return `${verb === 'pause' ? 'paused' : 'resumed'} ${what}; paused now: ${now}`;
       });
     });

@@ -1,5 +1,5 @@
 /** The commands that read: `stats`, `list`, `show`. */
-import { JOB_STATUSES } from '@monque/core';
+import { JOB_STATUSES, type PausedState } from '@monque/core';
 import type { Command } from 'commander';
 import { jobIdOf } from '../../api/job-filter.js';
 import { addCommonOptions, type CliIo, type CommonOptions, print, withMonque } from '../cli-context.js';
@@ -62,7 +62,10 @@ export function registerInspectCommands(program: Command, io: CliIo): void {
         ]);
         return { ...stats, paused };
       });
-      print(io, options, result, (value) => formatStats(value, value.paused, now()));
+      // With --name, the table has that name's row only (a pause of another name is not shown).
+      const only = (paused: PausedState): PausedState =>
+        options.name && paused !== 'all' ? paused.filter((name) => name === options.name) : paused;
+      print(io, options, result, (value) => formatStats(value, only(value.paused), now()));
     });
 
   addFilterOptions(addCommonOptions(program.command('list').description('jobs matching the filters, newest first')))

@@ -4,7 +4,7 @@
  * is none). Disabled while the filter cannot be used or the count is not known: the confirmation
  * must say what it will touch.
  */
-import { apiPost } from '../api.js';
+import { apiPost, failureNotice } from '../api.js';
 import { bulkBody, describeFilters, type ParsedFilters } from '../filters.js';
 import { formatExact } from '../format.js';
 import { useNotices } from '../notices.js';
@@ -59,7 +59,7 @@ export function BulkActions({
           const result = await apiPost<{ count: number }>(`jobs/${action}`, body);
           notify('success', `${info.done} ${plural(result.count, 'job')}`);
         } catch (error) {
-          notify('error', `${info.label} failed: ${(error as Error).message}`);
+          notify('error', failureNotice(info.label, error));
         }
         onDone();
       },

@@ -1,6 +1,6 @@
 /** What can be done to one job, as its status allows: retry, run now, cancel, delete, reschedule. */
 import { useState } from 'preact/hooks';
-import { apiPost } from '../api.js';
+import { apiPost, failureNotice } from '../api.js';
 import { formatExact, fromLocalInput, toLocalInput } from '../format.js';
 import { useNotices } from '../notices.js';
 import { useRefresh } from '../refresh.js';
@@ -20,7 +20,7 @@ export function JobActions({ job, confirm }: { job: JobJson; confirm(request: Co
       notify('success', done);
       if (action === 'delete') navigate(jobsHash(new URLSearchParams({ name: job.name })));
     } catch (error) {
-      notify('error', `${action} failed: ${(error as Error).message}`);
+      notify('error', failureNotice(action, error));
     }
     refreshNow();
   };

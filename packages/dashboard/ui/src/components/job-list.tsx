@@ -3,7 +3,7 @@
  * page), read once into a parsed filter from which the list, the count and the bulk actions are
  * built. Keyset pages: the cursors of the pages before this one are kept in the URL too.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { apiGet } from '../api.js';
 import {
   apiParams,
@@ -88,13 +88,22 @@ export function JobList({
   const stats = usePolled(() => apiGet<StatsJson>('stats'), 'names');
   const names = stats.data ? Object.keys(stats.data.byName).sort() : [];
 
-  // The selection belongs to one page of one filter and order: it is dropped when they change.
+  const jobs = page.data?.jobs ?? [];
+  // The selection belongs to one page of one filter and order: it is dropped when they change. It
+  // holds only rows the page lists: a row that leaves the list on a refresh (another operator
+  // retried or deleted it) leaves the selection too, so a bulk action never reaches a job no
+  // longer shown.
   const selectionKey = `${filterKey}|${sort.by}|${sort.order}|${pages.join('.')}`;
   const [selection, setSelection] = useState<{ key: string; ids: ReadonlySet<string> }>({
     key: selectionKey,
     ids: new Set(),
   });
-  const selected = selection.key === selectionKey ? selection.ids : new Set<string>();
+  const listed = new Set(jobs.map((job) => job._id));
+  const selected = new Set(selection.key === selectionKey ? [...selection.ids].filter((id) => listed.has(id)) : []);
+  const stale = selection.key === selectionKey && selected.size < selection.ids.size;
+  useEffect(() => {
+    if (stale) setSelection({ key: selectionKey, ids: selected });
+  });
   const select = (ids: readonly string[], on: boolean): void => {
     const next = new Set(selected);
     for (const id of ids) on ? next.add(id) : next.delete(id);
@@ -103,7 +112,6 @@ export function JobList({
 
   const apply = (next: JobFilters): void => go({ filters: next, sort, pages: [] });
   const setSort = (next: ListSort): void => go({ filters, sort: next, pages: [] });
-  const jobs = page.data?.jobs ?? [];
 
   return (
     <section aria-labelledby="jobs-title">

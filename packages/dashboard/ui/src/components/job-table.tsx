@@ -1,7 +1,7 @@
 /**
  * The jobs of one page: a table with sortable time columns and a checkbox per row for bulk
  * actions. At phone width the rows become cards (each cell labelled by `data-label`), the id, name
- * and status first.
+ * and status first, under a bar with the header's controls (select all, the sort buttons).
  */
 import { DEFAULT_ORDER, type ListSort, type SortBy } from '../filters.js';
 import { formatDuration, runDuration } from '../format.js';
@@ -77,18 +77,23 @@ export function JobTable({
           <tr>
             {selectable && (
               <th scope="col" class="pick">
-                <input
-                  type="checkbox"
-                  aria-label="Select every job on this page"
-                  checked={allSelected}
-                  disabled={jobs.length === 0}
-                  onChange={(event) =>
-                    onSelect(
-                      jobs.map((job) => job._id),
-                      event.currentTarget.checked,
-                    )
-                  }
-                />
+                <label class="pick-all">
+                  <input
+                    type="checkbox"
+                    aria-label="Select every job on this page"
+                    checked={allSelected}
+                    disabled={jobs.length === 0}
+                    onChange={(event) =>
+                      onSelect(
+                        jobs.map((job) => job._id),
+                        event.currentTarget.checked,
+                      )
+                    }
+                  />
+                  <span class="phone-only" aria-hidden="true">
+                    Select all on this page
+                  </span>
+                </label>
               </th>
             )}
             <th scope="col">Job</th>

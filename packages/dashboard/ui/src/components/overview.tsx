@@ -1,5 +1,5 @@
 /** One row per job name (counts by status, due now, oldest due age, paused) and the throughput chart. */
-import { apiGet, apiPost, segment } from '../api.js';
+import { apiGet, apiPost, failureNotice } from '../api.js';
 import { formatAge } from '../format.js';
 import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
@@ -16,6 +16,10 @@ const COLUMNS: ReadonlyArray<keyof StatusCounts> = [
   'failed',
   'cancelled',
 ];
+
+/** A column's heading (and its label on a card at phone width). */
+const heading = (column: keyof StatusCounts): string =>
+  column === 'due' ? 'Due now' : `${column[0]?.toUpperCase()}${column.slice(1)}`;
 
 function countLink(name: string | undefined, status: keyof StatusCounts, count: number) {
   if (count === 0) return <span class="zero">0</span>;
@@ -38,10 +42,11 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
   const setPaused = async (name: string | null, pause: boolean): Promise<void> => {
     const verb = pause ? 'pause' : 'resume';
     try {
-      await apiPost(name === null ? `queues/${verb}` : `queues/${segment(name)}/${verb}`);
+      // The name goes in the body: a URL would drop a name such as `.` or `..` from its path.
+      await apiPost(`queues/${verb}`, name === null ? { all: true } : { name });
       notify('success', `${pause ? 'Paused' : 'Resumed'} ${name ?? 'every job name'}`);
     } catch (error) {
-      notify('error', `Could not ${verb} ${name ?? 'every job name'}: ${(error as Error).message}`);
+      notify('error', failureNotice(`${pause ? 'Pause' : 'Resume'} ${name ?? 'every job name'}`, error));
     }
     refreshNow();
   };
@@ -68,14 +73,14 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
         </div>
       )}
       <div class="table-wrap">
-        <table class="overview">
+        <table class="overview cards">
           <caption class="visually-hidden">Jobs by name and status</caption>
           <thead>
             <tr>
               <th scope="col">Name</th>
               {COLUMNS.map((column) => (
                 <th scope="col" class="num" key={column}>
-                  {column === 'due' ? 'Due now' : column[0]?.toUpperCase() + column.slice(1)}
+                  {heading(column)}
                 </th>
               ))}
               <th scope="col">Oldest due</th>
@@ -89,7 +94,7 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
           </thead>
           <tbody>
             {data && names.length === 0 && (
-              <tr>
+              <tr class="empty">
                 <td colSpan={COLUMNS.length + 4}>No jobs yet.</td>
               </tr>
             )}
@@ -102,16 +107,18 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
                     <a href={jobsHash(new URLSearchParams({ name }))}>{name}</a>
                   </th>
                   {COLUMNS.map((column) => (
-                    <td class={`num col-${column}`} key={column}>
+                    <td class={`num col-${column}`} key={column} data-label={heading(column)}>
                       {countLink(name, column, row[column])}
                     </td>
                   ))}
-                  <td>{row.oldestDueAt ? formatAge(now - new Date(row.oldestDueAt).getTime()) : '—'}</td>
-                  <td>
+                  <td data-label="Oldest due">
+                    {row.oldestDueAt ? formatAge(now - new Date(row.oldestDueAt).getTime()) : '—'}
+                  </td>
+                  <td data-label="State">
                     {row.paused ? <span class="badge paused">paused</span> : <span class="badge running">active</span>}
                   </td>
                   {!readOnly && (
-                    <td>
+                    <td class="actions">
                       {row.paused && data?.paused !== 'all' ? (
                         <button type="button" onClick={() => setPaused(name, false)} aria-label={`Resume ${name}`}>
                           Resume
@@ -132,11 +139,11 @@ export function Overview({ readOnly, theme }: { readOnly: boolean; theme: string
               <tr>
                 <th scope="row">Total</th>
                 {COLUMNS.map((column) => (
-                  <td class="num" key={column}>
+                  <td class="num" key={column} data-label={heading(column)}>
                     {countLink(undefined, column, data.total[column])}
                   </td>
                 ))}
-                <td colSpan={readOnly ? 2 : 3}>
+                <td colSpan={readOnly ? 2 : 3} class="actions">
                   {!readOnly && data.paused !== 'all' && (
                     <button type="button" class="quiet" onClick={() => setPaused(null, true)}>
                       Pause all

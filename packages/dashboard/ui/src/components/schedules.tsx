@@ -1,8 +1,10 @@
 /**
- * Every recurring job still scheduled: its cron expression and time zone, its next run, its last
- * run and how it ended, and whether its name is paused; pause or resume the name, or unschedule it.
+ * Every recurring job still scheduled, a page at a time: its cron expression and time zone, its next
+ * run, its last run and how it ended, and whether its name is paused; pause or resume the name, or
+ * unschedule it.
  */
-import { apiGet, apiPost, segment } from '../api.js';
+import { useState } from 'preact/hooks';
+import { apiGet, apiPost, failureNotice } from '../api.js';
 import { formatDuration } from '../format.js';
 import { useNotices } from '../notices.js';
 import { usePolled, useRefresh } from '../refresh.js';
@@ -47,20 +49,27 @@ function Outcome({ outcome }: { outcome: ReturnType<typeof lastOutcome> }) {
   );
 }
 
+/** Recurring jobs per page (the API pages them: none is left out past a page). */
+const PAGE_SIZE = 100;
+
 export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(request: ConfirmRequest): void }) {
-  const loaded = usePolled(() => apiGet<SchedulesJson>('schedules'), 'schedules');
+  // The cursors of the pages before this one.
+  const [pages, setPages] = useState<string[]>([]);
+  const cursor = pages[pages.length - 1];
+  const params = new URLSearchParams({ limit: String(PAGE_SIZE), ...(cursor ? { after: cursor } : {}) });
+  const loaded = usePolled(() => apiGet<SchedulesJson>('schedules', params), `schedules?${params}`);
   const now = useNow();
   const { refreshNow } = useRefresh();
   const { notify } = useNotices();
   const data = loaded.data;
   const isPaused = (name: string): boolean => data?.paused === 'all' || (data?.paused.includes(name) ?? false);
 
-  const change = async (path: string, body: Record<string, unknown>, done: string, failed: string) => {
+  const change = async (path: string, body: Record<string, unknown>, done: string, what: string) => {
     try {
       await apiPost(path, body);
       notify('success', done);
     } catch (error) {
-      notify('error', `${failed}: ${(error as Error).message}`);
+      notify('error', failureNotice(what, error));
     }
     refreshNow();
   };
@@ -73,10 +82,10 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
       danger: true,
       onConfirm: () =>
         change(
-          `schedules/${segment(job.name)}/unschedule`,
-          job.uniqueKey === undefined ? {} : { uniqueKey: job.uniqueKey },
+          'schedules/unschedule',
+          job.uniqueKey === undefined ? { name: job.name } : { name: job.name, uniqueKey: job.uniqueKey },
           `Unscheduled ${which}`,
-          `Could not unschedule ${which}`,
+          `Unschedule ${which}`,
         ),
     });
   };
@@ -123,8 +132,11 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
               return (
                 <tr key={job._id} data-id={job._id} data-name={job.name}>
                   <td data-label="Name" class="key name">
-                    <a href={`#/jobs/${job._id}`}>{job.name}</a>
-                    {job.uniqueKey && <span class="subtle"> · {job.uniqueKey}</span>}
+                    {/* One element: on a card the cell is a row of its label and its content. */}
+                    <span>
+                      <a href={`#/jobs/${job._id}`}>{job.name}</a>
+                      {job.uniqueKey && <span class="subtle"> · {job.uniqueKey}</span>}
+                    </span>
                   </td>
                   <td data-label="Cron" class="key mono">
                     {job.repeatInterval}
@@ -153,10 +165,10 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
                             type="button"
                             onClick={() =>
                               change(
-                                `queues/${segment(job.name)}/${paused ? 'resume' : 'pause'}`,
-                                {},
+                                `queues/${paused ? 'resume' : 'pause'}`,
+                                { name: job.name },
                                 `${paused ? 'Resumed' : 'Paused'} ${job.name}`,
-                                `Could not ${paused ? 'resume' : 'pause'} ${job.name}`,
+                                `${paused ? 'Resume' : 'Pause'} ${job.name}`,
                               )
                             }
                             aria-label={`${paused ? 'Resume' : 'Pause'} ${job.name}`}
@@ -181,6 +193,27 @@ export function Schedules({ readOnly, confirm }: { readOnly: boolean; confirm(re
           </tbody>
         </table>
       </div>
+      {(pages.length > 0 || data?.nextCursor) && (
+        <nav class="pager" aria-label="Pages of schedules">
+          <button type="button" disabled={pages.length === 0} onClick={() => setPages([])}>
+            First page
+          </button>
+          <button type="button" disabled={pages.length === 0} onClick={() => setPages(pages.slice(0, -1))}>
+            Previous
+          </button>
+          <span>
+            Page {pages.length + 1}
+            {data?.nextCursor ? ` · more on the next page` : ''}
+          </span>
+          <button
+            type="button"
+            disabled={!data?.nextCursor}
+            onClick={() => data?.nextCursor && setPages([...pages, data.nextCursor])}
+          >
+            Next
+          </button>
+        </nav>
+      )}
     </section>
   );
 }

@@ -70,7 +70,9 @@ describe('chaos invariants', () => {
       });
       expect(text(results[1])).toMatch(/failed after 2 unsuccessful attempts \(maxRetries 3\)/);
       expect(text(results[1])).toMatch(/not finished/);
-      expect(text(results[1])).toMatch(/cancelled, but neither the operator nor a failed or cancelled dependency did it/);
+      expect(text(results[1])).toMatch(
+        /cancelled, but neither the operator nor a failed or cancelled dependency did it/,
+      );
       expect(text(results[1])).toMatch(/charged 3 failures, more than its worker's maxRetries 2/);
       const byOperator = job('fast', 'cancelled');
       const cancel = call('cancelJob', 0, 10, { jobId: String(byOperator._id), returned: 'cancelled' });

@@ -145,6 +145,7 @@ describe('GET stats', () => {
       due: 0,
       waiting: 0,
       processing: 0,
+      limited: 0,
       completed: 0,
       failed: 0,
       cancelled: 0,

@@ -199,7 +199,9 @@ describe('a lock renewal whose reply never comes', () => {
     });
   });
 
-  it('nor do several: each renewal waits at most lockTimeout (< operationTimeout), then the beats go on', async () => {
+  it('nor do several: renewals stuck as long as the lock lasts never give two runs at once (the owner lets go first)', async () => {
+    // Four stuck renewals (as many as may wait at once) leave the lock unrenewed for lockTimeout:
+    // the watcher may then recover the job, so the owner must have aborted its handler before.
     const db = await getDb();
     const collectionName = freshCollectionName(db);
     const timing = { lockTimeout: 2_000, heartbeatInterval: 300, staleCheckInterval: 100 };
@@ -209,24 +211,41 @@ describe('a lock renewal whose reply never comes', () => {
       instanceId: 'owner',
     });
     const watcher = createMonque(db, { ...timing, collectionName, instanceId: 'watcher' });
-    const runs: string[] = [];
-    owner.worker('long', async () => {
-      runs.push('owner');
-      await sleep(4_500);
+    const runs: { by: string; start: number; end?: number }[] = [];
+    owner.worker('long', async (_job, { signal }) => {
+      const run: { by: string; start: number; end?: number } = { by: 'owner', start: Date.now() };
+      runs.push(run);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 4_500);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      run.end = Date.now();
+      if (signal.aborted) throw signal.reason;
     });
     watcher.worker('long', () => {
-      runs.push('watcher');
+      runs.push({ by: 'watcher', start: Date.now(), end: Date.now() });
     });
-    await owner.enqueue('long', {});
-    // As many stuck renewals as may wait at once: only their timing out lets the next beats go.
+    const job = await owner.enqueue('long', {});
     const stuck = proxy.delayReplies(isRenewal, NEVER, { times: MAX_BEATS_IN_FLIGHT });
-    const done = nextEvent(owner, 'job:complete');
     await owner.start();
     await stuck.firstHit;
     await watcher.start();
-    await done;
+    await waitUntil(
+      async () => (await jobsOf(db, owner).findOne({ _id: job._id }))?.status === JobStatus.COMPLETED,
+      'the job to complete',
+      { timeoutMs: 15_000 },
+    );
     await owner.stop();
     await watcher.stop();
-    expect(runs).toEqual(['owner']);
+    for (const [index, run] of runs.entries()) {
+      for (const later of runs.slice(index + 1)) {
+        expect(later.start, `${later.by} started while ${run.by} still ran`).toBeGreaterThanOrEqual(
+          run.end ?? Number.POSITIVE_INFINITY,
+        );
+      }
+    }
   });
 });

@@ -86,14 +86,18 @@ export class EnqueueCoalescer {
     while (this.waiting.length > 0) {
       // After a write that did not answer in time, the next one carries one call: whether it is
       // answered tells a stalled connection (the rest follow at once) from an outage (they wait).
+      // A write dropped because its caller gave up is no answer: the next waits out the half timeout.
       const batch: Waiting[] = this.waiting.splice(0, stalled ? 1 : MAX_BATCH);
-      stalled = !(await this.settlesWithin(this.write(batch), this.operationTimeout / 2));
+      stalled = !(await this.answeredWithin(this.write(batch), this.operationTimeout / 2));
     }
     this.inFlight = false;
   }
 
-  /** Writes `batch` and settles each of its calls. */
-  private async write(batch: Waiting[]): Promise<void> {
+  /**
+   * Writes `batch` and settles each of its calls.
+   * @returns whether the database answered: `false` when the write was dropped (a caller gave up)
+   */
+  private async write(batch: Waiting[]): Promise<boolean> {
     const now = this.now();
     const signals = batch.flatMap((waiting) => (waiting.signal ? [waiting.signal] : []));
     const signal = signals.length === 0 ? undefined : signals.length === 1 ? signals[0] : AbortSignal.any(signals);
@@ -116,16 +120,20 @@ export class EnqueueCoalescer {
       if ('doc' in result) waiting.resolve(result.doc);
       else waiting.reject(result.error);
     });
+    return !signal?.aborted;
   }
 
-  /** Waits for `work` to settle, or `ms`, whichever comes first. @returns whether it settled in time */
-  private async settlesWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  /**
+   * Waits for `work` to be answered, or `ms`, whichever comes first (work that ends unanswered waits
+   * out `ms`). @returns whether it was answered in time
+   */
+  private async answeredWithin(work: Promise<boolean>, ms: number): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), ms);
     });
-    const settled = await Promise.race([work.then(() => true), elapsed]);
+    const answered = await Promise.race([work.then((answered) => (answered ? true : elapsed)), elapsed]);
     clearTimeout(timer);
-    return settled;
+    return answered;
   }
 }

@@ -74,12 +74,9 @@ interface CallOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A command given an already aborted signal is refused by the driver when it would be sent. */
 function callOptions(session: ClientSession | undefined, signal: AbortSignal | undefined): CallOptions {
-  if (signal === undefined) return { session };
-  // A caller that already gave up sends nothing more (the driver would hold an operation given an
-  // aborted signal until it could send it, and only then refuse it).
-  signal.throwIfAborted();
-  return { session, signal };
+  return signal === undefined ? { session } : { session, signal };
 }
 
 /** Inserts jobs into the jobs collection. */

@@ -8,7 +8,7 @@
 import { freshCollectionName, getTestUri, startFaultProxy } from '@monque/test-backend';
 import { type CommandStartedEvent, type Db, MongoClient, type MongoClientOptions } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectionError, type Monque } from '../../src/index.js';
+import { ConnectionError, type EnqueueOptions, type Monque } from '../../src/index.js';
 import { createMonque, jobsOf, useTestDb } from '../helpers/monque.js';
 
 const getDb = useTestDb(import.meta.url);
@@ -51,8 +51,8 @@ async function watchedProducer(db: Db, clientOptions: MongoClientOptions = {}) {
     collectionName: freshCollectionName(db),
     operationTimeout: 500,
   });
-  await monque.enqueue('warm-up', {});
-  return { proxy, monque, sends };
+  const warmUp = await monque.enqueue('warm-up', {});
+  return { proxy, monque, sends, warmUp };
 }
 
 interface Outcome {
@@ -62,8 +62,8 @@ interface Outcome {
   readonly at: number;
 }
 
-async function enqueueRef(monque: Monque, ref: string): Promise<Outcome> {
-  const error = await monque.enqueue('order', { ref }).then(
+async function enqueueRef(monque: Monque, ref: string, options?: EnqueueOptions): Promise<Outcome> {
+  const error = await monque.enqueue('order', { ref }, options).then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
@@ -114,6 +114,36 @@ describe('an enqueue rejected while the driver still held it', () => {
     proxy.heal();
     await enqueueWhenBack(monque);
     await expectKeptTheirWord(db, monque, sends, outcomes);
+  });
+
+  it('with dependencies, and through enqueueMany: it is never sent afterwards', async () => {
+    const db = await getDb();
+    const { proxy, monque, sends, warmUp } = await watchedProducer(db, { maxPoolSize: 1 });
+    proxy.partition({ mode: 'blackhole' });
+    // The only connection is stuck on this insert: the calls below wait for a connection.
+    const first = enqueueRef(monque, 'first');
+    const many = monque.enqueueMany([
+      { name: 'order', data: { ref: 'm1' } },
+      { name: 'order', data: { ref: 'm2' } },
+    ]);
+    const [dependent, manyError] = await Promise.all([
+      enqueueRef(monque, 'dependent', { dependsOn: [warmUp._id] }),
+      many.then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      ),
+      first,
+    ]);
+    const manyAt = Date.now();
+    proxy.heal();
+    // One connection, served in turn: after these round trips, whatever the driver still held
+    // (a dependent enqueue takes three: its dependencies read, their marking, the insert) was sent.
+    for (let round = 0; round < 4; round += 1) await monque.countJobs();
+    await expectKeptTheirWord(db, monque, sends, [
+      dependent,
+      { ref: 'm1', error: manyError, at: manyAt },
+      { ref: 'm2', error: manyError, at: manyAt },
+    ]);
   });
 });
 

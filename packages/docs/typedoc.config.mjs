@@ -3,6 +3,10 @@
  * TypeDoc configuration of the generated API reference (Markdown for VitePress, written to
  * `api/reference/`, which is gitignored and rebuilt by `npm run build`). Documents the public
  * entry point of each library: `@monque/core`, `@monque/tsed` and `@monque/nestjs`.
+ *
+ * `@monque/tsed` and `@monque/nestjs` re-export `@monque/core`: TypeDoc reads core's source for
+ * them (the `paths` below), not its built `dist/`, so the reference is the same whether or not the
+ * packages were built first (on a fresh clone, `npm test` builds the site before anything else).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +29,7 @@ const config = {
     readme: 'none',
     disableGit: true,
     disableSources: true,
+    compilerOptions: { paths: { '@monque/core': [`${packagePath('core')}/src/index.ts`] } },
   },
   name: 'API reference',
   out: 'api/reference',

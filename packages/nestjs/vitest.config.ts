@@ -19,7 +19,7 @@ export default defineProject({
   test: {
     name: 'nestjs',
     include: ['tests/**/*.test.ts'],
-    globalSetup: ['../../tools/test-backend/src/global-setup.ts'],
+    globalSetup: ['../../tools/test-backend/src/global-setup.ts', './tests/support/build.global.ts'],
     testTimeout: 60_000,
     hookTimeout: 30_000,
   },

@@ -13,21 +13,61 @@ export const DEFAULT_CORE = path.resolve(
   '../../packages/core/src/index.ts',
 );
 
-/** A job as handed to a handler (the fields the run reads). */
+/** A job as handed to a handler or returned by the operations API (the fields the run reads). */
 export interface CoreJob {
   readonly _id: ObjectId;
   readonly name: string;
   readonly data: unknown;
+  readonly status?: string;
+  readonly lockedAt?: Date | null;
+  readonly failCount?: number;
+  readonly result?: unknown;
+  readonly dependsOn?: readonly ObjectId[];
+}
+
+/** A handler's second argument (the part the run uses). */
+export interface HandlerContext {
+  readonly signal: AbortSignal;
+}
+
+/** A `JobQuery` (the part the run uses). */
+export interface CoreQuery {
+  name?: string | string[];
+  status?: string | string[];
+  data?: Record<string, string>;
+}
+
+/** Worker options (the part the run uses). */
+export interface CoreWorkerOptions {
+  concurrency?: number;
+  maxRetries?: number;
+  backoff?: { type: 'fixed' | 'exponential'; delay: number };
 }
 
 /** The public API of a `Monque` instance, as far as the run uses it. */
 export interface MonqueInstance {
-  worker(name: string, handler: (job: CoreJob) => Promise<void>, options?: { concurrency?: number }): void;
-  enqueue(name: string, data: unknown): Promise<{ _id: ObjectId }>;
+  worker(
+    name: string,
+    handler: (job: CoreJob, context: HandlerContext) => Promise<unknown>,
+    options?: CoreWorkerOptions,
+  ): void;
+  enqueue(
+    name: string,
+    data: unknown,
+    options?: { dependsOn?: ObjectId[]; onDependencyFailure?: 'cancel' | 'run' },
+  ): Promise<{ _id: ObjectId }>;
   schedule(cron: string, name: string, data: unknown, options?: { uniqueKey?: string }): Promise<unknown>;
   start(): Promise<void>;
   stop(): Promise<void>;
   on(event: string, listener: (payload: unknown) => void): unknown;
+  getJob(id: ObjectId): Promise<CoreJob | null>;
+  getJobs(query?: CoreQuery, page?: { limit?: number }): Promise<{ jobs: CoreJob[] }>;
+  cancelJob(id: ObjectId, options?: { reason?: string }): Promise<CoreJob | null>;
+  retryJobs(query: CoreQuery): Promise<{ count: number }>;
+  deleteJobs(query: CoreQuery): Promise<{ count: number }>;
+  rescheduleJob(id: ObjectId, runAt: Date): Promise<CoreJob | null>;
+  pause(name?: string): Promise<void>;
+  resume(name?: string): Promise<void>;
 }
 
 /** `new Monque(db, options)`. */

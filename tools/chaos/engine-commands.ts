@@ -54,3 +54,15 @@ export function jobIdsOf(command: WireCommand): string[] | null {
   }
   return ids;
 }
+
+/** A read of jobs by claim token (the claimer reading back a contended claim, or a claim whose reply was lost). */
+export function isClaimRead(command: WireCommand): boolean {
+  if (command.collection !== JOBS_COLLECTION || command.name !== 'find') return false;
+  const filter = command.body.filter;
+  return !!filter && typeof filter === 'object' && 'claimToken' in (filter as Document);
+}
+
+/** A write of a producer or the operator (to the jobs or the pause collection). */
+export function isClientWrite(command: WireCommand): boolean {
+  return ['insert', 'update', 'delete', 'findAndModify'].includes(command.name);
+}

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FaultProxy } from '../test-backend/src/index.js';
-import type { InstanceConfig, InstanceMessage, OrchestratorMessage } from './settings.js';
+import { HUNG_AFTER_STOP, type InstanceConfig, type InstanceMessage, type OrchestratorMessage } from './messages.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
@@ -23,8 +23,13 @@ export interface Incarnation {
   /** When its `stop()` resolved (it said so). */
   stoppedAt?: number;
   exitedAt?: number;
-  /** Why it exited: killed by the plan, stopped at the end, or neither (a crash). */
-  exit?: 'killed' | 'stopped' | 'crashed' | 'killed-after-stop-timeout';
+  /** Stalls of its event loop longer than 500 ms, as it reported them. */
+  readonly stalls: { from: number; to: number }[];
+  /**
+   * Why it exited: killed by the plan, stopped (by a planned restart or at the end), or neither (a
+   * crash); `hung-after-stop` when it did not exit by itself after `stop()` and closing its clients.
+   */
+  exit?: 'killed' | 'stopped' | 'crashed' | 'killed-after-stop-timeout' | 'hung-after-stop';
   exitDetail?: string;
 }
 
@@ -33,12 +38,16 @@ export interface SlotSettings {
   readonly directUri: string;
   readonly dbName: string;
   readonly corePath: string;
+  /** This slot registers no worker for the always-failing jobs. */
+  readonly withoutAlwaysFailing: boolean;
   /** Prints one line of the run's log. */
   readonly log: (line: string) => void;
   /** Called when an event arrives from an incarnation. */
   readonly onEvent: (incarnation: Incarnation, event: string, detail: string) => void;
   /** Called when an incarnation recovered a stale job owned by `owner` and locked at `lockedAt`. */
   readonly onRecovered: (jobId: string, owner: string, lockedAt: number | null) => void;
+  /** Called when an incarnation's `stop()` reached its deadline with these jobs unfinished. */
+  readonly onShutdownTimeout: (instanceId: string, at: number, jobIds: readonly string[]) => void;
   /** Called when an incarnation's process has exited (for whatever reason: see `exit`). */
   readonly onExit: (slot: InstanceSlot, incarnation: Incarnation) => void;
 }
@@ -46,9 +55,15 @@ export interface SlotSettings {
 /** Every child process ever started, for the last-resort cleanup. */
 const liveChildren = new Set<ChildProcess>();
 
-/** SIGKILLs every instance process still alive (safe to call from a signal handler). */
+/** SIGKILLs every child process still alive (safe to call from a signal handler). */
 export function killAllInstances(): void {
   for (const child of liveChildren) child.kill('SIGKILL');
+}
+
+/** Registers a child process for {@link killAllInstances}; returns the function that forgets it. */
+export function adoptChild(child: ChildProcess): () => void {
+  liveChildren.add(child);
+  return () => liveChildren.delete(child);
 }
 
 /** One instance slot: its proxy, its current process, and every incarnation it had. */
@@ -87,6 +102,7 @@ export class InstanceSlot {
       ledger: `ledger_${this.label}_r${number}`,
       skewMs,
       corePath: this.settings.corePath,
+      withoutAlwaysFailing: this.settings.withoutAlwaysFailing,
     };
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'instance.ts'), JSON.stringify(config)], {
       cwd: repoRoot,
@@ -101,6 +117,7 @@ export class InstanceSlot {
       ledger: config.ledger,
       skewMs,
       pid: child.pid ?? -1,
+      stalls: [],
     };
     this.incarnations.push(incarnation);
     this.child = child;
@@ -121,6 +138,10 @@ export class InstanceSlot {
           incarnation.stoppedAt = message.at;
         } else if (message.type === 'recovered') {
           this.settings.onRecovered(message.jobId, message.owner, message.lockedAt);
+        } else if (message.type === 'stall') {
+          incarnation.stalls.push({ from: message.from, to: message.to });
+        } else if (message.type === 'shutdown-timeout') {
+          this.settings.onShutdownTimeout(config.instanceId, message.at, message.jobIds);
         } else {
           this.settings.onEvent(incarnation, message.event, message.detail);
         }
@@ -129,8 +150,10 @@ export class InstanceSlot {
         liveChildren.delete(child);
         incarnation.exitedAt = Date.now();
         incarnation.exit ??= 'crashed';
+        if (incarnation.exit === 'stopped' && code !== 0)
+          incarnation.exit = code === HUNG_AFTER_STOP ? 'hung-after-stop' : 'crashed';
         incarnation.exitDetail = signal ? `signal ${signal}` : `code ${code}`;
-        if (incarnation.exit === 'crashed') {
+        if (incarnation.exit === 'crashed' || incarnation.exit === 'hung-after-stop') {
           this.settings.log(
             `  ${config.instanceId} exited on its own (${incarnation.exitDetail}) ${stderrTail.trim()}`,
           );

@@ -1,19 +1,33 @@
 /**
  * `npm run chaos`: a seeded, randomized fault run of several Monque instances against one database,
- * followed by a check of the invariants a job queue owes its users.
+ * with producers and an operator acting during the faults, followed by a check of the invariants a
+ * job queue owes its users.
  *
  * What it does
  * - Starts the test backend (MONGODB_URI, or the embedded one, as the tests do), one fault proxy
- *   per instance (tools/test-backend/src/faults), and K instances in separate processes
- *   (tools/chaos/instance.ts), each reaching the database through its own proxy only.
- * - Enqueues one-off jobs in waves (fast, slow, failing n times, always failing; ~3 per second of
- *   run, at most 320) and lets every instance declare the same two schedules.
- * - Meanwhile injects faults at random: partitions of one instance (reset or blackhole, 0.5-4 s),
- *   a lost reply or a dropped request of a claim, a dropped lock renewal, SIGKILL and restart of an
- *   instance; some incarnations run with a clock 10 s ahead or behind.
- * - Every handler records its start and end in a ledger, written around the proxy.
- * - Then quiet: heal, restart the dead, wait (at most 60 s) for every job to settle, stop all.
- * - Checks and prints the invariants (see invariants.ts), each with counts and examples.
+ *   per process (tools/test-backend/src/faults), K instances (tools/chaos/instance.ts), two
+ *   producers (producer.ts) and an operator (operator.ts), each in its own process reaching the
+ *   database through its own proxy only.
+ * - The producers enqueue one-off jobs in waves (fast, slow (some ignoring their signal), failing n
+ *   times, always failing; ~3 per second of run, at most 320), retrying each on error with a new
+ *   call until one resolves, as an application would; every instance declares the same two schedules.
+ *   They also enqueue small workflows (chains and trees with `dependsOn`, some with a dependency
+ *   failing for good, some with `onDependencyFailure: 'run'`), each job once those it depends on
+ *   were enqueued.
+ * - The operator cancels running and pending jobs, retries failed ones, pauses and resumes a name,
+ *   reschedules pending jobs and deletes finished ones, retrying each call on error.
+ * - Meanwhile faults hit at random: partitions of one instance (reset or blackhole, 0.5-4 s), a lost
+ *   reply or a dropped request of a claim, a dropped lock renewal, a dropped read-back of a claim,
+ *   SIGKILL and restart of an instance, a graceful restart (its `stop()` deadline cuts slow jobs
+ *   off); partitions, lost replies and dropped writes of a producer or the operator. Some instance
+ *   incarnations run with a clock 10 s ahead or behind.
+ * - Every handler records its start and end in a ledger, written around the proxy; the producers
+ *   and the operator report every call (what it returned or threw) and the producers when their
+ *   driver first sent each job.
+ * - Then quiet: heal, let the producers and the operator finish, restart the dead, wait (at most
+ *   60 s) for every job to settle, stop all.
+ * - Checks and prints the invariants (see invariants.ts), each with counts, examples and every
+ *   case it excused.
  *
  * Flags: --seed N (default random), --duration S (default 90), --instances K (default 3),
  *        --core PATH (the core's index.ts; default packages/core/src/index.ts).
@@ -30,7 +44,7 @@
 import { parseFlags } from './flags.js';
 import { killAllInstances } from './instances.js';
 import { checkInvariants } from './invariants.js';
-import { countFaults, makePlan } from './plan.js';
+import { countActions, countFaults, makePlan } from './plan.js';
 import { seededRandom } from './prng.js';
 import { summaryLines, verdictLines } from './report.js';
 import { ChaosRun } from './run.js';
@@ -49,10 +63,16 @@ async function main(): Promise<number> {
   }
   const { seed } = flags;
   print(`chaos: seed=${seed} duration=${flags.durationS}s instances=${flags.instances}`);
-  const plan = makePlan(seededRandom(seed), flags.durationS * 1_000, flags.instances);
+  // Workflows draw from their own sequence: the rest of a seed's plan is what it was without them.
+  const workflowRandom = seededRandom((seed + 0x9e37_79b9) >>> 0);
+  const plan = makePlan(seededRandom(seed), flags.durationS * 1_000, flags.instances, workflowRandom);
   const faults = Object.entries(countFaults(plan)).map(([type, n]) => `${type} ${n}`);
   const waves = plan.events.filter((event) => event.type === 'wave').length;
-  print(`plan: ${plan.totalJobs} jobs in ${waves} waves; faults: ${faults.join(', ')}`);
+  const workflows = plan.events.flatMap((event) => (event.type === 'workflow' ? [event.nodes.length] : []));
+  const actions = Object.entries(countActions(plan)).map(([kind, n]) => `${kind} ${n}`);
+  print(
+    `plan: ${plan.totalJobs} jobs in ${waves} waves, ${workflows.length} workflows of ${workflows.reduce((a, b) => a + b, 0)} jobs; faults: ${faults.join(', ')}; operator: ${actions.join(', ')}`,
+  );
   print(`core: ${flags.corePath}`);
 
   const run = new ChaosRun(flags, plan, print);

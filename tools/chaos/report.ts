@@ -1,6 +1,7 @@
 /**
  * Printing a chaos run's summary and the verdict of each invariant.
  */
+import { callCounts } from './client-checks.js';
 import type { CheckResult, RunRecord } from './invariants.js';
 import type { RunStats } from './run.js';
 import { WORKERS } from './settings.js';
@@ -19,22 +20,30 @@ export function summaryLines(record: RunRecord, stats: RunStats): string[] {
     byKind.set(kind, statuses);
   }
   const ok = record.runs.filter((run) => run.outcome === 'ok').length;
+  const unclaimed = record.runs.filter((run) => run.claimedAt === undefined).length;
+  const stalls = [...record.incarnations.flatMap((incarnation) => incarnation.stalls), ...record.stalls].map(
+    (stall) => stall.to - stall.from,
+  );
   const threw = record.runs.filter((run) => run.outcome === 'threw').length;
   const faults = [...stats.faults.entries()]
     .map(([type, [armed, hit]]) =>
-      type.startsWith('partition') || type === 'kill' ? `${type} ${armed}` : `${type} ${hit}/${armed} hit`,
+      type.includes('partition') || type === 'kill' || type === 'restart'
+        ? `${type} ${armed}`
+        : `${type} ${hit}/${armed} hit`,
     )
     .join(', ');
   const events = [...stats.events.entries()].sort((a, b) => b[1] - a[1]);
   const lines = [
     `jobs: ${[...byKind.entries()].map(([kind, statuses]) => `${kind} (${counts(statuses)})`).join('; ')}`,
-    `runs: ${record.runs.length} (${ok} ok, ${threw} threw, ${record.runs.length - ok - threw} cut off) in ${record.incarnations.length} processes`,
+    `runs: ${record.runs.length} (${ok} ok, ${threw} threw, ${record.runs.length - ok - threw} cut off) in ${record.incarnations.length} processes${unclaimed ? `; ${unclaimed} handed no lockedAt (their claim time is taken to be their start)` : ''}`,
+    `event-loop stalls over 500 ms of the instances and the orchestrator (its proxies): ${stalls.length}${stalls.length ? ` (longest ${Math.max(...stalls)} ms)` : ''}`,
     `faults: ${faults || 'none'}`,
+    `producer and operator calls (resolved/made): ${callCounts(record.calls) || 'none'}`,
     `settled in ${(stats.settleMs / 1_000).toFixed(1)} s after the faults stopped`,
     `events reported by the instances (${events.reduce((sum, [, n]) => sum + n, 0)}):`,
   ];
-  for (const [event, n] of events.slice(0, 8)) lines.push(`  ${String(n).padStart(5)}  ${event.slice(0, 150)}`);
-  if (events.length > 8) lines.push(`  ... and ${events.length - 8} other kinds`);
+  for (const [event, n] of events.slice(0, 20)) lines.push(`  ${String(n).padStart(5)}  ${event.slice(0, 150)}`);
+  if (events.length > 20) lines.push(`  ... and ${events.length - 20} other kinds`);
   return lines;
 }
 
@@ -45,6 +54,7 @@ export function verdictLines(results: readonly CheckResult[]): string[] {
     lines.push(`[${check.pass ? 'PASS' : 'FAIL'}] ${check.title}: ${check.summary}`);
     if (check.note) lines.push(`       ${check.note}`);
     for (const example of check.examples) lines.push(`       - ${example}`);
+    for (const excuse of check.excuses) lines.push(`       excused ${excuse.jobId} (${excuse.cause}): ${excuse.why}`);
   }
   return lines;
 }

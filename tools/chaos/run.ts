@@ -1,26 +1,27 @@
 /**
- * One chaos run from setup to the collected record: backend, proxies and instance processes; the
- * planned timeline of job waves and faults; then quiescence (heal, restart, let jobs settle, stop).
+ * One chaos run from setup to the collected record: backend, proxies and processes (instances,
+ * producers, the operator); the planned timeline of waves, operator actions and faults (see
+ * faults.ts); then quiescence (heal, let the producers and the operator finish, restart the dead,
+ * let jobs settle, stop).
  */
-import { type Db, MongoClient, type ObjectId } from 'mongodb';
-import { type FaultHandle, resolveTestBackend, startFaultProxy, type TestBackend } from '../test-backend/src/index.js';
-import { loadMonque, type MonqueInstance } from './core.js';
+import { type Db, MongoClient } from 'mongodb';
+import { resolveTestBackend, startFaultProxy, type TestBackend } from '../test-backend/src/index.js';
+import { ClientSlot } from './clients.js';
 import { isClaim, isLockRenewal, jobIdsOf } from './engine-commands.js';
+import type { JobRecord, LockRefresh, Partition, Recovery, RunRecord, ShutdownTimeout } from './evidence.js';
+import { applyEvent, type TimelineContext } from './faults.js';
 import type { ChaosFlags } from './flags.js';
-import { type Incarnation, InstanceSlot } from './instances.js';
-import type { JobRecord, LockRefresh, Recovery, RunRecord } from './invariants.js';
-import type { ChaosPlan, PlannedEvent } from './plan.js';
-import {
-  ATTEMPTS_COLLECTION,
-  type ChaosJobData,
-  ENGINE,
-  JOBS_COLLECTION,
-  type LedgerRun,
-  WORKERS,
-} from './settings.js';
+import { adoptChild, type Incarnation, InstanceSlot } from './instances.js';
+import type { CallRecord, ClientId, SentCommand } from './messages.js';
+import type { ChaosPlan } from './plan.js';
+import { ATTEMPTS_COLLECTION, ENGINE, JOBS_COLLECTION, type LedgerRun, PRODUCERS, WORKERS } from './settings.js';
 
 /** How long the quiet phase may wait for every job to settle. */
 const SETTLE_TIMEOUT_MS = 60_000;
+/** How long the producers and the operator may take to finish in the quiet phase. */
+const CLIENT_FINISH_MS = 90_000;
+/** How long an instance may take to stop and exit by itself (see instance.ts). */
+export const INSTANCE_STOP_MS = ENGINE.shutdownTimeout + 12_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counters for the summary. */
@@ -33,20 +34,26 @@ export interface RunStats {
 }
 
 /** A chaos run's resources and record. */
-export class ChaosRun {
+export class ChaosRun implements TimelineContext {
   readonly stats: RunStats = { faults: new Map(), events: new Map(), settleMs: 0 };
+  readonly slots: InstanceSlot[] = [];
+  readonly clients: ClientSlot[] = [];
+  readonly partitions: Partition[] = [];
+  readonly dbName: string;
+  quiet = false;
   private backend: TestBackend | undefined;
   private direct: MongoClient | undefined;
   private db: Db | undefined;
-  private readonly slots: InstanceSlot[] = [];
-  private readonly enqueued: ObjectId[] = [];
   private readonly recoveries: Recovery[] = [];
+  private readonly shutdowns: ShutdownTimeout[] = [];
+  private readonly calls: CallRecord[] = [];
+  private readonly sends: SentCommand[] = [];
+  private readonly orphans: string[] = [];
+  private readonly stalls: { from: number; to: number }[] = [];
+  private stallWatch: NodeJS.Timeout | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private enqueueing: Promise<void> = Promise.resolve();
-  private quiet = false;
   private t0 = Date.now();
   private timelineStarted = false;
-  readonly dbName: string;
 
   constructor(
     private readonly flags: ChaosFlags,
@@ -62,14 +69,15 @@ export class ChaosRun {
     this.print(`${this.timelineStarted ? '+' : 'setup +'}${seconds}s ${line}`);
   }
 
-  /** Starts the backend, one proxy per instance, and the instances; resolves when all are ready. */
+  /** Starts the backend, one proxy per process, the instances, producers and operator; resolves when all are ready. */
   async setup(): Promise<void> {
     this.backend = await resolveTestBackend();
     this.direct = await new MongoClient(this.backend.uri).connect();
     this.db = this.direct.db(this.dbName);
     this.print(`backend: ${this.backend.description}; database ${this.dbName}`);
     const backendUri = this.backend.uri;
-    for (let slot = 0; slot < this.flags.instances; slot += 1) {
+    const { instances } = this.flags;
+    for (let slot = 0; slot < instances; slot += 1) {
       // The log keeps the claims and renewals that reach the server: the checker tells a genuine
       // lock expiry from them.
       const proxy = await startFaultProxy(backendUri, {
@@ -81,16 +89,41 @@ export class ChaosRun {
           directUri: backendUri,
           dbName: this.dbName,
           corePath: this.flags.corePath,
+          withoutAlwaysFailing: instances >= 2 && slot === instances - 1,
           log: (line) => this.log(line),
           onEvent: (_incarnation, event, detail) =>
             this.count(this.stats.events, `${event}${detail ? `: ${detail}` : ''}`),
           onExit: (slotOf, incarnation) => this.onExit(slotOf, incarnation),
-          onRecovered: (jobId, owner, lockedAt) => this.recoveries.push({ jobId, owner, lockedAt }),
+          onRecovered: (jobId, owner, lockedAt) => this.recoveries.push({ jobId, owner, lockedAt, at: Date.now() }),
+          onShutdownTimeout: (instanceId, at, jobIds) => {
+            this.shutdowns.push({ instanceId, at, jobIds });
+            this.log(
+              `${instanceId}: stop() reached its deadline with ${jobIds.length} job(s) unfinished: ${jobIds.join(', ')}`,
+            );
+          },
+        }),
+      );
+    }
+    const clientIds: ClientId[] = [...Array.from({ length: PRODUCERS }, (_, i): ClientId => `p${i}`), 'op'];
+    for (const clientId of clientIds) {
+      const proxy = await startFaultProxy(backendUri, { logFilter: () => false });
+      this.clients.push(
+        new ClientSlot(clientId, proxy, {
+          dbName: this.dbName,
+          corePath: this.flags.corePath,
+          log: (line) => this.log(line),
+          onCall: (call) => this.onCall(call),
+          onSent: (sent) => this.sends.push(sent),
+          adopt: adoptChild,
         }),
       );
     }
     this.t0 = Date.now();
-    await Promise.all(this.slots.map((slot) => this.startSlot(slot)));
+    this.watchStalls();
+    await Promise.all([
+      ...this.slots.map((slot) => this.startSlot(slot)),
+      ...this.clients.map((client) => client.start()),
+    ]);
   }
 
   /** Plays the planned events, then returns once the run's duration is over. */
@@ -100,27 +133,40 @@ export class ChaosRun {
     for (const event of this.plan.events) {
       await sleep(Math.max(0, this.t0 + event.at - Date.now()));
       if (this.quiet) return;
-      this.apply(event);
+      applyEvent(this, event);
     }
     await sleep(Math.max(0, this.t0 + this.flags.durationS * 1_000 - Date.now()));
   }
 
-  /** Heals everything, restarts dead instances, waits (bounded) for every job to settle, stops the instances. */
+  /**
+   * Heals everything, lets the producers and the operator finish (their calls now succeed),
+   * restarts dead instances, waits (bounded) for every job to settle, stops the instances.
+   */
   async quiesce(): Promise<void> {
     this.quiet = true;
     for (const timer of this.timers) clearTimeout(timer);
-    for (const slot of this.slots) {
-      slot.proxy.clearFaults();
-      slot.proxy.heal();
+    const now = Date.now();
+    for (const proxy of [...this.slots, ...this.clients].map((owner) => owner.proxy)) {
+      proxy.clearFaults();
+      proxy.heal();
     }
-    await this.enqueueing;
+    for (const [index, partition] of this.partitions.entries()) {
+      if (partition.to > now) this.partitions[index] = { ...partition, to: now };
+    }
+    this.log('quiet: faults healed and cleared; the producers and the operator finish their work');
+    await Promise.all(this.clients.map((client) => client.stop(CLIENT_FINISH_MS)));
     await Promise.all(this.slots.filter((slot) => !slot.alive).map((slot) => this.startSlot(slot)));
     const jobs = this.jobs();
     const unsettled = (): Promise<number> =>
       jobs.countDocuments({
-        $or: [{ status: 'processing' }, { status: 'pending', name: { $ne: WORKERS.recurring.name } }],
+        // A job still waiting once everything else settled is one the checker flags (invariant 13):
+        // it is waited for, so the workflow sweep has its time to release it.
+        $or: [
+          { status: { $in: ['processing', 'waiting'] } },
+          { status: 'pending', name: { $ne: WORKERS.recurring.name } },
+        ],
       });
-    this.log(`quiet: faults healed and cleared; waiting for ${await unsettled()} unsettled jobs`);
+    this.log(`waiting for ${await unsettled()} unsettled jobs`);
     const started = Date.now();
     let left = await unsettled();
     while (left > 0 && Date.now() - started < SETTLE_TIMEOUT_MS) {
@@ -133,10 +179,10 @@ export class ChaosRun {
         ? 'every job settled; stopping the instances'
         : `${left} jobs still unsettled after ${SETTLE_TIMEOUT_MS / 1_000} s; stopping the instances`,
     );
-    await Promise.all(this.slots.map((slot) => slot.stop(ENGINE.shutdownTimeout + 5_000)));
+    await Promise.all(this.slots.map((slot) => slot.stop(INSTANCE_STOP_MS)));
   }
 
-  /** Reads back the jobs and the ledger of every process. */
+  /** Reads back the jobs and the ledger of every process, with everything the orchestrator recorded. */
   async collect(): Promise<RunRecord> {
     const db = this.database();
     const incarnations = this.slots.flatMap((slot) => slot.incarnations);
@@ -145,20 +191,30 @@ export class ChaosRun {
       runs.push(...(await db.collection<LedgerRun>(incarnation.ledger).find({}).toArray()));
     return {
       jobs: await this.jobs().find({}).toArray(),
-      enqueued: this.enqueued,
       runs,
       incarnations,
+      clients: this.clients.map((client) => client.record),
       refreshes: this.slots.flatMap((slot) => this.refreshesOf(slot)),
       recoveries: this.recoveries,
+      calls: this.calls,
+      sends: this.sends,
+      shutdowns: this.shutdowns,
+      partitions: this.partitions,
+      orphans: this.orphans,
+      stalls: this.stalls,
     };
   }
 
   /** Releases everything; idempotent. Deletes the run's data when `dropData` (kept for inspection otherwise). */
   async cleanup(dropData: boolean): Promise<void> {
     this.quiet = true;
+    clearInterval(this.stallWatch);
     for (const timer of this.timers) clearTimeout(timer);
-    await Promise.all(this.slots.map((slot) => slot.stop(2_000)));
-    for (const slot of this.slots) await slot.proxy.close();
+    await Promise.all([
+      ...this.slots.map((slot) => slot.stop(2_000)),
+      ...this.clients.map((client) => client.stop(2_000)),
+    ]);
+    for (const owner of [...this.slots, ...this.clients]) await owner.proxy.close();
     if (dropData && this.db && this.backend?.kind !== 'embedded') {
       const db = this.db;
       await db.dropDatabase().catch(async () => {
@@ -174,6 +230,82 @@ export class ChaosRun {
     this.direct = undefined;
     await this.backend?.stop();
     this.backend = undefined;
+  }
+
+  /** Counts a fault of `type` armed (`field` 0) or hit (1). */
+  countFault(type: string, field: 0 | 1): void {
+    const counts = this.stats.faults.get(type) ?? [0, 0];
+    counts[field] += 1;
+    this.stats.faults.set(type, counts);
+  }
+
+  /** Runs `work` after `ms`, unless the run went quiet first. */
+  later(ms: number, work: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      work();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  /** See {@link TimelineContext.plantOrphan}. */
+  async plantOrphan(): Promise<string> {
+    const now = Date.now();
+    const hourAgo = new Date(now - 3_600_000);
+    const { insertedId } = await this.database()
+      .collection(JOBS_COLLECTION)
+      .insertOne({
+        name: WORKERS.fast.name,
+        data: { kind: 'fast', ms: 10, ref: `orphan.${this.orphans.length + 1}` },
+        status: 'processing',
+        nextRunAt: hourAgo,
+        priority: 0,
+        lockedAt: hourAgo,
+        owner: 'another-tool',
+        startedAt: hourAgo,
+        failCount: 0,
+        attempts: 1,
+        createdAt: hourAgo,
+        updatedAt: hourAgo,
+      });
+    this.orphans.push(String(insertedId));
+    return String(insertedId);
+  }
+
+  /** See {@link TimelineContext.findStubbornRun}. */
+  async findStubbornRun(): Promise<{ jobId: string; owner: string } | undefined> {
+    // The most recently claimed one: it has the longest left to run (its stop() deadline must find it).
+    const job = await this.jobs().findOne(
+      { status: 'processing', 'data.stubborn': true, cancelRequestedAt: { $exists: false } },
+      { sort: { startedAt: -1 } },
+    );
+    return job?.owner ? { jobId: String(job._id), owner: job.owner } : undefined;
+  }
+
+  /** Starts the slot's next incarnation and logs it. */
+  async startSlot(slot: InstanceSlot): Promise<void> {
+    try {
+      const incarnation = await slot.start();
+      const skew =
+        incarnation.skewMs === 0 ? '' : ` (clock ${incarnation.skewMs > 0 ? '+' : ''}${incarnation.skewMs / 1_000} s)`;
+      this.log(`${incarnation.instanceId} ready${skew}`);
+    } catch (error) {
+      this.log(`${slot.label} did not start: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /**
+   * Records every stall of this process's event loop longer than 500 ms: the fault proxies run here,
+   * so meanwhile no instance's claim or renewal reached the server (the checker must know).
+   */
+  private watchStalls(): void {
+    let last = Date.now();
+    this.stallWatch = setInterval(() => {
+      const now = Date.now();
+      if (now - last > 500) this.stalls.push({ from: last, to: now });
+      last = now;
+    }, 100);
+    this.stallWatch.unref();
   }
 
   private refreshesOf(slot: InstanceSlot): LockRefresh[] {
@@ -204,21 +336,13 @@ export class ChaosRun {
     map.set(key, (map.get(key) ?? 0) + 1);
   }
 
-  private countFault(type: string, field: 0 | 1): void {
-    const counts = this.stats.faults.get(type) ?? [0, 0];
-    counts[field] += 1;
-    this.stats.faults.set(type, counts);
-  }
-
-  private async startSlot(slot: InstanceSlot): Promise<void> {
-    try {
-      const incarnation = await slot.start();
-      const skew =
-        incarnation.skewMs === 0 ? '' : ` (clock ${incarnation.skewMs > 0 ? '+' : ''}${incarnation.skewMs / 1_000} s)`;
-      this.log(`${incarnation.instanceId} ready${skew}`);
-    } catch (error) {
-      this.log(`${slot.label} did not start: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  /** Records a producer's or the operator's call; logs the operator's writes and every rejected enqueue. */
+  private onCall(call: CallRecord): void {
+    this.calls.push(call);
+    if (call.method === 'getJobs' || call.method === 'getJob' || (call.method === 'enqueue' && !call.error)) return;
+    const target = call.name ?? (call.method === 'enqueue' ? call.ref : call.jobId) ?? '';
+    const outcome = call.error === undefined ? `→ ${String(call.returned)}` : `threw ${call.error.slice(0, 160)}`;
+    this.log(`${call.client} ${call.action} ${call.method}(${target}) ${outcome}`);
   }
 
   private onExit(slot: InstanceSlot, incarnation: Incarnation): void {
@@ -226,69 +350,5 @@ export class ChaosRun {
     this.later(1_000, () => {
       if (!this.quiet && !slot.alive) void this.startSlot(slot);
     });
-  }
-
-  private later(ms: number, work: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      work();
-    }, ms);
-    this.timers.add(timer);
-  }
-
-  private watch(type: string, slot: InstanceSlot, handle: FaultHandle): void {
-    this.countFault(type, 0);
-    void handle.firstHit.then((command) => {
-      this.countFault(type, 1);
-      this.log(`${slot.label} ${type}: hit ${command.name} ${command.collection}`);
-    });
-  }
-
-  private apply(event: PlannedEvent): void {
-    if (event.type === 'wave') {
-      const jobs = event.jobs;
-      this.log(`wave of ${jobs.length} jobs`);
-      this.enqueueing = this.enqueueing.then(() => this.enqueueWave(jobs));
-      return;
-    }
-    const slot = this.slots[event.instance] as InstanceSlot;
-    if (event.type === 'partition') {
-      slot.proxy.partition({ mode: event.mode, forMs: event.ms });
-      this.countFault(`partition-${event.mode}`, 0);
-      this.log(`${slot.label} partition (${event.mode}) for ${(event.ms / 1_000).toFixed(1)} s`);
-    } else if (event.type === 'lose-claim-reply') {
-      this.watch(event.type, slot, slot.proxy.loseReply(isClaim));
-    } else if (event.type === 'drop-claim') {
-      this.watch(event.type, slot, slot.proxy.dropRequest(isClaim));
-    } else if (event.type === 'drop-renewal') {
-      this.watch(event.type, slot, slot.proxy.dropRequest(isLockRenewal));
-    } else if (event.type === 'kill') {
-      const killed = slot.kill();
-      this.countFault('kill', 0);
-      this.log(
-        killed
-          ? `SIGKILL ${killed}; restart in ${(event.downMs / 1_000).toFixed(1)} s`
-          : `${slot.label} is down: kill skipped`,
-      );
-      if (killed) this.later(event.downMs, () => void this.startSlot(slot));
-    }
-  }
-
-  private async enqueueWave(jobs: readonly ChaosJobData[]): Promise<void> {
-    const enqueuer = await this.enqueuer();
-    for (const data of jobs) {
-      const job = await enqueuer.enqueue(WORKERS[data.kind === 'recurring' ? 'recurring' : data.kind].name, data);
-      this.enqueued.push(job._id);
-    }
-  }
-
-  private enqueuerInstance: MonqueInstance | undefined;
-  private async enqueuer(): Promise<MonqueInstance> {
-    if (!this.enqueuerInstance) {
-      const Monque = await loadMonque(this.flags.corePath);
-      // Never started: it only enqueues, directly (no proxy), so the orchestrator knows every job.
-      this.enqueuerInstance = new Monque(this.database());
-    }
-    return this.enqueuerInstance;
   }
 }

@@ -13,8 +13,22 @@ export const ENGINE = {
   pollInterval: 250,
   baseRetryInterval: 200,
   maxRetries: 3,
-  shutdownTimeout: 10_000,
+  /** Shorter than most slow jobs: a planned restart's `stop()` reaches its deadline with jobs running. */
+  shutdownTimeout: 2_000,
 } as const;
+
+/**
+ * The always-failing worker's own retry policy (the others use the instance's): it is not on the
+ * job document, and the last instance slot has no such worker, so a job it recovers must still be
+ * governed by this policy (read from the job, not from the recovering instance).
+ */
+export const ALWAYS_FAILING_POLICY = { maxRetries: 2, backoff: { type: 'fixed', delay: 300 } } as const;
+
+/** `operationTimeout` of the producers and the operator: their calls time out within short partitions. */
+export const CLIENT_OPERATION_TIMEOUT = 1_500;
+
+/** How many producer processes enqueue the jobs. */
+export const PRODUCERS = 2;
 
 /** The engine's default collection (the run uses a fresh database). */
 export const JOBS_COLLECTION = 'monque_jobs';
@@ -31,6 +45,25 @@ export interface ChaosJobData {
   readonly ms: number;
   /** `failing` only: the handler throws on its first `failTimes` attempts. */
   readonly failTimes?: number;
+  /** `slow` only: the handler ignores its `signal` (cancellation, lock loss, `stop()`'s deadline) and works on. */
+  readonly stubborn?: boolean;
+  /** One-off jobs: the enqueue call that wrote it (`p<producer>.<order>.<attempt>`), unique per call. */
+  readonly ref?: string;
+  /** A job of a workflow (`wf<n>`): it may depend on others of the workflow (its `dependsOn`). */
+  readonly wf?: string;
+}
+
+/** What every successful handler returns (stored as the job's `result`): which run succeeded. */
+export interface ChaosResult {
+  readonly run: string;
+}
+
+/** The one-off job names. */
+export const ONE_OFF_KINDS: readonly JobKind[] = ['fast', 'slow', 'failing', 'always-failing'];
+
+/** The retry limit that governs a one-off job of `kind`. */
+export function maxRetriesOf(kind: ChaosJobData['kind']): number {
+  return kind === 'always-failing' ? ALWAYS_FAILING_POLICY.maxRetries : ENGINE.maxRetries;
 }
 
 /** Job name of each kind, and its worker's concurrency. */
@@ -48,33 +81,6 @@ export const SCHEDULES = [
   { cron: '* * * * *', uniqueKey: 'b', data: { kind: 'recurring', ms: 1_500 } },
 ] as const satisfies readonly { cron: string; uniqueKey: string; data: ChaosJobData }[];
 
-/** What the orchestrator tells an instance process (its first argument, as JSON). */
-export interface InstanceConfig {
-  readonly instanceId: string;
-  /** The backend through this instance's fault proxy. */
-  readonly proxiedUri: string;
-  /** The backend directly (for the ledger only). */
-  readonly directUri: string;
-  readonly dbName: string;
-  /** This process's ledger collection. */
-  readonly ledger: string;
-  /** Added to the real time by the instance's clock (ms). */
-  readonly skewMs: number;
-  /** Path of the core's `index.ts`. */
-  readonly corePath: string;
-}
-
-/** Messages from an instance process. */
-export type InstanceMessage =
-  | { readonly type: 'ready'; readonly at: number }
-  | { readonly type: 'event'; readonly event: string; readonly detail: string }
-  /** A `job:recovered` event: the job as found, still owned by `owner`, locked at `lockedAt` (owner's clock, ms). */
-  | { readonly type: 'recovered'; readonly jobId: string; readonly owner: string; readonly lockedAt: number | null }
-  | { readonly type: 'stopped'; readonly at: number };
-
-/** Messages to an instance process. */
-export type OrchestratorMessage = { readonly type: 'stop' };
-
 /** One handler run, as an instance records it (directly, not through its fault proxy). */
 export interface LedgerRun {
   /** A fresh id per run. */
@@ -83,8 +89,12 @@ export interface LedgerRun {
   name: string;
   instanceId: string;
   pid: number;
+  /** The job's `data.ref` (which enqueue call wrote it). */
+  ref?: string;
   /** When the handler was entered (real time). */
   start: Date;
+  /** The job's `lockedAt` as handed to the handler: when it was claimed, on the instance's clock. */
+  claimedAt?: Date;
   /** When it returned or threw; absent when the process died first. */
   end?: Date;
   outcome?: 'ok' | 'threw';

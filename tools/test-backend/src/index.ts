@@ -1,3 +1,4 @@
+export { buildPackages } from './build-packages.js';
 export { type EmbeddedBackend, startEmbeddedBackend } from './embedded.js';
 export {
   type CommandFilter,

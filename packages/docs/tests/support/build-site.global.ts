@@ -1,7 +1,8 @@
 /**
  * Vitest global setup of the docs project: the tests read the BUILT site, so build it
  * (`npm run build -w packages/docs`: TypeDoc, then VitePress) when it is missing or older than
- * any of its sources. CI builds the site before the tests, so there this only checks dates.
+ * any of its sources. It needs no package built first (TypeDoc reads their sources), so the
+ * README's `npm install && npm test` works on a fresh clone; `.ci/run` runs exactly that.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';

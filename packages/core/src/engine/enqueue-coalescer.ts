@@ -131,6 +131,8 @@ export class EnqueueCoalescer {
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), ms);
+      // Pacing alone never keeps the process alive (after a dropped write it is waited out in full).
+      timer.unref();
     });
     const answered = await Promise.race([work.then((answered) => (answered ? true : elapsed)), elapsed]);
     clearTimeout(timer);

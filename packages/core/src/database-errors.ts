@@ -6,6 +6,17 @@
 import { ConnectionError } from './errors/connection-error.js';
 import { MonqueError } from './errors/monque-error.js';
 
+/**
+ * The reason a call's `AbortSignal` gives when its caller gave up (`operationTimeout`): the driver
+ * drops every operation of the call it has not sent yet, and sends none of them afterwards.
+ */
+export class CallerGaveUpError extends Error {
+  constructor(what: string) {
+    super(`${what}: the caller gave up (operationTimeout)`);
+    this.name = 'CallerGaveUpError';
+  }
+}
+
 /** A round trip that took longer than `operationTimeout` (its outcome is unknown). */
 export class OperationTimeoutError extends Error {
   constructor(what: string, ms: number) {
@@ -168,20 +179,26 @@ export interface DatabaseCallSteps {
  * when the work withdraws its write unsent, nothing is written; otherwise (a command sent and not
  * answered in time, or an {@link OutcomeUnknownError}) the error has `mayHaveBeenApplied` and its
  * message says "it may have been applied".
+ *
+ * `work` gets an `AbortSignal` that aborts (with a {@link CallerGaveUpError}) when the caller gives
+ * up, before it is told: work that passes it to the driver is never sent afterwards. The driver
+ * keeps an operation it cannot send yet (waiting to select a server, or for a connection) and
+ * would send it once the database is back, long after its caller was told it failed.
  */
 export async function databaseCall<T>(
   what: string,
   ms: number,
-  work: () => Promise<T>,
+  work: (signal: AbortSignal) => Promise<T>,
   steps: DatabaseCallSteps = {},
 ): Promise<T> {
   let gaveUp = false;
   let started = false;
+  const abort = new AbortController();
   const run = async (): Promise<T> => {
     await steps.prepare?.();
     if (gaveUp) throw new Error(`${what}: the caller gave up before it started`);
     started = true;
-    return work();
+    return work(abort.signal);
   };
   try {
     return await withTimeout(run(), ms, what);
@@ -189,6 +206,7 @@ export async function databaseCall<T>(
     if (error instanceof MonqueError) throw error;
     gaveUp = true;
     const timedOut = error instanceof OperationTimeoutError;
+    if (timedOut) abort.abort(new CallerGaveUpError(what));
     const unsent = timedOut && (!started || (steps.withdraw?.() ?? false));
     const neverSentWrite = steps.writes === true && !timedOut && (!started || wasNeverSent(error));
     const lostWrite = steps.writes === true && !timedOut && !neverSentWrite;

@@ -149,13 +149,19 @@ export class DependentJobs {
    * returned `waiting`.
    * @throws InvalidArgumentError (nothing written) for a bad dependency, or when the job holding an
    *   item's unique key is one of that item's dependencies (it would depend on itself)
+   * @param signal - the caller's (outside a transaction): the insert is never sent after it aborted
    */
-  async insert(items: readonly DependentJob[], now: Date, session?: ClientSession): Promise<InsertResult[]> {
+  async insert(
+    items: readonly DependentJob[],
+    now: Date,
+    session?: ClientSession,
+    signal?: AbortSignal,
+  ): Promise<InsertResult[]> {
     const found = await this.checkDependencies(items, session);
     const inTransaction = session?.inTransaction() ?? false;
     const planned = items.map((item) => this.plan(item, found, inTransaction));
     if (!inTransaction) await this.deps.store.markDependencies(unsettledOf(planned.map((job) => job.fields ?? {})));
-    const results = await this.deps.inserts.insertBatch(planned, now, session);
+    const results = await this.deps.inserts.insertBatch(planned, now, session, signal);
     const ours = (index: number): JobDocument | undefined => {
       const result = results[index] as InsertResult;
       const id = planned[index]?.fields?._id;

@@ -111,7 +111,7 @@ export class Producer {
    */
   private async call<T>(
     what: string,
-    work: () => Promise<T>,
+    work: (signal: AbortSignal) => Promise<T>,
     session?: ClientSession,
     withdraw?: () => boolean,
   ): Promise<T> {
@@ -147,10 +147,18 @@ export class Producer {
       const traced = trace ? { ...job, trace } : job;
       const what = `enqueue '${name}'`;
       if (dependent) {
+        // Outside a transaction, the caller's signal: the insert is never sent after it gave up.
         return this.call(
           what,
-          async () =>
-            (await this.deps.dependents.insert([{ ...dependent, job: traced }], now, session))[0] as ManyResult,
+          async (signal) =>
+            (
+              await this.deps.dependents.insert(
+                [{ ...dependent, job: traced }],
+                now,
+                session,
+                session ? undefined : signal,
+              )
+            )[0] as ManyResult,
           session,
         );
       }
@@ -171,8 +179,8 @@ export class Producer {
       let submission: Submission<unknown> | undefined;
       return this.call(
         what,
-        async () => {
-          submission = this.deps.coalescer.submit(traced);
+        async (signal) => {
+          submission = this.deps.coalescer.submit(traced, signal);
           return { doc: await submission.written };
         },
         undefined,
@@ -238,9 +246,11 @@ export class Producer {
     const results = await this.deps.instrumentation.enqueue(names, jobs.length, (trace) =>
       this.call(
         `enqueueMany of ${jobs.length} jobs`,
-        async () => {
+        async (signal) => {
           const traced = trace ? checkedItems.map((item) => ({ ...item, job: { ...item.job, trace } })) : checkedItems;
-          const insert = (batch: NewJob[]) => this.deps.inserts.insertBatch(batch, now, checkedSession);
+          // Outside a transaction, the caller's signal: nothing is sent after it gave up.
+          const callerSignal = checkedSession ? undefined : signal;
+          const insert = (batch: NewJob[]) => this.deps.inserts.insertBatch(batch, now, checkedSession, callerSignal);
           const written: ManyResult[] = withDependencies
             ? await this.deps.dependents.insert(
                 traced.map((item, index) => ({
@@ -249,6 +259,7 @@ export class Producer {
                 })),
                 now,
                 checkedSession,
+                callerSignal,
               )
             : withModes
               ? await this.deps.deduplicator.writeMany(traced, now, insert, checkedSession)

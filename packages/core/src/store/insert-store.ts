@@ -8,6 +8,10 @@
  * (the job may exist). A command that was never sent, or one inside the caller's transaction (the
  * transaction decides), is not read back.
  *
+ * A call may pass the `AbortSignal` of its caller (outside a transaction): every command of the call
+ * carries it, so once the caller gave up none is sent (the driver drops what it still holds), and a
+ * read-back is not tried.
+ *
  * A unique key is held by the document whose `activeKey` is set, and only `pending`/`processing`
  * jobs may hold it. A document found holding a key in another status (edited by hand) gives it up
  * here, so a new job can take it: keys never stick to finished jobs.
@@ -60,6 +64,21 @@ function keyOf(doc: { name: string; activeKey?: string }): string {
 /** A new job's document with its `_id` made before it is sent. */
 type Identified<T> = OptionalId<JobDocument<T>> & { _id: ObjectId };
 
+/** What every command of one call is sent with. */
+interface CallOptions {
+  readonly session?: ClientSession;
+  /**
+   * Aborts when the caller gave up. The driver honours it on every operation (server selection,
+   * connection checkout, the command itself), though its types declare it for reads alone.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** A command given an already aborted signal is refused by the driver when it would be sent. */
+function callOptions(session: ClientSession | undefined, signal: AbortSignal | undefined): CallOptions {
+  return signal === undefined ? { session } : { session, signal };
+}
+
 /** Inserts jobs into the jobs collection. */
 export class InsertStore {
   private readonly ids: ObjectIds;
@@ -106,19 +125,28 @@ export class InsertStore {
    * is found by its `_id` afterwards (a lost reply) returns the job.
    * @throws OutcomeUnknownError when the reply was lost and reading the job back failed too
    */
-  async insertOne<T>(job: NewJob<T>, now: Date, session?: ClientSession): Promise<JobDocument<T>> {
+  async insertOne<T>(
+    job: NewJob<T>,
+    now: Date,
+    session?: ClientSession,
+    signal?: AbortSignal,
+  ): Promise<JobDocument<T>> {
     const doc = this.identified(job, now);
-    if (doc.activeKey !== undefined) return this.upsertUnique(doc, session);
-    await this.insertLone(doc, session);
+    if (doc.activeKey !== undefined) return this.upsertUnique(doc, session, signal);
+    await this.insertLone(doc, session, signal);
     return doc as JobDocument<T>;
   }
 
   /** One `insert` of `doc`; a failure is answered by reading it back (see the class comment). */
-  private async insertLone<T>(doc: Identified<T>, session: ClientSession | undefined): Promise<void> {
+  private async insertLone<T>(
+    doc: Identified<T>,
+    session: ClientSession | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     try {
-      await this.collection.insertOne(doc as JobDocument, { session });
+      await this.collection.insertOne(doc as JobDocument, callOptions(session, signal));
     } catch (error) {
-      const [found] = await this.readBack(error, { _id: doc._id }, session);
+      const [found] = await this.readBack(error, { _id: doc._id }, session, signal);
       if (!found) throw error;
     }
   }
@@ -132,10 +160,11 @@ export class InsertStore {
     error: unknown,
     filter: Filter<JobDocument>,
     session: ClientSession | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<JobDocument[]> {
     if (session || wasNeverSent(error)) return [];
     try {
-      return await this.collection.find(filter).toArray();
+      return await this.collection.find(filter, callOptions(undefined, signal)).toArray();
     } catch {
       throw new OutcomeUnknownError('the reply was lost and reading the job back failed (it may exist)', error);
     }
@@ -147,7 +176,12 @@ export class InsertStore {
    * back. The two go in parallel, or one after the other inside a transaction (`session`).
    * Returns each item's job or error, in the order given.
    */
-  async insertBatch<T>(jobs: readonly NewJob<T>[], now: Date, session?: ClientSession): Promise<InsertResult<T>[]> {
+  async insertBatch<T>(
+    jobs: readonly NewJob<T>[],
+    now: Date,
+    session?: ClientSession,
+    signal?: AbortSignal,
+  ): Promise<InsertResult<T>[]> {
     const results: InsertResult<T>[] = new Array(jobs.length);
     const plain: { index: number; doc: Identified<T> }[] = [];
     const keyed = new Map<string, { doc: Identified<T>; indexes: number[] }>();
@@ -161,8 +195,9 @@ export class InsertStore {
       if (group) group.indexes.push(index);
       else keyed.set(keyOf(doc), { doc, indexes: [index] });
     });
-    const writePlain = () => (plain.length > 0 ? this.insertPlain(plain, results, session) : undefined);
-    const writeKeyed = () => (keyed.size > 0 ? this.insertKeyed([...keyed.values()], results, session) : undefined);
+    const writePlain = () => (plain.length > 0 ? this.insertPlain(plain, results, session, signal) : undefined);
+    const writeKeyed = () =>
+      keyed.size > 0 ? this.insertKeyed([...keyed.values()], results, session, signal) : undefined;
     if (session) {
       // One transaction's commands must go one at a time: the first one starts it on the server,
       // and a concurrent second one could arrive first (NoSuchTransaction).
@@ -178,11 +213,12 @@ export class InsertStore {
     items: { index: number; doc: Identified<T> }[],
     results: InsertResult<T>[],
     session: ClientSession | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     if (items.length === 1) {
       const { index, doc } = items[0] as (typeof items)[number];
       try {
-        await this.insertLone(doc, session);
+        await this.insertLone(doc, session, signal);
         results[index] = { doc: doc as JobDocument<T> };
       } catch (error) {
         results[index] = { error };
@@ -192,11 +228,11 @@ export class InsertStore {
     try {
       await this.collection.insertMany(
         items.map(({ doc }) => doc as JobDocument),
-        { ordered: false, session },
+        { ordered: false, ...callOptions(session, signal) },
       );
       for (const { index, doc } of items) results[index] = { doc: doc as JobDocument<T> };
     } catch (error) {
-      const written = await this.writtenDespite(error, items, session);
+      const written = await this.writtenDespite(error, items, session, signal);
       for (const { index, doc } of items) {
         const outcome = written(doc._id);
         results[index] = outcome === true ? { doc: doc as JobDocument<T> } : { error: outcome };
@@ -215,6 +251,7 @@ export class InsertStore {
     error: unknown,
     items: { doc: Identified<T> }[],
     session: ClientSession | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<(id: ObjectId) => true | unknown> {
     const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
     if (Array.isArray(writeErrors) && writeErrors.length > 0 && !isTransientError(error)) {
@@ -225,7 +262,7 @@ export class InsertStore {
     }
     let found: JobDocument[];
     try {
-      found = await this.readBack(error, { _id: { $in: items.map(({ doc }) => doc._id) } }, session);
+      found = await this.readBack(error, { _id: { $in: items.map(({ doc }) => doc._id) } }, session, signal);
     } catch (unknown) {
       return () => unknown;
     }
@@ -237,6 +274,7 @@ export class InsertStore {
     groups: { doc: Identified<T>; indexes: number[] }[],
     results: InsertResult<T>[],
     session: ClientSession | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const assign = (group: (typeof groups)[number], result: InsertResult<T>) => {
       for (const index of group.indexes) results[index] = result;
@@ -244,7 +282,7 @@ export class InsertStore {
     if (groups.length === 1) {
       const group = groups[0] as (typeof groups)[number];
       try {
-        assign(group, { doc: await this.upsertUnique(group.doc, session) });
+        assign(group, { doc: await this.upsertUnique(group.doc, session, signal) });
       } catch (error) {
         assign(group, { error });
       }
@@ -264,19 +302,21 @@ export class InsertStore {
     let stored: JobDocument[];
     let failure: unknown;
     try {
-      await this.collection.bulkWrite(operations, { ordered: false, session }).catch((error: unknown) => {
-        // A key taken meanwhile by another enqueue is fine: the read-back finds its holder.
-        const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
-        const onlyDuplicates =
-          Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
-        if (!isDuplicateKeyError(error) && !onlyDuplicates) throw error;
-      });
-      stored = await this.collection.find({ $or: keys }, { session }).toArray();
+      await this.collection
+        .bulkWrite(operations, { ordered: false, ...callOptions(session, signal) })
+        .catch((error: unknown) => {
+          // A key taken meanwhile by another enqueue is fine: the read-back finds its holder.
+          const writeErrors = (error as { writeErrors?: { code?: number }[] }).writeErrors;
+          const onlyDuplicates =
+            Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000);
+          if (!isDuplicateKeyError(error) && !onlyDuplicates) throw error;
+        });
+      stored = await this.collection.find({ $or: keys }, callOptions(session, signal)).toArray();
     } catch (error) {
       // The upserts (or the read after them) failed: which keys are held now, as far as can be read.
       failure = error;
       try {
-        stored = await this.readBack(error, { $or: keys }, session);
+        stored = await this.readBack(error, { $or: keys }, session, signal);
       } catch (unknown) {
         for (const group of groups) assign(group, { error: unknown });
         return;
@@ -295,7 +335,7 @@ export class InsertStore {
       }
       // Held by a finished job (a hand edit), or the key was given up meanwhile: resolve it alone.
       try {
-        assign(group, { doc: await this.upsertUnique(group.doc, session) });
+        assign(group, { doc: await this.upsertUnique(group.doc, session, signal) });
       } catch (error) {
         assign(group, { error });
       }
@@ -307,7 +347,11 @@ export class InsertStore {
    * still holding the key (edited by hand) gives it up first. A failed upsert is answered by reading
    * back the key's holder (or `doc` by its `_id`).
    */
-  private async upsertUnique<T>(doc: Identified<T>, session?: ClientSession): Promise<JobDocument<T>> {
+  private async upsertUnique<T>(
+    doc: Identified<T>,
+    session: ClientSession | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<JobDocument<T>> {
     const { name, activeKey, ...onInsert } = doc;
     const filter = { name, activeKey: activeKey as string };
     for (let attempt = 1; ; attempt += 1) {
@@ -316,12 +360,12 @@ export class InsertStore {
         holder = await this.collection.findOneAndUpdate(
           filter,
           { $setOnInsert: onInsert as Partial<JobDocument> },
-          { upsert: true, returnDocument: 'after', session },
+          { upsert: true, returnDocument: 'after', ...callOptions(session, signal) },
         );
       } catch (error) {
-        if (!isDuplicateKeyError(error)) return this.keyHolderAfter(error, doc, session);
+        if (!isDuplicateKeyError(error)) return this.keyHolderAfter(error, doc, session, signal);
         if (attempt >= MAX_KEY_ATTEMPTS) throw error;
-        holder = await this.collection.findOne(filter, { session });
+        holder = await this.collection.findOne(filter, callOptions(session, signal));
       }
       if (holder && isActive(holder)) return holder as JobDocument<T>;
       if (attempt >= MAX_KEY_ATTEMPTS) {
@@ -331,7 +375,7 @@ export class InsertStore {
         await this.collection.updateOne(
           { _id: holder._id, activeKey: holder.activeKey as string, status: { $nin: [...ACTIVE_STATUSES] } },
           { $unset: unsetOf('activeKey') },
-          { session },
+          callOptions(session, signal),
         );
       }
     }
@@ -342,11 +386,13 @@ export class InsertStore {
     error: unknown,
     doc: Identified<T>,
     session: ClientSession | undefined,
+    signal: AbortSignal | undefined,
   ): Promise<JobDocument<T>> {
     const found = await this.readBack(
       error,
       { $or: [{ _id: doc._id }, { name: doc.name, activeKey: doc.activeKey as string }] },
       session,
+      signal,
     );
     const holder = found.find(isActive) ?? found.find((stored) => stored._id.equals(doc._id));
     if (!holder) throw error;

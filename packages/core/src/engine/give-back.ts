@@ -32,9 +32,29 @@ export interface GiveBackDeps {
   readonly events: MonqueEventEmitter;
 }
 
-/** Gives jobs back, trying again until a deadline. */
+/** Gives jobs back, trying again until a deadline, or until the engine has stopped. */
 export class GiveBack {
+  /** Set once `stop()` has resolved: no try starts after it (what was sent stays sent). */
+  private stopped = false;
+  /** Ends the waits between tries (at stop: no timer outlives it). */
+  private readonly waits = new Set<() => void>();
+
   constructor(private readonly deps: GiveBackDeps) {}
+
+  /** The engine starts (again): give-backs may be tried again. */
+  start(): void {
+    this.stopped = false;
+  }
+
+  /**
+   * The engine's last step of `stop()`: give-backs still trying (those begun outside the stop's own
+   * deadline, e.g. a job claimed while stopping) give up now instead of writing after `stop()`
+   * resolved; their jobs wait for stale recovery, as after a crash.
+   */
+  stop(): void {
+    this.stopped = true;
+    for (const end of [...this.waits]) end();
+  }
 
   /**
    * Gives back the jobs of claims `tokens` (only `ids` when given; otherwise every job they still
@@ -60,10 +80,24 @@ export class GiveBack {
       try {
         return await withTimeout(attempt(), Math.max(1, Math.min(this.deps.timeout, left)), 'giving jobs back');
       } catch (error) {
-        if (Date.now() + delay >= until) throw error;
+        if (this.stopped || Date.now() + delay >= until) throw error;
+        await this.wait(delay);
+        if (this.stopped) throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
     }
+  }
+
+  /** Waits `ms`, or less when the engine stops. */
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const end = (): void => {
+        clearTimeout(timer);
+        this.waits.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      this.waits.add(end);
+    });
   }
 }

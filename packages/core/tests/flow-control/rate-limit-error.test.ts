@@ -168,6 +168,25 @@ describe('RateLimitError', () => {
     }
   });
 
+  it('perGroup: a held group with a backlog holds up no other group (the rotation reads past it)', async () => {
+    const run = await pair({ concurrency: 2, rateLimit: { max: 100, duration: 1_000, perGroup: true } });
+    try {
+      const { all, ledger } = run;
+      const [first] = all as [Monque, Monque];
+      // Every job of group a is held by RateLimitError the first time; the clock stands still, so
+      // group a stays held for the whole test. Group a's backlog fills a whole read of the groups.
+      await first.enqueueMany([
+        ...Array.from({ length: 30 }, (_, n) => ({ name: 'api', data: { n, limit: true }, options: { group: 'a' } })),
+        ...Array.from({ length: 6 }, (_, n) => ({ name: 'api', data: { n }, options: { group: 'b' } })),
+      ]);
+      await first.start();
+      await ledger.until(() => ledger.startsOf('b') === 6, 'every job of group b while group a is held');
+      expect(ledger.startsOf('a')).toBeLessThanOrEqual(2);
+    } finally {
+      await run.close();
+    }
+  });
+
   it('is a MonqueError with code MONQUE_RATE_LIMITED; a bad retryAfterMs is refused naming it', () => {
     const error = new RateLimitError(5_000);
     expect(error).toBeInstanceOf(MonqueError);

@@ -21,8 +21,11 @@ export const MAX_GROUP_READS = 4;
 /** Reads one range of groups (the store's query, bounded in time by the caller). */
 export type GroupRead = (range: GroupRange, limit: number) => Promise<JobDocument[]>;
 
-/** Whether the lanes seen so far can fill the turn. */
-export type Enough = (lanes: readonly Lane[]) => boolean;
+/**
+ * Whether the lanes seen so far can fill the turn (counting of each lane only what its limits let
+ * start now: a group at its `groupConcurrency`, or held by its rate window, fills nothing).
+ */
+export type Enough = (lanes: readonly Lane[]) => boolean | Promise<boolean>;
 
 function lanesOf(docs: readonly JobDocument[]): Lane[] {
   const lanes: { group: string; jobs: JobDocument[] }[] = [];
@@ -75,10 +78,10 @@ export class GroupRotation {
         reads += 1;
         const docs = await read({ ...range, after: from }, window);
         into.push(...lanesOf(docs));
-        if (docs.length < window || enough(seen())) break;
+        if (docs.length < window || (await enough(seen()))) break;
         from = (docs[docs.length - 1] as JobDocument).group as string;
       }
-      if (reads >= MAX_GROUP_READS || enough(seen())) break;
+      if (reads >= MAX_GROUP_READS || (await enough(seen()))) break;
     }
     const lanes = cursor === undefined ? [plain, ...after] : seen();
     return lanes.filter((lane) => lane.jobs.length > 0);

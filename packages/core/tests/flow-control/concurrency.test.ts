@@ -278,6 +278,45 @@ describe('groupConcurrency', () => {
     }
   });
 
+  it('more groups at their cap than one turn reads: the next turn reads on past them to the group that can run', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const ledger = new Ledger();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const busy = ['a', 'b', 'c', 'd', 'e'];
+    monque.worker(
+      'import',
+      async (job) => {
+        const key = `import/${job.group}`;
+        ledger.enter(key);
+        // Groups a to e hold their one slot each until the test ends; each has a whole read's worth due.
+        if (busy.includes(job.group as string)) await released;
+        else await new Promise((resolve) => setTimeout(resolve, 5));
+        ledger.leave(key);
+      },
+      { concurrency: 6, groupConcurrency: 1 },
+    );
+    await monque.enqueueMany(
+      [...busy, 'f'].flatMap((group) =>
+        Array.from({ length: group === 'f' ? 6 : 12 }, (_, n) => ({ name: 'import', data: { n }, options: { group } })),
+      ),
+    );
+    try {
+      await monque.start();
+      await ledger.until(
+        () => ledger.startsOf('import/f') === 6 && ledger.runningOf('import/f') === 0,
+        'every job of group f while groups a to e sit at their cap',
+      );
+      for (const group of busy) expect(ledger.startsOf(`import/${group}`)).toBe(1);
+    } finally {
+      release();
+      await monque.stop();
+    }
+  });
+
   it('jobs without a group are not limited by groupConcurrency', async () => {
     const ledger = new Ledger();
     const gate = () => ledger.until(() => ledger.startsOf('mixed') >= 3, 'three jobs started');

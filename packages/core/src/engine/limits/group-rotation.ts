@@ -42,9 +42,21 @@ export class GroupRotation {
   /** Per name: the last lane served (`null`: the jobs without a group). */
   private readonly cursors = new Map<string, string | null>();
 
+  /** Per name: the last group read by a turn whose reads ran out before the lanes could fill it. */
+  private readonly reached = new Map<string, string>();
+
   /** `lastLane` was the last lane to get a job of `name` (the next turn starts after it). */
   served(name: string, lastLane: string | null | undefined): void {
     if (lastLane !== undefined) this.cursors.set(name, lastLane);
+  }
+
+  /**
+   * A turn of `name` got no job. When its reads ran out (groups at their limits ahead), the next
+   * turn starts after the last group it read, so it reaches the groups beyond them.
+   */
+  idle(name: string): void {
+    const reached = this.reached.get(name);
+    if (reached !== undefined) this.cursors.set(name, reached);
   }
 
   /**
@@ -59,6 +71,8 @@ export class GroupRotation {
     enough: Enough,
   ): Promise<Lane[]> {
     const cursor = this.cursors.get(name);
+    this.reached.delete(name);
+    let last: string | undefined;
     const plain: Lane = { group: null, jobs: ungrouped };
     const after: Lane[] = [];
     const before: Lane[] = [];
@@ -80,9 +94,11 @@ export class GroupRotation {
         into.push(...lanesOf(docs));
         if (docs.length < window || (await enough(seen()))) break;
         from = (docs[docs.length - 1] as JobDocument).group as string;
+        last = from;
       }
       if (reads >= MAX_GROUP_READS || (await enough(seen()))) break;
     }
+    if (reads >= MAX_GROUP_READS && last !== undefined && !(await enough(seen()))) this.reached.set(name, last);
     const lanes = cursor === undefined ? [plain, ...after] : seen();
     return lanes.filter((lane) => lane.jobs.length > 0);
   }

@@ -180,7 +180,10 @@ export class LimitedClaimer {
       waiting: plan.heldBy.has('global') || plan.heldBy.has('group'),
       ...(plan.heldBy.has('rate') ? { wakeAt: this.soonest(view, lanes) } : {}),
     };
-    if (plan.jobs.length === 0) return { jobs: [], ...held };
+    if (plan.jobs.length === 0) {
+      this.rotation.idle(name);
+      return { jobs: [], ...held };
+    }
     const taken = await this.take(name, plan, view, now);
     if (taken === undefined) return { jobs: [], full: true };
     this.rotation.served(name, plan.lastLane);

@@ -23,6 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
 import { withTimeout } from '../database-errors.js';
+import type { Clock } from '../monque-options.js';
 import type { ClaimStamp, ClaimStore } from '../store/claim-store.js';
 import type { JobDocument } from '../store/job-document.js';
 import type { LimitedClaimer, LimitedClaimerDeps } from './limits/limited-claimer.js';
@@ -286,10 +287,10 @@ export class Claimer {
   /**
    * The jobs of claims whose reply was lost or late (one `find` by their tokens). A token is
    * forgotten once its command has settled and been looked up (by a turn still current). Jobs that
-   * had to start by a time now past (rate-limited claims, `now` given) are given back unstarted
-   * instead (one more write).
+   * had to start by a time past when the look-up answered (rate-limited claims, `clock` given) are
+   * given back unstarted instead (one more write).
    */
-  async resolveLost(turn: ClaimTurnGuard = ALWAYS, now?: Date): Promise<JobDocument[]> {
+  async resolveLost(turn: ClaimTurnGuard = ALWAYS, clock?: Clock): Promise<JobDocument[]> {
     const tokens = [...this.unresolved.keys()];
     const settled = tokens.filter((token) => this.unresolved.get(token)?.settled);
     const docs = await withTimeout(
@@ -298,6 +299,9 @@ export class Claimer {
       'finding the jobs of a lost claim',
     );
     if (!turn.current()) return [];
+    // The time the look-up answered, not the time the turn began: a slow look-up must not start
+    // jobs whose starts were counted in a bucket that no longer counts.
+    const now = clock?.now();
     const late = now
       ? tokens.filter((token) => (this.unresolved.get(token)?.startBy ?? Number.POSITIVE_INFINITY) < now.getTime())
       : [];

@@ -221,7 +221,7 @@ export class Poller {
       current: () => this.epoch === epoch,
     };
     if (claimer.hasUnresolved) {
-      this.hand((await claimer.resolveLost(turn, now)).filter((job) => !this.deps.runsHere(job)));
+      this.hand((await claimer.resolveLost(turn, this.deps.clock)).filter((job) => !this.deps.runsHere(job)));
     }
     const requests = this.deps.freeSlots();
     if (requests.length === 0) return { requests, full: new Set() };

@@ -234,6 +234,89 @@ describe('groupConcurrency', () => {
     expect(await jobs.countDocuments({ groupSlot: { $exists: true } })).toBe(0);
   });
 
+  it('a group at its cap holds up no other group: group a runs its 2 until group b has run all 12 beside it', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const ledger = new Ledger();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    monque.worker(
+      'import',
+      async (job) => {
+        const key = `import/${job.group}`;
+        ledger.enter(key);
+        // Group a's runs hold its 2 slots until the test ends: only group b can use the 2 others.
+        if (job.group === 'a') await released;
+        else await new Promise((resolve) => setTimeout(resolve, 5));
+        ledger.leave(key);
+      },
+      { concurrency: 4, groupConcurrency: 2 },
+    );
+    await monque.enqueueMany(
+      ['a', 'b'].flatMap((group) =>
+        Array.from({ length: group === 'a' ? 20 : 12 }, (_, n) => ({
+          name: 'import',
+          data: { n },
+          options: { group },
+        })),
+      ),
+    );
+    try {
+      await monque.start();
+      await ledger.until(
+        () => ledger.startsOf('import/b') === 12 && ledger.runningOf('import/b') === 0,
+        'every job of group b while group a sits at its cap',
+      );
+      expect(ledger.startsOf('import/a')).toBe(2);
+      expect(ledger.runningOf('import/a')).toBe(2);
+      expect(ledger.peakOf('import/b')).toBe(2);
+    } finally {
+      release();
+      await monque.stop();
+    }
+  });
+
+  it('more groups at their cap than one turn reads: the next turn reads on past them to the group that can run', async () => {
+    const db = await getDb();
+    const monque = createMonque(db);
+    const ledger = new Ledger();
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const busy = ['a', 'b', 'c', 'd', 'e'];
+    monque.worker(
+      'import',
+      async (job) => {
+        const key = `import/${job.group}`;
+        ledger.enter(key);
+        // Groups a to e hold their one slot each until the test ends; each has a whole read's worth due.
+        if (busy.includes(job.group as string)) await released;
+        else await new Promise((resolve) => setTimeout(resolve, 5));
+        ledger.leave(key);
+      },
+      { concurrency: 6, groupConcurrency: 1 },
+    );
+    await monque.enqueueMany(
+      [...busy, 'f'].flatMap((group) =>
+        Array.from({ length: group === 'f' ? 6 : 12 }, (_, n) => ({ name: 'import', data: { n }, options: { group } })),
+      ),
+    );
+    try {
+      await monque.start();
+      await ledger.until(
+        () => ledger.startsOf('import/f') === 6 && ledger.runningOf('import/f') === 0,
+        'every job of group f while groups a to e sit at their cap',
+      );
+      for (const group of busy) expect(ledger.startsOf(`import/${group}`)).toBe(1);
+    } finally {
+      release();
+      await monque.stop();
+    }
+  });
+
   it('jobs without a group are not limited by groupConcurrency', async () => {
     const ledger = new Ledger();
     const gate = () => ledger.until(() => ledger.startsOf('mixed') >= 3, 'three jobs started');

@@ -5,7 +5,7 @@
  * instance (with `perGroup`, only its group); then everything runs. Without `rateLimit` on the
  * worker, the hold travels with the pause state (every instance within one `pollInterval`).
  */
-import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import { commandDocuments, freshCollectionName, type WireCommand, waitUntil } from '@monque/test-backend';
 import type { CommandStartedEvent } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,6 +19,7 @@ import {
   type WorkerOptions,
 } from '../../src/index.js';
 import { type CommandLog, openCommandLog } from '../helpers/command-log.js';
+import { faultyMonque } from '../helpers/faulty.js';
 import { createMonque, jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { Ledger } from './ledger.js';
@@ -168,6 +169,25 @@ describe('RateLimitError', () => {
     }
   });
 
+  it('perGroup: a held group with a backlog holds up no other group (the rotation reads past it)', async () => {
+    const run = await pair({ concurrency: 2, rateLimit: { max: 100, duration: 1_000, perGroup: true } });
+    try {
+      const { all, ledger } = run;
+      const [first] = all as [Monque, Monque];
+      // Every job of group a is held by RateLimitError the first time; the clock stands still, so
+      // group a stays held for the whole test. Group a's backlog fills a whole read of the groups.
+      await first.enqueueMany([
+        ...Array.from({ length: 30 }, (_, n) => ({ name: 'api', data: { n, limit: true }, options: { group: 'a' } })),
+        ...Array.from({ length: 6 }, (_, n) => ({ name: 'api', data: { n }, options: { group: 'b' } })),
+      ]);
+      await first.start();
+      await ledger.until(() => ledger.startsOf('b') === 6, 'every job of group b while group a is held');
+      expect(ledger.startsOf('a')).toBeLessThanOrEqual(2);
+    } finally {
+      await run.close();
+    }
+  });
+
   it('is a MonqueError with code MONQUE_RATE_LIMITED; a bad retryAfterMs is refused naming it', () => {
     const error = new RateLimitError(5_000);
     expect(error).toBeInstanceOf(MonqueError);
@@ -208,4 +228,65 @@ describe('RateLimitError', () => {
       nextRunAt: new Date(T0.getTime() + 1_000),
     });
   });
+});
+
+describe('RateLimitError when the write of its hold is dropped', () => {
+  it.each([
+    ['with rateLimit on the worker (the block in the rate record)', { rateLimit: { max: 100, duration: 1_000 } }],
+    ['without rateLimit (the hold in the pause state)', {}],
+  ] as const)(
+    '%s: the hold is written again, and the other instance starts nothing until it is over',
+    async (_, flow) => {
+      const db = await getDb();
+      const collectionName = freshCollectionName(db);
+      const clock = new TestClock(T0);
+      const ledger = new Ledger(() => clock.now().getTime());
+      const limitedOnce = new Set<string>();
+      const handler = (job: { _id: { toHexString(): string }; data: unknown }) => {
+        ledger.enter('all');
+        const key = job._id.toHexString();
+        if ((job.data as { limit?: boolean }).limit && !limitedOnce.has(key)) {
+          limitedOnce.add(key);
+          throw new RateLimitError(30_000);
+        }
+      };
+      const options = { clock, changeStreamWakeups: false, pollInterval: 50 };
+      const { monque: first, proxy } = await faultyMonque(db, collectionName, options);
+      const log = await openCommandLog(db.databaseName);
+      const second = createMonque(log.db, { collectionName, ...options });
+      for (const monque of [first, second]) monque.worker('api', handler, { concurrency: 1, ...flow });
+      // The write of the hold: the rate record's block, or the pause state's hold.
+      const isHoldWrite = (command: WireCommand) => {
+        if (command.name !== 'update') return false;
+        const set = (commandDocuments(command, 'updates')[0]?.u as { $set?: Record<string, unknown> } | undefined)
+          ?.$set;
+        return set !== undefined && ('blockedUntil' in set || set.kind === 'hold');
+      };
+      const stored = async () =>
+        (await db.collection(`${collectionName}_limits`).countDocuments({ blockedUntil: { $exists: true } })) +
+          (await db.collection(`${collectionName}_control`).countDocuments({ kind: 'hold' })) >
+        0;
+      try {
+        const dropped = proxy.dropRequest(isHoldWrite);
+        await first.enqueue('api', { limit: true });
+        const limited = nextEvent(first, 'job:rate-limited');
+        await first.start();
+        await limited;
+        await dropped.firstHit;
+        await waitUntil(stored, 'the hold to be written again after its first write was dropped');
+        // More jobs of the name, due now: the other instance, started now, starts none before the 30 s are over.
+        await first.enqueueMany(Array.from({ length: 3 }, (_, n) => ({ name: 'api', data: { n } })));
+        const pass = 'rateLimit' in flow ? isDueRead : isPauseRead;
+        const mark = [answered(log, pass)];
+        await second.start();
+        await passes([log], 'rateLimit' in flow ? 3 : 1, pass, mark);
+        expect(ledger.startsOf('all')).toBe(1);
+        clock.advance(30_000);
+        await ledger.until(() => ledger.startsOf('all') === 5, 'every job to run after the hold');
+      } finally {
+        await Promise.all([first.stop(), second.stop()]);
+        await log.close();
+      }
+    },
+  );
 });

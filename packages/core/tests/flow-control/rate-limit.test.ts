@@ -6,7 +6,7 @@
  * jobs' start deadline gives them back unstarted. Waiting is counted in claim-loop passes on the
  * wire (reads of due jobs), never in wall time.
  */
-import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import { freshCollectionName, type WireCommand, waitUntil } from '@monque/test-backend';
 import type { CommandStartedEvent } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { JobStatus, type Monque, type WorkerOptions } from '../../src/index.js';
@@ -18,6 +18,10 @@ import { Ledger } from './ledger.js';
 
 const getDb = useTestDb(import.meta.url);
 const T0 = new Date('2030-01-01T00:00:00Z');
+
+/** The look-up of a claim's jobs by its token. */
+const isTokenLookup = (command: WireCommand) =>
+  command.name === 'find' && (command.body.filter as { claimToken?: unknown } | undefined)?.claimToken !== undefined;
 
 const isDueRead = (event: CommandStartedEvent) =>
   event.commandName === 'find' && (event.command.filter as { status?: unknown } | undefined)?.status === 'pending';
@@ -140,24 +144,27 @@ describe('rateLimit', () => {
     const ledger = new Ledger(() => clock.now().getTime());
     monque.worker('api', () => ledger.enter('all'), { rateLimit: { max: 5, duration: 60_000 } });
     const job = await monque.enqueue('api', {});
-    const slow = proxy.delayReplies(isClaim, 300);
-    await monque.start();
-    await slow.firstHit;
-    // While the claim's reply is on its way, more than the start allowance passes.
-    clock.advance(10_000);
-    await waitUntil(
-      async () => (await jobsOf(db, monque).findOne({ _id: job._id }))?.updatedAt.getTime() === T0.getTime() + 10_000,
-      'the job to be given back',
-    );
-    expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject({
-      status: JobStatus.PENDING,
-      attempts: 0,
-      failCount: 0,
-    });
-    expect(ledger.startsOf('all')).toBe(0);
-    // Claimed again in time, it runs.
-    await ledger.until(() => ledger.startsOf('all') === 1, 'the job to run');
-    await monque.stop();
+    const slow = proxy.delayReplies(isClaim, 300, { times: 1 });
+    // The first write that moves the job out of `processing` (seen before its reply: the job can be
+    // claimed again only after it is answered, so nothing has started meanwhile unless it had before).
+    const givenBack = proxy.delayReplies(isOutcome, 1, { times: 1 });
+    try {
+      await monque.start();
+      await slow.firstHit;
+      // While the claim's reply is on its way, more than the start allowance passes.
+      clock.advance(10_000);
+      await givenBack.firstHit;
+      expect(ledger.startsOf('all')).toBe(0);
+      // Claimed again in time, it runs, charged one attempt (the give-back charged none).
+      await ledger.until(() => ledger.startsOf('all') === 1, 'the job to run');
+      await waitUntil(
+        async () => (await jobsOf(db, monque).findOne({ _id: job._id }))?.status === JobStatus.COMPLETED,
+        'the job to complete',
+      );
+      expect(await jobsOf(db, monque).findOne({ _id: job._id })).toMatchObject({ attempts: 1, failCount: 0 });
+    } finally {
+      await monque.stop();
+    }
   });
 });
 
@@ -187,6 +194,30 @@ describe('rateLimit with a lost claim reply', () => {
     );
     await monque.stop();
     for (const job of jobs) expect((await jobsOf(db, monque).findOne({ _id: job._id }))?.attempts).toBe(1);
+  });
+
+  it('found by a look-up answered after its jobs had to start (the turn began in time): given back unstarted', async () => {
+    const db = await getDb();
+    const clock = new TestClock(T0);
+    const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), { clock, changeStreamWakeups: false });
+    const ledger = new Ledger(() => clock.now().getTime());
+    monque.worker('api', () => ledger.enter('all'), { concurrency: 2, rateLimit: { max: 2, duration: 60_000 } });
+    await monque.enqueueMany(Array.from({ length: 2 }, (_, n) => ({ name: 'api', data: { n } })));
+    const lost = proxy.loseReply(isClaim);
+    // The next turn's look-up by the claim's token: its reply is held back while the clock moves.
+    const slowLookup = proxy.delayReplies(isTokenLookup, 300);
+    try {
+      await monque.start();
+      await lost.firstHit;
+      await slowLookup.firstHit;
+      clock.advance(10_000);
+      // The first write that moves jobs out of `processing`: the give-back (or, were they started, an outcome).
+      await waitUntil(() => proxy.commands(isOutcome).length > 0, 'the jobs of the lost claim to be given back');
+      expect(ledger.startsOf('all')).toBe(0);
+      expect(await jobsOf(db, monque).countDocuments({ status: JobStatus.PENDING, attempts: 0 })).toBe(2);
+    } finally {
+      await monque.stop();
+    }
   });
 
   it('the jobs are found by their token and run once; the window counts them once', async () => {

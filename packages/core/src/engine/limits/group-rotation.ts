@@ -21,8 +21,11 @@ export const MAX_GROUP_READS = 4;
 /** Reads one range of groups (the store's query, bounded in time by the caller). */
 export type GroupRead = (range: GroupRange, limit: number) => Promise<JobDocument[]>;
 
-/** Whether the lanes seen so far can fill the turn. */
-export type Enough = (lanes: readonly Lane[]) => boolean;
+/**
+ * Whether the lanes seen so far can fill the turn (counting of each lane only what its limits let
+ * start now: a group at its `groupConcurrency`, or held by its rate window, fills nothing).
+ */
+export type Enough = (lanes: readonly Lane[]) => boolean | Promise<boolean>;
 
 function lanesOf(docs: readonly JobDocument[]): Lane[] {
   const lanes: { group: string; jobs: JobDocument[] }[] = [];
@@ -39,9 +42,21 @@ export class GroupRotation {
   /** Per name: the last lane served (`null`: the jobs without a group). */
   private readonly cursors = new Map<string, string | null>();
 
+  /** Per name: the last group read by a turn whose reads ran out before the lanes could fill it. */
+  private readonly reached = new Map<string, string>();
+
   /** `lastLane` was the last lane to get a job of `name` (the next turn starts after it). */
   served(name: string, lastLane: string | null | undefined): void {
     if (lastLane !== undefined) this.cursors.set(name, lastLane);
+  }
+
+  /**
+   * A turn of `name` got no job. When its reads ran out (groups at their limits ahead), the next
+   * turn starts after the last group it read, so it reaches the groups beyond them.
+   */
+  idle(name: string): void {
+    const reached = this.reached.get(name);
+    if (reached !== undefined) this.cursors.set(name, reached);
   }
 
   /**
@@ -56,6 +71,8 @@ export class GroupRotation {
     enough: Enough,
   ): Promise<Lane[]> {
     const cursor = this.cursors.get(name);
+    this.reached.delete(name);
+    let last: string | undefined;
     const plain: Lane = { group: null, jobs: ungrouped };
     const after: Lane[] = [];
     const before: Lane[] = [];
@@ -75,11 +92,13 @@ export class GroupRotation {
         reads += 1;
         const docs = await read({ ...range, after: from }, window);
         into.push(...lanesOf(docs));
-        if (docs.length < window || enough(seen())) break;
+        if (docs.length < window || (await enough(seen()))) break;
         from = (docs[docs.length - 1] as JobDocument).group as string;
+        last = from;
       }
-      if (reads >= MAX_GROUP_READS || enough(seen())) break;
+      if (reads >= MAX_GROUP_READS || (await enough(seen()))) break;
     }
+    if (reads >= MAX_GROUP_READS && last !== undefined && !(await enough(seen()))) this.reached.set(name, last);
     const lanes = cursor === undefined ? [plain, ...after] : seen();
     return lanes.filter((lane) => lane.jobs.length > 0);
   }

@@ -16,6 +16,15 @@ import type { PauseStore } from '../../store/pause-store.js';
 import type { PauseGate } from '../pause-gate.js';
 import type { RateGate } from './rate-gate.js';
 
+/** First delay before writing a failed hold again; doubled each time up to {@link MAX_HOLD_RETRY_MS}. */
+export const FIRST_HOLD_RETRY_MS = 50;
+
+/** Longest delay between two tries of a hold's write. */
+export const MAX_HOLD_RETRY_MS = 1_000;
+
+/** Most tries of one hold's write (the first included). */
+export const MAX_HOLD_TRIES = 8;
+
 /** What the records need. */
 export interface LimitRecordsDeps {
   readonly limits: LimitStore;
@@ -49,22 +58,44 @@ export class LimitRecords {
 
   /**
    * A handler of `job` threw a `RateLimitError`: its name (group) starts nothing before `until`.
-   * Held here at once; resolves once stored (a failure is reported, never thrown).
+   * Held here at once; resolves once stored, or once the first write failed (reported, never
+   * thrown). A failed write is tried again in the background, with growing delays, until it lands,
+   * the hold is over, or {@link MAX_HOLD_TRIES} tries were made: one dropped write must not leave
+   * the other instances starting jobs during the hold. (Writing it again is safe: a hold only ever
+   * moves later.)
    */
   hold(job: Job, until: Date): Promise<void> {
     const { limits, pauses, pauseGate, clock, timeout } = this.deps;
     const rate = this.deps.workerLimits().get(job.name)?.rateLimit;
-    let stored: Promise<void>;
+    let write: () => Promise<void>;
     if (rate) {
       const group = rate.perGroup ? (job.group ?? null) : null;
       this.deps.rates()?.hold(job.name, group, until.getTime());
-      stored = limits.block(job.name, group, until, clock.now());
+      write = () => limits.block(job.name, group, until, clock.now());
     } else {
       pauseGate.hold(job.name, until.getTime());
-      stored = pauses.hold(job.name, until);
+      write = () => pauses.hold(job.name, until);
     }
-    return withTimeout(stored, timeout, 'recording a rate limit').catch((error: unknown) =>
-      this.deps.onError(error, 'recording a rate limit'),
-    );
+    const attempt = () => withTimeout(write(), timeout, 'recording a rate limit');
+    return attempt().catch((error: unknown) => {
+      this.deps.onError(error, 'recording a rate limit');
+      void this.writeAgain(attempt, until.getTime());
+    });
+  }
+
+  /** Tries a failed hold write again until it lands, the hold is over, or the tries run out. */
+  private async writeAgain(attempt: () => Promise<void>, until: number): Promise<void> {
+    let delay = FIRST_HOLD_RETRY_MS;
+    for (let tries = 1; tries < MAX_HOLD_TRIES; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      if (this.deps.clock.now().getTime() >= until) return;
+      try {
+        await attempt();
+        return;
+      } catch {
+        // Reported once already (the first failure); the next try may land.
+      }
+      delay = Math.min(MAX_HOLD_RETRY_MS, delay * 2);
+    }
   }
 }

@@ -24,7 +24,7 @@ import type { Clock } from '../../monque-options.js';
 import type { ClaimStamp, ClaimStore } from '../../store/claim-store.js';
 import type { JobDocument } from '../../store/job-document.js';
 import type { LimitStore } from '../../store/limit-store.js';
-import type { LimitedClaimStore } from '../../store/limited-claim-store.js';
+import type { LimitedClaimStore, RunningJob } from '../../store/limited-claim-store.js';
 import type { ClaimRequest } from '../worker-registry.js';
 import { type ClaimPlan, type Lane, type PlannedJob, planClaim } from './claim-plan.js';
 import { GroupRotation } from './group-rotation.js';
@@ -149,9 +149,12 @@ export class LimitedClaimer {
       found.some((d) => d.group !== undefined);
     const needsRunning = limits.globalConcurrency !== undefined || limits.groupConcurrency !== undefined;
     if (needsRunning) await this.bounded(this.deps.slotIndexes?.() ?? Promise.resolve(), 'creating the slot indexes');
+    const runningRead: Promise<RunningJob[]> = needsRunning
+      ? this.bounded(this.deps.store.findRunning(name), 'reading running jobs')
+      : Promise.resolve([]);
     const [lanes, running, nameView] = await Promise.all([
-      grouped ? this.readLanes(name, want, found, limits, now, exclude) : [{ group: null, jobs: found }],
-      needsRunning ? this.bounded(this.deps.store.findRunning(name), 'reading running jobs') : [],
+      grouped ? this.readLanes(name, want, found, limits, now, exclude, runningRead) : [{ group: null, jobs: found }],
+      runningRead,
       rate && !perGroup ? this.rates.read(name, rate, [null], at) : undefined,
     ]);
     if (grouped && !lanes.some((lane) => lane.group !== null)) this.grouped.delete(name);
@@ -177,7 +180,10 @@ export class LimitedClaimer {
       waiting: plan.heldBy.has('global') || plan.heldBy.has('group'),
       ...(plan.heldBy.has('rate') ? { wakeAt: this.soonest(view, lanes) } : {}),
     };
-    if (plan.jobs.length === 0) return { jobs: [], ...held };
+    if (plan.jobs.length === 0) {
+      this.rotation.idle(name);
+      return { jobs: [], ...held };
+    }
     const taken = await this.take(name, plan, view, now);
     if (taken === undefined) return { jobs: [], full: true };
     this.rotation.served(name, plan.lastLane);
@@ -191,8 +197,8 @@ export class LimitedClaimer {
     limits: FlowControlOptions,
     now: Date,
     exclude: readonly ObjectId[],
+    running: Promise<readonly RunningJob[]>,
   ): Promise<Lane[]> {
-    const cap = limits.groupConcurrency ?? Number.POSITIVE_INFINITY;
     const window = Math.min(MAX_WINDOW, Math.max(want * 2, 10));
     return this.rotation.lanes(
       name,
@@ -200,9 +206,35 @@ export class LimitedClaimer {
       window,
       (range, limit) =>
         this.bounded(this.deps.store.findDueInGroups(name, range, limit, now, exclude), 'reading due jobs by group'),
-      (lanes) =>
-        lanes.reduce((sum, lane) => sum + Math.min(lane.jobs.length, lane.group === null ? Infinity : cap), 0) >= want,
+      async (lanes) => {
+        const room = this.laneRoom(name, limits, await running, now.getTime());
+        return lanes.reduce((sum, lane) => sum + Math.min(lane.jobs.length, room(lane.group)), 0) >= want;
+      },
     );
+  }
+
+  /**
+   * How many jobs of a lane could start now as far as this instance knows before reading the rate
+   * windows: its group's `groupConcurrency` less the group's running jobs, none while the group's
+   * rate window is known to be held. (Counting a group at its cap as room would end the reads at
+   * it, and the groups after it would never be reached.)
+   */
+  private laneRoom(
+    name: string,
+    limits: FlowControlOptions,
+    running: readonly RunningJob[],
+    at: number,
+  ): (group: string | null) => number {
+    const cap = limits.groupConcurrency;
+    const busy = new Map<string, number>();
+    if (cap !== undefined)
+      for (const job of running) if (job.group !== undefined) busy.set(job.group, (busy.get(job.group) ?? 0) + 1);
+    const perGroup = limits.rateLimit?.perGroup === true;
+    return (group) => {
+      if (perGroup && this.rates.heldUntil(name, group, at) !== undefined) return 0;
+      if (group === null || cap === undefined) return Number.POSITIVE_INFINITY;
+      return Math.max(0, cap - (busy.get(group) ?? 0));
+    };
   }
 
   /** The soonest time a held-back rate window of the name has room again. */

@@ -286,14 +286,25 @@ export class Engine {
       background,
       // The follow-ups of the last outcomes (dependents to tell, dead letters) are awaited too.
       // The lock deadline watches the runs stop() still waits for.
-      lastToStop: [recorder, deadline, { start: () => giveBack.start(), stop: () => this.followUps.drain() }],
+      lastToStop: [
+        recorder,
+        deadline,
+        {
+          start: () => {
+            giveBack.start();
+            this.limitRecords.start();
+          },
+          stop: () => this.followUps.drain(),
+        },
+      ],
       onRunning: () => {
         this.databaseAnswers = true;
       },
       onStopped: () => {
         this.databaseAnswers = false;
-        // Give-backs still trying (begun outside the stop's own give-back) stop: none is sent after stop().
+        // Writes still being tried again (give-backs begun outside the stop's own, rate-limit holds) end: none is sent after stop().
         giveBack.stop();
+        this.limitRecords.stop();
       },
     });
   }

@@ -290,3 +290,34 @@ describe('RateLimitError when the write of its hold is dropped', () => {
     },
   );
 });
+
+describe('RateLimitError when every write of its hold is dropped', () => {
+  it('the hold is not written again after stop() resolved', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const { monque, proxy } = await faultyMonque(db, collectionName, { changeStreamWakeups: false, pollInterval: 50 });
+    monque.worker(
+      'api',
+      () => {
+        throw new RateLimitError(60_000);
+      },
+      { rateLimit: { max: 100, duration: 1_000 } },
+    );
+    const isHoldWrite = (command: WireCommand) => {
+      if (command.name !== 'update') return false;
+      const set = (commandDocuments(command, 'updates')[0]?.u as { $set?: Record<string, unknown> } | undefined)?.$set;
+      return set !== undefined && 'blockedUntil' in set;
+    };
+    const dropped = proxy.dropRequest(isHoldWrite, { times: Number.POSITIVE_INFINITY });
+    await monque.enqueue('api', {});
+    await monque.start();
+    // The first write and one try again were dropped: it is being tried again, with growing delays.
+    await waitUntil(() => dropped.hits >= 2, 'the hold to be tried again');
+    await monque.stop();
+    const atStop = dropped.hits;
+    // The tries left would come within 3.5 s (50 ms doubling up to 1 s, 8 tries in all).
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    expect(dropped.hits).toBe(atStop);
+    dropped.cancel();
+  });
+});

@@ -43,7 +43,20 @@ export interface LimitRecordsDeps {
 
 /** Writes the flow-control records of one instance. */
 export class LimitRecords {
+  /** Set once `stop()` has resolved: a hold's write is not tried again after it. */
+  private stopped = false;
+
   constructor(private readonly deps: LimitRecordsDeps) {}
+
+  /** The engine starts (again): a failed hold write may be tried again. */
+  start(): void {
+    this.stopped = false;
+  }
+
+  /** The engine stopped: no hold write is tried again (no write after `stop()` resolved). */
+  stop(): void {
+    this.stopped = true;
+  }
 
   /** Records the limits of this instance's workers (one command; none when no worker has limits). */
   async publish(): Promise<void> {
@@ -88,7 +101,7 @@ export class LimitRecords {
     let delay = FIRST_HOLD_RETRY_MS;
     for (let tries = 1; tries < MAX_HOLD_TRIES; tries += 1) {
       await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      if (this.deps.clock.now().getTime() >= until) return;
+      if (this.stopped || this.deps.clock.now().getTime() >= until) return;
       try {
         await attempt();
         return;

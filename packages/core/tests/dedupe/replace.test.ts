@@ -57,13 +57,18 @@ describe("onDuplicate: 'replace'", () => {
     const entered = deferred();
     const release = deferred();
     const ran: unknown[] = [];
-    monque.worker('sync', async (job) => {
-      ran.push(job.data);
-      if (ran.length === 1) {
-        entered.resolve();
-        await release.promise;
-      }
-    });
+    // One at a time: the queued job cannot start while the first one runs (it would race the reads below).
+    monque.worker(
+      'sync',
+      async (job) => {
+        ran.push(job.data);
+        if (ran.length === 1) {
+          entered.resolve();
+          await release.promise;
+        }
+      },
+      { concurrency: 1 },
+    );
     await monque.start();
     const running = await monque.enqueue('sync', { v: 1 }, { uniqueKey: 'k' });
     await entered.promise;

@@ -55,15 +55,16 @@ describe('GiveBack', () => {
       () => 'rejected',
     );
     while (tries.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    const triedBefore = tries.length;
     giveBack.stop();
     const stoppedAt = Date.now();
     expect(await settled).toBe('rejected');
     expect(Date.now() - stoppedAt).toBeLessThan(250);
-    expect(tries.filter((at) => at >= stoppedAt)).toEqual([]);
+    expect(tries.length).toBe(triedBefore);
     // Started again, it tries again.
     giveBack.start();
     await expect(giveBack.release(['token'], [new ObjectId()], Date.now() + 200)).rejects.toThrow();
-    expect(tries.filter((at) => at >= stoppedAt).length).toBeGreaterThan(0);
+    expect(tries.length).toBeGreaterThan(triedBefore);
   });
 
   it('a try in flight when the engine stops is the last: no wait (no timer) follows it', async () => {

@@ -73,7 +73,9 @@ function restart(
  */
 async function cancelDuringStop(context: TimelineContext, downMs: number): Promise<void> {
   const slotOf = (owner: string | undefined): InstanceSlot | undefined =>
-    context.slots.find((candidate) => candidate.alive && candidate.incarnations.at(-1)?.instanceId === owner);
+    context.slots.find(
+      (candidate) => candidate.alive && !candidate.stopping && candidate.incarnations.at(-1)?.instanceId === owner,
+    );
   let found = await context.findStubbornRun();
   for (let tries = 0; tries < 16 && !slotOf(found?.owner) && !context.quiet; tries += 1) {
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -199,7 +201,8 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
     );
     if (killed) context.later(event.downMs, () => void context.startSlot(slot));
   } else if (event.type === 'restart') {
-    if (slot.alive) restart(context, slot, event.downMs, event.outageMs, event.outageMode);
+    if (slot.stopping) context.log(`${slot.label} is stopping: restart skipped`);
+    else if (slot.alive) restart(context, slot, event.downMs, event.outageMs, event.outageMode);
     else context.log(`${slot.label} is down: restart skipped`);
   }
 }

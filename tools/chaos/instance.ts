@@ -196,8 +196,11 @@ async function main(): Promise<void> {
   send({ type: 'ready', at: Date.now() });
 
   process.off('message', stopWhileStarting);
+  let stopping = false;
   process.on('message', (message: OrchestratorMessage) => {
-    if (message.type !== 'stop') return;
+    // One stop: a second request (the orchestrator's, overlapping) must not stop it twice.
+    if (message.type !== 'stop' || stopping) return;
+    stopping = true;
     timers.stopBegan();
     void (async () => {
       await monque.stop();

@@ -89,6 +89,11 @@ export class InstanceSlot {
     return this.child !== undefined;
   }
 
+  /** Whether its process was asked to stop and has not exited yet (a second stop or restart waits for none). */
+  get stopping(): boolean {
+    return this.child !== undefined && this.current?.exit === 'stopped';
+  }
+
   /** Starts the next incarnation; resolves once it is ready, rejects if it exits or is killed first. */
   start(): Promise<Incarnation> {
     if (this.child) throw new Error(`${this.label} is already running`);
@@ -182,6 +187,8 @@ export class InstanceSlot {
     const incarnation = this.current;
     if (!child || !incarnation) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Already asked (a restart overlapping the stop at the end): wait for that exit only.
+    if (incarnation.exit === 'stopped') return exited;
     incarnation.exit = 'stopped';
     if (child.connected) child.send({ type: 'stop' } satisfies OrchestratorMessage);
     const timer = setTimeout(() => {

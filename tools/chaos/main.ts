@@ -41,6 +41,9 @@
  * `chaos: PASS seed=N` or `chaos: FAIL seed=N (<failed invariants>)`. Exit code 0 on PASS, 1 on
  * FAIL, 2 on bad flags, 130 when interrupted. No process is left behind, even on Ctrl-C.
  */
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseFlags } from './flags.js';
 import { killAllInstances } from './instances.js';
 import { checkInvariants } from './invariants.js';
@@ -108,6 +111,10 @@ async function main(): Promise<number> {
       print(`chaos: PASS seed=${seed}`);
       exitCode = 0;
     } else {
+      // The embedded server's data goes with its process: the record is what is left to study.
+      const saved = join(tmpdir(), `chaos-record-${seed}-${run.dbName}.json`);
+      await writeFile(saved, JSON.stringify(record, null, 1));
+      print(`run record (jobs, ledger, calls, claims, renewals, recoveries) written to ${saved}`);
       print(`chaos: FAIL seed=${seed} (invariants ${failed.join(', ')} failed; data kept in ${run.dbName})`);
     }
   } catch (error) {

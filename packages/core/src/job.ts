@@ -116,6 +116,11 @@ export interface Job<T = unknown> {
   failCount: number;
   /** Runs started so far (claims that handed the job to a handler). */
   attempts?: number;
+  /**
+   * Stale recoveries since the job was last retried (its instance died or was cut off while it
+   * ran). The first `maxStalls` of them are not charged as failures. Absent: none.
+   */
+  stalls?: number;
   /** The message of the last failure. */
   failReason?: string;
   /**

@@ -84,6 +84,16 @@ export interface MonqueOptions {
    */
   recoverStaleJobs?: boolean;
   /**
+   * How many stale recoveries of one job are stalls, not failures: the job goes back to `pending`,
+   * due at once, without a failure charged (its `stalls` count goes up), because a process that
+   * died or was cut off says nothing about the job. Recoveries beyond this many are charged as
+   * failed attempts (retried with backoff, `failed` once `maxRetries` is used up), so a job that
+   * kills its worker every time still ends `failed`. `0` charges every recovery. Counted since the
+   * job was last retried.
+   * @defaultValue 1
+   */
+  maxStalls?: number;
+  /**
    * How often (ms) the heartbeat renews the locks of this instance's running jobs.
    * @defaultValue `min(lockTimeout / 4, 30000)`
    */

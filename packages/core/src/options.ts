@@ -18,6 +18,7 @@ export interface ResolvedMonqueOptions {
   readonly defaultConcurrency: number;
   readonly lockTimeout: number;
   readonly recoverStaleJobs: boolean;
+  readonly maxStalls: number;
   readonly heartbeatInterval: number;
   readonly staleCheckInterval: number;
   readonly changeStreamWakeups: boolean;
@@ -60,6 +61,7 @@ export const DEFAULT_OPTIONS = {
   defaultConcurrency: 5,
   lockTimeout: 30 * 60 * 1000,
   recoverStaleJobs: true,
+  maxStalls: 1,
   changeStreamWakeups: true,
   maxBackoffDelay: 365 * DAY,
   operationTimeout: 30_000,
@@ -80,6 +82,7 @@ export const KNOWN_OPTIONS: readonly (keyof MonqueOptions)[] = [
   'defaultConcurrency',
   'lockTimeout',
   'recoverStaleJobs',
+  'maxStalls',
   'heartbeatInterval',
   'staleCheckInterval',
   'changeStreamWakeups',
@@ -317,6 +320,12 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
     fallback: DEFAULT_OPTIONS.maxBackoffDelay,
     max: Number.MAX_SAFE_INTEGER,
   });
+  const maxStalls = checkNumber(options, 'maxStalls', {
+    min: 0,
+    integer: true,
+    fallback: DEFAULT_OPTIONS.maxStalls,
+    max: Number.MAX_SAFE_INTEGER,
+  });
   const operationTimeout = checkNumber(options, 'operationTimeout', {
     min: 1,
     integer: false,
@@ -341,6 +350,7 @@ export function resolveOptions(options: unknown = {}): ResolvedMonqueOptions {
     defaultConcurrency,
     lockTimeout,
     recoverStaleJobs: (options.recoverStaleJobs as boolean | undefined) ?? DEFAULT_OPTIONS.recoverStaleJobs,
+    maxStalls,
     heartbeatInterval,
     staleCheckInterval,
     changeStreamWakeups: (options.changeStreamWakeups as boolean | undefined) ?? DEFAULT_OPTIONS.changeStreamWakeups,

@@ -67,10 +67,11 @@ async function insertOrphanedJob(
   return job;
 }
 
+// Every recovery charged here (maxStalls 0); stalls are tested in faults/stalls.test.ts.
 describe('stale recovery', () => {
   it('on start() a job whose lock is older than lockTimeout goes back to pending, counts as an attempt, and runs', async () => {
     const db = await getDb();
-    const monque = createMonque(db, { lockTimeout: 60_000 });
+    const monque = createMonque(db, { lockTimeout: 60_000, maxStalls: 0 });
     const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 10 * 60_000 });
     const fresh = await insertOrphanedJob(db, monque, { name: 'still-held', lockAgeMs: 1_000 });
     const handled: Job[] = [];
@@ -103,7 +104,7 @@ describe('stale recovery', () => {
 
   it('the recovered job is pending and due at once, with failCount + 1', async () => {
     const db = await getDb();
-    const monque = createMonque(db, { lockTimeout: 60_000 });
+    const monque = createMonque(db, { lockTimeout: 60_000, maxStalls: 0 });
     const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 120_000, failCount: 2 });
     // No worker for 'orphan' here: the job is recovered but not claimed.
     const before = Date.now();
@@ -145,7 +146,7 @@ describe('stale recovery', () => {
 
   it('a recovery that uses up the last attempt leaves the job failed (willRetry false)', async () => {
     const db = await getDb();
-    const monque = createMonque(db, { lockTimeout: 60_000, maxRetries: 3 });
+    const monque = createMonque(db, { lockTimeout: 60_000, maxRetries: 3, maxStalls: 0 });
     const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 120_000, failCount: 2 });
     let runs = 0;
     monque.worker('orphan', () => {
@@ -164,7 +165,7 @@ describe('stale recovery', () => {
 
   it('a recurring job whose recovery uses up the last attempt keeps its schedule', async () => {
     const db = await getDb();
-    const monque = createMonque(db, { lockTimeout: 60_000, maxRetries: 1 });
+    const monque = createMonque(db, { lockTimeout: 60_000, maxRetries: 1, maxStalls: 0 });
     const orphan = await insertOrphanedJob(db, monque, { lockAgeMs: 120_000, repeatInterval: '0 0 1 1 *' });
     await monque.start();
     const stored = (await jobsOf(db, monque).findOne({ _id: orphan._id })) as Job;
@@ -178,7 +179,7 @@ describe('stale recovery', () => {
 
   it('recovers periodically while running, not only at start()', async () => {
     const db = await getDb();
-    const monque = createMonque(db, { lockTimeout: 500, staleCheckInterval: 50 });
+    const monque = createMonque(db, { lockTimeout: 500, staleCheckInterval: 50, maxStalls: 0 });
     const ran: Job[] = [];
     monque.worker('orphan', (job) => {
       ran.push(job);

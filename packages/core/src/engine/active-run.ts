@@ -5,9 +5,10 @@
  * - `running`: the handler runs and the outcome is not decided yet;
  * - `writing`: the outcome is decided (the handler returned, or the run was timed out or cancelled)
  *   and is being written; the heartbeat still renews the lock;
- * - `detached`: the outcome is written, given up, or not ours to write (the lock was lost). A
- *   handler that ignored its aborted signal may still be running: its slot stays taken, and this
- *   instance claims no other run of the job until it settles.
+ * - `detached`: the outcome is written, given up, or not ours to write (the lock was lost, or could
+ *   not be renewed in time: then the lock is still renewed while the handler works on, see
+ *   `holdsLock`). A handler that ignored its aborted signal may still be running: its slot stays
+ *   taken, and this instance claims no other run of the job until it settles.
  */
 import type { ObjectId } from 'mongodb';
 import type { Job } from '../job.js';
@@ -39,7 +40,8 @@ export class ActiveRun implements HeldRun {
   lockWrittenAt: number;
   /**
    * The handler was aborted because the lock could not be renewed in time (not because another
-   * instance took the job): once it settles, the job is given back, fenced on this run's claim.
+   * instance took the job): once it settles, the job is given back, fenced on this run's claim (a
+   * success is written instead, on the same fence).
    */
   giveBackWhenSettled = false;
 
@@ -60,9 +62,13 @@ export class ActiveRun implements HeldRun {
     return toPublicJob(this.doc);
   }
 
-  /** Whether the heartbeat must keep the lock (the outcome is not written yet). */
+  /**
+   * Whether the heartbeat must keep the lock: the outcome is not written yet, or the handler,
+   * aborted at its lock deadline, works on (the job is still this instance's until another
+   * instance takes it over; renewing it, once the database answers again, keeps it so).
+   */
   get holdsLock(): boolean {
-    return this.state !== 'detached';
+    return this.state !== 'detached' || (this.giveBackWhenSettled && !this.handlerSettled);
   }
 
   /** Aborts the handler's signal with `reason` (once) and stops the timeout. */

@@ -43,6 +43,8 @@ export interface ClaimerDeps {
   readonly onLateClaim: () => void;
   /** The retry limit stamped on claimed jobs of a name (see `ClaimStamp.retryLimitOf`). */
   readonly retryLimitOf?: (name: string) => number;
+  /** The instance's `maxStalls`, stamped on claimed jobs (see `ClaimStamp.stallLimit`). */
+  readonly stallLimit?: number;
   /** The worker's dead letter stamped on claimed jobs of a name (see `ClaimStamp.deadLetterOf`). */
   readonly deadLetterOf?: (name: string) => string | undefined;
   /** Gives back the jobs of claims `tokens`, trying until `until` (epoch ms): see `give-back.ts`. */
@@ -245,8 +247,8 @@ export class Claimer {
   }
 
   private stamp(now: Date): ClaimStamp {
-    const { owner, retryLimitOf, deadLetterOf } = this.deps;
-    return { owner, token: randomUUID(), now, retryLimitOf, deadLetterOf };
+    const { owner, retryLimitOf, deadLetterOf, stallLimit } = this.deps;
+    return { owner, token: randomUUID(), now, retryLimitOf, deadLetterOf, stallLimit };
   }
 
   /**

@@ -152,6 +152,7 @@ export class Engine {
       giveBack: (tokens, until) => giveBack.release(tokens, undefined, until),
       retryLimitOf: (name) => this.registry.get(name)?.policy.maxRetries ?? options.maxRetries,
       deadLetterOf: (name) => this.registry.get(name)?.policy.deadLetter,
+      stallLimit: options.maxStalls,
       limited: (bridge) =>
         new LimitedClaimer({
           store: limitedClaims,

@@ -27,6 +27,8 @@ export interface DecisionSettings {
   readonly retention: ResolvedRetention | false;
   /** A number in [0, 1) for jitter. */
   readonly random?: () => number;
+  /** Stale recoveries of one job not charged as failures (see `MonqueOptions.maxStalls`). @defaultValue 1 */
+  readonly maxStalls?: number;
 }
 
 /** The job's own settings, else its worker's, else the instance's. */
@@ -155,6 +157,50 @@ export function decideFailure(
     },
     willRetry: false,
   };
+}
+
+/** What a stale recovery decided for one job. */
+export interface RecoveryDecision {
+  readonly transition: Transition;
+  /** Whether the job will run again. */
+  readonly willRetry: boolean;
+  /** Whether the recovery was a stall: no failure charged. */
+  readonly stalled: boolean;
+}
+
+/**
+ * A job recovered from an owner that stopped renewing its lock (see `stale-recovery.ts`). A job
+ * whose cancellation was requested ends `cancelled`. Otherwise the first `maxStalls` recoveries
+ * (since the job's last retry; `maxStalls` as stamped by the claim that ran it, else this
+ * instance's) are stalls: `pending`, due `at`, no failure charged, recorded in the attempt history; later ones are failed attempts under the job's `policy`, due at once when
+ * they retry (no backoff: nothing the job did asks for one).
+ */
+export function decideRecovery(
+  job: JobDocument,
+  reason: string,
+  at: Date,
+  policy: RetryPolicy,
+  settings: DecisionSettings,
+): RecoveryDecision {
+  if (job.cancelRequestedAt) return { transition: decideCancelled(at, settings), willRetry: false, stalled: false };
+  const stalls = (job.stalls ?? 0) + 1;
+  const allowed = job.stallLimit ?? settings.maxStalls ?? 1;
+  if (stalls <= allowed) {
+    const message = `stalled (no failure charged, stall ${stalls} of ${allowed} allowed): ${reason}`;
+    return {
+      transition: {
+        status: JobStatus.PENDING,
+        at,
+        nextRunAt: at,
+        stalls,
+        errors: errorsAfterFailure(job, message, at),
+      },
+      willRetry: true,
+      stalled: true,
+    };
+  }
+  const { transition, willRetry } = decideFailure(job, reason, at, policy, settings, { retryAt: at });
+  return { transition: { ...transition, stalls }, willRetry, stalled: false };
 }
 
 /**

@@ -166,7 +166,13 @@ export class JobRunner {
     this.deps.registry.free(run.worker);
     this.deps.onSlotFreed(run.doc.name);
     if (run.state === 'running') void this.conclude(run, ending);
-    else {
+    else if (run.giveBackWhenSettled && ending.kind === 'success') {
+      // Aborted at its lock deadline, the handler finished its work anyway: the success is written,
+      // fenced on this run's claim (so it is lost only if another instance took the job over
+      // meanwhile), rather than given back and run again.
+      run.giveBackWhenSettled = false;
+      void this.conclude(run, ending);
+    } else {
       if (run.giveBackWhenSettled) void this.releaseUnstarted([run.doc]);
       this.forgetIfFinished(run);
     }
@@ -309,7 +315,10 @@ export class JobRunner {
   renewed(report: RenewalReport): void {
     for (const id of report.lost) {
       const run = this.runs.get(id.toHexString());
-      if (run?.holdsLock) this.interrupt(run, new JobLockLostError(run.key));
+      if (!run?.holdsLock) continue;
+      // Another instance holds the job: nothing of this run is written, not even a give-back.
+      run.giveBackWhenSettled = false;
+      this.interrupt(run, new JobLockLostError(run.key));
     }
     for (const { id, reason } of report.cancelled) {
       const run = this.runs.get(id.toHexString());
@@ -332,7 +341,8 @@ export class JobRunner {
    * Aborts, with `JobLockLostError`, the handlers whose lock was last written before `before`
    * (epoch ms): this instance can no longer be sure it holds them (see `lock-deadline.ts`). When
    * such a handler settles, its job is given back (fenced on its claim: a no-op when another
-   * instance recovered it meanwhile), so it runs again uncharged instead of waiting to be recovered.
+   * instance recovered it meanwhile), so it runs again uncharged instead of waiting to be recovered;
+   * a handler that returns a value all the same has its success written instead, on the same fence.
    */
   abortUnrenewedSince(before: number, overdueMs: number): void {
     for (const run of this.runs.values()) {
@@ -360,10 +370,15 @@ export class JobRunner {
    * their locks to expire. The give-back is tried again until `until` (epoch ms) when given.
    */
   async shutdown(reason: ShutdownTimeoutError, until?: number): Promise<void> {
-    const going = [...this.runs.values()].filter((run) => run.state === 'running');
+    // Handlers aborted at their lock deadline that work on are given back now too: nothing of
+    // theirs is written after stop().
+    const going = [...this.runs.values()].filter(
+      (run) => run.state === 'running' || (run.giveBackWhenSettled && !run.handlerSettled),
+    );
     for (const run of going) {
       run.abort(reason);
       run.state = 'detached';
+      run.giveBackWhenSettled = false;
     }
     if (going.length > 0) {
       await this.deps

@@ -19,8 +19,10 @@
  * let a few errors per `lockTimeout` starve recovery forever. (A backward jump of this instance's
  * clock only delays a verdict; a forward jump is not told apart from time passing.)
  *
- * A recovery counts as a failed attempt (so a job that kills its worker every time ends `failed`);
- * otherwise the job is due again at once. A job whose cancellation was requested ends `cancelled`
+ * The first `maxStalls` recoveries of a job (since its last retry) are stalls: `pending` again, due
+ * at once, no failure charged (a process that died or was cut off says nothing about the job; its
+ * handler may not even have started). Later ones count as failed attempts, so a job that kills its
+ * worker every time still ends `failed`; those too are due again at once. A job whose cancellation was requested ends `cancelled`
  * instead (reported as `job:cancelled`, not `job:recovered`). Each write is fenced on the lock that was seen. Jobs this
  * instance runs itself are never recovered by it; jobs recorded as its own that it does not run
  * (left by an earlier process with the same `instanceId`) are recovered at `start()`.
@@ -31,7 +33,7 @@ import type { Clock, Logger } from '../monque-options.js';
 import { type JobDocument, toPublicJob } from '../store/job-document.js';
 import type { JobOutcome, OutcomeResult } from '../store/outcome-store.js';
 import type { FollowUps } from './follow-ups.js';
-import { type DecisionSettings, decideCancelled, decideFailure, jobAfter, type RetryPolicy } from './outcome.js';
+import { type DecisionSettings, decideRecovery, jobAfter, type RetryPolicy } from './outcome.js';
 
 /** What recovery needs. */
 export interface StaleRecoveryDeps {
@@ -147,10 +149,8 @@ export class StaleRecovery {
         doc.owner === this.deps.owner
           ? `lock expired: left by an earlier process with this instanceId (${doc.owner}), which stopped or crashed while running the job`
           : `lock expired: not renewed for ${lockTimeout} ms by ${doc.owner ?? 'its owner'} (stopped or crashed while running the job)`;
-      // A job whose cancellation was requested ends cancelled, whoever ran it.
-      const { transition, willRetry } = doc.cancelRequestedAt
-        ? { transition: decideCancelled(at, settings), willRetry: false }
-        : decideFailure(doc, reason, at, this.deps.policyOf(doc), settings, { retryAt: at });
+      // A job whose cancellation was requested ends cancelled, whoever ran it; a stall is charged nothing.
+      const { transition, willRetry } = decideRecovery(doc, reason, at, this.deps.policyOf(doc), settings);
       const outcome: JobOutcome = {
         job: doc,
         transition: { ...transition, clearClaim: true },

@@ -10,7 +10,9 @@
  *    deleted, root first, once seen staged for `stagedGrace` ms by this instance's clock (the writer
  *    died, or gave up, before it).
  * Each step reads at most {@link SWEEP_LIMIT} documents (one `find` on a partial index, so an
- * idle sweep costs four small reads), and the rest waits for the next sweep.
+ * idle sweep costs four small reads), and the rest waits for the next sweep. The steps do not
+ * depend on each other: one that fails (a database error, a document it cannot handle) does not
+ * keep the later ones from running; the sweep then rejects with the first error.
  */
 import type { ObjectId } from 'mongodb';
 import { engineConnectionError } from '../database-errors.js';
@@ -65,23 +67,39 @@ export class WorkflowSweep {
 
   constructor(private readonly deps: WorkflowSweepDeps) {}
 
-  /** Sweeps once now (see the file comment). A database error rejects (after the steps before it). */
+  /**
+   * Sweeps once now (see the file comment). Every step runs; a failed one rejects the sweep once
+   * the others are done (with the first error).
+   */
   async sweepOnce(): Promise<WorkflowSweepReport> {
     const { dependencies, release, deadLetters, bounded, ids, inserts, clock } = this.deps;
     const report: WorkflowSweepReport = { told: 0, linked: 0, deadLetters: 0, flowsMadeLive: 0, flowsDiscarded: 0 };
-    const untold = await bounded('reading untold dependencies', () => dependencies.findUntold(SWEEP_LIMIT));
-    await bounded('telling dependents', () => release.tell(untold.map(settledOf)));
-    report.told = untold.length;
-    const unlinked = await bounded('reading unlinked dependents', () => dependencies.findUnlinked(SWEEP_LIMIT));
-    await bounded('linking dependents', () => release.link(unlinked));
-    report.linked = unlinked.length;
-    const due = await bounded('reading due dead letters', () => deadLetters.findDue(SWEEP_LIMIT));
-    const now = clock.now();
-    const letters = due.map((doc) => deadLetterOf(doc as JobDocument & { deadLetterDue: string }, ids, inserts, now));
-    await bounded('writing dead letters', () => deadLetters.write(letters));
-    report.deadLetters = due.length;
-    await this.sweepStaged(report);
+    const steps: (() => Promise<void>)[] = [
+      async () => {
+        const untold = await bounded('reading untold dependencies', () => dependencies.findUntold(SWEEP_LIMIT));
+        await bounded('telling dependents', () => release.tell(untold.map(settledOf)));
+        report.told = untold.length;
+      },
+      async () => {
+        const unlinked = await bounded('reading unlinked dependents', () => dependencies.findUnlinked(SWEEP_LIMIT));
+        await bounded('linking dependents', () => release.link(unlinked));
+        report.linked = unlinked.length;
+      },
+      async () => {
+        const due = await bounded('reading due dead letters', () => deadLetters.findDue(SWEEP_LIMIT));
+        const now = clock.now();
+        const letters = due.map((doc) =>
+          deadLetterOf(doc as JobDocument & { deadLetterDue: string }, ids, inserts, now),
+        );
+        await bounded('writing dead letters', () => deadLetters.write(letters));
+        report.deadLetters = due.length;
+      },
+      () => this.sweepStaged(report),
+    ];
+    const errors: unknown[] = [];
+    for (const step of steps) await step().catch((error: unknown) => errors.push(error));
     if (Object.values(report).some((count) => count > 0)) this.deps.logger.debug('workflow sweep', { ...report });
+    if (errors.length > 0) throw errors[0];
     return report;
   }
 

@@ -24,6 +24,11 @@ export interface ClaimStamp {
    */
   retryLimitOf?: (name: string) => number;
   /**
+   * The instance's `maxStalls`, stamped on each job claimed as `stallLimit`: whichever instance
+   * recovers the job later decides by it. Nothing is stamped without it.
+   */
+  stallLimit?: number;
+  /**
    * The `deadLetter` of the worker here for jobs of a name, stamped on each job claimed as
    * `workerDeadLetter` (removed when `undefined`), so whichever instance fails the job for good
    * writes it. Nothing is stamped or removed without it.
@@ -48,7 +53,7 @@ function dueFilter(names: readonly string[], now: Date, exclude: readonly Object
 
 /** What a claim sets on each job it takes. */
 function claimedFields(
-  { owner, token, now, retryLimitOf, deadLetterOf }: ClaimStamp,
+  { owner, token, now, retryLimitOf, deadLetterOf, stallLimit }: ClaimStamp,
   name: string,
 ): Partial<JobDocument> {
   const fields: Partial<JobDocument> = {
@@ -60,6 +65,7 @@ function claimedFields(
     updatedAt: now,
   };
   if (retryLimitOf) fields.retryLimit = retryLimitOf(name);
+  if (stallLimit !== undefined) fields.stallLimit = stallLimit;
   const deadLetter = deadLetterOf?.(name);
   if (deadLetter !== undefined) fields.workerDeadLetter = deadLetter;
   return fields;

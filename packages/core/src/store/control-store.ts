@@ -60,6 +60,7 @@ function retryUpdate(activeKey: string | undefined, now: Date, dependent = false
       'progress',
       'owner',
       'claimToken',
+      'stalls',
     ),
   };
 }

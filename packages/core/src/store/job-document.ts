@@ -17,6 +17,9 @@
  *   instance's), stamped by the claim: a stale recovery by any instance decides by it, so the job
  *   follows its own worker's policy even where that worker is not registered. The job's own
  *   `maxRetries` still wins.
+ * - `stallLimit`: the `maxStalls` of the instance where the job was last claimed, stamped by the
+ *   claim like `retryLimit`: whichever instance recovers the job decides by it whether the
+ *   recovery is a stall (no failure charged) or a failed attempt.
  * - `workerDeadLetter`: the `deadLetter` of the job's worker where it was last claimed (absent when
  *   that worker has none), stamped by the claim like `retryLimit`: whichever instance writes its
  *   failure for good (a stale recovery elsewhere, say) owes that dead letter. The job's own
@@ -56,6 +59,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   enqueueToken?: string;
   trace?: TraceCarrier;
   retryLimit?: number;
+  stallLimit?: number;
   workerDeadLetter?: string;
   requeuedBy?: string[] | string;
   limitSlot?: number;
@@ -109,6 +113,7 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     enqueueToken: _enqueueToken,
     trace: _trace,
     retryLimit: _retryLimit,
+    stallLimit: _stallLimit,
     workerDeadLetter: _workerDeadLetter,
     requeuedBy: _requeuedBy,
     limitSlot: _limitSlot,

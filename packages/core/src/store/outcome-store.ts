@@ -38,6 +38,8 @@ export interface Transition {
   expireAt?: Date;
   /** The handler's return value to store; `null` removes an earlier run's. */
   result?: { value: unknown } | null;
+  /** The job's stall count after a stale recovery that was not charged as a failure. */
+  stalls?: number;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
   /** The run does not count as an attempt (`attempts` goes back down): a `RateLimitError`. */
@@ -117,6 +119,7 @@ function updateFor(transition: Transition, fence?: OutcomeFence, job?: JobDocume
   const unset: (keyof JobDocument)[] = ['owner', 'limitSlot', 'groupSlot'];
   if (transition.nextRunAt) set.nextRunAt = transition.nextRunAt;
   if (transition.failCount !== undefined) set.failCount = transition.failCount;
+  if (transition.stalls !== undefined) set.stalls = transition.stalls;
   if (typeof transition.failReason === 'string') set.failReason = transition.failReason;
   if (transition.failReason === null) unset.push('failReason');
   if (transition.errors) set.errors = transition.errors;

@@ -96,9 +96,11 @@ describe('a lost lock', () => {
     const options = { lockTimeout: 500, heartbeatInterval: 100, staleCheckInterval: 100, pollInterval: 50 };
     const { monque, proxy } = await faultyMonque(db, freshCollectionName(db), options);
     let runs = 0;
-    monque.worker('steady', async () => {
+    monque.worker('steady', async (_job, { signal }) => {
       runs += 1;
       await new Promise((resolve) => setTimeout(resolve, 2_000));
+      // A handler that heeds its signal (one that returns all the same has its success written).
+      signal.throwIfAborted();
     });
     const job = await monque.enqueue('steady', {});
     await monque.start();

@@ -17,7 +17,8 @@ describe('a job recovered by another instance', () => {
     const db = await getDb();
     const collectionName = freshCollectionName(db);
     const timing = { lockTimeout: 600, heartbeatInterval: 100, staleCheckInterval: 100, shutdownTimeout: 200 };
-    const owner = await faultyMonque(db, collectionName, { ...timing, instanceId: 'owner' });
+    // Every recovery charged (maxStalls 0, stamped by the owner's claim).
+    const owner = await faultyMonque(db, collectionName, { ...timing, instanceId: 'owner', maxStalls: 0 });
     // No worker for the job here, and the default of 10 retries.
     const rescuer = createMonque(db, { ...timing, collectionName, instanceId: 'rescuer' });
     const hang = deferred();

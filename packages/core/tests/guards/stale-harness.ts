@@ -16,8 +16,12 @@ export const LOCK_TIMEOUT = 10_000;
 export const SKEW = 5_000;
 /** A tolerance so large that only watching can find a lock stale (the first-sight rule applies at every look). */
 export const WATCH_ONLY = 24 * 60 * 60 * 1000;
-/** Retry rules of the recoveries: 10 retries, no retention. */
+/**
+ * Retry rules of the recoveries: 10 retries, no retention, every recovery charged as a failure
+ * (`maxStalls` 0: stalls are tested in `faults/stalls.test.ts`).
+ */
 export const settings: DecisionSettings = {
+  maxStalls: 0,
   maxRetries: 10,
   baseRetryInterval: 1_000,
   maxBackoffDelay: 60_000,

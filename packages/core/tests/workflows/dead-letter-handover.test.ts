@@ -23,7 +23,8 @@ describe('dead letters that change hands', () => {
     const db = await getDb();
     const collectionName = freshCollectionName(db);
     // The owner renews its lock rarely; the other instance takes a lock unchanged for 300 ms as stale.
-    const owner = createWorkflowMonque(db, { collectionName, lockTimeout: 60_000 });
+    // Every recovery charged (maxStalls 0, stamped by the owner's claim).
+    const owner = createWorkflowMonque(db, { collectionName, lockTimeout: 60_000, maxStalls: 0 });
     const started = deferred();
     const gate = deferred();
     owner.worker(

@@ -94,7 +94,8 @@ describe('dead letters', () => {
 
   it('a stale recovery that fails a job for good writes its dead letter', async () => {
     const db = await getDb();
-    const monque = createWorkflowMonque(db, { lockTimeout: 1_000, clockSkewTolerance: 0 });
+    // Every recovery charged (a planted job has no stamp: this instance's maxStalls applies).
+    const monque = createWorkflowMonque(db, { lockTimeout: 1_000, clockSkewTolerance: 0, maxStalls: 0 });
     const now = new Date();
     const id = new ObjectId();
     await monque.countJobs();

@@ -148,6 +148,36 @@ describe('the workflow sweep', () => {
     expect(await get(failed._id)).not.toHaveProperty('deadLetterDue');
   });
 
+  it('a step that fails keeps no later step from running: the dead letter is written, then the sweep rejects', async () => {
+    const db = await getDb();
+    // Reading the finished jobs whose dependents are untold fails, every time (a document the
+    // sweep cannot read, say); the other steps must still do their work.
+    const refused = new Error('the untold-dependencies read is refused');
+    const { sweep, store, collection } = await sweepOf(
+      db,
+      (plain) =>
+        new Proxy(plain, {
+          get(target, property, receiver) {
+            const value = Reflect.get(target, property, receiver);
+            if (property !== 'find' || typeof value !== 'function') return value;
+            return (filter: Record<string, unknown>, ...rest: unknown[]) => {
+              if (filter && 'notifyDependents' in filter) throw refused;
+              return (value as (...args: unknown[]) => unknown).apply(target, [filter, ...rest]);
+            };
+          },
+        }),
+    );
+    const failed = await store({
+      name: 'charge',
+      status: JobStatus.FAILED,
+      failReason: 'declined',
+      failCount: 1,
+      deadLetterDue: 'charge-failed',
+    });
+    await expect(sweep.sweepOnce()).rejects.toBe(refused);
+    expect(await collection.countDocuments({ name: 'charge-failed', 'deadLetterOf.jobId': failed._id })).toBe(1);
+  });
+
   it('makes the rest of a flow live when its root is live (the writer died after the commit)', async () => {
     const db = await getDb();
     const { sweep, store, get } = await sweepOf(db);

@@ -4,8 +4,8 @@
  * Other names never come here: their claims cost what they always did.
  *
  * One turn of one such name:
- * 1. reads, together: the due jobs lane by lane (see {@link GroupRotation}; the shared read of the
- *    {@link Claimer} already gave the jobs without a group), the running jobs that hold the name's
+ * 1. reads, together: the due jobs lane by lane (see {@link GroupRotation}; the {@link Claimer}'s
+ *    read already gave the jobs without a group), the running jobs that hold the name's
  *    slots, and the rate window of the name (of its groups, with `perGroup`, once they are known);
  * 2. plans which jobs to take with which slots ({@link planClaim});
  * 3. takes their starts in the rate windows (compare-and-set), then claims them, each with its own
@@ -90,6 +90,14 @@ export class LimitedClaimer {
     return this.grouped.has(name) || hasLimits(this.deps.limitsOf(name));
   }
 
+  /**
+   * Whether `name`'s jobs are known to have groups: its claims read its jobs without a group apart
+   * (the lane of its round before the first group), and its groups through the group index.
+   */
+  isGrouped(name: string): boolean {
+    return this.grouped.has(name);
+  }
+
   /** Learns from jobs claimed elsewhere which names have groups (and where their rotation stands). */
   noteClaimed(docs: readonly JobDocument[]): void {
     for (const doc of docs) {
@@ -157,7 +165,8 @@ export class LimitedClaimer {
       runningRead,
       rate && !perGroup ? this.rates.read(name, rate, [null], at) : undefined,
     ]);
-    if (grouped && !lanes.some((lane) => lane.group !== null)) this.grouped.delete(name);
+    if (lanes.some((lane) => lane.group !== null)) this.grouped.add(name);
+    else if (grouped) this.grouped.delete(name);
     const view =
       perGroup && rate
         ? await this.rates.read(

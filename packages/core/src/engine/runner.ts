@@ -22,6 +22,7 @@ import type { Job } from '../job.js';
 import type { DependencyResult, JobContext } from '../job-options.js';
 import type { Clock, Logger } from '../monque-options.js';
 import type { JobDocument } from '../store/job-document.js';
+import type { RunningJob } from '../store/limited-claim-store.js';
 import type { HeldRun, RenewalReport } from '../store/lock-store.js';
 import type { Transition } from '../store/outcome-store.js';
 import { unstorableReason } from '../validation/data.js';
@@ -393,6 +394,18 @@ export class JobRunner {
   holds(key: string, token: string | null | undefined): boolean {
     const run = this.runs.get(key);
     return run !== undefined && run.token === token;
+  }
+
+  /**
+   * The runs of `name` whose outcome is written (a timeout, a cancellation) or whose lock was lost,
+   * while their handler, ignoring its aborted signal, still runs: they hold no slot in the
+   * database any more, but still run here.
+   */
+  abandoned(name: string): RunningJob[] {
+    const runs = [...this.runs.values()].filter((run) => run.doc.name === name);
+    return runs
+      .filter((run) => run.state === 'detached' && !run.handlerSettled)
+      .map((run) => ({ group: run.doc.group }));
   }
 
   /** Jobs not finished here: handlers still running first, then outcomes not yet written. */

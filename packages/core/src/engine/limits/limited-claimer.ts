@@ -47,6 +47,12 @@ export interface LimitedClaimerDeps {
   readonly send: <T>(stamp: ClaimStamp, work: Promise<T>, startBy?: number) => Promise<T>;
   /** The jobs of claim `stamp` are known (or given back): its token can be forgotten. */
   readonly known: (stamp: ClaimStamp) => void;
+  /**
+   * Runs of `name` in this instance whose slot is free in the database (their outcome is written:
+   * a timeout, a cancellation) while their handler, ignoring its signal, still runs: counted as
+   * running, so this instance starts nothing in their place. @defaultValue none
+   */
+  readonly abandoned?: (name: string) => readonly RunningJob[];
   /** A number in [0, 1). */
   readonly random: () => number;
   /** Resolves once the unique slot indexes exist (created once, before the first claim with slots). */
@@ -158,7 +164,10 @@ export class LimitedClaimer {
     const needsRunning = limits.globalConcurrency !== undefined || limits.groupConcurrency !== undefined;
     if (needsRunning) await this.bounded(this.deps.slotIndexes?.() ?? Promise.resolve(), 'creating the slot indexes');
     const runningRead: Promise<RunningJob[]> = needsRunning
-      ? this.bounded(this.deps.store.findRunning(name), 'reading running jobs')
+      ? this.bounded(this.deps.store.findRunning(name), 'reading running jobs').then((running) => [
+          ...running,
+          ...(this.deps.abandoned?.(name) ?? []),
+        ])
       : Promise.resolve([]);
     const [lanes, running, nameView] = await Promise.all([
       grouped ? this.readLanes(name, want, found, limits, now, exclude, runningRead) : [{ group: null, jobs: found }],

@@ -396,16 +396,10 @@ export class JobRunner {
     return run !== undefined && run.token === token;
   }
 
-  /**
-   * The runs of `name` whose outcome is written (a timeout, a cancellation) or whose lock was lost,
-   * while their handler, ignoring its aborted signal, still runs: they hold no slot in the
-   * database any more, but still run here.
-   */
+  /** Runs of `name` whose slot in the database is free while their handler still runs (see {@link ActiveRun.abandoned}). */
   abandoned(name: string): RunningJob[] {
-    const runs = [...this.runs.values()].filter((run) => run.doc.name === name);
-    return runs
-      .filter((run) => run.state === 'detached' && !run.handlerSettled)
-      .map((run) => ({ group: run.doc.group }));
+    const runs = [...this.runs.values()].filter((run) => run.doc.name === name && run.abandoned);
+    return runs.map((run) => ({ group: run.doc.group }));
   }
 
   /** Jobs not finished here: handlers still running first, then outcomes not yet written. */

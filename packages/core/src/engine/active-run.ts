@@ -78,6 +78,14 @@ export class ActiveRun implements HeldRun {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
+  /**
+   * Whether the handler, ignoring its aborted signal, still runs after the run's outcome was
+   * written (a timeout, a cancellation) or its lock lost: it holds no slot in the database any more.
+   */
+  get abandoned(): boolean {
+    return this.state === 'detached' && !this.handlerSettled;
+  }
+
   /** Whether the run can be forgotten: its handler settled and its outcome is done. */
   get finished(): boolean {
     return this.handlerSettled && this.state === 'detached';

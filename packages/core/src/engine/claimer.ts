@@ -18,7 +18,10 @@
  *   for their locks to expire.
  * - Names under flow control (limits, or jobs with groups) take the same shared read, then go to
  *   the {@link LimitedClaimer}, in parallel with the others; it claims through the same token
- *   bookkeeping.
+ *   bookkeeping. A name whose jobs are known to have groups reads on its own only its jobs without
+ *   a group (one lane of its round: the groups are read by the limited claimer, and an older
+ *   grouped backlog would fill a read of all its due jobs). Grouped-ness is learnt from what the
+ *   reads return, so a name without groups never pays for it.
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
@@ -128,11 +131,17 @@ export class Claimer {
       if (doc) limited?.noteClaimed([doc]);
       return doc ? { jobs: [doc], full: new Set([only.name]) } : none;
     }
-    const found = await this.readCandidates(wanted, now, backlogged, exclude);
-    if (found.length === 0) return none;
+    // Names known to have groups: their read finds the jobs without a group only; their groups'
+    // jobs are read by the limited claimer, so they take a turn even when that read finds none.
+    const knownGrouped = new Set(wanted.filter(({ name }) => limited?.isGrouped(name)).map(({ name }) => name));
+    const found = await this.readCandidates(wanted, now, backlogged, exclude, knownGrouped);
+    if (found.length === 0 && knownGrouped.size === 0) return none;
     await pauses.refreshIfStale();
     // Names under flow control, and names whose jobs turn out to have groups, go to the limited claimer.
-    const grouped = new Set(found.filter((doc) => doc.group !== undefined).map((doc) => doc.name));
+    const grouped = new Set([
+      ...knownGrouped,
+      ...found.filter((doc) => doc.group !== undefined).map((doc) => doc.name),
+    ]);
     const limitedNames = new Set(
       wanted
         .filter(({ name }) => limited && (limited.handles(name) || grouped.has(name)) && !pauses.isPaused(name))
@@ -143,16 +152,14 @@ export class Claimer {
       wanted.filter(({ name }) => !limitedNames.has(name)),
     );
     const limitedFound = found.filter((doc) => limitedNames.has(doc.name));
+    const limitedTurns = wanted.filter(
+      ({ name }) => limitedNames.has(name) && (knownGrouped.has(name) || limitedFound.some((doc) => doc.name === name)),
+    );
     const [jobs, limitedTurn] = await Promise.all([
       picked.length > 0 ? this.take(picked, now, turn) : [],
       // (A limited claim cut off by stop() keeps its jobs: stop gives back what the claimer knows.)
-      limited && limitedFound.length > 0 && turn.mayClaim()
-        ? limited.claim(
-            wanted.filter(({ name }) => limitedNames.has(name)),
-            limitedFound,
-            now,
-            exclude,
-          )
+      limited && limitedTurns.length > 0 && turn.mayClaim()
+        ? limited.claim(limitedTurns, limitedFound, now, exclude)
         : undefined,
     ]);
     if (!limitedTurn) return { jobs, full };
@@ -164,29 +171,32 @@ export class Claimer {
     now: Date,
     backlogged: ReadonlySet<string>,
     exclude: ObjectId[],
+    grouped: ReadonlySet<string>,
   ): Promise<JobDocument[]> {
     const { store, timeout } = this.deps;
-    const read = (requests: readonly ClaimRequest[]) => {
+    const read = (requests: readonly ClaimRequest[], withoutGroup = false) => {
       const slots = requests.reduce((sum, request) => sum + request.limit, 0);
       const names = requests.map((request) => request.name);
-      return withTimeout(store.findDue(names, slots * this.spread, now, exclude), timeout, 'reading due jobs');
+      const due = store.findDue(names, slots * this.spread, now, exclude, withoutGroup);
+      return withTimeout(due, timeout, 'reading due jobs');
     };
-    const quiet = wanted.filter((request) => !backlogged.has(request.name));
-    const loud = wanted.filter((request) => backlogged.has(request.name));
-    const [together = [], ...alone] = await Promise.all([
+    const alone = (request: ClaimRequest) => backlogged.has(request.name) || grouped.has(request.name);
+    const quiet = wanted.filter((request) => !alone(request));
+    const loud = wanted.filter(alone);
+    const [together = [], ...apart] = await Promise.all([
       quiet.length > 0 ? read(quiet) : [],
-      ...loud.map((request) => read([request])),
+      ...loud.map((request) => read([request], grouped.has(request.name))),
     ]);
     // The shared read came back full: one name's backlog may have crowded out the others. Those
     // that found fewer jobs than slots read again on their own, so they get their share this turn.
     const slots = quiet.reduce((sum, request) => sum + request.limit, 0);
-    if (quiet.length < 2 || together.length < slots * this.spread) return [...together, ...alone.flat()];
+    if (quiet.length < 2 || together.length < slots * this.spread) return [...together, ...apart.flat()];
     const found = new Map<string, number>();
     for (const doc of together) found.set(doc.name, (found.get(doc.name) ?? 0) + 1);
     const crowdedOut = quiet.filter((request) => (found.get(request.name) ?? 0) < request.limit);
     const seen = new Set(together.map((doc) => doc._id.toHexString()));
     const again = (await Promise.all(crowdedOut.map((request) => read([request])))).flat();
-    return [...together, ...again.filter((doc) => !seen.has(doc._id.toHexString())), ...alone.flat()];
+    return [...together, ...again.filter((doc) => !seen.has(doc._id.toHexString())), ...apart.flat()];
   }
 
   /**

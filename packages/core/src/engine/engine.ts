@@ -162,6 +162,7 @@ export class Engine {
           clock,
           timeout,
           limitsOf: (name) => this.registry.get(name)?.flow,
+          abandoned: (name) => runner.abandoned(name),
           random: Math.random,
           slotIndexes: deps.slotIndexes,
           ...bridge,

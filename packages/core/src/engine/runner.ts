@@ -22,6 +22,7 @@ import type { Job } from '../job.js';
 import type { DependencyResult, JobContext } from '../job-options.js';
 import type { Clock, Logger } from '../monque-options.js';
 import type { JobDocument } from '../store/job-document.js';
+import type { RunningJob } from '../store/limited-claim-store.js';
 import type { HeldRun, RenewalReport } from '../store/lock-store.js';
 import type { Transition } from '../store/outcome-store.js';
 import { unstorableReason } from '../validation/data.js';
@@ -408,6 +409,12 @@ export class JobRunner {
   holds(key: string, token: string | null | undefined): boolean {
     const run = this.runs.get(key);
     return run !== undefined && run.token === token;
+  }
+
+  /** Runs of `name` whose slot in the database is free while their handler still runs (see {@link ActiveRun.abandoned}). */
+  abandoned(name: string): RunningJob[] {
+    const runs = [...this.runs.values()].filter((run) => run.doc.name === name && run.abandoned);
+    return runs.map((run) => ({ group: run.doc.group }));
   }
 
   /** Jobs not finished here: handlers still running first, then outcomes not yet written. */

@@ -42,12 +42,18 @@ export type ClaimCandidate = Pick<JobDocument, '_id' | 'name'>;
 /** The sort of the claim: higher priority first, then the longest due. */
 export const CLAIM_SORT = { priority: -1, nextRunAt: 1 } as const;
 
-function dueFilter(names: readonly string[], now: Date, exclude: readonly ObjectId[]): Filter<JobDocument> {
+function dueFilter(
+  names: readonly string[],
+  now: Date,
+  exclude: readonly ObjectId[],
+  withoutGroup = false,
+): Filter<JobDocument> {
   return {
     status: JobStatus.PENDING,
     name: { $in: [...names] },
     nextRunAt: { $lte: now },
     _id: { $nin: [...exclude] },
+    ...(withoutGroup ? { group: { $exists: false } } : {}),
   };
 }
 
@@ -100,11 +106,20 @@ export class ClaimStore {
 
   /**
    * Due jobs of `names` in claim order (index `monque_claim_priority`: equality on status and name,
-   * sort on priority and due time, range on due time), at most `limit`, none of `exclude`.
+   * sort on priority and due time, range on due time), at most `limit`, none of `exclude`. With
+   * `withoutGroup`, only the jobs without a group (the same index walk, skipping grouped jobs: the
+   * jobs without a group of a name whose groups have a backlog, which an older backlog would hide
+   * from a read of all its due jobs).
    */
-  findDue(names: readonly string[], limit: number, now: Date, exclude: readonly ObjectId[]): Promise<JobDocument[]> {
+  findDue(
+    names: readonly string[],
+    limit: number,
+    now: Date,
+    exclude: readonly ObjectId[],
+    withoutGroup = false,
+  ): Promise<JobDocument[]> {
     return this.collection
-      .find(dueFilter(names, now, exclude))
+      .find(dueFilter(names, now, exclude, withoutGroup))
       .sort(CLAIM_SORT)
       .limit(limit)
       .toArray();

@@ -12,17 +12,25 @@
  * A call reads the window. Open (`at + ms > now`): the call returns the window's job as it is now
  * (2 commands). Closed or absent: the call opens a new one, guarded on the window it read (a
  * compare-and-swap on the `_id` of the window's job, fresh for each window, or an insert that only
- * one caller wins), inserts its job under the `_id` chosen beforehand and marks it inserted (4
- * commands).
+ * one caller wins), inserts its job under the `_id` chosen beforehand, held (due at
+ * {@link THROTTLE_HELD_UNTIL}, so no instance claims it yet), marks the window inserted, then lets
+ * the job be due at its own time (5 commands; a window that replaces a closed one also lets the
+ * closed window's job go, should it still be held: 6).
  *
  * Faults: a caller that opened a window and then died (or lost its connection) before inserting
  * the job leaves a window whose job is not marked inserted; the next call in the window inserts it
  * from the window (an insert by `_id`, so only one copy can ever exist), so no call returns a job
  * that never runs. A job marked inserted and gone since is not brought back: the call returns it as
- * it was created. After a lost reply the read that follows recognises the call's own window by its
- * job's `_id`; a call that gives up says whether one of its writes may have been applied (its
- * {@link WriteLedger}): a window it opened counts, since the next call inserts the window's job.
- * Inside a transaction (`session`) the window and the job are written in it, together.
+ * it was created. The window cannot tell "never inserted" from "inserted, then deleted" by looking
+ * at the jobs, so a job cannot run (nor finish, nor be deleted by retention) before its window says
+ * it was inserted: it is held until then, and whoever marks the window (its creator, or the next
+ * call, which finds it held) lets it go. A job the window does not know about can only have been
+ * deleted while held (`deleteJob` of a job whose creator died between its insert and the mark): it
+ * never ran, and the next call inserts it again. After a lost reply the read that follows
+ * recognises the call's own window by its job's `_id`; a call that gives up says whether one of
+ * its writes may have been applied (its {@link WriteLedger}): a window it opened counts, since the
+ * next call inserts the window's job. Inside a transaction (`session`) the window and the job are
+ * written in it, together.
  */
 import type { ClientSession, Collection, Db } from 'mongodb';
 import { isTransientError } from '../database-errors.js';
@@ -53,10 +61,21 @@ export interface ThrottleWindow {
 /** Name of the TTL index that deletes closed windows (where the server runs TTL; the retention sweep does too). */
 export const THROTTLE_EXPIRY_INDEX = 'monque_throttle_expiry';
 
+/**
+ * The due time of a throttled job inserted before its window says so: never reached, so no
+ * instance claims the job until the window is marked and the job let go (due at its own time).
+ */
+export const THROTTLE_HELD_UNTIL = new Date('9999-12-31T23:59:59.999Z');
+
 /** Most rounds of one call. */
 const MAX_ROUNDS = 6;
 /** Transient errors (lost replies) one call survives: each is followed by a read of the window. */
 const MAX_TRANSIENT_ERRORS = 2;
+
+/** Whether `doc` is a throttled job not let go yet. */
+function isHeld(doc: JobDocument): boolean {
+  return doc.nextRunAt?.getTime() === THROTTLE_HELD_UNTIL.getTime();
+}
 
 /** The collection of throttle windows beside the jobs collection `jobsCollectionName`. */
 export function throttleWindows(db: Db, jobsCollectionName: string): Collection<ThrottleWindow> {
@@ -147,6 +166,8 @@ export class ThrottleStore {
             lastError = undefined;
             continue;
           }
+          // Its creator may have died before letting its job go (nobody called in its window).
+          await this.release(window, ledger, session);
         } else {
           await ledger.write(() => this.windows.insertOne(opened, { session }));
         }
@@ -173,17 +194,19 @@ export class ThrottleStore {
     const doc = await this.jobs.findOne({ _id: window.job._id }, { session });
     if (doc) {
       // Its creator inserted it but has not said so (it may have died): say so, so that a deletion
-      // of the job later in the window never brings it back.
+      // of the job later in the window never brings it back, then let it go.
       if (!window.inserted) await this.markInserted(window, ledger, session);
-      return doc as JobDocument<T>;
+      if (!isHeld(doc)) return doc as JobDocument<T>;
+      await this.release(window, ledger, session);
+      return { ...doc, nextRunAt: window.job.nextRunAt } as JobDocument<T>;
     }
     // Deleted since (retention, deleteJob): as it was created. Never inserted: insert it now.
     return window.inserted ? (window.job as JobDocument<T>) : this.ensureInserted<T>(window, ledger, session);
   }
 
   /**
-   * Inserts the window's job unless it exists (by `_id`: one copy at most, whoever inserts it), then
-   * marks it inserted. @returns the job as it is now
+   * Inserts the window's job, held, unless it exists (by `_id`: one copy at most, whoever inserts
+   * it), marks it inserted, then lets it go. @returns the job as it is now
    */
   private async ensureInserted<T>(
     window: ThrottleWindow,
@@ -192,7 +215,7 @@ export class ThrottleStore {
   ): Promise<JobDocument<T>> {
     let doc: JobDocument | null = window.job;
     try {
-      await ledger.write(() => this.jobs.insertOne(window.job, { session }));
+      await ledger.write(() => this.jobs.insertOne({ ...window.job, nextRunAt: THROTTLE_HELD_UNTIL }, { session }));
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Inserted by another caller meanwhile, or refused by a unique index of the user's own.
@@ -200,7 +223,19 @@ export class ThrottleStore {
       if (!doc) throw error;
     }
     await this.markInserted(window, ledger, session);
-    return doc as JobDocument<T>;
+    await this.release(window, ledger, session);
+    return (isHeld(doc) ? { ...doc, nextRunAt: window.job.nextRunAt } : doc) as JobDocument<T>;
+  }
+
+  /** Lets the window's job be due at its own time, if it is still held. */
+  private async release(window: ThrottleWindow, ledger: WriteLedger, session?: ClientSession): Promise<void> {
+    await ledger.write(() =>
+      this.jobs.updateOne(
+        { _id: window.job._id, nextRunAt: THROTTLE_HELD_UNTIL },
+        { $set: { nextRunAt: window.job.nextRunAt } },
+        { session },
+      ),
+    );
   }
 
   private async markInserted(window: ThrottleWindow, ledger: WriteLedger, session?: ClientSession): Promise<void> {

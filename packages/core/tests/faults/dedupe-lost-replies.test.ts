@@ -11,7 +11,7 @@ import { ConnectionError, type MonqueOptions } from '../../src/index.js';
 import { THROTTLE_COLLECTION_SUFFIX } from '../../src/store/throttle-store.js';
 import { deduplications } from '../dedupe/helpers.js';
 import { faultyMonque } from '../helpers/faulty.js';
-import { jobsOf, useTestDb } from '../helpers/monque.js';
+import { deferred, jobsOf, useTestDb } from '../helpers/monque.js';
 import { TestClock } from '../helpers/test-clock.js';
 
 const getDb = useTestDb(import.meta.url);
@@ -99,6 +99,66 @@ describe('a lost reply of a deduplicating enqueue', () => {
     expect(events).toEqual([]);
     const again = await monque.enqueue('digest', { n: 2 }, { uniqueKey: 'k', throttle: 1_000 });
     expect(again._id.equals(job._id)).toBe(true);
+  });
+
+  // The window cannot tell a job never inserted (its creator died) from one inserted and deleted
+  // since; so a job whose window is not marked inserted must not run (and be deleted) meanwhile.
+  it('throttle, marking the window inserted dropped until the call gives up: the job runs only once a call marks it, and once it ran and was deleted no call creates it again', async () => {
+    const db = await getDb();
+    const { monque, proxy, windows } = await setup(db);
+    const throttled = { uniqueKey: 'k', throttle: 60_000 };
+    const dropped = proxy.dropRequest({ ...windows, name: 'update' }, { times: Number.POSITIVE_INFINITY });
+    const error = await monque
+      .enqueue('digest', { n: 1 }, { ...throttled, runAt: new Date(T0.getTime() - 10_000) })
+      .catch((thrown: unknown) => thrown);
+    dropped.cancel();
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).mayHaveBeenApplied).toBe(true);
+    const runs: unknown[] = [];
+    const sentinelRan = deferred();
+    const throttledRan = deferred();
+    monque.worker(
+      'digest',
+      (job) => {
+        runs.push(job.data);
+        if ((job.data as { sentinel?: boolean }).sentinel) sentinelRan.resolve();
+        else throttledRan.resolve();
+      },
+      { concurrency: 1 },
+    );
+    // Due after the throttled job: with one slot, claims in due order, it runs first only if the
+    // throttled job cannot run.
+    await monque.enqueue('digest', { sentinel: true }, { runAt: new Date(T0.getTime() - 5_000) });
+    await monque.start();
+    await sentinelRan.promise;
+    expect(runs).toEqual([{ sentinel: true }]);
+    // The next call in the window finds the job, marks the window and lets it run.
+    const second = await monque.enqueue('digest', { n: 2 }, throttled);
+    expect(second).toMatchObject({ data: { n: 1 }, nextRunAt: new Date(T0.getTime() - 10_000) });
+    await throttledRan.promise;
+    expect(await monque.deleteJob(second._id)).toBe(true);
+    const third = await monque.enqueue('digest', { n: 3 }, throttled);
+    expect(third._id.equals(second._id)).toBe(true);
+    expect(await jobsOf(db, monque).countDocuments({ uniqueKey: 'k' })).toBe(0);
+    await monque.stop();
+    expect(runs).toEqual([{ sentinel: true }, { n: 1 }]);
+  });
+
+  it('throttle, marking the window inserted dropped and no call in the window: the call that opens the next window lets that job go too', async () => {
+    const db = await getDb();
+    const clock = new TestClock(T0);
+    const { monque, proxy, windows } = await setup(db, { clock });
+    const throttled = { uniqueKey: 'k', throttle: 1_000 };
+    const dropped = proxy.dropRequest({ ...windows, name: 'update' }, { times: Number.POSITIVE_INFINITY });
+    await monque.enqueue('digest', { n: 1 }, throttled).catch(() => undefined);
+    dropped.cancel();
+    clock.set(new Date(T0.getTime() + 1_000));
+    const next = await monque.enqueue('digest', { n: 2 }, throttled);
+    expect(next.data).toEqual({ n: 2 });
+    const due = await jobsOf(db, monque)
+      .find({ nextRunAt: { $lte: clock.now() } }, { sort: { nextRunAt: 1 } })
+      .toArray();
+    expect(due.map((job) => job.data)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
   it('throttle, the window swap of a closed window lost: the new job created once', async () => {

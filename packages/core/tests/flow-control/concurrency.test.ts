@@ -13,7 +13,8 @@ import { ClaimStore } from '../../src/store/claim-store.js';
 import { IndexManager } from '../../src/store/indexes.js';
 import type { JobDocument } from '../../src/store/job-document.js';
 import { LimitedClaimStore } from '../../src/store/limited-claim-store.js';
-import { createMonque, jobsOf, useTestDb } from '../helpers/monque.js';
+import { openCommandLog } from '../helpers/command-log.js';
+import { createMonque, deferred, jobsOf, nextEvent, useTestDb } from '../helpers/monque.js';
 import { withRace } from '../store/race.js';
 import { Ledger } from './ledger.js';
 
@@ -114,6 +115,60 @@ describe('globalConcurrency', () => {
     expect(ledger.peakOf('one')).toBe(1);
     await monque.stop();
   });
+
+  it.each([
+    ['timed out', { timeout: 200 }],
+    ['cancelled', {}],
+  ] as const)(
+    'a handler %s but ignoring its signal keeps its instance from starting another in its place: globalConcurrency 1',
+    async (how, jobOptions) => {
+      const db = await getDb();
+      const log = await openCommandLog(db.databaseName);
+      const monque = createMonque(log.db, {
+        collectionName: freshCollectionName(db),
+        changeStreamWakeups: false,
+        heartbeatInterval: 100,
+      });
+      const release = deferred();
+      try {
+        const first = deferred();
+        const started: string[] = [];
+        monque.worker(
+          'call',
+          async (job) => {
+            started.push((job.data as { label: string }).label);
+            if (started.length === 1) {
+              first.resolve();
+              await release.promise; // ignores its signal
+            }
+          },
+          { concurrency: 2, globalConcurrency: 1 },
+        );
+        const past = Date.now() - 10_000;
+        const ignoring = await monque.enqueue('call', { label: 'ignoring' }, { ...jobOptions, runAt: new Date(past) });
+        await monque.enqueue('call', { label: 'next' }, { runAt: new Date(past + 1) });
+        const ended = nextEvent(monque, how === 'cancelled' ? 'job:cancelled' : 'job:fail');
+        await monque.start();
+        await first.promise;
+        if (how === 'cancelled') await monque.cancelJob(ignoring._id);
+        await ended;
+        // Two more reads of the name's running jobs: a claim turn after the slot was freed in the
+        // database has read and decided (or the next job started).
+        const runningReads = () =>
+          log.commands.filter((event) => event.commandName === 'find' && event.command.filter?.status === 'processing')
+            .length;
+        const before = runningReads();
+        await waitUntil(() => runningReads() >= before + 2 || started.length > 1, 'two claim turns');
+        expect(started).toEqual(['ignoring']);
+        release.resolve();
+        await waitUntil(() => started.length === 2, 'the next job to start once the handler returned');
+      } finally {
+        release.resolve();
+        await monque.stop();
+        await log.close();
+      }
+    },
+  );
 
   it('unique slot guard: an instance whose read of the running jobs is overtaken by another claim cannot exceed the limit', async () => {
     const db = await getDb();

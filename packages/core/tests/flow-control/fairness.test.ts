@@ -20,8 +20,11 @@ function isClaimWrite(event: CommandStartedEvent): boolean {
   return (event.command.updates as { u: unknown }[]).some((statement) => set(statement.u) === 'processing');
 }
 
-/** Runs `big` (200 jobs, older) and `small` (1 job) of one name; returns the claim turns before `small` started. */
-async function turnsUntilSmall(big: string, small: string, options: WorkerOptions): Promise<number> {
+/**
+ * Runs `big` (200 jobs, older) and `small` (1 job; `undefined`: a job without a group) of one name;
+ * returns the claim turns before `small` started.
+ */
+async function turnsUntilSmall(big: string, small: string | undefined, options: WorkerOptions): Promise<number> {
   const db = await getDb();
   const log = await openCommandLog(db.databaseName);
   try {
@@ -30,7 +33,8 @@ async function turnsUntilSmall(big: string, small: string, options: WorkerOption
     monque.worker(
       'import',
       async (job) => {
-        if (job.group === small) started.resolve(log.commands.filter(isClaimWrite).length);
+        if (job.group === small && (job.data as { lone?: boolean }).lone)
+          started.resolve(log.commands.filter(isClaimWrite).length);
         await new Promise((resolve) => setTimeout(resolve, 2));
       },
       options,
@@ -43,7 +47,7 @@ async function turnsUntilSmall(big: string, small: string, options: WorkerOption
         options: { group: big, runAt: new Date(past + n) },
       })),
     );
-    await monque.enqueue('import', {}, { group: small });
+    await monque.enqueue('import', { lone: true }, small === undefined ? {} : { group: small });
     log.clear();
     await monque.start();
     const turns = await started.promise;
@@ -66,6 +70,20 @@ describe('fair claiming across groups', () => {
     'a group with 1 due job beside one with 200 starts within 2 claim turns: %s',
     async (_, big, small, options) => {
       expect(await turnsUntilSmall(big, small, options)).toBeLessThanOrEqual(2);
+    },
+  );
+
+  // The jobs without a group are one more lane of the round: a grouped backlog ahead of them in
+  // claim order must not hide them from the claim's reads.
+  it.each([
+    ['concurrency 1 (single-slot claims)', { concurrency: 1 }],
+    ['concurrency 5 (batch claims)', { concurrency: 5 }],
+    ['concurrency 5 with groupConcurrency 5', { concurrency: 5, groupConcurrency: 5 }],
+    ['concurrency 4 with groupConcurrency 2', { concurrency: 4, groupConcurrency: 2 }],
+  ] as const)(
+    'a job without a group beside a group with 200 (older) starts within 2 claim turns: %s',
+    async (_, options) => {
+      expect(await turnsUntilSmall('big', undefined, options)).toBeLessThanOrEqual(2);
     },
   );
 

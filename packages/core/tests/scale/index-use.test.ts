@@ -103,12 +103,15 @@ describe('index use', () => {
       await monque.enqueueMany(
         Array.from({ length: 12 }, (_, n) => ({ name: 'limited', data: { n }, options: { group: `tenant-${n % 4}` } })),
       );
+      // Jobs without a group of a grouped name: once the name is known to have groups, its claims
+      // read these apart (the plain lane of its round).
+      await monque.enqueueMany([0, 1].map((n) => ({ name: 'limited', data: { plain: n } })));
       await monque.start();
       await new Promise((resolve) => setTimeout(resolve, 400));
       hold.resolve();
       await waitUntil(async () => (await monque.countJobs({ status: JobStatus.PROCESSING })) === 0, 'the runs to end');
       await waitUntil(
-        async () => (await monque.countJobs({ name: 'limited', status: JobStatus.COMPLETED })) === 12,
+        async () => (await monque.countJobs({ name: 'limited', status: JobStatus.COMPLETED })) === 14,
         'the limited runs',
       );
       await monque.getStats();
@@ -141,6 +144,10 @@ describe('index use', () => {
         }
       }
       expect(plans.length).toBeGreaterThan(20);
+      // The read of a grouped name's jobs without a group was among them.
+      expect(
+        plans.some(({ command }) => JSON.stringify(filterOf(command) ?? {}).includes('"group":{"$exists":false}')),
+      ).toBe(true);
       const scans = plans.filter(({ plan }) => JSON.stringify(plan).includes('COLLSCAN'));
       expect(scans.map(({ command }) => JSON.stringify(command))).toEqual([]);
       // The claim's order (priority descending, then due time) comes from walking the claim index

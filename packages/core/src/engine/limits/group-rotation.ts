@@ -61,7 +61,8 @@ export class GroupRotation {
 
   /**
    * The lanes of one turn of `name`, in rotation order. `ungrouped` are the name's due jobs
-   * without a group, in claim order (from the shared read of due jobs).
+   * without a group, in claim order (from the claimer's read of due jobs: once the name is known
+   * to have groups, a read of its jobs without a group only, so no grouped backlog hides them).
    */
   async lanes(
     name: string,

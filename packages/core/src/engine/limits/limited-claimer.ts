@@ -4,8 +4,8 @@
  * Other names never come here: their claims cost what they always did.
  *
  * One turn of one such name:
- * 1. reads, together: the due jobs lane by lane (see {@link GroupRotation}; the shared read of the
- *    {@link Claimer} already gave the jobs without a group), the running jobs that hold the name's
+ * 1. reads, together: the due jobs lane by lane (see {@link GroupRotation}; the {@link Claimer}'s
+ *    read already gave the jobs without a group), the running jobs that hold the name's
  *    slots, and the rate window of the name (of its groups, with `perGroup`, once they are known);
  * 2. plans which jobs to take with which slots ({@link planClaim});
  * 3. takes their starts in the rate windows (compare-and-set), then claims them, each with its own
@@ -47,6 +47,12 @@ export interface LimitedClaimerDeps {
   readonly send: <T>(stamp: ClaimStamp, work: Promise<T>, startBy?: number) => Promise<T>;
   /** The jobs of claim `stamp` are known (or given back): its token can be forgotten. */
   readonly known: (stamp: ClaimStamp) => void;
+  /**
+   * Runs of `name` in this instance whose slot is free in the database (their outcome is written:
+   * a timeout, a cancellation) while their handler, ignoring its signal, still runs: counted as
+   * running, so this instance starts nothing in their place. @defaultValue none
+   */
+  readonly abandoned?: (name: string) => readonly RunningJob[];
   /** A number in [0, 1). */
   readonly random: () => number;
   /** Resolves once the unique slot indexes exist (created once, before the first claim with slots). */
@@ -88,6 +94,14 @@ export class LimitedClaimer {
   /** Whether claims of `name` go through here. */
   handles(name: string): boolean {
     return this.grouped.has(name) || hasLimits(this.deps.limitsOf(name));
+  }
+
+  /**
+   * Whether `name`'s jobs are known to have groups: its claims read its jobs without a group apart
+   * (the lane of its round before the first group), and its groups through the group index.
+   */
+  isGrouped(name: string): boolean {
+    return this.grouped.has(name);
   }
 
   /** Learns from jobs claimed elsewhere which names have groups (and where their rotation stands). */
@@ -150,14 +164,18 @@ export class LimitedClaimer {
     const needsRunning = limits.globalConcurrency !== undefined || limits.groupConcurrency !== undefined;
     if (needsRunning) await this.bounded(this.deps.slotIndexes?.() ?? Promise.resolve(), 'creating the slot indexes');
     const runningRead: Promise<RunningJob[]> = needsRunning
-      ? this.bounded(this.deps.store.findRunning(name), 'reading running jobs')
+      ? this.bounded(this.deps.store.findRunning(name), 'reading running jobs').then((running) => [
+          ...running,
+          ...(this.deps.abandoned?.(name) ?? []),
+        ])
       : Promise.resolve([]);
     const [lanes, running, nameView] = await Promise.all([
       grouped ? this.readLanes(name, want, found, limits, now, exclude, runningRead) : [{ group: null, jobs: found }],
       runningRead,
       rate && !perGroup ? this.rates.read(name, rate, [null], at) : undefined,
     ]);
-    if (grouped && !lanes.some((lane) => lane.group !== null)) this.grouped.delete(name);
+    if (lanes.some((lane) => lane.group !== null)) this.grouped.add(name);
+    else if (grouped) this.grouped.delete(name);
     const view =
       perGroup && rate
         ? await this.rates.read(

@@ -81,9 +81,10 @@ export class ActiveRun implements HeldRun {
   /**
    * Whether the handler, ignoring its aborted signal, still runs after the run's outcome was
    * written (a timeout, a cancellation) or its lock lost: it holds no slot in the database any more.
+   * (A handler aborted at its lock deadline still holds its lock, and its slot: not abandoned.)
    */
   get abandoned(): boolean {
-    return this.state === 'detached' && !this.handlerSettled;
+    return this.state === 'detached' && !this.handlerSettled && !this.holdsLock;
   }
 
   /** Whether the run can be forgotten: its handler settled and its outcome is done. */

@@ -6,14 +6,14 @@
  * (a failure, written at once); `cancelJob` is seen by the heartbeat (written `cancelled` at once);
  * or the lock is lost (nothing written: another instance holds the job). In the last three the
  * signal aborts, and a handler that ignores it keeps its slot until it settles; its result is
- * discarded. A job whose outcome write finds the job changed (cancelled or rescheduled meanwhile)
+ * discarded. (A lock that could not be renewed in time is not known lost: that run keeps its lock,
+ * and a success it returns all the same is written; see {@link JobRunner.abortUnrenewedSince}.) A job whose outcome write finds the job changed (cancelled or rescheduled meanwhile)
  * is decided again from the stored job.
  */
 import { engineConnectionError } from '../database-errors.js';
 import { JobCancelledError } from '../errors/job-cancelled-error.js';
 import { JobLockLostError } from '../errors/job-lock-lost-error.js';
 import { JobTimeoutError } from '../errors/job-timeout-error.js';
-import { MonqueErrorCode } from '../errors/monque-error.js';
 import type { RateLimitError } from '../errors/rate-limit-error.js';
 import type { ShutdownTimeoutError } from '../errors/shutdown-timeout-error.js';
 import { UnrecoverableError } from '../errors/unrecoverable-error.js';
@@ -28,6 +28,7 @@ import type { Transition } from '../store/outcome-store.js';
 import { unstorableReason } from '../validation/data.js';
 import { ActiveRun } from './active-run.js';
 import type { FollowUps } from './follow-ups.js';
+import { isRateLimited, isUnrecoverable, MAX_RESULT_BYTES } from './handler-errors.js';
 import type { Instrumentation, RunEnding } from './instrumentation.js';
 import {
   type DecisionSettings,
@@ -43,33 +44,6 @@ import {
 import { OutcomeAbandonedError, type OutcomeWriter } from './outcome-writer.js';
 import { ProgressReporter, type ProgressValue } from './progress-reporter.js';
 import type { WorkerRegistry } from './worker-registry.js';
-
-/** Largest handler result stored, as BSON. */
-export const MAX_RESULT_BYTES = 4 * 1024 * 1024;
-
-/**
- * Whether `error` asks for no retry: an {@link UnrecoverableError}, also one of another copy of
- * `@monque/core` (two installed versions, or its ESM and CommonJS builds both loaded), which is
- * not an instance of this copy's class but carries its name and code.
- */
-export function isUnrecoverable(error: Error): boolean {
-  if (error instanceof UnrecoverableError) return true;
-  return error.name === 'UnrecoverableError' && (error as { code?: unknown }).code === MonqueErrorCode.UNRECOVERABLE;
-}
-
-/**
- * Whether `error` is a {@link RateLimitError} (also one of another copy of `@monque/core`, by its
- * name, code and a valid `retryAfterMs`).
- */
-export function isRateLimited(error: Error): error is RateLimitError {
-  const { code, retryAfterMs } = error as { code?: unknown; retryAfterMs?: unknown };
-  return (
-    error.name === 'RateLimitError' &&
-    code === MonqueErrorCode.RATE_LIMITED &&
-    typeof retryAfterMs === 'number' &&
-    retryAfterMs >= 0
-  );
-}
 
 /** How a run ended, as far as the handler is concerned. */
 type Ending =

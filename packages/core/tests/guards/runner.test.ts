@@ -9,10 +9,11 @@
  */
 import { ObjectId } from 'mongodb';
 import { describe, expect, it } from 'vitest';
+import { isUnrecoverable } from '../../src/engine/handler-errors.js';
 import { noInstrumentation } from '../../src/engine/instrumentation.js';
 import type { DecisionSettings } from '../../src/engine/outcome.js';
 import { OutcomeAbandonedError, type OutcomeWriter } from '../../src/engine/outcome-writer.js';
-import { isUnrecoverable, JobRunner } from '../../src/engine/runner.js';
+import { JobRunner } from '../../src/engine/runner.js';
 import { WorkerRegistry } from '../../src/engine/worker-registry.js';
 import { ConnectionError } from '../../src/errors/connection-error.js';
 import { JobCancelledError } from '../../src/errors/job-cancelled-error.js';

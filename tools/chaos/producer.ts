@@ -5,7 +5,7 @@
  * with what it returned or threw; and from the driver's `commandStarted` events, when a command
  * carrying each `data.ref` was first sent, so the checker can tell a write sent after its caller
  * was given an error. A job of a workflow waits for the orders it depends on, and names their jobs
- * in its `dependsOn`.
+ * in its `dependsOn`. A job whose data names a `group` is enqueued in that group.
  */
 import type { CommandStartedEvent, ObjectId } from 'mongodb';
 import { type ClientKit, GIVE_UP_AFTER_MS, sleep, startClient } from './client-kit.js';
@@ -40,20 +40,18 @@ async function produce(
 ): Promise<ObjectId | undefined> {
   const dependencies = await Promise.all(after.map((dependency) => enqueued.get(dependency)));
   if (dependencies.some((dependency) => dependency === undefined)) return undefined;
-  const options =
-    dependencies.length === 0
-      ? undefined
-      : {
-          dependsOn: dependencies as ObjectId[],
-          ...(runAnyway ? { onDependencyFailure: 'run' as const } : {}),
-        };
+  const options = {
+    ...(dependencies.length === 0 ? {} : { dependsOn: dependencies as ObjectId[] }),
+    ...(runAnyway ? { onDependencyFailure: 'run' as const } : {}),
+    ...(data.group === undefined ? {} : { group: data.group }),
+  };
   const deadline = Date.now() + 2 * GIVE_UP_AFTER_MS;
   for (let attempt = 1; ; attempt += 1) {
     const ref = `${order}.${attempt}`;
     const result = await kit.attempt(
       'enqueue',
       { action: order, ref },
-      () => kit.monque.enqueue(name, { ...data, ref }, options),
+      () => kit.monque.enqueue(name, { ...data, ref }, Object.keys(options).length === 0 ? undefined : options),
       (job) => String(job._id),
     );
     if (result.ok) return result.value._id;

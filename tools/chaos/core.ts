@@ -48,6 +48,20 @@ export interface CoreWorkerOptions {
   rateLimit?: { max: number; duration: number; perGroup?: boolean };
 }
 
+/** A `flow()` spec: a job and the jobs it depends on (its children). */
+export interface CoreFlowSpec {
+  name: string;
+  data: unknown;
+  options?: { onDependencyFailure?: 'cancel' | 'run'; group?: string };
+  children?: CoreFlowSpec[];
+}
+
+/** What `flow()` returns: the tree as given, each spec with the job written for it. */
+export interface CoreFlowNode {
+  job: CoreJob;
+  children: CoreFlowNode[];
+}
+
 /** The public API of a `Monque` instance, as far as the run uses it. */
 export interface MonqueInstance {
   worker(
@@ -60,6 +74,7 @@ export interface MonqueInstance {
     data: unknown,
     options?: { dependsOn?: ObjectId[]; onDependencyFailure?: 'cancel' | 'run'; group?: string },
   ): Promise<{ _id: ObjectId }>;
+  flow(spec: CoreFlowSpec): Promise<CoreFlowNode>;
   schedule(cron: string, name: string, data: unknown, options?: { uniqueKey?: string }): Promise<unknown>;
   start(): Promise<void>;
   stop(): Promise<void>;

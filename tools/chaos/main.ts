@@ -12,10 +12,11 @@
  *   times, always failing; ~2.5 per second of run, at most 270), retrying each on error with a new
  *   call until one resolves, as an application would; every instance declares the same two schedules.
  *   They also enqueue small workflows (chains and trees with `dependsOn`, some with a dependency
- *   failing for good, some with `onDependencyFailure: 'run'`), each job once those it depends on
- *   were enqueued. And bursts of jobs of three flow-controlled names (plan.ts `planLimited`): one
- *   with `globalConcurrency`, one with groups (tenants, one with a backlog) and `groupConcurrency`,
- *   one with a `rateLimit` whose handlers sometimes throw a `RateLimitError`.
+ *   failing for good, some with `onDependencyFailure: 'run'`): every other one as one `flow()`
+ *   call, the others job by job, each once those it depends on were enqueued. And bursts of jobs of
+ *   three flow-controlled names (plan.ts `planLimited`): one with `globalConcurrency`, one with
+ *   groups (tenants, one with a backlog) and `groupConcurrency`, one with a `rateLimit` whose
+ *   handlers sometimes throw a `RateLimitError`.
  * - The operator cancels running and pending jobs, retries failed ones, pauses and resumes a name,
  *   reschedules pending jobs and deletes finished ones, retrying each call on error.
  * - Meanwhile faults hit at random: partitions of one instance (reset or blackhole, 0.5-4 s), a lost
@@ -76,9 +77,10 @@ async function main(): Promise<number> {
     (event) => event.type === 'wave' && event.jobs.some((job) => job.kind === 'rated'),
   ).length;
   const workflows = plan.events.flatMap((event) => (event.type === 'workflow' ? [event.nodes.length] : []));
+  const flows = plan.events.filter((event) => event.type === 'workflow' && event.flow).length;
   const actions = Object.entries(countActions(plan)).map(([kind, n]) => `${kind} ${n}`);
   print(
-    `plan: ${plan.totalJobs} jobs in ${waves - limitedWaves} waves, ${plan.limitedJobs} flow-controlled jobs in ${limitedWaves} bursts, ${workflows.length} workflows of ${workflows.reduce((a, b) => a + b, 0)} jobs; faults: ${faults.join(', ')}; operator: ${actions.join(', ')}`,
+    `plan: ${plan.totalJobs} jobs in ${waves - limitedWaves} waves, ${plan.limitedJobs} flow-controlled jobs in ${limitedWaves} bursts, ${workflows.length} workflows of ${workflows.reduce((a, b) => a + b, 0)} jobs (${flows} of them one flow() each); faults: ${faults.join(', ')}; operator: ${actions.join(', ')}`,
   );
   print(`core: ${flags.corePath}`);
 

@@ -17,6 +17,8 @@ export type PlannedEvent =
       readonly type: 'workflow';
       readonly producer: number;
       readonly nodes: readonly WorkflowNode[];
+      /** Enqueued as one tree by one `flow()` call (each job's parent is the one that depends on it). */
+      readonly flow: boolean;
     }
   | {
       readonly at: number;
@@ -191,7 +193,8 @@ function workflow(random: Random, shape: keyof typeof WORKFLOW_WEIGHTS, wf: stri
 /**
  * Small workflows (chains and trees of 3-4 jobs, some with a dependency failing for good, one kind
  * with `onDependencyFailure: 'run'`), at most {@link MAX_WORKFLOWS}, one every 5-10 s over the first 85 % of the run, by the
- * producers in turn. Drawn from their own random sequence, so the rest of a seed's plan stays what
+ * producers in turn; every other one as one `flow()` call (each shape is a tree: every job but the
+ * last is the dependency of exactly one other), the rest job by job with `dependsOn`. Drawn from their own random sequence, so the rest of a seed's plan stays what
  * it was before workflows joined the run.
  */
 function planWorkflows(random: Random, durationMs: number): PlannedEvent[] {
@@ -204,7 +207,8 @@ function planWorkflows(random: Random, durationMs: number): PlannedEvent[] {
   ) {
     n += 1;
     const nodes = workflow(random, random.weighted(WORKFLOW_WEIGHTS), `wf${n}`);
-    events.push({ at, type: 'workflow', producer: n % PRODUCERS, nodes });
+    // Every other workflow is one flow() call (decided without a draw: the sequence stays as it was).
+    events.push({ at, type: 'workflow', producer: n % PRODUCERS, nodes, flow: n % 2 === 0 });
   }
   return events;
 }

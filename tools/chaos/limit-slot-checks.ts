@@ -149,8 +149,10 @@ function overlap(intervals: readonly [number, number][], from: number, to: numbe
  * 22. (Reported, never failed.) How much of what each limit allows was used while a job of the
  * name (group) waited: a job waits from its enqueue (the resolved call's end) to its first start.
  * Concurrency: the slot time used over the slot time allowed during the waits; rate: the starts
- * over `max` per `duration` of wait. Faults (partitions, kills, holds) make it lower; it shows that
- * the limits do not hold jobs back for nothing, not a target.
+ * over `max` per `duration` of wait; and the longest wait of one job (for a group whose only job
+ * waits, its share is 0: the longest wait says whether fair claiming reached it). Faults
+ * (partitions, kills, holds) make it lower; it shows that the limits do not hold jobs back for
+ * nothing, not a target.
  */
 export function limitUse(evidence: Evidence): CheckResult {
   const enqueuedAt = new Map<string, number>();
@@ -171,6 +173,17 @@ export function limitUse(evidence: Evidence): CheckResult {
           return [[from, first.start.getTime()]];
         }),
       );
+    /** The job of the name (group) that waited longest for its first start. */
+    const longest = (group?: string): string => {
+      let worst = { jobId: '', ms: -1 };
+      for (const jobId of new Set(runs.map((run) => id(run.jobId)))) {
+        const first = evidence.runsOf(jobId)[0];
+        const from = enqueuedAt.get(jobId);
+        if (!first || from === undefined || (group !== undefined && first.group !== group)) continue;
+        if (first.start.getTime() - from > worst.ms) worst = { jobId, ms: first.start.getTime() - from };
+      }
+      return worst.ms < 0 ? '' : `, longest wait ${worst.ms} ms (${worst.jobId})`;
+    };
     const slotShare = (limit: number, group?: string): string => {
       const waited = waits(group);
       const total = overlap(waited, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY);
@@ -178,7 +191,7 @@ export function limitUse(evidence: Evidence): CheckResult {
       const used = runs
         .filter((run) => group === undefined || run.group === group)
         .reduce((sum, run) => sum + overlap(waited, run.start.getTime(), evidence.endOf(run)), 0);
-      return `${Math.round((100 * used) / (limit * total))} % of ${limit} slot(s) over ${(total / 1_000).toFixed(1)} s of wait`;
+      return `${Math.round((100 * used) / (limit * total))} % of ${limit} slot(s) over ${(total / 1_000).toFixed(1)} s of wait${longest(group)}`;
     };
     if (limits.globalConcurrency !== undefined) parts.push(`${name}: ${slotShare(limits.globalConcurrency)}`);
     if (limits.groupConcurrency !== undefined) {
@@ -193,7 +206,7 @@ export function limitUse(evidence: Evidence): CheckResult {
       parts.push(
         total === 0
           ? `${name}: no wait`
-          : `${name}: ${starts} starts of ${allowed.toFixed(1)} allowed (${Math.round((100 * starts) / allowed)} %) over ${(total / 1_000).toFixed(1)} s of wait`,
+          : `${name}: ${starts} starts of ${allowed.toFixed(1)} allowed (${Math.round((100 * starts) / allowed)} %) over ${(total / 1_000).toFixed(1)} s of wait${longest()}`,
       );
     }
   }

@@ -221,7 +221,7 @@ export const TENANTS = ['t0', 't1', 't2', 't3'] as const;
  * second over the first 85 % of the run, by the producers in turn, each more than the limits let
  * start at once: 4 `limited` jobs (0.3-1.2 s each, `globalConcurrency` 2); 4 `grouped` jobs (2 of
  * tenant t0, which also gets a backlog of 8 in the first burst, and 2 of the others; 0.15-0.6 s
- * each, `groupConcurrency` 1); 6 `rated` jobs (4 per second), a quarter of them throwing a
+ * each, `groupConcurrency` 1); 8 `rated` jobs (4 per second: two windows' worth), a quarter of them throwing a
  * `RateLimitError` of 1-2.5 s on their first attempt. Drawn from their own random sequence, so the
  * rest of a seed's plan stays what it was before.
  */
@@ -234,7 +234,7 @@ function planLimited(random: Random, durationMs: number): PlannedEvent[] {
     const others = Array.from({ length: 2 }, () => TENANTS[random.int(1, TENANTS.length - 1)] as string);
     for (const group of [...Array.from({ length: n === 0 ? 10 : 2 }, () => TENANTS[0]), ...others])
       jobs.push({ kind: 'grouped', ms: random.int(150, 600), group });
-    for (let i = 0; i < 6; i += 1)
+    for (let i = 0; i < 8; i += 1)
       jobs.push(
         random.chance(0.25)
           ? { kind: 'rated', ms: random.int(5, 60), rateLimitMs: random.int(1_000, 2_500) }

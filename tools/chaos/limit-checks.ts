@@ -173,7 +173,8 @@ export function rateLimitsHold(evidence: Evidence): CheckResult {
  * it: from the throw (plus {@link HOLD_WRITE_MS}) until `retryAfterMs` after it on the thrower's
  * clock, as the claimer's clock reads it (the hold is a date compared with each claimer's clock).
  * A claim turn that began after the hold was in force and whose `lockedAt` is before its end
- * breaks it. Excused (and printed) only when the hold was written late: the thrower's instance
+ * breaks it (without a `rateLimit` the hold is in the pause state, read a little later in the
+ * turn: then a claim whose handler was entered before the hold's end breaks it). Excused (and printed) only when the hold was written late: the thrower's instance
  * could not reach the server (partition, stall, exit) in time, and its write was retried after.
  */
 export function rateLimitHoldsHold(evidence: Evidence): CheckResult {
@@ -193,9 +194,12 @@ export function rateLimitHoldsHold(evidence: Evidence): CheckResult {
       const until = end + evidence.skewOf(thrown.instanceId) + thrown.retryAfterMs;
       for (const run of runs) {
         if (run === thrown || (rate?.perGroup && run.group !== thrown.group)) continue;
-        const lockedAt = run.claimedAt?.getTime() ?? run.start.getTime() + evidence.skewOf(run.instanceId);
+        const entered = run.start.getTime() + evidence.skewOf(run.instanceId);
+        const lockedAt = run.claimedAt?.getTime() ?? entered;
         const turn = lockedAt - evidence.skewOf(run.instanceId);
-        if (turn < from || lockedAt >= until) continue;
+        // A rate-limited claim compares the hold with its turn's time (its lockedAt); the pause
+        // state's hold is compared a little later in the turn: by the handler's entry at the latest.
+        if (turn < from || (rate ? lockedAt : entered) >= until) continue;
         const what = `${id(run.jobId)} claimed by ${run.instanceId} in a turn begun at ${clock(turn)} (its clock ${clock(lockedAt)}), during the ${thrown.retryAfterMs} ms hold of ${id(thrown.jobId)}'s RateLimitError on ${thrown.instanceId} at ${clock(end)} (until ${clock(until)} on its clock)`;
         const written = evidence.writableBetween(thrown.instanceId, end, turn, HOLD_WRITE_MS, HOLD_RETRY_MS);
         if (written.writable || run.instanceId === thrown.instanceId) {

@@ -219,7 +219,8 @@ export const TENANTS = ['t0', 't1', 't2', 't3'] as const;
 /**
  * Bursts of jobs of the flow-controlled names (see `FLOW_LIMITS`), one every 12-16 s from the 3rd
  * second over the first 85 % of the run, by the producers in turn, each more than the limits let
- * start at once: 4 `limited` jobs (0.3-1.2 s each, `globalConcurrency` 2); 4 `grouped` jobs (2 of
+ * start at once: 4 `limited` jobs (0.3-1.2 s each, `globalConcurrency` 2; some throw a
+ * `RateLimitError` of 1-2 s on their first attempt: a hold through the pause state); 4 `grouped` jobs (2 of
  * tenant t0, which also gets a backlog of 8 in the first burst, and 2 of the others; 0.15-0.6 s
  * each, `groupConcurrency` 1); 8 `rated` jobs (4 per second: two windows' worth), a quarter of them throwing a
  * `RateLimitError` of 1-2.5 s on their first attempt. Drawn from their own random sequence, so the
@@ -230,7 +231,12 @@ function planLimited(random: Random, durationMs: number): PlannedEvent[] {
   let n = 0;
   for (let at = 3_000 + random.int(0, 1_000); at < durationMs * 0.85; at += random.int(12_000, 16_000)) {
     const jobs: ChaosJobData[] = [];
-    for (let i = 0; i < 4; i += 1) jobs.push({ kind: 'limited', ms: random.int(300, 1_200) });
+    for (let i = 0; i < 4; i += 1)
+      jobs.push(
+        random.chance(0.15)
+          ? { kind: 'limited', ms: random.int(300, 1_200), rateLimitMs: random.int(1_000, 2_000) }
+          : { kind: 'limited', ms: random.int(300, 1_200) },
+      );
     const others = Array.from({ length: 2 }, () => TENANTS[random.int(1, TENANTS.length - 1)] as string);
     for (const group of [...Array.from({ length: n === 0 ? 10 : 2 }, () => TENANTS[0]), ...others])
       jobs.push({ kind: 'grouped', ms: random.int(150, 600), group });

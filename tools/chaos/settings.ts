@@ -37,8 +37,8 @@ export const ATTEMPTS_COLLECTION = 'chaos_attempts';
 
 /**
  * How a one-off job's handler behaves. `limited`, `grouped` and `rated` are the flow-controlled
- * names (see {@link FLOW_LIMITS}): their handlers work `ms` and succeed, except that a `rated` job
- * with `rateLimitMs` throws a `RateLimitError` of that many ms on its first attempt.
+ * names (see {@link FLOW_LIMITS}): their handlers work `ms` and succeed, except that a job with
+ * `rateLimitMs` throws a `RateLimitError` of that many ms on its first attempt.
  */
 export type JobKind = 'fast' | 'slow' | 'failing' | 'always-failing' | 'limited' | 'grouped' | 'rated';
 
@@ -57,7 +57,7 @@ export interface ChaosJobData {
   readonly wf?: string;
   /** Enqueued with this `group` (the flow-controlled names: a tenant). */
   readonly group?: string;
-  /** `rated` only: the first attempt throws `RateLimitError(rateLimitMs)`. */
+  /** `rated` and `limited` only: the first attempt throws `RateLimitError(rateLimitMs)`. */
   readonly rateLimitMs?: number;
 }
 
@@ -84,7 +84,8 @@ export interface ChaosFlowLimits {
 /**
  * The flow-controlled kinds and their worker's limits, each below what the instances together
  * would run (3 instances x concurrency 2), so the limit binds:
- * - `limited`: `globalConcurrency` 2;
+ * - `limited`: `globalConcurrency` 2; some handlers throw a `RateLimitError` (held through the
+ *   pause state: the worker has no `rateLimit`);
  * - `grouped`: jobs of a few tenants (one with a backlog), `groupConcurrency` 1;
  * - `rated`: at most 4 starts per second on all instances together; some handlers throw a
  *   `RateLimitError` (the name then starts nothing until it is over).

@@ -121,6 +121,22 @@ describe('chaos invariants: flow control', () => {
     ]);
   });
 
+  it('19: without a rateLimit (the pause state), the hold counts from a pollInterval later', () => {
+    const held = job('limited', 'completed', 0, { result: { run: 'limited-again' } });
+    const throwRun: LedgerRun = { ...run(held, 'A', -50, 0, 'threw'), retryAfterMs: 2_000 };
+    const again = run(held, 'A', 2_100, 2_120, 'ok', 'limited-again');
+    const other = (start: number) => ran('limited', 'B', start, start + 20);
+    for (const [start, fails] of [
+      [600, false],
+      [1_000, true],
+      [2_100, false],
+    ] as const) {
+      const claimed = other(start);
+      const results = check({ jobs: [held, claimed.job], runs: [throwRun, again, claimed.run] });
+      expect(results[19]?.pass).toBe(!fails);
+    }
+  });
+
   it('20: fails a job that holds a slot and is not processing', () => {
     const left = ran('limited', 'A', 0, 100);
     const results = check({ jobs: [{ ...left.job, limitSlot: 1 }], runs: [left.run] });

@@ -16,7 +16,8 @@ export const GIVE_UP_AFTER_MS = 30_000;
 const RETRY_DELAY_MS = 300;
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const describe = (error: unknown): string =>
+/** `Name: first line of the message` of an error. */
+export const describe = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
 
 /** The outcome of one recorded call. */

@@ -23,6 +23,7 @@ export interface CoreJob {
   readonly failCount?: number;
   readonly result?: unknown;
   readonly dependsOn?: readonly ObjectId[];
+  readonly group?: string;
 }
 
 /** A handler's second argument (the part the run uses). */
@@ -42,6 +43,23 @@ export interface CoreWorkerOptions {
   concurrency?: number;
   maxRetries?: number;
   backoff?: { type: 'fixed' | 'exponential'; delay: number };
+  globalConcurrency?: number;
+  groupConcurrency?: number;
+  rateLimit?: { max: number; duration: number; perGroup?: boolean };
+}
+
+/** A `flow()` spec: a job and the jobs it depends on (its children). */
+export interface CoreFlowSpec {
+  name: string;
+  data: unknown;
+  options?: { onDependencyFailure?: 'cancel' | 'run'; group?: string };
+  children?: CoreFlowSpec[];
+}
+
+/** What `flow()` returns: the tree as given, each spec with the job written for it. */
+export interface CoreFlowNode {
+  job: CoreJob;
+  children: CoreFlowNode[];
 }
 
 /** The public API of a `Monque` instance, as far as the run uses it. */
@@ -54,8 +72,9 @@ export interface MonqueInstance {
   enqueue(
     name: string,
     data: unknown,
-    options?: { dependsOn?: ObjectId[]; onDependencyFailure?: 'cancel' | 'run' },
+    options?: { dependsOn?: ObjectId[]; onDependencyFailure?: 'cancel' | 'run'; group?: string },
   ): Promise<{ _id: ObjectId }>;
+  flow(spec: CoreFlowSpec): Promise<CoreFlowNode>;
   schedule(cron: string, name: string, data: unknown, options?: { uniqueKey?: string }): Promise<unknown>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -73,9 +92,23 @@ export interface MonqueInstance {
 /** `new Monque(db, options)`. */
 export type MonqueConstructor = new (db: Db, options?: Record<string, unknown>) => MonqueInstance;
 
+/** `new RateLimitError(retryAfterMs)`: thrown by a handler, "come back in `retryAfterMs`". */
+export type RateLimitErrorConstructor = new (retryAfterMs: number) => Error;
+
 /** Imports the core at `corePath` and returns its `Monque` class. */
 export async function loadMonque(corePath: string): Promise<MonqueConstructor> {
-  const core = (await import(pathToFileURL(corePath).href)) as { Monque?: MonqueConstructor };
+  return (await loadCore(corePath)).Monque;
+}
+
+/** Imports the core at `corePath` and returns its `Monque` and `RateLimitError` classes. */
+export async function loadCore(
+  corePath: string,
+): Promise<{ Monque: MonqueConstructor; RateLimitError: RateLimitErrorConstructor }> {
+  const core = (await import(pathToFileURL(corePath).href)) as {
+    Monque?: MonqueConstructor;
+    RateLimitError?: RateLimitErrorConstructor;
+  };
   if (typeof core.Monque !== 'function') throw new Error(`${corePath} exports no Monque class`);
-  return core.Monque;
+  if (typeof core.RateLimitError !== 'function') throw new Error(`${corePath} exports no RateLimitError class`);
+  return { Monque: core.Monque, RateLimitError: core.RateLimitError };
 }

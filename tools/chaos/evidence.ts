@@ -24,6 +24,10 @@ export interface JobRecord {
   dependsOn?: readonly (ObjectId | string)[];
   onDependencyFailure?: string;
   cancelReason?: string;
+  /** Flow control: the job's group, and the slots it holds while running. */
+  group?: string;
+  limitSlot?: number;
+  groupSlot?: number;
 }
 
 /** A claim or lock renewal of an instance slot that reached the server (as its fault proxy saw it). */
@@ -328,9 +332,29 @@ export class Evidence {
    * write with growing delays). `freeMs` is the longest such stretch.
    */
   outcomeWritable(run: LedgerRun, until: number): { writable: boolean; freeMs: number } {
-    const end = run.end?.getTime() ?? until;
-    let cursor = end;
-    let allowance = OUTCOME_GRACE_MS;
+    return this.writableBetween(
+      run.instanceId,
+      run.end?.getTime() ?? until,
+      until,
+      OUTCOME_GRACE_MS,
+      OUTCOME_RETRY_GRACE_MS,
+    );
+  }
+
+  /**
+   * Whether the incarnation had the time to write something between `from` and `until`: `grace`
+   * ms free of every blocker right after `from`, or `retryGrace` ms right after a blocker ended.
+   * `freeMs` is the longest such stretch.
+   */
+  writableBetween(
+    instanceId: string,
+    from: number,
+    until: number,
+    grace: number,
+    retryGrace: number,
+  ): { writable: boolean; freeMs: number } {
+    let cursor = from;
+    let allowance = grace;
     let freeMs = 0;
     let writable = false;
     const stretch = (to: number): void => {
@@ -338,12 +362,12 @@ export class Evidence {
       freeMs = Math.max(freeMs, free);
       if (free >= allowance) writable = true;
     };
-    for (const block of this.blockersOf(run.instanceId)) {
+    for (const block of this.blockersOf(instanceId)) {
       if (block.to <= cursor) continue;
       if (block.from >= until) break;
       stretch(Math.min(block.from, until));
       cursor = Math.max(cursor, block.to);
-      allowance = OUTCOME_RETRY_GRACE_MS;
+      allowance = retryGrace;
     }
     stretch(until);
     return { writable, freeMs };

@@ -135,9 +135,12 @@ export function applyEvent(context: TimelineContext, event: PlannedEvent): void 
   if (event.type === 'workflow') {
     const wf = event.nodes[0]?.data.wf ?? '?';
     const producer = context.clients.find((client) => client.clientId === `p${event.producer}`);
-    context.log(`workflow ${wf}: ${event.nodes.length} jobs to p${event.producer}`);
+    context.log(
+      `workflow ${wf}: ${event.nodes.length} jobs to p${event.producer}${event.flow ? ' as one flow()' : ''}`,
+    );
     producer?.order({
       type: 'enqueue',
+      ...(event.flow ? { flow: wf } : {}),
       orders: event.nodes.map((node, i) => ({
         order: `${wf}.${i}`,
         name: WORKERS[node.data.kind].name,

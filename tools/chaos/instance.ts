@@ -12,7 +12,7 @@
 import { createHook } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { MongoClient, type ObjectId } from 'mongodb';
-import { type CoreJob, type HandlerContext, loadMonque, type MonqueInstance } from './core.js';
+import { type CoreJob, type HandlerContext, loadCore, type MonqueInstance } from './core.js';
 import { HUNG_AFTER_STOP, type InstanceConfig, type InstanceMessage, type OrchestratorMessage } from './messages.js';
 import {
   ALWAYS_FAILING_POLICY,
@@ -20,6 +20,8 @@ import {
   type ChaosJobData,
   type ChaosResult,
   ENGINE,
+  FLOW_LIMITS,
+  type JobKind,
   type LedgerRun,
   SCHEDULES,
   WORKERS,
@@ -118,7 +120,7 @@ async function main(): Promise<void> {
       throw error;
     });
   });
-  const Monque = await loadMonque(settings.corePath);
+  const { Monque, RateLimitError } = await loadCore(settings.corePath);
   const clock = settings.skewMs === 0 ? undefined : { now: () => new Date(Date.now() + settings.skewMs) };
   const monque: MonqueInstance = new Monque(client.db(settings.dbName), {
     ...ENGINE,
@@ -138,10 +140,12 @@ async function main(): Promise<void> {
       instanceId: settings.instanceId,
       pid: process.pid,
       ...(data.ref === undefined ? {} : { ref: data.ref }),
+      ...(job.group === undefined ? {} : { group: job.group }),
       start,
       ...(job.lockedAt instanceof Date ? { claimedAt: job.lockedAt } : {}),
     });
     let outcome: 'ok' | 'threw' = 'ok';
+    let retryAfterMs: number | undefined;
     try {
       const attempt = await attempts.findOneAndUpdate(
         { _id: job._id },
@@ -150,6 +154,10 @@ async function main(): Promise<void> {
       );
       await work(data.ms, data.stubborn ? undefined : signal);
       if (data.kind === 'always-failing') throw new Error('always fails');
+      if (data.rateLimitMs !== undefined && (attempt?.n ?? 1) === 1) {
+        retryAfterMs = data.rateLimitMs;
+        throw new RateLimitError(data.rateLimitMs);
+      }
       if (data.kind === 'failing' && (attempt?.n ?? 1) <= (data.failTimes ?? 0)) {
         throw new Error(`fails on attempt ${attempt?.n} of the first ${data.failTimes}`);
       }
@@ -159,11 +167,16 @@ async function main(): Promise<void> {
       throw error;
     } finally {
       running -= 1;
-      await ledger.updateOne({ _id: runId }, { $set: { end: new Date(), outcome } });
+      const end = new Date();
+      await ledger.updateOne(
+        { _id: runId },
+        { $set: { end, outcome, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) } },
+      );
     }
   };
   for (const [kind, { name, concurrency }] of Object.entries(WORKERS)) {
-    if (kind !== 'always-failing') monque.worker(name, handler, { concurrency });
+    const limits = FLOW_LIMITS[kind as JobKind];
+    if (kind !== 'always-failing') monque.worker(name, handler, { concurrency, ...limits });
     else if (!settings.withoutAlwaysFailing) monque.worker(name, handler, { concurrency, ...ALWAYS_FAILING_POLICY });
   }
   monque.on('job:recovered', (payload) => {

@@ -16,6 +16,8 @@ import {
 } from './client-checks.js';
 import { Evidence, type RunRecord } from './evidence.js';
 import { endsAsHandlerBehaved, noFailureWithoutStart, nothingLeftProcessing } from './job-checks.js';
+import { concurrencyLimitsHold, rateLimitHoldsHold, rateLimitsHold } from './limit-checks.js';
+import { killedSlotsComeBack, limitUse, noSlotLeftHeld } from './limit-slot-checks.js';
 import {
   nothingRunsAfterStop,
   processesExitWhenTold,
@@ -38,7 +40,10 @@ export type { JobRecord, LockRefresh, Partition, Recovery, RunRecord, ShutdownTi
  */
 export const MAX_EXCUSES = 5;
 
-/** 16. Few excuses: at most {@link MAX_EXCUSES} excused cases, in all checks together. */
+/**
+ * 16. Few excuses: at most {@link MAX_EXCUSES} excused cases, in all checks together (checked, and
+ * printed, last: it counts the excuses of 17 to 22 too).
+ */
 function fewExcuses(results: readonly CheckResult[]): CheckResult {
   const byCause = new Map<string, Set<string>>();
   const all: Excuse[] = results.flatMap((check) => check.excuses);
@@ -74,6 +79,12 @@ export function checkInvariants(record: RunRecord): CheckResult[] {
     dependentsWaitForDependencies(evidence),
     noDependentLeftWaiting(evidence),
     dependentsOfFailuresCancelled(evidence),
+    concurrencyLimitsHold(evidence),
+    rateLimitsHold(evidence),
+    rateLimitHoldsHold(evidence),
+    noSlotLeftHeld(evidence),
+    killedSlotsComeBack(evidence),
+    limitUse(evidence),
   ];
   return [...results, fewExcuses(results)];
 }

@@ -9,11 +9,14 @@
  *   producers (producer.ts) and an operator (operator.ts), each in its own process reaching the
  *   database through its own proxy only.
  * - The producers enqueue one-off jobs in waves (fast, slow (some ignoring their signal), failing n
- *   times, always failing; ~3 per second of run, at most 320), retrying each on error with a new
+ *   times, always failing; ~2.5 per second of run, at most 270), retrying each on error with a new
  *   call until one resolves, as an application would; every instance declares the same two schedules.
  *   They also enqueue small workflows (chains and trees with `dependsOn`, some with a dependency
- *   failing for good, some with `onDependencyFailure: 'run'`), each job once those it depends on
- *   were enqueued.
+ *   failing for good, some with `onDependencyFailure: 'run'`): every other one as one `flow()`
+ *   call, the others job by job, each once those it depends on were enqueued. And bursts of jobs of
+ *   three flow-controlled names (plan.ts `planLimited`): one with `globalConcurrency`, one with
+ *   groups (tenants, one with a backlog) and `groupConcurrency`, one with a `rateLimit` whose
+ *   handlers sometimes throw a `RateLimitError`.
  * - The operator cancels running and pending jobs, retries failed ones, pauses and resumes a name,
  *   reschedules pending jobs and deletes finished ones, retrying each call on error.
  * - Meanwhile faults hit at random: partitions of one instance (reset or blackhole, 0.5-4 s), a lost
@@ -68,13 +71,19 @@ async function main(): Promise<number> {
   print(`chaos: seed=${seed} duration=${flags.durationS}s instances=${flags.instances}`);
   // Workflows draw from their own sequence: the rest of a seed's plan is what it was without them.
   const workflowRandom = seededRandom((seed + 0x9e37_79b9) >>> 0);
-  const plan = makePlan(seededRandom(seed), flags.durationS * 1_000, flags.instances, workflowRandom);
+  // So do the bursts of the flow-controlled names.
+  const limitedRandom = seededRandom((seed + 0x5bd1_e995) >>> 0);
+  const plan = makePlan(seededRandom(seed), flags.durationS * 1_000, flags.instances, workflowRandom, limitedRandom);
   const faults = Object.entries(countFaults(plan)).map(([type, n]) => `${type} ${n}`);
   const waves = plan.events.filter((event) => event.type === 'wave').length;
+  const limitedWaves = plan.events.filter(
+    (event) => event.type === 'wave' && event.jobs.some((job) => job.kind === 'rated'),
+  ).length;
   const workflows = plan.events.flatMap((event) => (event.type === 'workflow' ? [event.nodes.length] : []));
+  const flows = plan.events.filter((event) => event.type === 'workflow' && event.flow).length;
   const actions = Object.entries(countActions(plan)).map(([kind, n]) => `${kind} ${n}`);
   print(
-    `plan: ${plan.totalJobs} jobs in ${waves} waves, ${workflows.length} workflows of ${workflows.reduce((a, b) => a + b, 0)} jobs; faults: ${faults.join(', ')}; operator: ${actions.join(', ')}`,
+    `plan: ${plan.totalJobs} jobs in ${waves - limitedWaves} waves, ${plan.limitedJobs} flow-controlled jobs in ${limitedWaves} bursts, ${workflows.length} workflows of ${workflows.reduce((a, b) => a + b, 0)} jobs (${flows} of them one flow() each); faults: ${faults.join(', ')}; operator: ${actions.join(', ')}`,
   );
   print(`core: ${flags.corePath}`);
 

@@ -79,7 +79,8 @@ export interface Order {
 
 /** Messages to a producer or the operator. */
 export type ClientOrder =
-  | { readonly type: 'enqueue'; readonly orders: readonly Order[] }
+  /** With `flow` (the workflow's name), the orders form one tree enqueued by one `flow()` call. */
+  | { readonly type: 'enqueue'; readonly orders: readonly Order[]; readonly flow?: string }
   | { readonly type: 'act'; readonly action: OperatorAction }
   /** Finish what was asked (faults are healed by then), report, and exit. */
   | { readonly type: 'stop' };
@@ -97,6 +98,8 @@ export interface JobSnapshot {
 /** The public methods the producers and the operator call. */
 export type ClientMethod =
   | 'enqueue'
+  /** A whole workflow in one call; each of its jobs is also recorded as an `enqueue` of its own ref. */
+  | 'flow'
   | 'getJobs'
   | 'getJob'
   | 'cancelJob'

@@ -14,6 +14,8 @@
  * Jobs of workflows are cancelled (`cancel-pending` also picks `waiting` ones: their dependents
  * follow) and rescheduled like any, but never retried or deleted: the checker judges a dependent by
  * how its dependencies ended.
+ * The flow-controlled names (`LIMITED_KINDS`) are left alone: a run that ignores its signal after a
+ * cancellation frees its slot early (a documented limitation), which invariant 17 must not meet.
  */
 import { ObjectId } from 'mongodb';
 import { type ClientKit, sleep, startClient } from './client-kit.js';

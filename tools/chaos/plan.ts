@@ -17,6 +17,8 @@ export type PlannedEvent =
       readonly type: 'workflow';
       readonly producer: number;
       readonly nodes: readonly WorkflowNode[];
+      /** Enqueued as one tree by one `flow()` call (each job's parent is the one that depends on it). */
+      readonly flow: boolean;
     }
   | {
       readonly at: number;
@@ -92,10 +94,18 @@ export interface ChaosPlan {
   readonly events: readonly PlannedEvent[];
   /** `skews[i][n]`: clock skew (ms) of instance `i`'s `n`-th incarnation (0 is the first start). */
   readonly skews: readonly (readonly number[])[];
+  /** One-off jobs of the unlimited names. */
   readonly totalJobs: number;
+  /** Jobs of the flow-controlled names (in waves of their own). */
+  readonly limitedJobs: number;
 }
 
-const KIND_WEIGHTS: Record<JobKind, number> = { fast: 45, slow: 15, failing: 25, 'always-failing': 15 };
+const KIND_WEIGHTS: Record<Exclude<JobKind, 'limited' | 'grouped' | 'rated'>, number> = {
+  fast: 45,
+  slow: 15,
+  failing: 25,
+  'always-failing': 15,
+};
 const FAULT_WEIGHTS = {
   'partition-reset': 2,
   'partition-blackhole': 2,
@@ -183,7 +193,8 @@ function workflow(random: Random, shape: keyof typeof WORKFLOW_WEIGHTS, wf: stri
 /**
  * Small workflows (chains and trees of 3-4 jobs, some with a dependency failing for good, one kind
  * with `onDependencyFailure: 'run'`), at most {@link MAX_WORKFLOWS}, one every 5-10 s over the first 85 % of the run, by the
- * producers in turn. Drawn from their own random sequence, so the rest of a seed's plan stays what
+ * producers in turn; every other one as one `flow()` call (each shape is a tree: every job but the
+ * last is the dependency of exactly one other), the rest job by job with `dependsOn`. Drawn from their own random sequence, so the rest of a seed's plan stays what
  * it was before workflows joined the run.
  */
 function planWorkflows(random: Random, durationMs: number): PlannedEvent[] {
@@ -196,14 +207,54 @@ function planWorkflows(random: Random, durationMs: number): PlannedEvent[] {
   ) {
     n += 1;
     const nodes = workflow(random, random.weighted(WORKFLOW_WEIGHTS), `wf${n}`);
-    events.push({ at, type: 'workflow', producer: n % PRODUCERS, nodes });
+    // Every other workflow is one flow() call (decided without a draw: the sequence stays as it was).
+    events.push({ at, type: 'workflow', producer: n % PRODUCERS, nodes, flow: n % 2 === 0 });
+  }
+  return events;
+}
+
+/** The tenants of the `grouped` jobs: the first one gets a backlog. */
+export const TENANTS = ['t0', 't1', 't2', 't3'] as const;
+
+/**
+ * Bursts of jobs of the flow-controlled names (see `FLOW_LIMITS`), one every 12-16 s from the 3rd
+ * second over the first 85 % of the run, by the producers in turn, each more than the limits let
+ * start at once: 4 `limited` jobs (0.3-1.2 s each, `globalConcurrency` 2; some throw a
+ * `RateLimitError` of 1-2 s on their first attempt: a hold through the pause state); 4 `grouped` jobs (2 of
+ * tenant t0, which also gets a backlog of 8 in the first burst, and 2 of the others; 0.15-0.6 s
+ * each, `groupConcurrency` 1); 8 `rated` jobs (4 per second: two windows' worth), a quarter of them throwing a
+ * `RateLimitError` of 1-2.5 s on their first attempt. Drawn from their own random sequence, so the
+ * rest of a seed's plan stays what it was before.
+ */
+function planLimited(random: Random, durationMs: number): PlannedEvent[] {
+  const events: PlannedEvent[] = [];
+  let n = 0;
+  for (let at = 3_000 + random.int(0, 1_000); at < durationMs * 0.85; at += random.int(12_000, 16_000)) {
+    const jobs: ChaosJobData[] = [];
+    for (let i = 0; i < 4; i += 1)
+      jobs.push(
+        random.chance(0.15)
+          ? { kind: 'limited', ms: random.int(300, 1_200), rateLimitMs: random.int(1_000, 2_000) }
+          : { kind: 'limited', ms: random.int(300, 1_200) },
+      );
+    const others = Array.from({ length: 2 }, () => TENANTS[random.int(1, TENANTS.length - 1)] as string);
+    for (const group of [...Array.from({ length: n === 0 ? 10 : 2 }, () => TENANTS[0]), ...others])
+      jobs.push({ kind: 'grouped', ms: random.int(150, 600), group });
+    for (let i = 0; i < 8; i += 1)
+      jobs.push(
+        random.chance(0.25)
+          ? { kind: 'rated', ms: random.int(5, 60), rateLimitMs: random.int(1_000, 2_500) }
+          : { kind: 'rated', ms: random.int(5, 60) },
+      );
+    events.push({ at, type: 'wave', producer: n % PRODUCERS, jobs });
+    n += 1;
   }
   return events;
 }
 
 /**
- * Plans a run of `durationMs` with `instances` instances. Jobs: about 3 per second of run, at most
- * 320 (the embedded backend slows down above ~500 documents per collection), enqueued in small
+ * Plans a run of `durationMs` with `instances` instances. Jobs: about 2.5 per second of run, at most
+ * 270 (the embedded backend slows down above ~500 documents per collection), enqueued in small
  * waves every ~2.5 s over the first 85 % of the run by the producers in turn, so faults meet
  * claims and running jobs. Instance faults: one every 1.5-4 s from the 3rd second to 3 s before
  * the end, its partitions 0.5-1.8 s (the locks survive them); and a long partition (5-8 s, longer
@@ -216,9 +267,10 @@ export function makePlan(
   durationMs: number,
   instances: number,
   workflowRandom: Random = random,
+  limitedRandom: Random = random,
 ): ChaosPlan {
   const events: PlannedEvent[] = [];
-  const totalJobs = Math.max(30, Math.min(320, Math.round((durationMs / 1_000) * 3)));
+  const totalJobs = Math.max(30, Math.min(270, Math.round((durationMs / 1_000) * 2.5)));
   const waves = Math.max(3, Math.round(durationMs / 2_500));
   for (let wave = 0; wave < waves; wave += 1) {
     const count = Math.floor(totalJobs / waves) + (wave < totalJobs % waves ? 1 : 0);
@@ -280,6 +332,8 @@ export function makePlan(
     events.push({ at, type: 'operate', action });
   }
   events.push(...planWorkflows(workflowRandom, durationMs));
+  const limited = planLimited(limitedRandom, durationMs);
+  events.push(...limited);
   const skews = Array.from({ length: instances }, () =>
     Array.from({ length: 32 }, () => {
       const skew = random.weighted(SKEW_WEIGHTS);
@@ -287,7 +341,8 @@ export function makePlan(
     }),
   );
   events.sort((a, b) => a.at - b.at);
-  return { events, skews, totalJobs };
+  const limitedJobs = limited.reduce((sum, event) => sum + (event.type === 'wave' ? event.jobs.length : 0), 0);
+  return { events, skews, totalJobs, limitedJobs };
 }
 
 /** How many faults of each type a plan holds. */

@@ -339,7 +339,12 @@ export class ChaosRun implements TimelineContext {
   /** Records a producer's or the operator's call; logs the operator's writes and every rejected enqueue. */
   private onCall(call: CallRecord): void {
     this.calls.push(call);
-    if (call.method === 'getJobs' || call.method === 'getJob' || (call.method === 'enqueue' && !call.error)) return;
+    if (
+      call.method === 'getJobs' ||
+      call.method === 'getJob' ||
+      ((call.method === 'enqueue' || call.method === 'flow') && !call.error)
+    )
+      return;
     const target = call.name ?? (call.method === 'enqueue' ? call.ref : call.jobId) ?? '';
     const outcome = call.error === undefined ? `→ ${String(call.returned)}` : `threw ${call.error.slice(0, 160)}`;
     this.log(`${call.client} ${call.action} ${call.method}(${target}) ${outcome}`);

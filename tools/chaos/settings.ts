@@ -35,8 +35,12 @@ export const JOBS_COLLECTION = 'monque_jobs';
 /** One document per job: how many times its handler was entered (decides when a failing job stops throwing). */
 export const ATTEMPTS_COLLECTION = 'chaos_attempts';
 
-/** How a one-off job's handler behaves. */
-export type JobKind = 'fast' | 'slow' | 'failing' | 'always-failing';
+/**
+ * How a one-off job's handler behaves. `limited`, `grouped` and `rated` are the flow-controlled
+ * names (see {@link FLOW_LIMITS}): their handlers work `ms` and succeed, except that a job with
+ * `rateLimitMs` throws a `RateLimitError` of that many ms on its first attempt.
+ */
+export type JobKind = 'fast' | 'slow' | 'failing' | 'always-failing' | 'limited' | 'grouped' | 'rated';
 
 /** The data of a chaos job: everything its handler does is decided here. */
 export interface ChaosJobData {
@@ -51,6 +55,10 @@ export interface ChaosJobData {
   readonly ref?: string;
   /** A job of a workflow (`wf<n>`): it may depend on others of the workflow (its `dependsOn`). */
   readonly wf?: string;
+  /** Enqueued with this `group` (the flow-controlled names: a tenant). */
+  readonly group?: string;
+  /** `rated` and `limited` only: the first attempt throws `RateLimitError(rateLimitMs)`. */
+  readonly rateLimitMs?: number;
 }
 
 /** What every successful handler returns (stored as the job's `result`): which run succeeded. */
@@ -66,14 +74,50 @@ export function maxRetriesOf(kind: ChaosJobData['kind']): number {
   return kind === 'always-failing' ? ALWAYS_FAILING_POLICY.maxRetries : ENGINE.maxRetries;
 }
 
+/** The flow-control options of a worker (the part the run uses; see the core's `FlowControlOptions`). */
+export interface ChaosFlowLimits {
+  readonly globalConcurrency?: number;
+  readonly groupConcurrency?: number;
+  readonly rateLimit?: { readonly max: number; readonly duration: number; readonly perGroup?: boolean };
+}
+
+/**
+ * The flow-controlled kinds and their worker's limits, each below what the instances together
+ * would run (3 instances x concurrency 2), so the limit binds:
+ * - `limited`: `globalConcurrency` 2; some handlers throw a `RateLimitError` (held through the
+ *   pause state: the worker has no `rateLimit`);
+ * - `grouped`: jobs of a few tenants (one with a backlog), `groupConcurrency` 1;
+ * - `rated`: at most 4 starts per second on all instances together; some handlers throw a
+ *   `RateLimitError` (the name then starts nothing until it is over).
+ * None of their jobs has a timeout, and the operator never cancels them: a run that ignores its
+ * signal after a timeout or a cancellation frees its slot early (a documented limitation).
+ */
+export const FLOW_LIMITS: Readonly<Partial<Record<JobKind, ChaosFlowLimits>>> = {
+  limited: { globalConcurrency: 2 },
+  grouped: { groupConcurrency: 1 },
+  rated: { rateLimit: { max: 4, duration: 1_000 } },
+};
+
+/** The flow-controlled kinds (see {@link FLOW_LIMITS}). */
+export const LIMITED_KINDS: readonly JobKind[] = ['limited', 'grouped', 'rated'];
+
 /** Job name of each kind, and its worker's concurrency. */
 export const WORKERS: Readonly<Record<JobKind | 'recurring', { name: string; concurrency: number }>> = {
   fast: { name: 'chaos.fast', concurrency: 4 },
   slow: { name: 'chaos.slow', concurrency: 3 },
   failing: { name: 'chaos.failing', concurrency: 3 },
   'always-failing': { name: 'chaos.always-failing', concurrency: 2 },
+  limited: { name: 'chaos.limited', concurrency: 2 },
+  grouped: { name: 'chaos.grouped', concurrency: 2 },
+  rated: { name: 'chaos.rated', concurrency: 2 },
   recurring: { name: 'chaos.recurring', concurrency: 1 },
 };
+
+/** The limits of the worker of job `name`, if it is flow-controlled. */
+export function limitsOfName(name: string): ChaosFlowLimits | undefined {
+  const kind = LIMITED_KINDS.find((candidate) => WORKERS[candidate].name === name);
+  return kind === undefined ? undefined : FLOW_LIMITS[kind];
+}
 
 /** The schedules every instance declares at start (each must stay one document). */
 export const SCHEDULES = [
@@ -91,6 +135,10 @@ export interface LedgerRun {
   pid: number;
   /** The job's `data.ref` (which enqueue call wrote it). */
   ref?: string;
+  /** The job's `group`, if it has one. */
+  group?: string;
+  /** The handler threw `RateLimitError(retryAfterMs)`. */
+  retryAfterMs?: number;
   /** When the handler was entered (real time). */
   start: Date;
   /** The job's `lockedAt` as handed to the handler: when it was claimed, on the instance's clock. */

@@ -84,6 +84,11 @@ export interface ClaimTurn {
   readonly waiting?: ReadonlySet<string>;
   /** When rate windows of held-back names have room again. */
   readonly wakeAt?: readonly Date[];
+  /**
+   * One part of the turn (the plain claim, or the flow-controlled one) failed after the other had
+   * claimed `jobs`: hand them on, then report this.
+   */
+  readonly error?: unknown;
 }
 
 const MAX_SPREAD = 8;
@@ -155,15 +160,28 @@ export class Claimer {
     const limitedTurns = wanted.filter(
       ({ name }) => limitedNames.has(name) && (knownGrouped.has(name) || limitedFound.some((doc) => doc.name === name)),
     );
-    const [jobs, limitedTurn] = await Promise.all([
+    const [plain, limitedPart] = await Promise.allSettled([
       picked.length > 0 ? this.take(picked, now, turn) : [],
       // (A limited claim cut off by stop() keeps its jobs: stop gives back what the claimer knows.)
       limited && limitedTurns.length > 0 && turn.mayClaim()
         ? limited.claim(limitedTurns, limitedFound, now, exclude)
         : undefined,
     ]);
-    if (!limitedTurn) return { jobs, full };
-    return { ...limitedTurn, jobs: [...jobs, ...limitedTurn.jobs], full: new Set([...full, ...limitedTurn.full]) };
+    // Each part forgets its token once its jobs are known: when the other part fails, the jobs it
+    // claimed must still be handed on (nothing else would find them before stale recovery).
+    const jobs = plain.status === 'fulfilled' ? plain.value : [];
+    const limitedTurn = limitedPart.status === 'fulfilled' ? limitedPart.value : undefined;
+    const errors = [plain, limitedPart].flatMap((part) => (part.status === 'rejected' ? [part.reason as unknown] : []));
+    if (limitedTurn?.error !== undefined) errors.push(limitedTurn.error);
+    const failed = errors.length > 0 ? { error: errors[0] } : {};
+    if (errors.length > 0 && jobs.length + (limitedTurn?.jobs.length ?? 0) === 0) throw errors[0];
+    if (!limitedTurn) return { jobs, full, ...failed };
+    return {
+      ...limitedTurn,
+      jobs: [...jobs, ...limitedTurn.jobs],
+      full: new Set([...full, ...limitedTurn.full]),
+      ...failed,
+    };
   }
 
   private async readCandidates(

@@ -225,8 +225,9 @@ export class Poller {
     }
     const requests = this.deps.freeSlots();
     if (requests.length === 0) return { requests, full: new Set() };
-    const { jobs, full, waiting, wakeAt } = await claimer.claim(requests, now, this.backlogged, turn);
+    const { jobs, full, waiting, wakeAt, error } = await claimer.claim(requests, now, this.backlogged, turn);
     this.hand(jobs);
+    if (error !== undefined) throw error;
     this.waiting = waiting ?? new Set();
     for (const at of wakeAt ?? []) this.wakeAt(at);
     return { requests, full };

@@ -68,6 +68,8 @@ export interface LimitedTurn {
   readonly waiting: Set<string>;
   /** When rate windows of held-back names have room again. */
   readonly wakeAt: Date[];
+  /** The claim of some name failed after others had claimed `jobs`: hand them on, then report this. */
+  error?: unknown;
 }
 
 /** Most due jobs read per read of a name's groups. */
@@ -121,7 +123,9 @@ export class LimitedClaimer {
     exclude: readonly ObjectId[],
   ): Promise<LimitedTurn> {
     const turn: LimitedTurn = { jobs: [], full: new Set(), waiting: new Set(), wakeAt: [] };
-    const results = await Promise.all(
+    // Each name forgets its claim's token once its jobs are known: when another name's claim
+    // fails, the jobs already claimed must still be handed on.
+    const settled = await Promise.allSettled(
       requests.map((request) =>
         this.claimName(
           request,
@@ -131,6 +135,10 @@ export class LimitedClaimer {
         ).then((result) => ({ request, result })),
       ),
     );
+    const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const failed = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    if (failed && results.every(({ result }) => result.jobs.length === 0)) throw failed.reason;
+    if (failed) turn.error = failed.reason;
     for (const { request, result } of results) {
       turn.jobs.push(...result.jobs);
       if (result.full || result.jobs.length >= request.limit) turn.full.add(request.name);

@@ -161,6 +161,10 @@ export class Engine {
           owner,
           clock,
           timeout,
+          // A rate record keeps starts that long after they stop counting here (at most MAX_KEPT_BUCKETS).
+          clockSkewTolerance: Number.isFinite(options.clockSkewTolerance)
+            ? options.clockSkewTolerance
+            : Number.MAX_SAFE_INTEGER,
           limitsOf: (name) => this.registry.get(name)?.flow,
           abandoned: (name) => runner.abandoned(name),
           random: Math.random,

@@ -75,9 +75,15 @@ export function roomAt(buckets: RateBuckets, now: number, rate: RateLimitOptions
   return Math.max(0, rate.max - countedStarts(buckets, now, rate.duration));
 }
 
+/** Most buckets a record keeps (the oldest beyond them are dropped): four windows' worth. */
+export const MAX_KEPT_BUCKETS = 4 * BUCKETS_PER_WINDOW;
+
 /**
  * The buckets after reserving `starts` at `now`, counted in the bucket ending at `end` (see
- * {@link reservationEnd}): those that no longer count are dropped.
+ * {@link reservationEnd}). Buckets are dropped once they no longer count `skew` ms later than
+ * `now` (the writer's clock may be that far ahead of another instance's, to which they still
+ * count: dropping them on the writer's clock alone would let that instance start `max` more in
+ * its window), and beyond the newest {@link MAX_KEPT_BUCKETS}, so a record stays small.
  */
 export function withStarts(
   buckets: RateBuckets,
@@ -85,9 +91,11 @@ export function withStarts(
   duration: number,
   starts: number,
   end: number,
+  skew = 0,
 ): Record<string, number> {
   const next: Record<string, number> = {};
-  for (const [bucketEnd, count] of counted(buckets, now, duration)) next[bucketKey(bucketEnd)] = count;
+  const kept = counted(buckets, now - skew, duration).slice(-(MAX_KEPT_BUCKETS - 1));
+  for (const [bucketEnd, count] of kept) next[bucketKey(bucketEnd)] = count;
   const key = bucketKey(end);
   next[key] = (next[key] ?? 0) + starts;
   return next;

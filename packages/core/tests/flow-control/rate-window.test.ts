@@ -9,6 +9,7 @@ import {
   bucketKey,
   bucketWidth,
   countedStarts,
+  MAX_KEPT_BUCKETS,
   MAX_START_ALLOWANCE,
   nextRoomAt,
   reservationEnd,
@@ -52,6 +53,22 @@ describe('rate window', () => {
     const buckets = { [bucketKey(1_000)]: 2, [bucketKey(1_500)]: 1 };
     expect(withStarts(buckets, 2_000, 1_000, 2, 2_200)).toEqual({ [bucketKey(1_500)]: 1, [bucketKey(2_200)]: 2 });
     expect(withStarts({ [bucketKey(2_200)]: 1 }, 2_000, 1_000, 2, 2_200)).toEqual({ [bucketKey(2_200)]: 3 });
+  });
+
+  it('withStarts keeps the buckets that still count skew ms earlier, and at most MAX_KEPT_BUCKETS, the newest', () => {
+    const buckets = { [bucketKey(1_000)]: 2, [bucketKey(1_500)]: 1 };
+    // At 12 000 on the writer's clock both are old; an instance 10 s behind still counts them.
+    expect(withStarts(buckets, 12_000, 1_000, 1, 12_200, 10_000)).toEqual({
+      [bucketKey(1_500)]: 1,
+      [bucketKey(12_200)]: 1,
+    });
+    expect(withStarts(buckets, 12_000, 1_000, 1, 12_200, 11_000)).toEqual({ ...buckets, [bucketKey(12_200)]: 1 });
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, n) => [bucketKey(1_000 + n), 1]));
+    const kept = withStarts(many, 1_400, 1_000, 1, 1_400, 60_000);
+    expect(Object.keys(kept)).toHaveLength(MAX_KEPT_BUCKETS);
+    expect(kept[bucketKey(1_299)]).toBe(1);
+    expect(kept[bucketKey(1_141)]).toBe(1);
+    expect(kept[bucketKey(1_140)]).toBeUndefined();
   });
 
   it('nextRoomAt: none while there is room; else when enough of the oldest buckets stop counting', () => {

@@ -39,6 +39,8 @@ export interface LimitedClaimerDeps {
   readonly clock: Clock;
   /** Longest wait for one round trip. */
   readonly timeout: number;
+  /** How far (ms) instances' clocks may disagree (see `RateGate`). @defaultValue 0 */
+  readonly clockSkewTolerance?: number;
   /** The flow-control options of `name`'s worker in this instance, if any. */
   readonly limitsOf: (name: string) => FlowControlOptions | undefined;
   /** A fresh claim stamp. */
@@ -90,7 +92,7 @@ export class LimitedClaimer {
   readonly rates: RateGate;
 
   constructor(private readonly deps: LimitedClaimerDeps) {
-    this.rates = new RateGate(deps.limits, deps.timeout);
+    this.rates = new RateGate(deps.limits, deps.timeout, deps.clockSkewTolerance);
   }
 
   /** Whether claims of `name` go through here. */

@@ -50,9 +50,14 @@ export class RateGate {
   /** How long recent reservations took until their jobs were held (ms). */
   private readonly recent: number[] = [];
 
+  /**
+   * @param skew - how far (ms) instances' clocks may disagree (`clockSkewTolerance`): starts are
+   *   kept in a record that long after they stop counting on this instance's clock
+   */
   constructor(
     private readonly store: LimitStore,
     private readonly timeout: number,
+    private readonly skew = 0,
   ) {}
 
   /** Until when `name` (`group`) is known to start nothing, if that is after `now`. */
@@ -122,7 +127,8 @@ export class RateGate {
     const startBy = reservationEnd(now, rate.duration, startAllowance(rate.duration, this.recent));
     const reservations = groups.map((group): Reservation => {
       const record = view.records.get(group);
-      const starts = withStarts(record?.starts ?? {}, now, rate.duration, counts.get(group) as number, startBy);
+      const taken = counts.get(group) as number;
+      const starts = withStarts(record?.starts ?? {}, now, rate.duration, taken, startBy, this.skew);
       const expireAt = Math.max(windowExpiry(starts, rate.duration), record?.blockedUntil?.getTime() ?? 0);
       return { name, group, version: record?.version ?? 0, starts, expireAt: new Date(expireAt) };
     });

@@ -153,6 +153,10 @@ export class Scheduler {
       graceEnd,
     );
     await within(deps.heartbeat.stop(), graceEnd);
+    // An outcome queued after the writer drained (a run's write that found its job changed, say a
+    // cancellation during stop(), decided again) is given up too: nothing is written, and no retry
+    // timer is left, after stop() resolves. It is reported; the job is recovered later.
+    if (!deps.writer.idle) deps.writer.abandon();
     deps.logger.info('monque stopped');
   }
 }

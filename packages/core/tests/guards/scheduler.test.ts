@@ -28,6 +28,8 @@ interface Script {
   drain?: () => Promise<void>;
   releaseLost?: () => Promise<void>;
   recoverStaleJobs?: boolean;
+  /** Whether the writer is idle once everything else stopped. @defaultValue true */
+  writerIdle?: () => boolean;
 }
 
 /** Dates as ISO strings; epoch-ms deadlines (wall time) as `until`. */
@@ -74,6 +76,9 @@ function scheduler(script: Script = {}) {
       drain: step('writer.drain', script.drain),
       abandon: sync('writer.abandon'),
       reopen: sync('writer.reopen'),
+      get idle() {
+        return script.writerIdle?.() ?? true;
+      },
     },
     heartbeat: { start: sync('heartbeat.start'), stop: step('heartbeat.stop') },
     background: [{ start: sync('task.start'), stop: step('task.stop') }],
@@ -294,6 +299,23 @@ describe('scheduler: stop', () => {
     expect(calls).toContain('writer.abandon');
     await stopping;
     expect(stopped).toBe(true);
+  });
+
+  it('an outcome queued after the writer drained is abandoned once the rest stopped: no write or timer after stop()', async () => {
+    let queuedLate = false;
+    const { scheduler: engine, calls } = scheduler({
+      // A run's write found its job changed and is decided again once the writer drained.
+      drain: async () => {
+        queueMicrotask(() => {
+          queuedLate = true;
+        });
+      },
+      writerIdle: () => !queuedLate,
+    });
+    await engine.start();
+    calls.length = 0;
+    await engine.stop();
+    expect(calls).toEqual([...STOP_ORDER.slice(0, -1), 'writer.abandon', 'onStopped']);
   });
 
   it('a failure giving back lost claims is reported; stop() still resolves', async () => {

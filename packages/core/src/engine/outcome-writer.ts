@@ -106,11 +106,6 @@ export class OutcomeWriter {
     return this.queue.length;
   }
 
-  /** Whether nothing is queued, in flight or waiting for a retry. */
-  get idle(): boolean {
-    return this.queue.length === 0 && this.inFlight.length === 0 && !this.timer;
-  }
-
   private retryDelay(): number {
     return Math.min(this.timing.retryDelay * 2 ** Math.max(0, this.failures - 1), this.timing.maxRetryDelay);
   }

@@ -153,10 +153,11 @@ export class Scheduler {
       graceEnd,
     );
     await within(deps.heartbeat.stop(), graceEnd);
-    // An outcome queued after the writer drained (a run's write that found its job changed, say a
-    // cancellation during stop(), decided again) is given up too: nothing is written, and no retry
-    // timer is left, after stop() resolves. It is reported; the job is recovered later.
-    if (!deps.writer.idle) deps.writer.abandon();
+    // The writer closes: an outcome queued after it drained (a run's write that found its job
+    // changed, say a cancellation during stop(), decided again), or later still, is given up and
+    // reported (the job is recovered later). Nothing is written, and no retry timer is left, after
+    // stop() resolves; start() opens it again.
+    deps.writer.abandon();
     deps.logger.info('monque stopped');
   }
 }

@@ -116,9 +116,7 @@ describe('OutcomeWriter', () => {
     const drained = writer.drain();
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(writer.pendingCount).toBe(1);
-    expect(writer.idle).toBe(false);
     writer.abandon();
-    expect(writer.idle).toBe(true);
     const result = await pending;
     expect(result.kind).toBe('error');
     expect((result as { error: unknown }).error).toBeInstanceOf(OutcomeAbandonedError);

@@ -28,8 +28,6 @@ interface Script {
   drain?: () => Promise<void>;
   releaseLost?: () => Promise<void>;
   recoverStaleJobs?: boolean;
-  /** Whether the writer is idle once everything else stopped. @defaultValue true */
-  writerIdle?: () => boolean;
 }
 
 /** Dates as ISO strings; epoch-ms deadlines (wall time) as `until`. */
@@ -76,9 +74,6 @@ function scheduler(script: Script = {}) {
       drain: step('writer.drain', script.drain),
       abandon: sync('writer.abandon'),
       reopen: sync('writer.reopen'),
-      get idle() {
-        return script.writerIdle?.() ?? true;
-      },
     },
     heartbeat: { start: sync('heartbeat.start'), stop: step('heartbeat.stop') },
     background: [{ start: sync('task.start'), stop: step('task.stop') }],
@@ -109,6 +104,8 @@ const STOP_ORDER = [
   'counters.stop',
   'releaseLost(until)',
   'heartbeat.stop',
+  // Closed: nothing is written after stop(), whatever is queued late.
+  'writer.abandon',
   'onStopped',
 ];
 
@@ -282,7 +279,9 @@ describe('scheduler: stop', () => {
     ]);
     await stopping;
     expect(stopped).toBe(true);
-    expect(calls).not.toContain('writer.abandon');
+    // The outcomes were written: the writer is closed only at the very end.
+    expect(calls.filter((call) => call === 'writer.abandon')).toHaveLength(1);
+    expect(calls.slice(-2)).toEqual(['writer.abandon', 'onStopped']);
   });
 
   it('outcomes not written by the last grace after the deadline are abandoned; stop() still resolves', async () => {
@@ -297,25 +296,9 @@ describe('scheduler: stop', () => {
     expect(calls).not.toContain('writer.abandon');
     await vi.advanceTimersByTimeAsync(1);
     expect(calls).toContain('writer.abandon');
+    expect(calls.indexOf('writer.abandon')).toBeLessThan(calls.indexOf('counters.stop'));
     await stopping;
     expect(stopped).toBe(true);
-  });
-
-  it('an outcome queued after the writer drained is abandoned once the rest stopped: no write or timer after stop()', async () => {
-    let queuedLate = false;
-    const { scheduler: engine, calls } = scheduler({
-      // A run's write found its job changed and is decided again once the writer drained.
-      drain: async () => {
-        queueMicrotask(() => {
-          queuedLate = true;
-        });
-      },
-      writerIdle: () => !queuedLate,
-    });
-    await engine.start();
-    calls.length = 0;
-    await engine.stop();
-    expect(calls).toEqual([...STOP_ORDER.slice(0, -1), 'writer.abandon', 'onStopped']);
   });
 
   it('a failure giving back lost claims is reported; stop() still resolves', async () => {

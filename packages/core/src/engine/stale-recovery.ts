@@ -159,7 +159,15 @@ export class StaleRecovery {
       this.deps.followUps?.prepare(doc, outcome.transition, this.deps.workerDeadLetter?.(doc));
       return { outcome, willRetry };
     });
-    const results = await this.deps.apply(decisions.map((decision) => decision.outcome));
+    const outcomes = decisions.map((decision) => decision.outcome);
+    let results: OutcomeResult[];
+    try {
+      results = await this.deps.apply(outcomes);
+    } catch {
+      // Perhaps only the reply was lost: sent once more, the same fenced writes are recognised as
+      // applied where they were, so each recovery is reported once (a second failure is thrown).
+      results = await this.deps.apply(outcomes);
+    }
     let recovered = 0;
     decisions.forEach(({ outcome, willRetry }, index) => {
       const result = results[index];

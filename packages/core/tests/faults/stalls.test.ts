@@ -9,7 +9,7 @@
  * `lockTimeout − heartbeatInterval`) that returns a value all the same has that success written,
  * fenced on its claim, instead of the job being given back and run again.
  */
-import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import { commandDocuments, freshCollectionName, waitUntil } from '@monque/test-backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobLockLostError, JobStatus, type MonqueOptions } from '../../src/index.js';
 import { faultyMonque, isRenewal } from '../helpers/faulty.js';
@@ -108,6 +108,34 @@ describe('a stale recovery', () => {
     expect(await jobsOf(db, rescuer).findOne({ _id: job._id })).toMatchObject({
       status: JobStatus.FAILED,
       failCount: 1,
+      stalls: 1,
+    });
+  });
+});
+
+describe('a stale recovery whose reply is lost', () => {
+  it('is sent once more and recognised as applied: job:recovered is emitted once, the stall counted once', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const rescuer = await faultyMonque(db, collectionName, { ...TIMING, instanceId: 'rescuer' });
+    const enqueuer = createMonque(db, { collectionName });
+    const job = await enqueuer.enqueue('fragile', {});
+    await ownerCutOff(collectionName, 'fragile', { instanceId: 'owner' });
+    const lost = rescuer.proxy.loseReply(
+      (command) =>
+        command.name === 'update' && JSON.stringify(commandDocuments(command, 'updates')).includes('stalled'),
+      { times: 1 },
+    );
+    const recovered: unknown[] = [];
+    rescuer.monque.on('job:recovered', ({ job: stale }) => recovered.push(stale._id));
+    await rescuer.monque.start();
+    await lost.firstHit;
+    await waitUntil(() => recovered.length > 0, 'job:recovered', { timeoutMs: 5_000 });
+    await rescuer.monque.stop();
+    expect(recovered).toEqual([job._id]);
+    expect(await jobsOf(db, enqueuer).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.PENDING,
+      failCount: 0,
       stalls: 1,
     });
   });

@@ -141,6 +141,45 @@ describe('a stale recovery whose reply is lost', () => {
   });
 });
 
+describe('a success cut off after its handler returned, the job recovered meanwhile', () => {
+  it('is written once its instance is back, while nobody claimed the job since: completed with its result, run once', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const owner = await faultyMonque(db, collectionName, { ...TIMING, instanceId: 'owner' });
+    // The rescuer has no worker for the job: it recovers it and leaves it pending.
+    const rescuer = createMonque(db, { ...TIMING, collectionName, instanceId: 'rescuer' });
+    let runs = 0;
+    const finish = deferred();
+    owner.monque.worker('report', async () => {
+      runs += 1;
+      await finish.promise;
+      return { by: 'the first run' };
+    });
+    const job = await owner.monque.enqueue('report', {});
+    const started = nextEvent(owner.monque, 'job:start');
+    await owner.monque.start();
+    await started;
+    // Cut off, then the handler returns: its success cannot be written, and its lock expires.
+    owner.proxy.partition({ mode: 'blackhole' });
+    finish.resolve();
+    const recovered = nextEvent(rescuer, 'job:recovered');
+    await rescuer.start();
+    await recovered;
+    await rescuer.stop();
+    const completed = nextEvent(owner.monque, 'job:complete');
+    owner.proxy.heal();
+    await completed;
+    await owner.monque.stop();
+    expect(await jobsOf(db, rescuer).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.COMPLETED,
+      result: { by: 'the first run' },
+      failCount: 0,
+      stalls: 1,
+    });
+    expect(runs).toBe(1);
+  });
+});
+
 describe('a handler aborted at its lock deadline that works on and returns a value', () => {
   it('keeps its lock renewed once the database answers, and has its success written: run once', async () => {
     const db = await getDb();

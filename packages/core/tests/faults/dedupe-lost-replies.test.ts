@@ -172,7 +172,8 @@ describe('a lost reply of a deduplicating enqueue', () => {
     const error = await monque.enqueue('digest', { n: 1 }, throttled).catch((thrown: unknown) => thrown);
     dropped.cancel();
     expect((error as ConnectionError).mayHaveBeenApplied).toBe(true);
-    const [held] = await jobsOf(db, monque).find({}).toArray();
+    const held = await jobsOf(db, monque).findOne({});
+    if (!held) throw new Error('the held job was not inserted');
     expect(held).toMatchObject({ data: { n: 1 }, status: 'pending', nextRunAt: new Date(T0.getTime() + 1_000) });
     clock.set(new Date(T0.getTime() + 1_000));
     const runs: unknown[] = [];
@@ -210,7 +211,8 @@ describe('a lost reply of a deduplicating enqueue', () => {
     dropped.cancel();
     expect((error as ConnectionError).mayHaveBeenApplied).toBe(true);
     expect(await db.collection(windows.collection).findOne({})).toMatchObject({ inserted: true });
-    const [held] = await jobsOf(db, monque).find({}).toArray();
+    const held = await jobsOf(db, monque).findOne({});
+    if (!held) throw new Error('the held job was not inserted');
     expect(held.nextRunAt).toEqual(new Date(T0.getTime() + 60_000));
     expect(await monque.deleteJob(held._id)).toBe(true);
     const again = await monque.enqueue('digest', { n: 2 }, throttled);

@@ -21,7 +21,9 @@
  *   bookkeeping. A name whose jobs are known to have groups reads on its own only its jobs without
  *   a group (one lane of its round: the groups are read by the limited claimer, and an older
  *   grouped backlog would fill a read of all its due jobs). Grouped-ness is learnt from what the
- *   reads return, so a name without groups never pays for it.
+ *   reads return, and, for a backlogged name whose reads are full of older jobs without a group,
+ *   from a probe of at most one job per second alongside its claim, so a name without groups
+ *   never pays a round trip for it.
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
@@ -110,12 +112,32 @@ export class Claimer {
     });
   }
 
-  /** Claims up to `requests` due jobs; `backlogged` names get their own read. */
+  /**
+   * Claims up to `requests` due jobs; `backlogged` names get their own read. Alongside, the
+   * backlogged names not known to have groups are probed for grouped jobs hidden behind their older
+   * jobs without a group (at most one small read per name per second, see `GroupProbe`): a name
+   * found grouped reads its groups from the next turn on.
+   */
   async claim(
     requests: readonly ClaimRequest[],
     now: Date,
     backlogged: ReadonlySet<string>,
     turn: ClaimTurnGuard = ALWAYS,
+  ): Promise<ClaimTurn> {
+    const probed = requests.filter(({ name }) => backlogged.has(name)).map(({ name }) => name);
+    const probing = this.limited && probed.length > 0 ? this.limited.probeGroups(probed, now) : undefined;
+    try {
+      return await this.claimTurn(requests, now, backlogged, turn);
+    } finally {
+      await probing;
+    }
+  }
+
+  private async claimTurn(
+    requests: readonly ClaimRequest[],
+    now: Date,
+    backlogged: ReadonlySet<string>,
+    turn: ClaimTurnGuard,
   ): Promise<ClaimTurn> {
     const { pauses, store } = this.deps;
     if (pauses.anyPaused) await pauses.refreshIfStale();

@@ -92,18 +92,17 @@ describe('fair claiming across groups', () => {
   );
 
   // The mirror case: a name's older due jobs all lack a group, so its reads in claim order never
-  // see the grouped job; a probe of the backlogged name finds it (turn 2, alongside the claim), the
-  // name reads its groups from turn 3 (4 when the probe answers after turn 3 began), and its round
-  // reaches the group one turn later.
+  // see the grouped job; a probe of the backlogged name finds it (turn 2, alongside the claim), and
+  // the name's round starts with its groups from turn 3 (4 when the probe answers after turn 3 began).
   it.each([
     ['concurrency 1 (single-slot claims)', { concurrency: 1 }],
     ['concurrency 5 (batch claims)', { concurrency: 5 }],
     ['concurrency 1 with globalConcurrency 5', { concurrency: 1, globalConcurrency: 5 }],
     ['concurrency 5 with a rate limit', { concurrency: 5, rateLimit: { max: 10_000, duration: 60_000 } }],
   ] as const)(
-    'a grouped job behind 200 (older) jobs without a group starts within 5 claim turns: %s',
+    'a grouped job behind 200 (older) jobs without a group starts within 4 claim turns: %s',
     async (_, options) => {
-      expect(await turnsUntilSmall(undefined, 'tenant-1', options)).toBeLessThanOrEqual(5);
+      expect(await turnsUntilSmall(undefined, 'tenant-1', options)).toBeLessThanOrEqual(4);
     },
   );
 

@@ -13,11 +13,11 @@
  * probed; a plain drain pays at most one small read per second per backlogged name.
  *
  * Bound: a grouped job behind a backlog of jobs without a group starts within one probe interval
- * plus three claim turns (the probing turn, the turn that reads the name's groups, and one more turn
- * of its round), and behind a backlog present when the worker starts, within four turns (the first
- * full turn makes the name backlogged, the second probes). The probe is not awaited by its turn, so
- * the jobs claimed are never held back by it: when its reply comes after the next turn began, that
- * is one turn more.
+ * plus two claim turns (the probing turn, then the turn that reads the name's groups: a name found
+ * grouped starts its round with the groups), and behind a backlog present when the worker starts,
+ * within three turns (the first full turn makes the name backlogged, the second probes, the third
+ * takes the grouped job). The probe is not awaited by its turn, so the jobs claimed are never held
+ * back by it: when its reply comes after the next turn began, that is one turn more.
  */
 
 /** Least time (ms, instance's clock) between two probes of one name. */

@@ -119,12 +119,16 @@ export class LimitedClaimer {
   /**
    * Probes those of `backlogged` names not known to have groups for a due grouped job (see
    * {@link GroupProbe}: at most one read of one job per name per second); the names found are
-   * known to have groups from then on, so their next turn reads their groups.
+   * known to have groups from then on, so their next turn reads their groups, and their round
+   * starts with the groups (their jobs without a group have had every turn until then).
    */
   async probeGroups(backlogged: readonly string[], now: Date): Promise<void> {
     const names = backlogged.filter((name) => !this.grouped.has(name));
     if (names.length === 0) return;
-    for (const name of await this.probe.probe(names, now)) this.grouped.add(name);
+    for (const name of await this.probe.probe(names, now)) {
+      this.grouped.add(name);
+      this.rotation.served(name, null);
+    }
   }
 
   /** Learns from jobs claimed elsewhere which names have groups (and where their rotation stands). */

@@ -5,10 +5,13 @@
  * - `running`: the handler runs and the outcome is not decided yet;
  * - `writing`: the outcome is decided (the handler returned, or the run was timed out or cancelled)
  *   and is being written; the heartbeat still renews the lock;
- * - `detached`: the outcome is written, given up, or not ours to write (the lock was lost, or could
- *   not be renewed in time: then the lock is still renewed while the handler works on, see
- *   `holdsLock`). A handler that ignored its aborted signal may still be running: its slot stays
- *   taken, and this instance claims no other run of the job until it settles.
+ * - `detached`: the outcome is written, given up, or not ours to write (the lock was lost). A
+ *   handler that ignored its aborted signal may still be running: its slot stays taken, and this
+ *   instance claims no other run of the job until it settles.
+ *
+ * A run whose lock could not be renewed in time (`lock-deadline.ts`) has its signal aborted but
+ * stays `running` ({@link ActiveRun.abortedAtDeadline}): its lock is renewed again once the database
+ * answers, its timeout and a cancellation still apply, and its ending is written like any other.
  */
 import type { ObjectId } from 'mongodb';
 import type { Job } from '../job.js';
@@ -39,11 +42,11 @@ export class ActiveRun implements HeldRun {
    */
   lockWrittenAt: number;
   /**
-   * The handler was aborted because the lock could not be renewed in time (not because another
-   * instance took the job): once it settles, the job is given back, fenced on this run's claim (a
-   * success is written instead, on the same fence).
+   * The handler's signal was aborted because the lock could not be renewed in time (not because
+   * another instance took the job): the run goes on, and a failure caused by that abort counts as
+   * a stall rather than the handler's failure.
    */
-  giveBackWhenSettled = false;
+  abortedAtDeadline = false;
 
   constructor(
     doc: JobDocument,
@@ -62,13 +65,9 @@ export class ActiveRun implements HeldRun {
     return toPublicJob(this.doc);
   }
 
-  /**
-   * Whether the heartbeat must keep the lock: the outcome is not written yet, or the handler,
-   * aborted at its lock deadline, works on (the job is still this instance's until another
-   * instance takes it over; renewing it, once the database answers again, keeps it so).
-   */
+  /** Whether the heartbeat must keep the lock (the outcome is not written yet). */
   get holdsLock(): boolean {
-    return this.state !== 'detached' || (this.giveBackWhenSettled && !this.handlerSettled);
+    return this.state !== 'detached';
   }
 
   /** Aborts the handler's signal with `reason` (once) and stops the timeout. */
@@ -81,10 +80,9 @@ export class ActiveRun implements HeldRun {
   /**
    * Whether the handler, ignoring its aborted signal, still runs after the run's outcome was
    * written (a timeout, a cancellation) or its lock lost: it holds no slot in the database any more.
-   * (A handler aborted at its lock deadline still holds its lock, and its slot: not abandoned.)
    */
   get abandoned(): boolean {
-    return this.state === 'detached' && !this.handlerSettled && !this.holdsLock;
+    return this.state === 'detached' && !this.handlerSettled;
   }
 
   /** Whether the run can be forgotten: its handler settled and its outcome is done. */

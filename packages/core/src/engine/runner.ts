@@ -35,6 +35,7 @@ import {
   decideCancelled,
   decideFailure,
   decideRateLimited,
+  decideRecovery,
   decideSuccess,
   failReasonOf,
   jobAfter,
@@ -50,7 +51,19 @@ type Ending =
   | { kind: 'success'; value: unknown }
   | { kind: 'failure'; error: Error; unrecoverable: boolean }
   | { kind: 'rate-limited'; error: RateLimitError }
-  | { kind: 'cancelled'; reason: string | undefined };
+  | { kind: 'cancelled'; reason: string | undefined }
+  // The handler failed because its signal was aborted at its lock deadline: a stall.
+  | { kind: 'stalled' };
+
+/**
+ * Whether a run aborted at its lock deadline failed because of that abort (it threw the signal's
+ * reason, a `JobLockLostError`, or an `AbortError` as `fetch` and others do), not on its own.
+ */
+function causedByDeadline(run: ActiveRun, ending: Ending): boolean {
+  if (!run.abortedAtDeadline || ending.kind !== 'failure') return false;
+  const { error } = ending;
+  return error === run.controller.signal.reason || error instanceof JobLockLostError || error.name === 'AbortError';
+}
 
 /** What the runner needs. */
 export interface RunnerDeps {
@@ -140,17 +153,8 @@ export class JobRunner {
     if (run.timeoutTimer) clearTimeout(run.timeoutTimer);
     this.deps.registry.free(run.worker);
     this.deps.onSlotFreed(run.doc.name);
-    if (run.state === 'running') void this.conclude(run, ending);
-    else if (run.giveBackWhenSettled && ending.kind === 'success') {
-      // Aborted at its lock deadline, the handler finished its work anyway: the success is written,
-      // fenced on this run's claim (so it is lost only if another instance took the job over
-      // meanwhile), rather than given back and run again.
-      run.giveBackWhenSettled = false;
-      void this.conclude(run, ending);
-    } else {
-      if (run.giveBackWhenSettled) void this.releaseUnstarted([run.doc]);
-      this.forgetIfFinished(run);
-    }
+    if (run.state === 'running') void this.conclude(run, causedByDeadline(run, ending) ? { kind: 'stalled' } : ending);
+    else this.forgetIfFinished(run);
   }
 
   /**
@@ -256,6 +260,20 @@ export class JobRunner {
         },
       };
     }
+    if (ending.kind === 'stalled') {
+      const reason = `lock not renewed in time by ${job.owner ?? 'its instance'}: its handler was stopped`;
+      const policy = policyFor(job, run.worker.policy, settings);
+      const { transition, willRetry, stalled } = decideRecovery(run.doc, reason, now, policy, settings);
+      const error = run.controller.signal.reason as Error;
+      return {
+        transition,
+        report: () => {
+          if (stalled) this.deps.onJobPending(job.name, transition.nextRunAt as Date);
+          else this.ended(job, 'failed', transition, duration);
+          if (!stalled) events.emit('job:fail', { job: jobAfter(job, transition), error, willRetry });
+        },
+      };
+    }
     if (ending.kind === 'cancelled') {
       const transition = decideCancelled(now, settings);
       return {
@@ -290,10 +308,7 @@ export class JobRunner {
   renewed(report: RenewalReport): void {
     for (const id of report.lost) {
       const run = this.runs.get(id.toHexString());
-      if (!run?.holdsLock) continue;
-      // Another instance holds the job: nothing of this run is written, not even a give-back.
-      run.giveBackWhenSettled = false;
-      this.interrupt(run, new JobLockLostError(run.key));
+      if (run?.holdsLock) this.interrupt(run, new JobLockLostError(run.key));
     }
     for (const { id, reason } of report.cancelled) {
       const run = this.runs.get(id.toHexString());
@@ -313,19 +328,25 @@ export class JobRunner {
   }
 
   /**
-   * Aborts, with `JobLockLostError`, the handlers whose lock was last written before `before`
-   * (epoch ms): this instance can no longer be sure it holds them (see `lock-deadline.ts`). When
-   * such a handler settles, its job is given back (fenced on its claim: a no-op when another
-   * instance recovered it meanwhile), so it runs again uncharged instead of waiting to be recovered;
-   * a handler that returns a value all the same has its success written instead, on the same fence.
+   * Aborts, with `JobLockLostError`, the signals of the handlers whose lock was last written before
+   * `before` (epoch ms): this instance can no longer be sure it holds them (see `lock-deadline.ts`).
+   * Each such run goes on as before (its lock renewed again once the database answers, its timeout
+   * and a cancellation still apply), and its ending is written on its claim when its handler
+   * settles (lost if another instance took the job over meanwhile): a success or a failure of its
+   * own as usual; a failure caused by the abort as a stall (see `decideRecovery`).
    */
   abortUnrenewedSince(before: number, overdueMs: number): void {
     for (const run of this.runs.values()) {
-      if (run.state !== 'running' || run.lockWrittenAt >= before) continue;
+      if (run.state !== 'running' || run.abortedAtDeadline || run.lockWrittenAt >= before) continue;
       const detail = `its lock could not be renewed for ${overdueMs} ms, and another instance may take it over`;
-      this.interrupt(run, new JobLockLostError(run.key, detail));
-      // Unless another instance did take it over, the job is given back (no failure charged).
-      run.giveBackWhenSettled = true;
+      const error = new JobLockLostError(run.key, detail);
+      run.abortedAtDeadline = true;
+      // The signal only: the run's timeout still applies.
+      run.controller.abort(error);
+      this.deps.logger.warn('could not renew the lock of a running job in time; its signal was aborted', {
+        jobId: run.key,
+      });
+      this.deps.events.emit('job:error', { error, job: run.job });
     }
   }
 
@@ -345,15 +366,10 @@ export class JobRunner {
    * their locks to expire. The give-back is tried again until `until` (epoch ms) when given.
    */
   async shutdown(reason: ShutdownTimeoutError, until?: number): Promise<void> {
-    // Handlers aborted at their lock deadline that work on are given back now too: nothing of
-    // theirs is written after stop().
-    const going = [...this.runs.values()].filter(
-      (run) => run.state === 'running' || (run.giveBackWhenSettled && !run.handlerSettled),
-    );
+    const going = [...this.runs.values()].filter((run) => run.state === 'running');
     for (const run of going) {
       run.abort(reason);
       run.state = 'detached';
-      run.giveBackWhenSettled = false;
     }
     if (going.length > 0) {
       await this.deps

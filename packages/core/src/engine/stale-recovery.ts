@@ -151,15 +151,25 @@ export class StaleRecovery {
           : `lock expired: not renewed for ${lockTimeout} ms by ${doc.owner ?? 'its owner'} (stopped or crashed while running the job)`;
       // A job whose cancellation was requested ends cancelled, whoever ran it; a stall is charged nothing.
       const { transition, willRetry } = decideRecovery(doc, reason, at, this.deps.policyOf(doc), settings);
+      // Pending again: a late success of the run it was taken from may still complete it.
+      const from = transition.status === JobStatus.PENDING && doc.claimToken ? { recoveredFrom: doc.claimToken } : {};
       const outcome: JobOutcome = {
         job: doc,
-        transition: { ...transition, clearClaim: true },
+        transition: { ...transition, ...from, clearClaim: true },
         fence: { claimToken: doc.claimToken ?? null, lockedAt: doc.lockedAt ?? null },
       };
       this.deps.followUps?.prepare(doc, outcome.transition, this.deps.workerDeadLetter?.(doc));
       return { outcome, willRetry };
     });
-    const results = await this.deps.apply(decisions.map((decision) => decision.outcome));
+    const outcomes = decisions.map((decision) => decision.outcome);
+    let results: OutcomeResult[];
+    try {
+      results = await this.deps.apply(outcomes);
+    } catch {
+      // Perhaps only the reply was lost: sent once more, the same fenced writes are recognised as
+      // applied where they were, so each recovery is reported once (a second failure is thrown).
+      results = await this.deps.apply(outcomes);
+    }
     let recovered = 0;
     decisions.forEach(({ outcome, willRetry }, index) => {
       const result = results[index];

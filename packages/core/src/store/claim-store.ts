@@ -90,17 +90,18 @@ export class ClaimStore {
     return {
       $set: claimedFields(stamp, name),
       // A run reports its own progress: an earlier run's (a retry, a recurring job) is gone.
+      // A late success of the run a recovery took the job from may complete it only until then.
       $unset:
         stamp.deadLetterOf && stamp.deadLetterOf(name) === undefined
-          ? unsetOf('progress', 'workerDeadLetter')
-          : unsetOf('progress'),
+          ? unsetOf('progress', 'workerDeadLetter', 'recoveredFrom')
+          : unsetOf('progress', 'recoveredFrom'),
       $inc: { attempts: 1 },
     };
   }
 
   /** `doc` as a claim by `stamp` leaves it (to skip reading back what the claim wrote). */
   applyClaim(doc: JobDocument, stamp: ClaimStamp): JobDocument {
-    const { progress: _earlierRun, workerDeadLetter: _earlierWorker, ...rest } = doc;
+    const { progress: _earlierRun, workerDeadLetter: _earlierWorker, recoveredFrom: _recovered, ...rest } = doc;
     return { ...rest, ...claimedFields(stamp, doc.name), attempts: (doc.attempts ?? 0) + 1 };
   }
 

@@ -20,6 +20,8 @@
  * - `stallLimit`: the `maxStalls` of the instance where the job was last claimed, stamped by the
  *   claim like `retryLimit`: whichever instance recovers the job decides by it whether the
  *   recovery is a stall (no failure charged) or a failed attempt.
+ * - `recoveredFrom`: the claim token a stale recovery took the job from, while that recovery left it
+ *   `pending` (a claim removes it): a success of that run written late still completes the job.
  * - `workerDeadLetter`: the `deadLetter` of the job's worker where it was last claimed (absent when
  *   that worker has none), stamped by the claim like `retryLimit`: whichever instance writes its
  *   failure for good (a stale recovery elsewhere, say) owes that dead letter. The job's own
@@ -60,6 +62,7 @@ export interface JobDocument<T = unknown> extends Job<T> {
   trace?: TraceCarrier;
   retryLimit?: number;
   stallLimit?: number;
+  recoveredFrom?: string;
   workerDeadLetter?: string;
   requeuedBy?: string[] | string;
   limitSlot?: number;
@@ -114,6 +117,7 @@ export function toPublicJob<T>(doc: JobDocument<T>): Job<T> {
     trace: _trace,
     retryLimit: _retryLimit,
     stallLimit: _stallLimit,
+    recoveredFrom: _recoveredFrom,
     workerDeadLetter: _workerDeadLetter,
     requeuedBy: _requeuedBy,
     limitSlot: _limitSlot,

@@ -40,6 +40,12 @@ export interface Transition {
   result?: { value: unknown } | null;
   /** The job's stall count after a stale recovery that was not charged as a failure. */
   stalls?: number;
+  /**
+   * A recovery that makes the job `pending` again names the claim it took the job from: a success
+   * of that run written late (its instance was cut off after the handler returned) may still
+   * complete the job while nobody has claimed it since (see `OutcomeStore.readBack`).
+   */
+  recoveredFrom?: string;
   /** Clears the claim token (recoveries), so the old run's writes are fenced out. */
   clearClaim?: boolean;
   /** The run does not count as an attempt (`attempts` goes back down): a `RateLimitError`. */
@@ -130,10 +136,22 @@ function updateFor(transition: Transition, fence?: OutcomeFence, job?: JobDocume
   if (transition.result === null) unset.push('result');
   if (transition.clearClaim) set.claimToken = null;
   if (transition.deadLetter) set.deadLetterDue = transition.deadLetter;
+  if (transition.recoveredFrom) set.recoveredFrom = transition.recoveredFrom;
+  else unset.push('recoveredFrom');
   if (FINISHED_STATUSES.includes(transition.status)) unset.push('activeKey');
   const update: UpdateFilter<JobDocument> = { $set: set, $unset: unsetOf(...unset) };
   if (transition.uncharged) update.$inc = { attempts: -1 };
   return update;
+}
+
+/** Whether `outcome` is a run's success whose job a recovery from that run's claim made `pending`, still so. */
+function isLateSuccess(doc: JobDocument, { transition, fence }: JobOutcome): boolean {
+  return (
+    transition.status === JobStatus.COMPLETED &&
+    !('lockedAt' in fence) &&
+    doc.status === JobStatus.PENDING &&
+    doc.recoveredFrom === fence.claimToken
+  );
 }
 
 /** A plain completion: the same update for every job of one claim, so one `updateMany` fits them all. */
@@ -273,7 +291,7 @@ export class OutcomeStore {
     const ids: ObjectId[] = outcomes.map((outcome) => outcome.job._id);
     const docs = await this.collection.find({ _id: { $in: ids } }).toArray();
     const byId = new Map(docs.map((doc) => [doc._id.toHexString(), doc]));
-    return outcomes.map((outcome): OutcomeResult => {
+    const results = outcomes.map((outcome): OutcomeResult => {
       const doc = byId.get(outcome.job._id.toHexString());
       if (!doc) return { kind: 'lost' };
       if (alreadyApplied(doc, outcome)) return { kind: 'written' };
@@ -285,5 +303,33 @@ export class OutcomeStore {
       if (!held || 'lockedAt' in fence) return { kind: 'lost' };
       return { kind: 'changed', current: doc };
     });
+    const late = outcomes.flatMap((outcome, index) => {
+      const doc = byId.get(outcome.job._id.toHexString());
+      return results[index]?.kind === 'lost' && doc && isLateSuccess(doc, outcome) ? [{ outcome, index }] : [];
+    });
+    for (const { outcome, index } of late) results[index] = await this.writeLateSuccess(outcome);
+    return results;
+  }
+
+  /**
+   * A success written late, after a recovery made its job `pending` again and before anyone claimed
+   * it: it completes the job (as its run's own write would have, its claim token included, so a
+   * retry after a lost reply is recognised), fenced on the job still being `pending` from that
+   * recovery. Otherwise it is lost. (Writes of that kind are rare: one `updateOne` each.)
+   */
+  private async writeLateSuccess(outcome: JobOutcome): Promise<OutcomeResult> {
+    const token = (outcome.fence as { claimToken: string }).claimToken;
+    const update = updateFor(outcome.transition);
+    (update.$set as Partial<JobDocument>).claimToken = token;
+    const result = await this.collection.updateOne(
+      {
+        _id: outcome.job._id,
+        status: JobStatus.PENDING,
+        recoveredFrom: token,
+        ...dependentsFence(outcome.job, outcome.transition),
+      },
+      update,
+    );
+    return result.modifiedCount === 1 ? { kind: 'written' } : { kind: 'lost' };
   }
 }

@@ -12,21 +12,26 @@
  * A call reads the window. Open (`at + ms > now`): the call returns the window's job as it is now
  * (2 commands). Closed or absent: the call opens a new one, guarded on the window it read (a
  * compare-and-swap on the `_id` of the window's job, fresh for each window, or an insert that only
- * one caller wins), inserts its job under the `_id` chosen beforehand, held (due at
- * {@link THROTTLE_HELD_UNTIL}, so no instance claims it yet), marks the window inserted, then lets
- * the job be due at its own time (5 commands; a window that replaces a closed one also lets the
- * closed window's job go, should it still be held: 6).
+ * one caller wins), inserts its job under the `_id` chosen beforehand, held (due when the window
+ * closes, {@link throttleHeldUntil}, so no instance claims it within the window), marks the window
+ * inserted, then lets the job be due at its own time (5 commands).
  *
  * Faults: a caller that opened a window and then died (or lost its connection) before inserting
  * the job leaves a window whose job is not marked inserted; the next call in the window inserts it
  * from the window (an insert by `_id`, so only one copy can ever exist), so no call returns a job
  * that never runs. A job marked inserted and gone since is not brought back: the call returns it as
  * it was created. The window cannot tell "never inserted" from "inserted, then deleted" by looking
- * at the jobs, so a job cannot run (nor finish, nor be deleted by retention) before its window says
- * it was inserted: it is held until then, and whoever marks the window (its creator, or the next
- * call, which finds it held) lets it go. A job the window does not know about can only have been
- * deleted while held (`deleteJob` of a job whose creator died between its insert and the mark): it
- * never ran, and the next call inserts it again. After a lost reply the read that follows
+ * at the jobs, so a job cannot run (nor finish, nor be deleted by retention) within its window
+ * before the window says it was inserted: it is held until then, and whoever marks the window (its
+ * creator, or the next call, which finds it held) lets it go. Should nobody mark it (its creator
+ * died between the insert and the mark, and no call came in the window), the hold ends by itself
+ * when the window closes: from then on no call reads that window for its job (a call opens the
+ * next window), so the job may run, finish and be deleted unknown to its window, and nothing waits
+ * on the window document, which the TTL index or the retention sweep may delete. A job the window
+ * does not know about can only have been deleted while held (`deleteJob` of a job whose creator
+ * died between its insert and the mark): it never ran, and the next call in the window inserts it
+ * again. A held job deleted after the mark is the window's job deleted within its window, like
+ * any other: the calls return it as it was created. After a lost reply the read that follows
  * recognises the call's own window by its job's `_id`; a call that gives up says whether one of
  * its writes may have been applied (its {@link WriteLedger}): a window it opened counts, since the
  * next call inserts the window's job. Inside a transaction (`session`) the window and the job are
@@ -62,19 +67,26 @@ export interface ThrottleWindow {
 export const THROTTLE_EXPIRY_INDEX = 'monque_throttle_expiry';
 
 /**
- * The due time of a throttled job inserted before its window says so: never reached, so no
- * instance claims the job until the window is marked and the job let go (due at its own time).
+ * When a throttled job inserted before its window says so becomes due by itself: when its window
+ * closes (`expireAt`), or at its own due time if that is later. No instance claims it before; the
+ * window is marked and the job let go (due at its own time) by its creator or the next call in the
+ * window, and should none come (the creator died, or lost its connection, between the insert and
+ * the mark) the job runs once its window closed, when no call can return it as missing any more.
  */
-export const THROTTLE_HELD_UNTIL = new Date('9999-12-31T23:59:59.999Z');
+export function throttleHeldUntil(window: Pick<ThrottleWindow, 'expireAt' | 'job'>): Date {
+  const own = window.job.nextRunAt;
+  return own && own.getTime() > window.expireAt.getTime() ? own : window.expireAt;
+}
 
 /** Most rounds of one call. */
 const MAX_ROUNDS = 6;
 /** Transient errors (lost replies) one call survives: each is followed by a read of the window. */
 const MAX_TRANSIENT_ERRORS = 2;
 
-/** Whether `doc` is a throttled job not let go yet. */
-function isHeld(doc: JobDocument): boolean {
-  return doc.nextRunAt?.getTime() === THROTTLE_HELD_UNTIL.getTime();
+/** Whether `doc`, the job of `window`, is held: not let go yet, and due later than its own time. */
+function isHeld(doc: JobDocument, window: ThrottleWindow): boolean {
+  const held = throttleHeldUntil(window).getTime();
+  return doc.nextRunAt?.getTime() === held && window.job.nextRunAt?.getTime() !== held;
 }
 
 /** The collection of throttle windows beside the jobs collection `jobsCollectionName`. */
@@ -166,8 +178,6 @@ export class ThrottleStore {
             lastError = undefined;
             continue;
           }
-          // Its creator may have died before letting its job go (nobody called in its window).
-          await this.release(window, ledger, session);
         } else {
           await ledger.write(() => this.windows.insertOne(opened, { session }));
         }
@@ -196,7 +206,7 @@ export class ThrottleStore {
       // Its creator inserted it but has not said so (it may have died): say so, so that a deletion
       // of the job later in the window never brings it back, then let it go.
       if (!window.inserted) await this.markInserted(window, ledger, session);
-      if (!isHeld(doc)) return doc as JobDocument<T>;
+      if (!isHeld(doc, window)) return doc as JobDocument<T>;
       await this.release(window, ledger, session);
       return { ...doc, nextRunAt: window.job.nextRunAt } as JobDocument<T>;
     }
@@ -215,7 +225,9 @@ export class ThrottleStore {
   ): Promise<JobDocument<T>> {
     let doc: JobDocument | null = window.job;
     try {
-      await ledger.write(() => this.jobs.insertOne({ ...window.job, nextRunAt: THROTTLE_HELD_UNTIL }, { session }));
+      await ledger.write(() =>
+        this.jobs.insertOne({ ...window.job, nextRunAt: throttleHeldUntil(window) }, { session }),
+      );
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       // Inserted by another caller meanwhile, or refused by a unique index of the user's own.
@@ -224,14 +236,14 @@ export class ThrottleStore {
     }
     await this.markInserted(window, ledger, session);
     await this.release(window, ledger, session);
-    return (isHeld(doc) ? { ...doc, nextRunAt: window.job.nextRunAt } : doc) as JobDocument<T>;
+    return (isHeld(doc, window) ? { ...doc, nextRunAt: window.job.nextRunAt } : doc) as JobDocument<T>;
   }
 
   /** Lets the window's job be due at its own time, if it is still held. */
   private async release(window: ThrottleWindow, ledger: WriteLedger, session?: ClientSession): Promise<void> {
     await ledger.write(() =>
       this.jobs.updateOne(
-        { _id: window.job._id, nextRunAt: THROTTLE_HELD_UNTIL },
+        { _id: window.job._id, nextRunAt: throttleHeldUntil(window) },
         { $set: { nextRunAt: window.job.nextRunAt } },
         { session },
       ),

@@ -3,9 +3,11 @@
  * creation of the last one whatever its status now (finished, deleted); the calls in between
  * create nothing and return that job as it is now. Time comes from a `TestClock`.
  */
+import { freshCollectionName } from '@monque/test-backend';
 import { describe, expect, it } from 'vitest';
 import { JobStatus } from '../../src/index.js';
 import { THROTTLE_COLLECTION_SUFFIX, type ThrottleWindow } from '../../src/store/throttle-store.js';
+import { openCommandLog } from '../helpers/command-log.js';
 import { createMonque, jobsOf, useTestDb, waitForStatus } from '../helpers/monque.js';
 import { TestClock } from '../helpers/test-clock.js';
 import { deduplications, jobsOfKey, twoInstances } from './helpers.js';
@@ -97,6 +99,26 @@ describe('throttle', () => {
     await jobsOf(db, monque).deleteMany({});
     await monque.enqueue('digest', { n: 3 }, throttled);
     expect(await jobsOf(db, monque).countDocuments()).toBe(0);
+  });
+
+  // A held job becomes due when its window closes, or at its own time if later: a job due after
+  // its window closes has nothing to be let go from.
+  it('a job due after its window closes is inserted due at its own time, and the calls in the window cost 2 commands', async () => {
+    const db = await getDb();
+    const log = await openCommandLog(db.databaseName);
+    try {
+      const clock = new TestClock(T0);
+      const monque = createMonque(log.db, { clock, collectionName: freshCollectionName(db) });
+      const first = await monque.enqueue('digest', { n: 1 }, { ...throttled, runAt: at(60_000) });
+      expect(await jobsOf(db, monque).findOne({})).toMatchObject({ _id: first._id, nextRunAt: at(60_000) });
+      clock.set(at(500));
+      log.clear();
+      const again = await monque.enqueue('digest', { n: 2 }, throttled);
+      expect(again).toEqual(first);
+      expect(log.commandNames()).toEqual(['find', 'find']);
+    } finally {
+      await log.close();
+    }
   });
 
   it('windows are per name and key', async () => {

@@ -4,14 +4,14 @@
  * window) back, recognises its own write, and resolves with the job that stands for it, written
  * once, reporting what it really did. When the database stays unreachable the call rejects.
  */
-import { freshCollectionName } from '@monque/test-backend';
+import { freshCollectionName, waitUntil } from '@monque/test-backend';
 import type { Db } from 'mongodb';
 import { describe, expect, it } from 'vitest';
 import { ConnectionError, type MonqueOptions } from '../../src/index.js';
 import { THROTTLE_COLLECTION_SUFFIX } from '../../src/store/throttle-store.js';
 import { deduplications } from '../dedupe/helpers.js';
 import { faultyMonque } from '../helpers/faulty.js';
-import { deferred, jobsOf, useTestDb } from '../helpers/monque.js';
+import { deferred, jobsOf, useTestDb, waitForStatus } from '../helpers/monque.js';
 import { TestClock } from '../helpers/test-clock.js';
 
 const getDb = useTestDb(import.meta.url);
@@ -159,6 +159,66 @@ describe('a lost reply of a deduplicating enqueue', () => {
       .find({ nextRunAt: { $lte: clock.now() } }, { sort: { nextRunAt: 1 } })
       .toArray();
     expect(due.map((job) => job.data)).toEqual([{ n: 1 }, { n: 2 }]);
+  });
+
+  // A creator that dies between the insert and the mark leaves the same: nobody may come to mark
+  // the window, and the TTL index or the retention sweep deletes it once closed.
+  it('throttle, marking the window inserted dropped, no call in the window, the window then deleted by the retention sweep: the job becomes due by itself when its window closes, and runs', async () => {
+    const db = await getDb();
+    const clock = new TestClock(T0);
+    const { monque, proxy, windows } = await setup(db, { clock, retention: { sweepInterval: 50 } });
+    const throttled = { uniqueKey: 'k', throttle: 1_000 };
+    const dropped = proxy.dropRequest({ ...windows, name: 'update' }, { times: Number.POSITIVE_INFINITY });
+    const error = await monque.enqueue('digest', { n: 1 }, throttled).catch((thrown: unknown) => thrown);
+    dropped.cancel();
+    expect((error as ConnectionError).mayHaveBeenApplied).toBe(true);
+    const held = await jobsOf(db, monque).findOne({});
+    if (!held) throw new Error('the held job was not inserted');
+    expect(held).toMatchObject({ data: { n: 1 }, status: 'pending', nextRunAt: new Date(T0.getTime() + 1_000) });
+    clock.set(new Date(T0.getTime() + 1_000));
+    const runs: unknown[] = [];
+    monque.worker('digest', (job) => {
+      runs.push(job.data);
+    });
+    await monque.start();
+    await waitUntil(
+      async () => (await db.collection(windows.collection).countDocuments()) === 0,
+      'the closed window to be swept',
+    );
+    await waitForStatus(db, monque, held._id, 'completed');
+    await monque.stop();
+    expect(runs).toEqual([{ n: 1 }]);
+  });
+
+  it('throttle, marking the window inserted dropped, the job due after its window closes: it is held until its own time, never run earlier', async () => {
+    const db = await getDb();
+    const { monque, proxy, windows } = await setup(db);
+    const dropped = proxy.dropRequest({ ...windows, name: 'update' }, { times: Number.POSITIVE_INFINITY });
+    const runAt = new Date(T0.getTime() + 60_000);
+    await monque.enqueue('digest', { n: 1 }, { uniqueKey: 'k', throttle: 1_000, runAt }).catch(() => undefined);
+    dropped.cancel();
+    expect(await jobsOf(db, monque).find({}).toArray()).toMatchObject([{ data: { n: 1 }, nextRunAt: runAt }]);
+  });
+
+  // Once marked, the window cannot tell a held job deleted from one that ran and was deleted: both
+  // are its job deleted within its window (the guide says so).
+  it('throttle, the window marked but letting the job go dropped, the held job then deleted: the next call in the window creates nothing and returns it as it was created', async () => {
+    const db = await getDb();
+    const { monque, proxy, jobs, windows, events } = await setup(db);
+    const throttled = { uniqueKey: 'k', throttle: 60_000 };
+    const dropped = proxy.dropRequest({ ...jobs, name: 'update' }, { times: Number.POSITIVE_INFINITY });
+    const error = await monque.enqueue('digest', { n: 1 }, throttled).catch((thrown: unknown) => thrown);
+    dropped.cancel();
+    expect((error as ConnectionError).mayHaveBeenApplied).toBe(true);
+    expect(await db.collection(windows.collection).findOne({})).toMatchObject({ inserted: true });
+    const held = await jobsOf(db, monque).findOne({});
+    if (!held) throw new Error('the held job was not inserted');
+    expect(held.nextRunAt).toEqual(new Date(T0.getTime() + 60_000));
+    expect(await monque.deleteJob(held._id)).toBe(true);
+    const again = await monque.enqueue('digest', { n: 2 }, throttled);
+    expect(again).toMatchObject({ _id: held._id, data: { n: 1 }, nextRunAt: T0, createdAt: T0 });
+    expect(events.map((event) => event.outcome)).toEqual(['throttled']);
+    expect(await jobsOf(db, monque).countDocuments()).toBe(0);
   });
 
   it('throttle, the window swap of a closed window lost: the new job created once', async () => {

@@ -9,7 +9,7 @@
  * `lockTimeout − heartbeatInterval`) that returns a value all the same has that success written,
  * fenced on its claim, instead of the job being given back and run again.
  */
-import { freshCollectionName, waitUntil } from '@monque/test-backend';
+import { commandDocuments, freshCollectionName, waitUntil } from '@monque/test-backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobLockLostError, JobStatus, type MonqueOptions } from '../../src/index.js';
 import { faultyMonque, isRenewal } from '../helpers/faulty.js';
@@ -110,6 +110,73 @@ describe('a stale recovery', () => {
       failCount: 1,
       stalls: 1,
     });
+  });
+});
+
+describe('a stale recovery whose reply is lost', () => {
+  it('is sent once more and recognised as applied: job:recovered is emitted once, the stall counted once', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const rescuer = await faultyMonque(db, collectionName, { ...TIMING, instanceId: 'rescuer' });
+    const enqueuer = createMonque(db, { collectionName });
+    const job = await enqueuer.enqueue('fragile', {});
+    await ownerCutOff(collectionName, 'fragile', { instanceId: 'owner' });
+    const lost = rescuer.proxy.loseReply(
+      (command) =>
+        command.name === 'update' && JSON.stringify(commandDocuments(command, 'updates')).includes('stalled'),
+      { times: 1 },
+    );
+    const recovered: unknown[] = [];
+    rescuer.monque.on('job:recovered', ({ job: stale }) => recovered.push(stale._id));
+    await rescuer.monque.start();
+    await lost.firstHit;
+    await waitUntil(() => recovered.length > 0, 'job:recovered', { timeoutMs: 5_000 });
+    await rescuer.monque.stop();
+    expect(recovered).toEqual([job._id]);
+    expect(await jobsOf(db, enqueuer).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.PENDING,
+      failCount: 0,
+      stalls: 1,
+    });
+  });
+});
+
+describe('a success cut off after its handler returned, the job recovered meanwhile', () => {
+  it('is written once its instance is back, while nobody claimed the job since: completed with its result, run once', async () => {
+    const db = await getDb();
+    const collectionName = freshCollectionName(db);
+    const owner = await faultyMonque(db, collectionName, { ...TIMING, instanceId: 'owner' });
+    // The rescuer has no worker for the job: it recovers it and leaves it pending.
+    const rescuer = createMonque(db, { ...TIMING, collectionName, instanceId: 'rescuer' });
+    let runs = 0;
+    const finish = deferred();
+    owner.monque.worker('report', async () => {
+      runs += 1;
+      await finish.promise;
+      return { by: 'the first run' };
+    });
+    const job = await owner.monque.enqueue('report', {});
+    const started = nextEvent(owner.monque, 'job:start');
+    await owner.monque.start();
+    await started;
+    // Cut off, then the handler returns: its success cannot be written, and its lock expires.
+    owner.proxy.partition({ mode: 'blackhole' });
+    finish.resolve();
+    const recovered = nextEvent(rescuer, 'job:recovered');
+    await rescuer.start();
+    await recovered;
+    await rescuer.stop();
+    const completed = nextEvent(owner.monque, 'job:complete');
+    owner.proxy.heal();
+    await completed;
+    await owner.monque.stop();
+    expect(await jobsOf(db, rescuer).findOne({ _id: job._id })).toMatchObject({
+      status: JobStatus.COMPLETED,
+      result: { by: 'the first run' },
+      failCount: 0,
+      stalls: 1,
+    });
+    expect(runs).toBe(1);
   });
 });
 

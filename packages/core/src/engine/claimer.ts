@@ -21,7 +21,9 @@
  *   bookkeeping. A name whose jobs are known to have groups reads on its own only its jobs without
  *   a group (one lane of its round: the groups are read by the limited claimer, and an older
  *   grouped backlog would fill a read of all its due jobs). Grouped-ness is learnt from what the
- *   reads return, so a name without groups never pays for it.
+ *   reads return, and, for a backlogged name whose reads are full of older jobs without a group,
+ *   from a probe of at most one job per second alongside its claim, so a name without groups
+ *   never pays a round trip for it.
  */
 import { randomUUID } from 'node:crypto';
 import type { ObjectId } from 'mongodb';
@@ -101,6 +103,8 @@ export class Claimer {
   private readonly unresolved = new Map<string, { settled: boolean; late: boolean; startBy?: number }>();
   /** Claims of flow-controlled names. */
   readonly limited: LimitedClaimer | undefined;
+  /** The probe for grouped jobs behind a backlog in flight (see `LimitedClaimer.probeGroups`). */
+  private probing: Promise<void> | undefined;
 
   constructor(private readonly deps: ClaimerDeps) {
     this.limited = deps.limited?.({
@@ -110,12 +114,35 @@ export class Claimer {
     });
   }
 
-  /** Claims up to `requests` due jobs; `backlogged` names get their own read. */
+  /**
+   * Claims up to `requests` due jobs; `backlogged` names get their own read. Alongside, the
+   * backlogged names not known to have groups are probed for grouped jobs hidden behind their older
+   * jobs without a group (at most one small read per name per second, see `GroupProbe`): a name
+   * found grouped reads its groups from the first turn after the probe answered.
+   */
   async claim(
     requests: readonly ClaimRequest[],
     now: Date,
     backlogged: ReadonlySet<string>,
     turn: ClaimTurnGuard = ALWAYS,
+  ): Promise<ClaimTurn> {
+    const probed = requests.filter(({ name }) => backlogged.has(name)).map(({ name }) => name);
+    if (this.limited && probed.length > 0 && !this.probing) {
+      // Not awaited by the turn (a slow probe never holds back the jobs claimed), one at a time,
+      // and awaited at stop (`releaseLost`). It never rejects: a failed probe finds nothing.
+      const probing = this.limited.probeGroups(probed, now).finally(() => {
+        if (this.probing === probing) this.probing = undefined;
+      });
+      this.probing = probing;
+    }
+    return this.claimTurn(requests, now, backlogged, turn);
+  }
+
+  private async claimTurn(
+    requests: readonly ClaimRequest[],
+    now: Date,
+    backlogged: ReadonlySet<string>,
+    turn: ClaimTurnGuard,
   ): Promise<ClaimTurn> {
     const { pauses, store } = this.deps;
     if (pauses.anyPaused) await pauses.refreshIfStale();
@@ -344,6 +371,7 @@ export class Claimer {
 
   /** Gives back every job of claims whose outcome is unknown (at stop), trying until `until` (epoch ms). */
   async releaseLost(until: number): Promise<void> {
+    await this.probing;
     const tokens = [...this.unresolved.keys()];
     if (tokens.length === 0) return;
     await this.deps.giveBack(tokens, until);

@@ -21,10 +21,14 @@ function isClaimWrite(event: CommandStartedEvent): boolean {
 }
 
 /**
- * Runs `big` (200 jobs, older) and `small` (1 job; `undefined`: a job without a group) of one name;
+ * Runs `big` (200 jobs, older) and `small` (1 job) of one name (`undefined`: jobs without a group);
  * returns the claim turns before `small` started.
  */
-async function turnsUntilSmall(big: string, small: string | undefined, options: WorkerOptions): Promise<number> {
+async function turnsUntilSmall(
+  big: string | undefined,
+  small: string | undefined,
+  options: WorkerOptions,
+): Promise<number> {
   const db = await getDb();
   const log = await openCommandLog(db.databaseName);
   try {
@@ -44,7 +48,7 @@ async function turnsUntilSmall(big: string, small: string | undefined, options: 
       Array.from({ length: 200 }, (_, n) => ({
         name: 'import',
         data: { n },
-        options: { group: big, runAt: new Date(past + n) },
+        options: { ...(big === undefined ? {} : { group: big }), runAt: new Date(past + n) },
       })),
     );
     await monque.enqueue('import', { lone: true }, small === undefined ? {} : { group: small });
@@ -86,6 +90,91 @@ describe('fair claiming across groups', () => {
       expect(await turnsUntilSmall('big', undefined, options)).toBeLessThanOrEqual(2);
     },
   );
+
+  // The mirror case: a name's older due jobs all lack a group, so its reads in claim order never
+  // see the grouped job; a probe of the backlogged name finds it (turn 2, alongside the claim), and
+  // the name's round starts with its groups from turn 3 (4 when the probe answers after turn 3 began).
+  it.each([
+    ['concurrency 1 (single-slot claims)', { concurrency: 1 }],
+    ['concurrency 5 (batch claims)', { concurrency: 5 }],
+    ['concurrency 1 with globalConcurrency 5', { concurrency: 1, globalConcurrency: 5 }],
+    ['concurrency 5 with a rate limit', { concurrency: 5, rateLimit: { max: 10_000, duration: 60_000 } }],
+  ] as const)(
+    'a grouped job behind 200 (older) jobs without a group starts within 4 claim turns: %s',
+    async (_, options) => {
+      expect(await turnsUntilSmall(undefined, 'tenant-1', options)).toBeLessThanOrEqual(4);
+    },
+  );
+
+  it('a grouped job enqueued behind a running backlog without a group starts long before the backlog ends', async () => {
+    const db = await getDb();
+    const monque = createMonque(db, { changeStreamWakeups: false });
+    const order: string[] = [];
+    const started = deferred();
+    monque.worker(
+      'import',
+      async (job) => {
+        order.push(job.group ?? 'u');
+        if (job.group !== undefined) started.resolve();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      },
+      { concurrency: 1 },
+    );
+    const past = Date.now() - 60_000;
+    await monque.enqueueMany(
+      Array.from({ length: 300 }, (_, n) => ({ name: 'import', data: { n }, options: { runAt: new Date(past + n) } })),
+    );
+    const ran = (count: number) =>
+      new Promise<void>((resolve) => {
+        const check = () => (order.length >= count ? resolve() : setTimeout(check, 5));
+        check();
+      });
+    await monque.start();
+    // The name has been probed (its second turn) and found without groups before this job exists.
+    await ran(5);
+    await monque.enqueue('import', {}, { group: 'tenant-1' });
+    await started.promise;
+    await monque.stop();
+    // The next probe (within a second: at most about 100 jobs of 10 ms) finds it; without the probe
+    // it would wait for all 300.
+    expect(order.indexOf('tenant-1')).toBeLessThan(150);
+  });
+
+  it('a backlog without groups is probed for groups at most once a second', async () => {
+    const db = await getDb();
+    const log = await openCommandLog(db.databaseName);
+    try {
+      const monque = createMonque(log.db, { changeStreamWakeups: false });
+      const done = deferred();
+      let runs = 0;
+      monque.worker(
+        'plain',
+        async () => {
+          runs += 1;
+          if (runs === 400) done.resolve();
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        },
+        { concurrency: 5 },
+      );
+      await monque.enqueueMany(Array.from({ length: 400 }, (_, n) => ({ name: 'plain', data: { n } })));
+      log.clear();
+      const begun = Date.now();
+      await monque.start();
+      await done.promise;
+      const elapsed = Date.now() - begun;
+      await monque.stop();
+      const probes = log.commands.filter(
+        (event) =>
+          event.commandName === 'find' &&
+          JSON.stringify(event.command.filter ?? {}).includes('"group":{"$exists":true}'),
+      );
+      // 80 full claim turns: one probe at the second, then one per second of backlog.
+      expect(probes.length).toBeGreaterThanOrEqual(1);
+      expect(probes.length).toBeLessThanOrEqual(Math.floor(elapsed / 1000) + 1);
+    } finally {
+      await log.close();
+    }
+  });
 
   it('priority still orders the jobs within a group', async () => {
     const db = await getDb();

@@ -148,6 +148,15 @@ describe('index use', () => {
       expect(
         plans.some(({ command }) => JSON.stringify(filterOf(command) ?? {}).includes('"group":{"$exists":false}')),
       ).toBe(true);
+      // The probe of a backlogged name not known to have groups (`work`): one grouped due job at most.
+      expect(
+        plans.some(
+          ({ command }) =>
+            command.limit === 1 &&
+            (filterOf(command) as Document | undefined)?.name === 'work' &&
+            JSON.stringify(filterOf(command) ?? {}).includes('"group":{"$exists":true}'),
+        ),
+      ).toBe(true);
       const scans = plans.filter(({ plan }) => JSON.stringify(plan).includes('COLLSCAN'));
       expect(scans.map(({ command }) => JSON.stringify(command))).toEqual([]);
       // The claim's order (priority descending, then due time) comes from walking the claim index

@@ -27,6 +27,7 @@ import type { LimitStore } from '../../store/limit-store.js';
 import type { LimitedClaimStore, RunningJob } from '../../store/limited-claim-store.js';
 import type { ClaimRequest } from '../worker-registry.js';
 import { type ClaimPlan, type Lane, type PlannedJob, planClaim } from './claim-plan.js';
+import { GroupProbe } from './group-probe.js';
 import { GroupRotation } from './group-rotation.js';
 import { RateGate, type RateView, type TakenStarts } from './rate-gate.js';
 
@@ -89,10 +90,17 @@ export class LimitedClaimer {
   /** Names seen with grouped jobs: their claims rotate across groups. */
   private readonly grouped = new Set<string>();
   private readonly rotation = new GroupRotation();
+  /** Looks for grouped jobs hidden behind a backlog of jobs without a group. */
+  private readonly probe: GroupProbe;
   readonly rates: RateGate;
 
   constructor(private readonly deps: LimitedClaimerDeps) {
     this.rates = new RateGate(deps.limits, deps.timeout, deps.clockSkewTolerance);
+    this.probe = new GroupProbe(
+      async (name, now) =>
+        (await this.bounded(deps.store.findDueInGroups(name, { after: null }, 1, now, []), 'probing for groups'))
+          .length > 0,
+    );
   }
 
   /** Whether claims of `name` go through here. */
@@ -106,6 +114,21 @@ export class LimitedClaimer {
    */
   isGrouped(name: string): boolean {
     return this.grouped.has(name);
+  }
+
+  /**
+   * Probes those of `backlogged` names not known to have groups for a due grouped job (see
+   * {@link GroupProbe}: at most one read of one job per name per second); the names found are
+   * known to have groups from then on, so their next turn reads their groups, and their round
+   * starts with the groups (their jobs without a group have had every turn until then).
+   */
+  async probeGroups(backlogged: readonly string[], now: Date): Promise<void> {
+    const names = backlogged.filter((name) => !this.grouped.has(name));
+    if (names.length === 0) return;
+    for (const name of await this.probe.probe(names, now)) {
+      this.grouped.add(name);
+      this.rotation.served(name, null);
+    }
   }
 
   /** Learns from jobs claimed elsewhere which names have groups (and where their rotation stands). */

@@ -15,6 +15,7 @@ import type { MonqueEventEmitter } from '../events.js';
 import type { Clock } from '../monque-options.js';
 import type { ClaimStore } from '../store/claim-store.js';
 import { toPublicJob } from '../store/job-document.js';
+import { StoppableRetry } from './stoppable-retry.js';
 
 /** First delay before trying a failed give-back again; doubled each time up to {@link MAX_RETRY_DELAY_MS}. */
 export const FIRST_RETRY_DELAY_MS = 50;
@@ -34,16 +35,14 @@ export interface GiveBackDeps {
 
 /** Gives jobs back, trying again until a deadline, or until the engine has stopped. */
 export class GiveBack {
-  /** Set once `stop()` has resolved: no try starts after it (what was sent stays sent). */
-  private stopped = false;
-  /** Ends the waits between tries (at stop: no timer outlives it). */
-  private readonly waits = new Set<() => void>();
+  /** Tries stop at the engine's stop (no try starts after it; what was sent stays sent). */
+  private readonly retries = new StoppableRetry();
 
   constructor(private readonly deps: GiveBackDeps) {}
 
   /** The engine starts (again): give-backs may be tried again. */
   start(): void {
-    this.stopped = false;
+    this.retries.start();
   }
 
   /**
@@ -52,8 +51,7 @@ export class GiveBack {
    * resolved; their jobs wait for stale recovery, as after a crash.
    */
   stop(): void {
-    this.stopped = true;
-    for (const end of [...this.waits]) end();
+    this.retries.stop();
   }
 
   /**
@@ -73,31 +71,14 @@ export class GiveBack {
   }
 
   /** Runs `attempt` until it succeeds; each try is bounded by `timeout` and by what is left until `until`. */
-  private async retrying<T>(until: number, attempt: () => Promise<T>): Promise<T> {
-    let delay = FIRST_RETRY_DELAY_MS;
-    for (;;) {
-      const left = until - Date.now();
-      try {
-        return await withTimeout(attempt(), Math.max(1, Math.min(this.deps.timeout, left)), 'giving jobs back');
-      } catch (error) {
-        if (this.stopped || Date.now() + delay >= until) throw error;
-        await this.wait(delay);
-        if (this.stopped) throw error;
-      }
-      delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
-    }
-  }
-
-  /** Waits `ms`, or less when the engine stops. */
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const end = (): void => {
-        clearTimeout(timer);
-        this.waits.delete(end);
-        resolve();
-      };
-      const timer = setTimeout(end, ms);
-      this.waits.add(end);
+  private retrying<T>(until: number, attempt: () => Promise<T>): Promise<T> {
+    const bounded = () =>
+      withTimeout(attempt(), Math.max(1, Math.min(this.deps.timeout, until - Date.now())), 'giving jobs back');
+    return this.retries.run(bounded, {
+      until,
+      now: Date.now,
+      firstDelay: FIRST_RETRY_DELAY_MS,
+      maxDelay: MAX_RETRY_DELAY_MS,
     });
   }
 }

@@ -14,6 +14,7 @@ import type { Clock } from '../../monque-options.js';
 import type { LimitStore } from '../../store/limit-store.js';
 import type { PauseStore } from '../../store/pause-store.js';
 import type { PauseGate } from '../pause-gate.js';
+import { StoppableRetry } from '../stoppable-retry.js';
 import type { RateGate } from './rate-gate.js';
 
 /** First delay before writing a failed hold again; doubled each time up to {@link MAX_HOLD_RETRY_MS}. */
@@ -43,19 +44,19 @@ export interface LimitRecordsDeps {
 
 /** Writes the flow-control records of one instance. */
 export class LimitRecords {
-  /** Set once `stop()` has resolved: a hold's write is not tried again after it. */
-  private stopped = false;
+  /** A hold's write is not tried again after `stop()` resolved. */
+  private readonly retries = new StoppableRetry();
 
   constructor(private readonly deps: LimitRecordsDeps) {}
 
   /** The engine starts (again): a failed hold write may be tried again. */
   start(): void {
-    this.stopped = false;
+    this.retries.start();
   }
 
   /** The engine stopped: no hold write is tried again (no write after `stop()` resolved). */
   stop(): void {
-    this.stopped = true;
+    this.retries.stop();
   }
 
   /** Records the limits of this instance's workers (one command; none when no worker has limits). */
@@ -89,26 +90,22 @@ export class LimitRecords {
       pauseGate.hold(job.name, until.getTime());
       write = () => pauses.hold(job.name, until);
     }
-    const attempt = () => withTimeout(write(), timeout, 'recording a rate limit');
-    return attempt().catch((error: unknown) => {
-      this.deps.onError(error, 'recording a rate limit');
-      void this.writeAgain(attempt, until.getTime());
+    // Resolves once stored, or once the first try failed (reported once; later tries go on).
+    return new Promise((resolve) => {
+      this.retries
+        .run(() => withTimeout(write(), timeout, 'recording a rate limit'), {
+          until: until.getTime(),
+          now: () => clock.now().getTime(),
+          firstDelay: FIRST_HOLD_RETRY_MS,
+          maxDelay: MAX_HOLD_RETRY_MS,
+          maxTries: MAX_HOLD_TRIES,
+          onFailure: (error, tries) => {
+            if (tries > 1) return;
+            this.deps.onError(error, 'recording a rate limit');
+            resolve();
+          },
+        })
+        .then(resolve, () => resolve());
     });
-  }
-
-  /** Tries a failed hold write again until it lands, the hold is over, or the tries run out. */
-  private async writeAgain(attempt: () => Promise<void>, until: number): Promise<void> {
-    let delay = FIRST_HOLD_RETRY_MS;
-    for (let tries = 1; tries < MAX_HOLD_TRIES; tries += 1) {
-      await new Promise((resolve) => setTimeout(resolve, delay).unref());
-      if (this.stopped || this.deps.clock.now().getTime() >= until) return;
-      try {
-        await attempt();
-        return;
-      } catch {
-        // Reported once already (the first failure); the next try may land.
-      }
-      delay = Math.min(MAX_HOLD_RETRY_MS, delay * 2);
-    }
   }
 }

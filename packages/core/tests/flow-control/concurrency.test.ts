@@ -161,7 +161,9 @@ describe('globalConcurrency', () => {
         await waitUntil(() => runningReads() >= before + 2 || started.length > 1, 'two claim turns');
         expect(started).toEqual(['ignoring']);
         release.resolve();
-        await waitUntil(() => started.length === 2, 'the next job to start once the handler returned');
+        // (The timed-out job's own retry may start right after: it is due again too.)
+        await waitUntil(() => started.length >= 2, 'the next job to start once the handler returned');
+        expect(started[1]).toBe('next');
       } finally {
         release.resolve();
         await monque.stop();
